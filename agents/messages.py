@@ -1,0 +1,178 @@
+"""The versioned messages upstream agents put on the queues.
+
+Each model carries ``schema_version``; ``pinterest-agent schema`` prints their JSON Schema so a
+producer in any language can validate before enqueueing. Limits mirror Pinterest's v5 spec
+(``PinCreate``: title 100, description 800, alt_text 500, link 2048) so bad input is rejected
+before any request, with the field named.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CarouselItem",
+    "CarouselMedia",
+    "ImageBase64Media",
+    "ImageUrlMedia",
+    "InsightsRequest",
+    "Media",
+    "PinBrief",
+    "SocialPost",
+]
+
+SCHEMA_VERSION = 1
+
+TITLE_MAX = 100
+DESCRIPTION_MAX = 800
+ALT_TEXT_MAX = 500
+LINK_MAX = 2048
+
+_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+_PIN_ID_RE = r"^\d+$"
+_HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+def _https(url: str) -> str:
+    if not url.lower().startswith("https://"):
+        raise ValueError("must be an https:// URL (Pinterest Pins link to secure pages)")
+    if len(url) > LINK_MAX:
+        raise ValueError(f"must be at most {LINK_MAX} characters")
+    return url
+
+
+def _web_url(url: str) -> str:
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValueError("must be an http(s):// URL")
+    return url
+
+
+HttpsLink = Annotated[str, Field(max_length=LINK_MAX), AfterValidator(_https)]
+WebUrl = Annotated[str, Field(max_length=LINK_MAX), AfterValidator(_web_url)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class ImageUrlMedia(_Message):
+    """A public image Pinterest fetches itself (``media_source.source_type = image_url``)."""
+
+    type: Literal["image_url"] = "image_url"
+    url: WebUrl
+
+
+class ImageBase64Media(_Message):
+    """Image bytes sent inline (``image_base64``): for private assets and rendered designs."""
+
+    type: Literal["image_base64"] = "image_base64"
+    content_type: Literal["image/jpeg", "image/png"]
+    data: str = Field(pattern=r"^[a-zA-Z0-9+/=]+$", min_length=4, repr=False)
+
+
+class CarouselItem(_Message):
+    url: WebUrl
+    title: str | None = Field(default=None, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    link: HttpsLink | None = None
+
+
+class CarouselMedia(_Message):
+    """2 to 5 images (``multiple_image_urls``)."""
+
+    type: Literal["carousel"] = "carousel"
+    items: list[CarouselItem] = Field(min_length=2, max_length=5)
+
+
+Media = Annotated[ImageUrlMedia | ImageBase64Media | CarouselMedia, Field(discriminator="type")]
+
+
+class SocialPost(_Message):
+    """A finished post to publish, on ``agent__social-publisher``.
+
+    ``post_id`` is the business key: the same ``post_id`` is published at most once, however many
+    times the message is delivered or enqueued.
+    """
+
+    schema_version: Literal[1] = Field(
+        description="Message format version; this worker reads version 1."
+    )
+    post_id: str = Field(pattern=_ID_RE, description="Upstream's unique id for this post.")
+    platform: str = Field(min_length=1, max_length=40, description='"pinterest" is supported.')
+    channel_id: str = Field(pattern=_ID_RE, description="A channel connected to this worker.")
+    board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+    board_section_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    link: HttpsLink
+    alt_text: str | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    dominant_color: str | None = Field(default=None, description="Hex colour like #6E7874.")
+    media: Media
+    scheduled_at: datetime | None = Field(
+        default=None, description="Publish no earlier than this instant (ISO 8601 with offset)."
+    )
+
+    @field_validator("dominant_color")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not _HEX_RE.match(value):
+            raise ValueError("must be a hex colour like #6E7874")
+        return value
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-11-23T09:00:00Z")
+        return value.astimezone(UTC) if value is not None else None
+
+
+class PinBrief(_Message):
+    """A product or article to turn into a Pin, on ``agent__social-post-writer``."""
+
+    schema_version: Literal[1]
+    brief_id: str = Field(pattern=_ID_RE, description="Upstream's unique id; also the post id.")
+    channel_id: str = Field(pattern=_ID_RE)
+    kind: Literal["product", "recipe", "how-to", "article", "other"] = "other"
+    name: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=4000)
+    destination_url: HttpsLink
+    source_image_urls: list[WebUrl] = Field(default_factory=list, max_length=5)
+    audience: str | None = Field(default=None, max_length=300)
+    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=20
+    )
+    tone: str | None = Field(default=None, max_length=100)
+    locale: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    board_hint: str | None = Field(default=None, max_length=180)
+    board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+    scheduled_at: datetime | None = None
+    publish: bool = False
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("must carry a UTC offset, e.g. 2026-11-23T09:00:00Z")
+        return value.astimezone(UTC) if value is not None else None
+
+
+class InsightsRequest(_Message):
+    """Ask for one channel's weekly insight, on ``agent__pinterest-insights``."""
+
+    schema_version: Literal[1]
+    channel_id: str = Field(pattern=_ID_RE)
+    period_days: int = Field(default=30, ge=7, le=89)
+    requested_at: datetime | None = None
+

@@ -1,0 +1,86 @@
+"""Every setting of the worker, read once from the environment (prefix ``PINTEREST_AGENT_``).
+
+This is the only module that reads the environment. ``load_settings()`` is called by the
+composition root (CLI, worker entry point) and the resulting object is passed down; agents and
+providers never read settings themselves. The README's settings table mirrors this class.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
+
+PINTEREST_PRODUCTION = "https://api.pinterest.com/v5"
+PINTEREST_SANDBOX = "https://api-sandbox.pinterest.com/v5"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PINTEREST_AGENT_", env_file=None, extra="ignore", frozen=True
+    )
+
+    # Redis: the broker, the store, locks and rate limits.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    key_prefix: str = Field(default="pinterest-agent", description="Prefix of the store's keys.")
+
+    # Pinterest app and API.
+    pinterest_app_id: str | None = None
+    pinterest_app_secret: SecretStr | None = None
+    pinterest_api_base: str = Field(
+        default=PINTEREST_PRODUCTION,
+        description="Production, Pinterest's sandbox, or the local sandbox (http://127.0.0.1:PORT/v5).",
+    )
+    pinterest_oauth_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_timeout_s: float = 30.0
+    pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
+    pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
+    token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
+
+    # LLM (any OpenAI-compatible server).
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_s: float = 60.0
+    openai_max_retries: int = 2
+    llm_cache: bool = True
+    image_generation: bool = False
+    prompts_dir: Path | None = Field(default=None, description="Overrides packaged templates.")
+    media_public_base_url: str | None = None
+
+    # Secrets at rest.
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key encrypting channel credentials at rest."
+    )
+
+    # Queues.
+    queue_writer: str = "agent__social-post-writer"
+    queue_publisher: str = "agent__social-publisher"
+    queue_insights: str = "agent__pinterest-insights"
+    events_stream: str = "pinterest-agent:events"
+    max_retries: int = Field(default=8, ge=0)
+    min_backoff_ms: int = Field(default=2_000, ge=1)
+    max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
+    actor_time_limit_ms: int = Field(default=5 * 60_000, ge=1_000)
+
+    # Preflight and fetching.
+    preflight_timeout_s: float = 5.0
+    allow_private_network: bool = Field(
+        default=False,
+        description="Let the preflight and image fetcher reach loopback/private hosts. "
+        "Only for the local sandbox and tests; never in production.",
+    )
+    max_source_image_bytes: int = 20 * 1024 * 1024
+
+    # Insights scheduler.
+    insights_cron: str = "0 6 * * 1"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read the environment once per process."""
+    return Settings()
