@@ -69,9 +69,9 @@ class Settings(BaseSettings):
 
     # Preflight and fetching.
     preflight_timeout_s: float = 5.0
-    allow_private_network: bool = Field(
+    allow_loopback_urls: bool = Field(
         default=False,
-        description="Let the preflight and image fetcher reach loopback/private hosts. "
+        description="Let the preflight and image fetcher reach loopback (127.0.0.0/8, ::1). "
         "Only for the local sandbox and tests; never in production.",
     )
     max_source_image_bytes: int = 20 * 1024 * 1024
