@@ -137,18 +137,20 @@ def test_fetch_size_cap_and_404() -> None:
     with pytest.raises(FetchTooLargeError):
         fetcher.fetch("https://a.example/big", max_bytes=1000)
     missing = httpx.MockTransport(lambda r: httpx.Response(404))
-    fetcher = SafeFetcher(resolver=fixed_resolver({"a.example": ["93.184.216.34"]}), transport=missing)
+    fetcher = SafeFetcher(
+        resolver=fixed_resolver({"a.example": ["93.184.216.34"]}), transport=missing
+    )
     with pytest.raises(FetchFailedError):
         fetcher.fetch("https://a.example/none", max_bytes=1000)
 
 
 class _Pages(BaseHTTPRequestHandler):
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self.send_response(200 if self.path == "/ok" else 404)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.do_HEAD()
 
     def log_message(self, *args: object) -> None:
