@@ -1,0 +1,91 @@
+"""What the agents need from the outside world, as Protocols.
+
+The Redis implementations live in ``queues/store.py``; tests may pass in-memory ones. Agents only
+ever see these interfaces, so they run without a broker or a Redis server.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+__all__ = [
+    "ChannelCredentials",
+    "CredentialStore",
+    "LedgerEntry",
+    "PublishLedger",
+    "WriteLimiter",
+]
+
+
+class ChannelCredentials(BaseModel):
+    """One connected Pinterest account, stored encrypted; ``SecretStr`` keeps tokens out of logs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    channel_id: str
+    platform: Literal["pinterest"] = "pinterest"
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    expires_at: float
+    refresh_token_expires_at: float | None = None
+    scope: str = ""
+    account_id: str | None = None
+    username: str | None = None
+    default_board_id: str | None = None
+    updated_at: float = 0.0
+
+
+class CredentialStore(Protocol):
+    def get(self, channel_id: str) -> ChannelCredentials | None: ...
+
+    def put(self, credentials: ChannelCredentials) -> None: ...
+
+    def lock(self, channel_id: str) -> AbstractContextManager[None]:
+        """A per-channel mutex held across processes (token refresh)."""
+        ...
+
+
+LedgerState = Literal["creating", "published"]
+
+
+class LedgerEntry(BaseModel):
+    """What the worker knows about one business key's publish."""
+
+    post_id: str
+    state: LedgerState
+    pin_id: str | None = None
+    board_id: str | None = None
+    started_at: float = 0.0
+    attempt: str = ""
+
+
+class PublishLedger(Protocol):
+    """Idempotency records: at most one live Pin per ``post_id``."""
+
+    def get(self, post_id: str) -> LedgerEntry | None: ...
+
+    def acquire_lease(self, post_id: str, attempt: str, ttl_ms: int) -> bool:
+        """Claim the business key for one attempt; False when another attempt holds it."""
+        ...
+
+    def release_lease(self, post_id: str, attempt: str) -> None: ...
+
+    def mark_creating(self, entry: LedgerEntry) -> None:
+        """Persisted *before* the create request: a crash after it leaves a trace to reconcile."""
+        ...
+
+    def mark_published(self, post_id: str, pin_id: str, board_id: str) -> None: ...
+
+    def clear_creating(self, post_id: str) -> None:
+        """The create was definitely refused; nothing to reconcile next time."""
+        ...
+
+
+class WriteLimiter(Protocol):
+    def __call__(self, channel_id: str) -> AbstractContextManager[None]:
+        """Hold one of the channel's write slots, or raise ``ChannelBusy``."""
+        ...
+

@@ -1,0 +1,270 @@
+"""Publish a :class:`SocialPost` as exactly one live Pin.
+
+The steps, each safe to run twice (Dramatiq delivers at least once)::
+
+    ledger says published?  -> done (no request)
+    lease the business key  -> another attempt holds it: PublishInFlightError (retry later)
+    resolve board, preflight the destination link (SSRF-safe), get a valid token
+    ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
+                               board (link + title, created after that attempt began); found ->
+                               record it, done
+    mark "creating", POST /pins (one 401 -> refresh token, retry once), mark "published"
+
+Pinterest has no idempotency key, so the "creating" mark written *before* the request is what
+turns a crash between create and record into a reconcile instead of a second Pin.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel
+
+from agents.messages import CarouselMedia, ImageBase64Media, ImageUrlMedia, SocialPost
+from agents.ports import LedgerEntry, PublishLedger, WriteLimiter
+from agents.tokens import TokenKeeper
+from providers.errors import InvalidInputError, TransientError, WorkerError
+from providers.pinterest import (
+    ImageBase64Source,
+    ImageUrlSource,
+    MultipleImageUrlsSource,
+    Pin,
+    PinCreate,
+    PinterestAuthError,
+    PinterestClient,
+    PinterestError,
+)
+
+__all__ = [
+    "ChannelBusyError",
+    "MissingBoardError",
+    "PinterestPublisher",
+    "PlatformPublisher",
+    "PublishInFlightError",
+    "PublishResult",
+    "UnsupportedPlatformError",
+    "publish",
+]
+
+log = logging.getLogger(__name__)
+
+PIN_URL = "https://www.pinterest.com/pin/{pin_id}/"
+DEFAULT_RECONCILE_PAGES = 3
+RECONCILE_CLOCK_SKEW_S = 600.0
+
+
+class PublishInFlightError(TransientError):
+    """Another attempt holds this post's lease: expected, retried later, not an error."""
+
+    default_code = "publish_in_flight"
+
+
+class ChannelBusyError(TransientError):
+    """All of the channel's write slots are taken: expected, retried later."""
+
+    default_code = "channel_busy"
+
+
+class UnsupportedPlatformError(InvalidInputError):
+    default_code = "unsupported_platform"
+
+
+class MissingBoardError(InvalidInputError):
+    default_code = "missing_board"
+
+
+class PublishResult(BaseModel):
+    post_id: str
+    platform: str = "pinterest"
+    status: Literal["published", "already_published"]
+    pin_id: str
+    pin_url: str
+    board_id: str | None = None
+    reconciled: bool = False
+
+
+class PlatformPublisher(Protocol):
+    def publish(self, post: SocialPost) -> PublishResult: ...
+
+
+def publish(post: SocialPost, publishers: Mapping[str, PlatformPublisher]) -> PublishResult:
+    """Dispatch on ``post.platform``; an unknown platform is a permanent, clearly worded error."""
+    publisher = publishers.get(post.platform)
+    if publisher is None:
+        supported = ", ".join(sorted(publishers)) or "none"
+        raise UnsupportedPlatformError(
+            f"platform {post.platform!r} is not supported by this worker (supported: {supported}); "
+            "send the post to the worker for that platform",
+            field="platform",
+        )
+    return publisher.publish(post)
+
+
+def to_pin_create(post: SocialPost, board_id: str) -> PinCreate:
+    media = post.media
+    source: ImageUrlSource | ImageBase64Source | MultipleImageUrlsSource
+    if isinstance(media, ImageUrlMedia):
+        source = ImageUrlSource(url=media.url)
+    elif isinstance(media, ImageBase64Media):
+        source = ImageBase64Source(content_type=media.content_type, data=media.data)
+    elif isinstance(media, CarouselMedia):
+        source = MultipleImageUrlsSource(
+            items=[item.model_dump(exclude_none=True, exclude={"type"}) for item in media.items]
+        )
+    else:  # pragma: no cover - the union is closed
+        raise InvalidInputError("unsupported media type", field="media")
+    return PinCreate(
+        board_id=board_id,
+        board_section_id=post.board_section_id,
+        title=post.title,
+        description=post.description or None,
+        link=post.link,
+        alt_text=post.alt_text,
+        dominant_color=post.dominant_color,
+        media_source=source,
+    )
+
+
+class PinterestPublisher:
+    """The Pinterest side of :func:`publish`. Every collaborator is injected."""
+
+    def __init__(
+        self,
+        *,
+        tokens: TokenKeeper,
+        ledger: PublishLedger,
+        api_factory: Callable[[str], PinterestClient],
+        write_slot: WriteLimiter,
+        preflight: Callable[[str], object] | None,
+        lease_ms: int,
+        reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._tokens = tokens
+        self._ledger = ledger
+        self._api_factory = api_factory
+        self._write_slot = write_slot
+        self._preflight = preflight
+        self._lease_ms = lease_ms
+        self._reconcile_pages = reconcile_pages
+        self._clock = clock
+
+    def publish(self, post: SocialPost) -> PublishResult:
+        done = self._already_published(post)
+        if done is not None:
+            return done
+        attempt = uuid.uuid4().hex
+        if not self._ledger.acquire_lease(post.post_id, attempt, self._lease_ms):
+            raise PublishInFlightError(
+                "another attempt is publishing this post right now", post_id=post.post_id
+            )
+        try:
+            return self._publish_leased(post, attempt)
+        finally:
+            self._ledger.release_lease(post.post_id, attempt)
+
+    def _already_published(self, post: SocialPost) -> PublishResult | None:
+        entry = self._ledger.get(post.post_id)
+        if entry is None or entry.state != "published" or entry.pin_id is None:
+            return None
+        log.info("post already published post_id=%s pin_id=%s", post.post_id, entry.pin_id)
+        return PublishResult(
+            post_id=post.post_id,
+            status="already_published",
+            pin_id=entry.pin_id,
+            pin_url=PIN_URL.format(pin_id=entry.pin_id),
+            board_id=entry.board_id,
+        )
+
+    def _publish_leased(self, post: SocialPost, attempt: str) -> PublishResult:
+        done = self._already_published(post)  # re-read now that we hold the lease
+        if done is not None:
+            return done
+        creds = self._tokens.credentials(post.channel_id)
+        board_id = post.board_id or creds.default_board_id
+        if board_id is None:
+            raise MissingBoardError(
+                "the post names no board_id and the channel has no default board; add board_id "
+                "(see `pinterest-agent channels boards CHANNEL`)",
+                field="board_id",
+            )
+        pin_create = to_pin_create(post, board_id)  # local limit checks before any request
+        if self._preflight is not None:
+            self._preflight(post.link)
+        token = self._tokens.access_token(post.channel_id)
+        with self._write_slot(post.channel_id):
+            entry = self._ledger.get(post.post_id)
+            if entry is not None and entry.state == "creating":
+                found = self._reconcile(post, board_id, entry, token)
+                if found is not None:
+                    self._ledger.mark_published(post.post_id, found.id, board_id)
+                    log.info("reconciled post_id=%s pin_id=%s", post.post_id, found.id)
+                    return self._result(post, found.id, board_id, reconciled=True)
+            self._ledger.mark_creating(
+                LedgerEntry(
+                    post_id=post.post_id,
+                    state="creating",
+                    board_id=board_id,
+                    started_at=self._clock(),
+                    attempt=attempt,
+                )
+            )
+            pin = self._create(post, pin_create, token)
+            self._ledger.mark_published(post.post_id, pin.id, board_id)
+        log.info("published post_id=%s pin_id=%s board_id=%s", post.post_id, pin.id, board_id)
+        return self._result(post, pin.id, board_id, reconciled=False)
+
+    def _create(self, post: SocialPost, pin_create: PinCreate, token: str) -> Pin:
+        try:
+            try:
+                return self._api_factory(token).pins.create(pin_create)
+            except PinterestAuthError:
+                # 401 means the Pin was not created: refresh once and try again.
+                token = self._tokens.after_unauthorized(post.channel_id, token)
+                return self._api_factory(token).pins.create(pin_create)
+        except PinterestError as exc:
+            if _definitely_not_created(exc):
+                self._ledger.clear_creating(post.post_id)
+            raise
+
+    def _reconcile(
+        self, post: SocialPost, board_id: str, entry: LedgerEntry, token: str
+    ) -> Pin | None:
+        since = entry.started_at - RECONCILE_CLOCK_SKEW_S
+        api = self._api_factory(token)
+        for pin in api.boards.pins(board_id, max_pages=self._reconcile_pages):
+            if pin.link != post.link or (pin.title or "") != post.title:
+                continue
+            created = pin.created_at
+            if created is not None and _epoch(created) < since:
+                continue
+            return pin
+        return None
+
+    @staticmethod
+    def _result(post: SocialPost, pin_id: str, board_id: str, *, reconciled: bool) -> PublishResult:
+        return PublishResult(
+            post_id=post.post_id,
+            status="published",
+            pin_id=pin_id,
+            pin_url=PIN_URL.format(pin_id=pin_id),
+            board_id=board_id,
+            reconciled=reconciled,
+        )
+
+
+def _definitely_not_created(exc: WorkerError) -> bool:
+    """A 4xx answer (auth, validation, rate limit) means Pinterest did not create the Pin."""
+    status = exc.details.get("status")
+    return isinstance(status, int) and 400 <= status < 500
+
+
+def _epoch(value: datetime | str) -> float:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.timestamp()

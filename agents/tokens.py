@@ -1,0 +1,112 @@
+"""Access tokens that are valid when a request goes out.
+
+A channel's token is refreshed ahead of expiry, and again when Pinterest answers 401, always under
+the channel's cross-process lock: the first caller refreshes, every other caller waiting on the
+lock re-reads the stored credentials and finds the new token, so concurrent jobs make one token
+call. Pinterest rotates refresh tokens (continuous refresh); the rotated one and both expiries
+are persisted before the lock is released.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from agents.ports import ChannelCredentials, CredentialStore
+from providers.errors import AuthError, InvalidInputError
+
+__all__ = ["TokenKeeper", "TokenRefresher", "UnknownChannelError"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REFRESH_MARGIN_S = 5 * 24 * 3600
+
+
+class UnknownChannelError(InvalidInputError):
+    default_code = "unknown_channel"
+
+
+class _Tokens(Protocol):
+    access_token: SecretStr
+    refresh_token: SecretStr | None
+    scope: str
+    expires_at: float
+    refresh_token_expires_at: float | None
+
+
+class TokenRefresher(Protocol):
+    """``PinterestOAuth.refresh`` satisfies this."""
+
+    def refresh(self, refresh_token: str) -> _Tokens: ...
+
+
+class TokenKeeper:
+    def __init__(
+        self,
+        store: CredentialStore,
+        oauth: TokenRefresher,
+        *,
+        margin_s: float = DEFAULT_REFRESH_MARGIN_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._oauth = oauth
+        self._margin_s = margin_s
+        self._clock = clock
+
+    def credentials(self, channel_id: str) -> ChannelCredentials:
+        creds = self._store.get(channel_id)
+        if creds is None:
+            raise UnknownChannelError(
+                f"channel {channel_id!r} is not connected to this worker; connect it with "
+                "`pinterest-agent channels connect` or `channels add`",
+                field="channel_id",
+            )
+        return creds
+
+    def access_token(self, channel_id: str) -> str:
+        """A token valid for at least the refresh margin, refreshing it first if needed."""
+        creds = self.credentials(channel_id)
+        if creds.expires_at - self._clock() > self._margin_s:
+            return creds.access_token.get_secret_value()
+        return self._refresh(channel_id, stale=creds.access_token.get_secret_value())
+
+    def after_unauthorized(self, channel_id: str, rejected_token: str) -> str:
+        """Pinterest refused *rejected_token*: refresh once (unless another job already did)."""
+        return self._refresh(channel_id, stale=rejected_token, force=True)
+
+    def _refresh(self, channel_id: str, *, stale: str, force: bool = False) -> str:
+        with self._store.lock(channel_id):
+            creds = self.credentials(channel_id)
+            current = creds.access_token.get_secret_value()
+            fresh_enough = creds.expires_at - self._clock() > self._margin_s
+            if current != stale or (fresh_enough and not force):
+                return current  # someone refreshed while we waited for the lock
+            if creds.refresh_token is None:
+                raise AuthError(
+                    f"channel {channel_id!r} has no refresh token and its access token is "
+                    "expired or refused; reconnect it with `pinterest-agent channels connect`"
+                )
+            tokens = self._oauth.refresh(creds.refresh_token.get_secret_value())
+            updated = creds.model_copy(
+                update={
+                    "access_token": tokens.access_token,
+                    "refresh_token": tokens.refresh_token or creds.refresh_token,
+                    "expires_at": tokens.expires_at,
+                    "refresh_token_expires_at": tokens.refresh_token_expires_at
+                    or creds.refresh_token_expires_at,
+                    "scope": tokens.scope or creds.scope,
+                    "updated_at": self._clock(),
+                }
+            )
+            self._store.put(updated)
+            log.info(
+                "refreshed access token channel=%s rotated_refresh_token=%s",
+                channel_id,
+                tokens.refresh_token is not None,
+            )
+            return updated.access_token.get_secret_value()

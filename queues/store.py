@@ -1,0 +1,339 @@
+"""The worker's Redis store: credentials (encrypted), idempotency ledger, outcomes, events.
+
+Keys (``P`` is the ``key_prefix`` setting)::
+
+    P:channels                  hash  channel_id -> Fernet token of ChannelCredentials JSON
+    P:channel-lock:{id}         lock  held while a channel's token is refreshed
+    P:publish:{post_id}         hash  ledger entry (state creating|published, pin_id, ...)
+    P:publish-lease:{post_id}   str   the attempt holding the business key (TTL)
+    P:outcome:{kind}:{id}       str   latest outcome JSON (kind: post, brief, insight)
+    P:oauth-state:{flow}        str   one-time OAuth state (TTL, consumed once)
+    P:followers:{channel}       list  follower snapshots (JSON)
+    P:insight:{channel}         list  ChannelInsight JSON, newest first
+    P:draft:{post_id}           str   a drafted SocialPost JSON
+    <events_stream>             stream  post.drafted / post.published / post.failed / insight.ready
+
+Outcomes and their event are written in one MULTI/EXEC so a reader never sees one without the
+other. Nothing here logs a token.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
+
+from agents.ports import ChannelCredentials, LedgerEntry
+from providers.errors import ConfigurationError
+
+__all__ = [
+    "EVENT_TYPES",
+    "CredentialVault",
+    "Documents",
+    "OAuthStates",
+    "OutcomeLog",
+    "RedisPublishLedger",
+    "SecretBox",
+    "Store",
+]
+
+EVENT_TYPES = frozenset(
+    {"post.drafted", "post.published", "post.failed", "post.retrying", "insight.ready",
+     "insight.failed"}
+)
+OAUTH_STATE_TTL_S = 600
+EVENTS_MAXLEN = 100_000
+LOCK_TIMEOUT_S = 60
+LOCK_WAIT_S = 90
+
+
+class SecretBox:
+    """Fernet encryption for secrets at rest. The key comes from the ``secret_key`` setting."""
+
+    def __init__(self, key: SecretStr | str | bytes) -> None:
+        raw = key.get_secret_value() if isinstance(key, SecretStr) else key
+        try:
+            self._fernet = Fernet(raw.encode() if isinstance(raw, str) else raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                "PINTEREST_AGENT_SECRET_KEY is not a valid Fernet key; make one with "
+                '`python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"`'
+            ) from exc
+
+    @staticmethod
+    def generate_key() -> str:
+        return Fernet.generate_key().decode()
+
+    def seal(self, plaintext: bytes) -> bytes:
+        return self._fernet.encrypt(plaintext)
+
+    def open(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as exc:
+            raise ConfigurationError(
+                "stored credentials cannot be decrypted with this secret key; "
+                "use the key they were stored with, or reconnect the channel"
+            ) from exc
+
+
+_RELEASE_LEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+class _Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def __call__(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+
+class CredentialVault:
+    """``agents.ports.CredentialStore`` on Redis: credentials sealed with :class:`SecretBox`."""
+
+    def __init__(self, client: redis.Redis[bytes], box: SecretBox, keys: _Keys) -> None:
+        self._client = client
+        self._box = box
+        self._key = keys
+
+    def get(self, channel_id: str) -> ChannelCredentials | None:
+        sealed = self._client.hget(self._key("channels"), channel_id)
+        if sealed is None:
+            return None
+        return ChannelCredentials.model_validate_json(self._box.open(_bytes(sealed)))
+
+    def put(self, credentials: ChannelCredentials) -> None:
+        data = credentials.model_dump(mode="json")
+        for name in ("access_token", "refresh_token"):
+            secret = getattr(credentials, name)
+            data[name] = secret.get_secret_value() if secret is not None else None
+        sealed = self._box.seal(json.dumps(data).encode())
+        self._client.hset(self._key("channels"), credentials.channel_id, sealed)
+
+    def channel_ids(self) -> list[str]:
+        return sorted(_str(k) for k in self._client.hkeys(self._key("channels")))
+
+    def delete(self, channel_id: str) -> bool:
+        return bool(self._client.hdel(self._key("channels"), channel_id))
+
+    @contextmanager
+    def lock(self, channel_id: str) -> Iterator[None]:
+        lock = self._client.lock(
+            self._key("channel-lock", channel_id),
+            timeout=LOCK_TIMEOUT_S,
+            blocking_timeout=LOCK_WAIT_S,
+        )
+        if not lock.acquire():
+            raise TimeoutError(f"could not lock channel {channel_id!r} within {LOCK_WAIT_S}s")
+        try:
+            yield
+        finally:
+            with suppress(redis.exceptions.LockError):  # expired: the next holder has it
+                lock.release()
+
+
+class RedisPublishLedger:
+    """``agents.ports.PublishLedger`` on Redis."""
+
+    def __init__(self, client: redis.Redis[bytes], keys: _Keys) -> None:
+        self._client = client
+        self._key = keys
+        self._release = client.register_script(_RELEASE_LEASE)
+
+    def get(self, post_id: str) -> LedgerEntry | None:
+        raw = self._client.hgetall(self._key("publish", post_id))
+        if not raw:
+            return None
+        fields = {_str(k): _str(v) for k, v in raw.items()}
+        return LedgerEntry(
+            post_id=fields.get("post_id", post_id),
+            state="published" if fields.get("state") == "published" else "creating",
+            pin_id=fields.get("pin_id") or None,
+            board_id=fields.get("board_id") or None,
+            started_at=float(fields.get("started_at") or 0.0),
+            attempt=fields.get("attempt", ""),
+        )
+
+    def acquire_lease(self, post_id: str, attempt: str, ttl_ms: int) -> bool:
+        key = self._key("publish-lease", post_id)
+        return bool(self._client.set(key, attempt, nx=True, px=ttl_ms))
+
+    def release_lease(self, post_id: str, attempt: str) -> None:
+        self._release(keys=[self._key("publish-lease", post_id)], args=[attempt])
+
+    def mark_creating(self, entry: LedgerEntry) -> None:
+        self._client.hset(
+            self._key("publish", entry.post_id),
+            mapping={
+                "post_id": entry.post_id,
+                "state": "creating",
+                "board_id": entry.board_id or "",
+                "started_at": repr(entry.started_at),
+                "attempt": entry.attempt,
+            },
+        )
+
+    def mark_published(self, post_id: str, pin_id: str, board_id: str) -> None:
+        self._client.hset(
+            self._key("publish", post_id),
+            mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
+                     "board_id": board_id},
+        )
+
+    def clear_creating(self, post_id: str) -> None:
+        key = self._key("publish", post_id)
+        with self._client.pipeline() as pipe:
+            pipe.watch(key)
+            state = pipe.hget(key, "state")
+            if isinstance(state, bytes) and state == b"creating":
+                pipe.multi()
+                pipe.delete(key)
+                pipe.execute()
+
+
+class OutcomeLog:
+    """Latest outcome per subject, and the durable event stream upstream consumes."""
+
+    def __init__(
+        self, client: redis.Redis[bytes], keys: _Keys, stream: str, clock: Callable[[], float]
+    ) -> None:
+        self._client = client
+        self._key = keys
+        self.stream = stream
+        self._clock = clock
+
+    def record(
+        self,
+        kind: str,
+        subject_id: str,
+        outcome: Mapping[str, Any],
+        *,
+        event: str | None = None,
+    ) -> dict[str, Any]:
+        """Store the latest outcome for ``(kind, subject_id)`` and emit *event* atomically."""
+        body = {"kind": kind, "id": subject_id, "recorded_at": self._clock(), **outcome}
+        payload = json.dumps(body, default=str)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(self._key("outcome", kind, subject_id), payload)
+            if event is not None:
+                if event not in EVENT_TYPES:
+                    raise ValueError(f"unknown event type {event!r}")
+                pipe.xadd(
+                    self.stream,
+                    {"type": event, "id": subject_id, "payload": payload},
+                    maxlen=EVENTS_MAXLEN,
+                    approximate=True,
+                )
+            pipe.execute()
+        return body
+
+    def get(self, kind: str, subject_id: str) -> dict[str, Any] | None:
+        raw = self._client.get(self._key("outcome", kind, subject_id))
+        return json.loads(raw) if raw is not None else None
+
+    def events(self, *, count: int = 100, since: str = "-") -> list[dict[str, Any]]:
+        rows = self._client.xrange(self.stream, min=since, count=count)
+        return [
+            {
+                "stream_id": _str(sid),
+                "type": _str(f[b"type"]),
+                "id": _str(f[b"id"]),
+                "payload": json.loads(f[b"payload"]),
+            }
+            for sid, f in rows
+        ]
+
+
+class OAuthStates:
+    """One-time OAuth ``state``: stored with a TTL, consumed once, compared in constant time."""
+
+    def __init__(self, client: redis.Redis[bytes], keys: _Keys) -> None:
+        self._client = client
+        self._key = keys
+
+    def save(self, flow_id: str, state: str, ttl_s: int = OAUTH_STATE_TTL_S) -> None:
+        self._client.set(self._key("oauth-state", flow_id), state, ex=ttl_s)
+
+    def consume(self, flow_id: str, received: str) -> bool:
+        """True once for the state issued to *flow_id*; replays and mismatches are False."""
+        stored = self._client.getdel(self._key("oauth-state", flow_id))
+        if stored is None:
+            return False
+        return hmac.compare_digest(_bytes(stored), received.encode())
+
+
+class Documents:
+    """JSON documents the agents keep: drafts, follower snapshots, insights (newest first)."""
+
+    def __init__(self, client: redis.Redis[bytes], keys: _Keys) -> None:
+        self._client = client
+        self._key = keys
+
+    def put(self, name: str, subject_id: str, value: str) -> None:
+        self._client.set(self._key(name, subject_id), value)
+
+    def get(self, name: str, subject_id: str) -> str | None:
+        raw = self._client.get(self._key(name, subject_id))
+        return _str(raw) if raw is not None else None
+
+    def push(self, name: str, subject_id: str, value: str, *, keep: int = 200) -> None:
+        key = self._key(name, subject_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, value)
+            pipe.ltrim(key, 0, keep - 1)
+            pipe.execute()
+
+    def history(self, name: str, subject_id: str, *, limit: int = 200) -> list[str]:
+        return [_str(v) for v in self._client.lrange(self._key(name, subject_id), 0, limit - 1)]
+
+
+@dataclass(frozen=True)
+class Store:
+    """Every part of the store, sharing one Redis client and key prefix."""
+
+    client: redis.Redis[bytes]
+    credentials: CredentialVault
+    ledger: RedisPublishLedger
+    outcomes: OutcomeLog
+    oauth_states: OAuthStates
+    documents: Documents
+
+    @classmethod
+    def build(
+        cls,
+        client: redis.Redis[bytes],
+        box: SecretBox,
+        *,
+        prefix: str = "pinterest-agent",
+        events_stream: str = "pinterest-agent:events",
+        clock: Callable[[], float] = time.time,
+    ) -> Store:
+        keys = _Keys(prefix)
+        return cls(
+            client=client,
+            credentials=CredentialVault(client, box, keys),
+            ledger=RedisPublishLedger(client, keys),
+            outcomes=OutcomeLog(client, keys, events_stream, clock),
+            oauth_states=OAuthStates(client, keys),
+            documents=Documents(client, keys),
+        )
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
