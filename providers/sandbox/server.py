@@ -1,0 +1,373 @@
+"""The sandbox HTTP server: a threaded, keep-alive stdlib server on loopback and its dispatcher.
+
+:class:`SandboxServer` owns a :class:`~providers.sandbox.state.SandboxState` and a
+:class:`~providers.sandbox.routes.RouteRegistry` filled by the route modules in
+:data:`ROUTE_MODULES` (each exposes ``register(registry)``; optional ones that are missing or fail
+to import are skipped). Every request goes through :func:`dispatch`: count it, apply global
+latency and faults, check requests under ``/v5/`` against Pinterest's OpenAPI contract (400
+``{"code": 1, ...}`` on a violation), run the handler, stamp ``x-pinterest-rid``.
+
+    with SandboxServer() as sandbox:
+        account = sandbox.state.seed_account()
+        httpx.get(sandbox.api_base + "/boards", headers={"Authorization": "Bearer " + ...})
+
+``serve()`` runs one in the foreground for ``pinterest-agent sandbox --port N``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from providers.sandbox.faults import Fault
+from providers.sandbox.routes import (
+    ApiError,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
+from providers.sandbox.state import DEFAULT_APP_ID, DEFAULT_APP_SECRET, SandboxState
+
+__all__ = ["REQUIRED_ROUTE_MODULES", "ROUTE_MODULES", "SandboxServer", "dispatch", "serve"]
+
+log = logging.getLogger(__name__)
+
+#: Route modules always loaded (they are part of this package).
+REQUIRED_ROUTE_MODULES: tuple[str, ...] = (
+    "providers.sandbox.control",
+    "providers.sandbox.pinterest",
+)
+#: Route modules loaded when present (owned by other parts of the project).
+ROUTE_MODULES: tuple[str, ...] = (
+    "providers.sandbox.analytics",
+    "providers.sandbox.openai_compat",
+)
+_CONTROL_PREFIX = "/_sandbox/"
+_FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_sandbox/stats",
+                 "/_sandbox/latency")
+
+RequestCheck = Callable[[SandboxRequest], list[str]]
+
+
+def build_registry(optional: Sequence[str] = ROUTE_MODULES) -> RouteRegistry:
+    """A registry with the built-in routes and every importable optional route module."""
+    registry = RouteRegistry()
+    for name in REQUIRED_ROUTE_MODULES:
+        importlib.import_module(name).register(registry)
+    for name in optional:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                log.warning("sandbox route module %s failed to import: %s", name, exc)
+            continue
+        except Exception:  # a broken plug-in must not take the sandbox down
+            log.exception("sandbox route module %s failed to import", name)
+            continue
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(registry)
+    return registry
+
+
+def contract_check(request: SandboxRequest) -> list[str]:
+    """Pinterest's OpenAPI violations of a ``/v5/`` request (none for other paths)."""
+    if not request.path.startswith("/v5/") or request.method == "HEAD":
+        return []
+    from providers.pinterest.contract import load_contract
+
+    body: object | None = None
+    content_type = request.content_type
+    if request.body:
+        if content_type == "application/x-www-form-urlencoded":
+            body = request.form
+        elif content_type == "application/json":
+            body = request.json
+            if body is None:
+                return ["body: not valid JSON"]
+        else:
+            body = request.body
+    return load_contract().validate_request(
+        request.method, request.path, request.query, body, content_type
+    )
+
+
+def dispatch(
+    registry: RouteRegistry, request: SandboxRequest, check: RequestCheck | None = contract_check
+) -> SandboxResponse:
+    """Answer one request: faults, latency, contract check, handler, request id."""
+    state = request.state
+    matched = registry.match(request.method, request.path)
+    template = matched[0].pattern if matched else request.path
+    state.record_request(request.method, template, request.path)
+    if state.latency_ms:
+        state.stopping.wait(state.latency_ms / 1000)
+    fault = None if request.path.startswith(_FAULT_EXEMPT) else state.faults.take(
+        request.method, request.path
+    )
+    if fault is not None:
+        _delay(state, fault)
+    if fault is not None and fault.status is not None and not fault.after:
+        response = _fault_response(fault)
+    else:
+        response = _answer(registry, request, matched, check)
+        if fault is not None and fault.status is not None:
+            response = _fault_response(fault)
+    response.headers.setdefault("x-pinterest-rid", secrets.token_hex(8))
+    return response
+
+
+def _answer(
+    registry: RouteRegistry,
+    request: SandboxRequest,
+    matched: tuple[Any, dict[str, str]] | None,
+    check: RequestCheck | None,
+) -> SandboxResponse:
+    if matched is None:
+        allowed = registry.allowed_methods(request.path)
+        if allowed:
+            response = SandboxResponse.error(405, 405, "Method not allowed.")
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
+        return SandboxResponse.error(404, 404, f"No sandbox route for {request.path}.")
+    request.route, request.path_params = matched
+    try:
+        violations = check(request) if check is not None else []
+        if violations:
+            return SandboxResponse.error(400, 1, "; ".join(violations))
+        return request.route.handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except Exception as exc:
+        log.exception("sandbox handler for %s %s crashed", request.method, request.path)
+        return SandboxResponse.error(500, 2787, f"Sandbox handler crashed: {exc!r}")
+
+
+def _delay(state: SandboxState, fault: Fault) -> None:
+    if fault.latency_ms:
+        state.stopping.wait(fault.latency_ms / 1000)
+    if fault.hang_s:
+        state.stopping.wait(fault.hang_s)
+
+
+def _fault_response(fault: Fault) -> SandboxResponse:
+    assert fault.status is not None
+    body = fault.response_body
+    if body is None:
+        response = SandboxResponse.empty(fault.status)
+    elif isinstance(body, str):
+        response = SandboxResponse.text(body, fault.status)
+    else:
+        response = SandboxResponse.json(body, fault.status)
+    response.headers.update(fault.headers)
+    return response
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads one HTTP/1.1 request at a time from a keep-alive connection and dispatches it."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+    timeout: ClassVar[float | None] = 60.0
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib's per-request stderr line (benchmarks send thousands)."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, add=True)
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            super().finish()
+        self.server.track(self.connection, add=False)
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if length is not None:
+            return self.rfile.read(int(length))
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return b""
+
+    def _handle(self) -> None:
+        sandbox = self.server.sandbox
+        split = urlsplit(self.path)
+        request = SandboxRequest(
+            method=self.command,
+            path=split.path or "/",
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=self.headers,  # type: ignore[arg-type]
+            body=self._read_body(),
+            state=sandbox.state,
+            base_url=sandbox.base_url,
+        )
+        response = dispatch(sandbox.registry, request, sandbox.check)
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if response.status not in (204, 304):
+            self.send_header("Content-Length", str(len(response.body)))
+        if sandbox.state.stopping.is_set():
+            self.close_connection = True
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and response.status not in (204, 304):
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+        self.sandbox = sandbox
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def track(self, connection: socket.socket, *, add: bool) -> None:
+        with self._connections_lock:
+            if add:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class SandboxServer:
+    """A local, stateful emulation of Pinterest v5 (plus plug-in routes) on loopback."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        app_id: str = DEFAULT_APP_ID,
+        app_secret: str = DEFAULT_APP_SECRET,
+        latency_ms: int = 0,
+        seed: int = 0,
+        validate_requests: bool = True,
+        state: SandboxState | None = None,
+        registry: RouteRegistry | None = None,
+        **state_options: Any,
+    ) -> None:
+        self.state = state or SandboxState(
+            app_id=app_id, app_secret=app_secret, latency_ms=latency_ms, seed=seed,
+            **state_options,
+        )
+        self.registry = registry or build_registry()
+        self.check: RequestCheck | None = contract_check if validate_requests else None
+        self._httpd = _HTTPServer((host, port), self)
+        self._thread: threading.Thread | None = None
+        if validate_requests:  # load and index the spec now, not on the first request
+            from providers.pinterest.contract import load_contract
+
+            load_contract()
+
+    @property
+    def host(self) -> str:
+        return str(self._httpd.server_address[0])
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT``"""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        """The Pinterest API base, ``http://HOST:PORT/v5``."""
+        return self.base_url + "/v5"
+
+    @property
+    def oauth_url(self) -> str:
+        """The authorize page, ``http://HOST:PORT/oauth/``."""
+        return self.base_url + "/oauth/"
+
+    def start(self) -> SandboxServer:
+        """Serve in a daemon thread; returns self."""
+        if self._thread is None:
+            self.state.stopping.clear()
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                name=f"sandbox-{self.port}", daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end sleeping faults and close open keep-alive connections."""
+        self.state.stopping.set()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.close_connections()
+        self._httpd.server_close()
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        try:
+            self._httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, **options: Any) -> None:
+    """Run a sandbox in the foreground, printing its URLs and a ready demo token."""
+    server = SandboxServer(host, port, **options)
+    account = server.state.seed_account("demo")
+    lines = [
+        f"Pinterest sandbox listening on {server.base_url}",
+        f"  API base     {server.api_base}",
+        f"  OAuth page   {server.oauth_url}",
+        f"  app id       {server.state.app_id}",
+        f"  app secret   {server.state.app_secret}",
+        f"  demo user    {account.username} (board {account.board_id})",
+        f"  access token {account.access_token}",
+        f"  refresh tok. {account.refresh_token}",
+        "Control: GET /_sandbox/stats, POST /_sandbox/seed, /_sandbox/reset, /_sandbox/faults",
+        "Press Ctrl+C to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
