@@ -88,10 +88,21 @@ def require_id(value: str, field: str) -> str:
     return value
 
 
+class _Problem(ValueError):
+    """A cross-field rule broken; ``field`` names where to look."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Request(BaseModel):
     """A request body: strict, frozen, and failing as ``PinterestValidationError``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def _check(self) -> None:
+        """Cross-field rules; raise :class:`_Problem`. Runs after the field checks."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -100,11 +111,19 @@ class _Request(BaseModel):
         outermost = _validating.get() == 0
         token = _validating.set(_validating.get() + 1)
         try:
-            return handler(data)
+            model = handler(data)
+            model._check()
+            return model
         except ValidationError as exc:
             if not outermost:
                 raise
-            raise _validation_error(exc) from None
+            raise _validation_error(cls.__name__, exc) from None
+        except _Problem as exc:
+            if not outermost:
+                raise
+            raise PinterestValidationError(
+                f"{cls.__name__} is not a valid Pinterest request: {exc}.", field=exc.field
+            ) from None
         finally:
             _validating.reset(token)
 
@@ -159,17 +178,19 @@ class VideoIdSource(_Request):
     cover_image_key_frame_time: int | None = Field(default=None, ge=0)
     is_standard: bool | None = None
 
-    @model_validator(mode="after")
-    def _one_cover(self) -> Self:
+    def _check(self) -> None:
         if (self.cover_image_data is None) != (self.cover_image_content_type is None):
-            raise ValueError("cover_image_data and cover_image_content_type go together")
+            raise _Problem(
+                "cover_image_data and cover_image_content_type go together",
+                "cover_image_content_type",
+            )
         covers = [self.cover_image_url, self.cover_image_data, self.cover_image_key_frame_time]
         if sum(c is not None for c in covers) != 1:
-            raise ValueError(
-                "give exactly one cover: cover_image_url, cover_image_data with "
-                "cover_image_content_type, or cover_image_key_frame_time (e.g. 0)"
+            raise _Problem(
+                "a video Pin needs exactly one cover: cover_image_url, cover_image_data with "
+                "cover_image_content_type, or cover_image_key_frame_time (e.g. 0)",
+                "cover_image_url",
             )
-        return self
 
 
 MediaSource = Annotated[
@@ -306,13 +327,13 @@ class MediaStatus(_Response):
         return not (self.succeeded or self.failed)
 
 
-def _validation_error(exc: ValidationError) -> PinterestValidationError:
+def _validation_error(model: str, exc: ValidationError) -> PinterestValidationError:
     """Turn pydantic's report into one error naming the first bad field, all problems listed."""
     errors = exc.errors(include_url=False)
     fields = [_field_path(e) for e in errors]
     problems = "; ".join(_describe(f, e) for f, e in zip(fields, errors, strict=True))
     return PinterestValidationError(
-        f"{exc.title} is not a valid Pinterest request: {problems}.",
+        f"{model} is not a valid Pinterest request: {problems}.",
         field=fields[0] if fields else None,
     )
 
@@ -346,6 +367,8 @@ def _describe(field: str, error: ErrorDetails) -> str:
         return f"{field} is required"
     if kind == "extra_forbidden":
         return f"{field} is not a field Pinterest accepts here; remove it"
+    if kind == "value_error":
+        return f"{field}: {ctx.get('error', error['msg'])}"
     return f"{field}: {error['msg']}"
 
 
