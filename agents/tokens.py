@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from pydantic import SecretStr
-
 from agents.ports import ChannelCredentials, CredentialStore
 from providers.errors import AuthError, InvalidInputError
+from providers.pinterest import TokenSet
 
 __all__ = ["TokenKeeper", "TokenRefresher", "UnknownChannelError"]
 
@@ -30,18 +29,10 @@ class UnknownChannelError(InvalidInputError):
     default_code = "unknown_channel"
 
 
-class _Tokens(Protocol):
-    access_token: SecretStr
-    refresh_token: SecretStr | None
-    scope: str
-    expires_at: float
-    refresh_token_expires_at: float | None
-
-
 class TokenRefresher(Protocol):
     """``PinterestOAuth.refresh`` satisfies this."""
 
-    def refresh(self, refresh_token: str) -> _Tokens: ...
+    def refresh(self, refresh_token: str) -> TokenSet: ...
 
 
 class TokenKeeper:

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     )
 
     # Queues.
+    broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
     queue_writer: str = "agent__social-post-writer"
     queue_publisher: str = "agent__social-publisher"
     queue_insights: str = "agent__pinterest-insights"

@@ -1,0 +1,163 @@
+"""What each actor does, as plain functions over a :class:`Runtime` (no Dramatiq here).
+
+An actor decodes its message, calls one of these, and lets the exception (if any) reach
+Dramatiq's ``Retries``. Outcomes are recorded here on success and by
+:func:`record_post_failure` (through ``OutcomeMiddleware``) on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agents.messages import SCHEMA_VERSION, SocialPost
+from agents.publisher import PublishResult, publish
+from providers.errors import InvalidInputError, WorkerError
+from queues.runtime import Runtime
+
+__all__ = [
+    "InvalidMessageError",
+    "decode_message",
+    "post_failure_outcome",
+    "record_post_failure",
+    "run_publish",
+    "subject_id",
+]
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+SCHEDULE_SLACK_S = 1.0
+
+
+class InvalidMessageError(InvalidInputError):
+    default_code = "invalid_message"
+
+
+def _payload_dict(payload: object) -> dict[str, Any]:
+    if isinstance(payload, bytes | bytearray):
+        payload = payload.decode("utf-8", errors="replace")
+    if isinstance(payload, str):
+        try:
+            payload = json.loads(payload)
+        except json.JSONDecodeError as exc:
+            raise InvalidMessageError(
+                f"the message is not valid JSON ({exc.msg} at line {exc.lineno} column "
+                f"{exc.colno}); send one JSON object as the actor's only argument"
+            ) from exc
+    if not isinstance(payload, dict):
+        raise InvalidMessageError(
+            f"the message must be a JSON object, not {type(payload).__name__}"
+        )
+    return payload
+
+
+def decode_message(model: type[M], payload: object) -> M:
+    """Parse a queue message into *model*, turning every problem into one clear error."""
+    data = _payload_dict(payload)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InvalidMessageError(
+            f"schema_version {version!r} is not supported: this worker reads version "
+            f"{SCHEMA_VERSION} (print the schema with `pinterest-agent schema`)",
+            code="unsupported_schema_version",
+            field="schema_version",
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "message"
+            problems.append(f"{where}: {error['msg']}")
+        first = exc.errors()[0]["loc"]
+        raise InvalidMessageError(
+            f"{model.__name__} is invalid: " + "; ".join(problems),
+            field=".".join(str(part) for part in first) or None,
+        ) from exc
+
+
+def subject_id(payload: object, key: str) -> str | None:
+    """The subject's id from a possibly malformed payload, for failure records."""
+    try:
+        value = _payload_dict(payload).get(key)
+    except InvalidMessageError:
+        return None
+    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+
+
+def run_publish(
+    runtime: Runtime,
+    payload: object,
+    *,
+    reschedule: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, Any]:
+    """Publish one ``SocialPost`` message and record the outcome; returns the outcome."""
+    post = decode_message(SocialPost, payload)
+    outcomes = runtime.store.outcomes
+    if post.scheduled_at is not None and reschedule is not None:
+        wait_s = post.scheduled_at.timestamp() - clock()
+        if wait_s > SCHEDULE_SLACK_S:
+            reschedule(int(wait_s * 1000))
+            log.info("post %s scheduled for %s", post.post_id, post.scheduled_at.isoformat())
+            return outcomes.record(
+                "post", post.post_id,
+                {"status": "scheduled", "scheduled_at": post.scheduled_at.isoformat()},
+            )
+    previous = outcomes.get("post", post.post_id)
+    result: PublishResult = publish(post, runtime.publishers)
+    outcome = {
+        "status": "published",
+        "platform": post.platform,
+        "channel_id": post.channel_id,
+        "pin_id": result.pin_id,
+        "pin_url": result.pin_url,
+        "board_id": result.board_id,
+        "reconciled": result.reconciled,
+        "duplicate": result.status == "already_published",
+    }
+    # Emit post.published once: a redelivery after a crash between the ledger and this record
+    # still emits it, a duplicate message after a recorded publish does not.
+    already_announced = previous is not None and previous.get("status") == "published"
+    return outcomes.record(
+        "post", post.post_id, outcome, event=None if already_announced else "post.published"
+    )
+
+
+def post_failure_outcome(
+    exc: BaseException, *, final: bool, message_id: str, queue: str, payload: object, retries: int
+) -> dict[str, Any]:
+    if isinstance(exc, WorkerError):
+        error = exc.as_dict()
+    else:
+        error = {"code": "internal_error", "message": str(exc)[:500],
+                 "error_type": type(exc).__name__}
+    return {
+        "status": "failed" if final else "retrying",
+        "error": error,
+        "message_id": message_id,
+        "queue": queue,
+        "retries": retries,
+        "message": payload if final else None,
+    }
+
+
+def record_post_failure(
+    runtime: Runtime, *, payload: object, exc: BaseException, final: bool, message_id: str,
+    queue: str, retries: int,
+) -> None:
+    post_id = subject_id(payload, "post_id") or f"message-{message_id}"
+    outcome = post_failure_outcome(
+        exc, final=final, message_id=message_id, queue=queue, payload=payload, retries=retries
+    )
+    runtime.store.outcomes.record(
+        "post", post_id, outcome, event="post.failed" if final else "post.retrying"
+    )
+    level = logging.WARNING if final else logging.INFO
+    log.log(level, "post %s %s: %s", post_id, outcome["status"], outcome["error"]["message"])

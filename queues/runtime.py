@@ -1,0 +1,132 @@
+"""The composition root: build every client, store and agent from :class:`Settings` once.
+
+Actors, the CLI and the demo all get their collaborators from a :class:`Runtime`. Nothing below
+``queues/`` reads settings or the environment; this module passes values in.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import redis
+from dramatiq.rate_limits.backends import RedisBackend
+
+from agents.publisher import PinterestPublisher, PlatformPublisher
+from agents.tokens import TokenKeeper
+from providers.errors import ConfigurationError
+from providers.netsafe import SafeFetcher
+from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
+from queues.limits import ChannelWriteSlots
+from queues.settings import Settings
+from queues.store import SecretBox, Store
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+LEASE_MARGIN_MS = 60_000
+
+
+class _UnconfiguredOAuth:
+    """Stands in for ``PinterestOAuth`` when no app credentials are set."""
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        raise ConfigurationError(
+            "cannot refresh tokens: set PINTEREST_AGENT_PINTEREST_APP_ID and "
+            "PINTEREST_AGENT_PINTEREST_APP_SECRET"
+        )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    redis_client: redis.Redis[bytes]
+    store: Store
+    pinterest_http: httpx.Client
+    oauth: PinterestOAuth | _UnconfiguredOAuth
+    tokens: TokenKeeper
+    fetcher: SafeFetcher
+    write_slots: ChannelWriteSlots
+    publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        redis_client: redis.Redis[bytes] | None = None,
+        pinterest_transport: httpx.BaseTransport | None = None,
+        fetch_transport: httpx.BaseTransport | None = None,
+    ) -> Runtime:
+        if settings.secret_key is None:
+            raise ConfigurationError(
+                "PINTEREST_AGENT_SECRET_KEY is not set: channel credentials are encrypted at rest "
+                "with it. Generate one with `pinterest-agent keygen` and keep it safe."
+            )
+        client = redis_client or redis.Redis.from_url(settings.redis_url)
+        store = Store.build(
+            client,
+            SecretBox(settings.secret_key),
+            prefix=settings.key_prefix,
+            events_stream=settings.events_stream,
+        )
+        http = httpx.Client(
+            base_url=settings.pinterest_api_base,
+            timeout=httpx.Timeout(settings.pinterest_timeout_s, connect=10.0),
+            transport=pinterest_transport,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"User-Agent": "pinterest-agent-worker/0.1"},
+        )
+        oauth: PinterestOAuth | _UnconfiguredOAuth
+        if settings.pinterest_app_id and settings.pinterest_app_secret:
+            oauth = PinterestOAuth(
+                http,
+                app_id=settings.pinterest_app_id,
+                app_secret=settings.pinterest_app_secret,
+                authorize_url=settings.pinterest_oauth_url,
+            )
+        else:
+            oauth = _UnconfiguredOAuth()
+        tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s)
+        fetcher = SafeFetcher(
+            timeout_s=settings.preflight_timeout_s,
+            allow_loopback=settings.allow_loopback_urls,
+            transport=fetch_transport,
+        )
+        lease_ms = settings.actor_time_limit_ms + LEASE_MARGIN_MS
+        write_slots = ChannelWriteSlots(
+            RedisBackend(client=client),
+            prefix=settings.key_prefix,
+            limit=settings.pinterest_write_concurrency,
+            ttl_ms=lease_ms,
+        )
+        runtime = cls(
+            settings=settings,
+            redis_client=client,
+            store=store,
+            pinterest_http=http,
+            oauth=oauth,
+            tokens=tokens,
+            fetcher=fetcher,
+            write_slots=write_slots,
+        )
+        runtime.publishers["pinterest"] = PinterestPublisher(
+            tokens=tokens,
+            ledger=store.ledger,
+            api_factory=runtime.pinterest_api,
+            write_slot=write_slots,
+            preflight=fetcher.check_reachable,
+            lease_ms=lease_ms,
+        )
+        return runtime
+
+    def pinterest_api(self, access_token: str) -> PinterestClient:
+        return PinterestClient(self.pinterest_http, access_token)
+
+    def close(self) -> None:
+        self.pinterest_http.close()
+        self.fetcher.close()
