@@ -1,0 +1,70 @@
+"""Video media: register an upload, send the file to S3, poll until Pinterest has processed it.
+
+The flow is three steps a worker runs as separate messages: :meth:`Media.register_video`,
+:meth:`Media.upload` (a multipart POST to ``upload_url`` with every ``upload_parameters`` field
+and the file as ``file``, with a real ``Content-Length``: S3 answers 411 to a chunked body, and
+no Pinterest token), then :meth:`Media.get` until ``succeeded`` (``failed`` is terminal).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import TYPE_CHECKING
+
+import httpx
+
+from providers.pinterest.errors import PinterestValidationError
+from providers.pinterest.models import MediaStatus, MediaUpload, require_id
+
+if TYPE_CHECKING:
+    from providers.pinterest.client import PinterestClient
+
+__all__ = ["DEFAULT_UPLOAD_TIMEOUT_S", "Media"]
+
+#: A large video to S3 takes longer than an API call.
+DEFAULT_UPLOAD_TIMEOUT_S = 300.0
+
+
+class Media:
+    """``api.media``: video uploads."""
+
+    def __init__(self, api: PinterestClient) -> None:
+        self._api = api
+
+    def register_video(self) -> MediaUpload:
+        """``POST /media``: reserve a ``media_id`` and get the S3 upload form."""
+        return self._api.post_model(MediaUpload, "/media", json={"media_type": "video"})
+
+    def upload(
+        self,
+        upload: MediaUpload,
+        data: bytes,
+        filename: str,
+        *,
+        timeout_s: float = DEFAULT_UPLOAD_TIMEOUT_S,
+    ) -> None:
+        """POST ``data`` to ``upload.upload_url`` as the form S3 expects.
+
+        Repeating an upload overwrites the same key, so a timeout here is plainly transient.
+        """
+        if not upload.upload_url or not upload.upload_parameters:
+            raise PinterestValidationError(
+                f"Media {upload.media_id} has no upload_url/upload_parameters; register the "
+                "video again with register_video().",
+                field="upload",
+            )
+        if not data:
+            raise PinterestValidationError("The video file is empty.", field="data")
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        request = self._api.http.build_request(
+            "POST",
+            upload.upload_url,
+            data=dict(upload.upload_parameters),
+            files={"file": (filename, data, content_type)},
+            timeout=httpx.Timeout(timeout_s),
+        )
+        self._api.send(request, idempotent=True)
+
+    def get(self, media_id: str) -> MediaStatus:
+        """``GET /media/{media_id}``: the upload's processing status."""
+        return self._api.get_model(MediaStatus, f"/media/{require_id(media_id, 'media_id')}")
