@@ -44,7 +44,9 @@ log = logging.getLogger(__name__)
 #: Route modules always loaded (they are part of this package).
 REQUIRED_ROUTE_MODULES: tuple[str, ...] = (
     "providers.sandbox.control",
+    "providers.sandbox.oauth",
     "providers.sandbox.pinterest",
+    "providers.sandbox.media",
 )
 #: Route modules loaded when present (owned by other parts of the project).
 ROUTE_MODULES: tuple[str, ...] = (

@@ -95,6 +95,7 @@ class Board:
     created_at: float
     seq: int
     modified_at: float = 0.0
+    follower_count: int = 0
 
 
 @dataclass
@@ -313,11 +314,11 @@ class SandboxState:
         return found
 
     def rotate_refresh(self, refresh_token: str) -> Token:
-        """Invalidate a refresh token and return it (401 when unknown or expired)."""
+        """Invalidate a refresh token and return it (400 when unknown, used or expired)."""
         with self.lock:
             token = self.records.tokens.get(refresh_token)
             if token is None or token.kind != "refresh" or token.expires_at <= self.clock():
-                raise ApiError(401, 2, "Authentication failed. Invalid refresh token.")
+                raise ApiError(400, 1, "Invalid refresh token.")
             del self.records.tokens[refresh_token]
             return token
 
