@@ -1,0 +1,119 @@
+"""The designer: the LLM fills a ``DesignSpec`` for the platform's scene; ``agents.imaging``
+renders it.
+
+The model cannot see the source image, so its focal point is a hint from the brief (the centre
+unless the brief says otherwise) and its dominant colour is an intent; the renderer measures the
+real dominant colour of the finished image for the post.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.llm import LLMResult, StructuredLLM
+from agents.messages import PinBrief
+from agents.scene_map import Scene
+from agents.text_rules import find_urls
+from agents.writer import PinCopy
+
+__all__ = [
+    "TEMPLATE",
+    "DesignResult",
+    "DesignSpec",
+    "FocalPoint",
+    "Layout",
+    "design",
+    "design_problems",
+    "design_variables",
+]
+
+TEMPLATE = "design_spec"
+HEADLINE_MAX = 40
+
+HexColor = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+
+
+class Layout(enum.StrEnum):
+    """Where the headline band sits inside the safe zone."""
+
+    BAND_TOP = "band_top"
+    BAND_CENTER = "band_center"
+    BAND_BOTTOM = "band_bottom"
+
+
+class FocalPoint(BaseModel):
+    """The subject's centre in the source image, as fractions of its width and height."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    x: float = Field(ge=0.0, le=1.0)
+    y: float = Field(ge=0.0, le=1.0)
+
+
+class DesignSpec(BaseModel):
+    """How to turn the source image into the Pin image."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    headline: str = Field(min_length=1, max_length=HEADLINE_MAX)
+    layout: Layout
+    palette: list[HexColor] = Field(min_length=1, max_length=5)
+    dominant_color: HexColor
+    focal_point: FocalPoint
+    image_prompt: str | None = Field(max_length=1000)
+
+
+@dataclass(frozen=True, slots=True)
+class DesignResult:
+    spec: DesignSpec
+    llm: LLMResult[DesignSpec]
+
+
+def design_variables(brief: PinBrief, copy: PinCopy, scene: Scene) -> dict[str, Any]:
+    facts = brief.model_dump(
+        mode="json", include={"kind", "name", "summary", "audience", "tone"}, exclude_none=True
+    )
+    if len(facts["summary"]) > 600:
+        facts["summary"] = facts["summary"][:600].rsplit(" ", 1)[0] + "..."
+    return {
+        "brief": facts,
+        "copy": {"title": copy.title, "keywords": copy.keywords},
+        "has_source_image": bool(brief.source_image_urls),
+        "layouts": [layout.value for layout in Layout],
+        "scene": {
+            "platform": scene.platform,
+            "width": scene.width,
+            "height": scene.height,
+            "ratio": scene.ratio_text,
+            "max_headline_chars": scene.max_headline_chars,
+            "style_notes": list(scene.style_notes),
+        },
+    }
+
+
+def design_problems(spec: DesignSpec, brief: PinBrief, scene: Scene) -> list[str]:
+    problems: list[str] = []
+    if len(spec.headline) > scene.max_headline_chars:
+        problems.append(
+            f"headline must be at most {scene.max_headline_chars} characters, not "
+            f"{len(spec.headline)}"
+        )
+    if find_urls(spec.headline):
+        problems.append("headline must not contain a URL or domain")
+    if not brief.source_image_urls and not spec.image_prompt:
+        problems.append("image_prompt is required: the brief has no source image")
+    return problems
+
+
+def design(brief: PinBrief, copy: PinCopy, llm: StructuredLLM, scene: Scene) -> DesignResult:
+    result = llm.generate(
+        template=TEMPLATE,
+        variables=design_variables(brief, copy, scene),
+        output=DesignSpec,
+        check=lambda spec: design_problems(spec, brief, scene),
+    )
+    return DesignResult(spec=result.value, llm=result)
