@@ -1,0 +1,177 @@
+"""Brief in, draft post out: fetch the source image, write the copy, design, render.
+
+``draft_post`` is the writer actor's whole job minus recording and publishing. It validates the
+source image *before* any LLM call (a private-address URL, a 404, a bomb or a non-image fails
+without spending tokens), then runs the writer and the designer, makes an image with the
+``ImageGenerator`` when the brief has none and generation is enabled, and renders.
+
+The post's media:
+
+- by default ``image_base64`` with the rendered JPEG inline (Pinterest accepts it directly);
+- with ``media_public_base_url`` set, ``image_url`` = ``{media_public_base_url}/{media_key}``:
+  the caller must store ``draft.image.data`` at that URL (``draft.media_key`` names the object)
+  *before* the post is published, since Pinterest fetches the URL itself.
+
+``board_id`` is the brief's; when the brief has only a ``board_hint``, the post's ``board_id`` is
+``None`` and the publisher resolves the hint to a board.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from agents.designer import DesignSpec, design
+from agents.image_generation import ImageGenerator
+from agents.imaging import (
+    DEFAULT_MAX_SOURCE_PIXELS,
+    ImageFetcher,
+    NoSourceImageError,
+    RenderedImage,
+    open_source,
+    render,
+)
+from agents.llm import StructuredLLM
+from agents.messages import (
+    SCHEMA_VERSION,
+    ImageBase64Media,
+    ImageUrlMedia,
+    Media,
+    PinBrief,
+    SocialPost,
+)
+from agents.scene_map import SCENE_MAP, Scene
+from agents.writer import PinCopy, post_description, write_copy
+from providers.errors import ConfigurationError
+
+__all__ = ["DEFAULT_MAX_SOURCE_BYTES", "Draft", "Provenance", "draft_post", "fetch_source"]
+
+DEFAULT_MAX_SOURCE_BYTES = 20 * 1024 * 1024
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png"}
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Which templates (name -> content hash) and model made a draft, and at what cost."""
+
+    model: str
+    templates: Mapping[str, str]
+    input_tokens: int
+    output_tokens: int
+    repaired: tuple[str, ...] = ()
+    cached: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "templates": dict(self.templates),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "repaired": list(self.repaired),
+            "cached": list(self.cached),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    post: SocialPost
+    copy: PinCopy
+    design: DesignSpec
+    image: RenderedImage
+    provenance: Provenance
+    media_key: str | None = field(default=None)
+    """Set when the media is an ``image_url``: where the caller must store ``image.data``."""
+
+
+def fetch_source(
+    url: str, fetcher: ImageFetcher, *, max_bytes: int, max_pixels: int
+) -> bytes:
+    """The source image's bytes, checked to be an image within the caps (header only)."""
+    body = fetcher.fetch(url, max_bytes=max_bytes)
+    open_source(body.content, max_pixels=max_pixels).close()
+    return body.content
+
+
+def draft_post(
+    brief: PinBrief,
+    *,
+    llm: StructuredLLM,
+    fetcher: ImageFetcher,
+    scene: Scene = SCENE_MAP["pinterest"],
+    image_generator: ImageGenerator | None = None,
+    media_public_base_url: str | None = None,
+    max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
+    max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
+) -> Draft:
+    if media_public_base_url is not None and not media_public_base_url.startswith(
+        ("https://", "http://")
+    ):
+        raise ConfigurationError(
+            "PINTEREST_AGENT_MEDIA_PUBLIC_BASE_URL must be an http(s) URL",
+            setting="media_public_base_url",
+        )
+    source: bytes | None = None
+    if brief.source_image_urls:
+        source = fetch_source(
+            brief.source_image_urls[0], fetcher, max_bytes=max_source_bytes,
+            max_pixels=max_source_pixels,
+        )
+    elif image_generator is None:
+        raise NoSourceImageError(
+            "the brief has no source_image_urls and image generation is off: add an image URL "
+            "or enable image generation",
+            field="source_image_urls",
+        )
+
+    written = write_copy(brief, llm)
+    designed = design(brief, written.copy, llm, scene)
+    if source is None:
+        assert image_generator is not None
+        prompt = designed.spec.image_prompt or written.copy.alt_text
+        source = image_generator.generate(prompt, width=scene.width, height=scene.height)
+    image = render(source, designed.spec, scene, max_source_pixels=max_source_pixels)
+
+    media: Media
+    media_key = None
+    if media_public_base_url is not None:
+        media_key = f"{brief.brief_id}.{_EXTENSIONS.get(image.content_type, 'img')}"
+        media = ImageUrlMedia(url=f"{media_public_base_url.rstrip('/')}/{quote(media_key)}")
+    else:
+        media = ImageBase64Media(
+            content_type=_content_type(image.content_type),
+            data=base64.b64encode(image.data).decode("ascii"),
+        )
+    copy = written.copy
+    post = SocialPost(
+        schema_version=SCHEMA_VERSION,
+        post_id=brief.brief_id,
+        platform=scene.platform,
+        channel_id=brief.channel_id,
+        board_id=brief.board_id,
+        title=copy.title,
+        description=post_description(copy),
+        link=brief.destination_url,
+        alt_text=copy.alt_text,
+        dominant_color=image.dominant_color,
+        media=media,
+        scheduled_at=brief.scheduled_at,
+    )
+    steps = (written.llm, designed.llm)
+    provenance = Provenance(
+        model=designed.llm.model,
+        templates={step.template: step.template_hash for step in steps},
+        input_tokens=sum(step.input_tokens for step in steps),
+        output_tokens=sum(step.output_tokens for step in steps),
+        repaired=tuple(step.template for step in steps if step.repaired),
+        cached=tuple(step.template for step in steps if step.cached),
+    )
+    return Draft(post, copy, designed.spec, image, provenance, media_key)
+
+
+def _content_type(value: str) -> Any:
+    if value not in _EXTENSIONS:
+        raise ValueError(f"unsupported rendered content type {value}")
+    return value
