@@ -1,0 +1,480 @@
+"""The measured part of an insight: pure functions from analytics to :class:`ChannelMetrics`.
+
+No I/O, no clock, no LLM: the same inputs give the same figures, so tests compute them by hand.
+
+Definitions (all dates UTC; the period ends on the account window's last day, normally
+yesterday, the last complete day):
+
+* **Totals** sum the daily account rows of the last ``period_days`` days: impressions, saves,
+  pin clicks, outbound clicks and engagements. Engagements are Pinterest's ``ENGAGEMENT`` metric
+  when the rows carry it, else saves + pin clicks + outbound clicks (``engagement_source`` says
+  which). The engagement rate is engagements / impressions over the period (a ratio of sums, not
+  an average of daily rates). The previous period of the same length is the comparison; when it
+  lies partly beyond the API's 89 days it is left out rather than compared unevenly.
+* **Provisional days**: rows whose ``data_status`` is PROCESSING or ESTIMATE are counted in the
+  totals and listed in :class:`DataCompleteness`; BEFORE_* / threshold rows carry no figures.
+* **Top Pins** rank Pins by save rate (saves / impressions over the period) among Pins with at
+  least :data:`DEFAULT_MIN_IMPRESSIONS` impressions. The floor keeps noise out: below 100
+  impressions a single save moves the rate by a point or more, so 1 save of 2 impressions (50%)
+  would beat a Pin saved 40 times out of 1,000 (4%). Ties go to more saves, then more impressions.
+* **Peak days** average engagements per weekday over every day fetched that has figures (both
+  periods, so about 8 of each weekday); ``index`` is that average over the mean day.
+* **Peak hours** are an *estimate*: Pinterest reports no hourly figures, so each Pin's period
+  engagements (saves + clicks) are credited to the UTC hour it was published, and hours are ranked
+  by engagements per Pin among hours with at least :data:`DEFAULT_MIN_PINS_PER_HOUR` Pins.
+* **Categories** (:mod:`agents.content_categories`) sum impressions and saves of the Pins in each
+  category; the save rate is the category's saves / impressions.
+* **Follower growth** compares board follower counts now with the earliest stored snapshot taken
+  within the period (the latest older one when none is that recent).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal, NamedTuple
+
+from agents.content_categories import CATEGORIES, Category, categorize
+from agents.follower_snapshots import FollowerSnapshot
+from agents.insight_models import (
+    BoardGrowth,
+    CategoryStat,
+    ChannelMetrics,
+    DataCompleteness,
+    FollowerGrowth,
+    HourStat,
+    InsightPeriod,
+    MetricChange,
+    MetricTotals,
+    PeakDays,
+    PeakHours,
+    PeriodTotals,
+    TopPins,
+    TopPinStat,
+    WeekdayStat,
+)
+from providers.pinterest.analytics_models import (
+    AccountAnalytics,
+    DailyMetrics,
+    DateWindow,
+    PinAnalytics,
+)
+from providers.pinterest.models import Board, Pin
+
+__all__ = [
+    "DEFAULT_MIN_IMPRESSIONS",
+    "DEFAULT_MIN_PINS_PER_HOUR",
+    "InsightInputs",
+    "PinFigures",
+    "compute_metrics",
+    "follower_growth",
+    "insight_period",
+    "peak_days",
+    "peak_hours",
+    "period_totals",
+    "pin_figures",
+    "snapshot_of",
+    "top_pins_by_save_rate",
+]
+
+DEFAULT_MIN_IMPRESSIONS = 100
+"""A Pin needs this many period impressions to be ranked by save rate."""
+DEFAULT_MIN_PINS_PER_HOUR = 3
+"""An hour needs this many Pins published in it to be called a peak hour."""
+TOP_PINS = 5
+PEAK_WEEKDAYS = 2
+PEAK_HOURS = 3
+BOARDS_LISTED = 5
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+PEAK_HOURS_BASIS = (
+    "Estimate: Pinterest reports no hourly analytics, so each Pin's engagements (saves + clicks) "
+    "in the period are credited to the UTC hour it was published."
+)
+
+EngagementSource = Literal["ENGAGEMENT", "saves+clicks"]
+
+
+@dataclass(frozen=True)
+class InsightInputs:
+    """What one run fetched for a channel."""
+
+    account: AccountAnalytics
+    pins: Sequence[Pin]
+    pin_analytics: Mapping[str, PinAnalytics]
+    boards: Sequence[Board]
+    history: Sequence[FollowerSnapshot] = ()
+    pins_missing: int = 0
+    categories: Mapping[str, Category] | None = None
+    """Precomputed categories by Pin id (computed from the Pins' text when None)."""
+
+
+class PinFigures(NamedTuple):
+    """One Pin's period figures, extracted once and shared by the per-Pin metrics."""
+
+    pin: Pin
+    impressions: int
+    saves: int
+    pin_clicks: int
+    outbound_clicks: int
+    category: Category
+    hour: int | None
+
+    @property
+    def engagements(self) -> int:
+        return self.saves + self.pin_clicks + self.outbound_clicks
+
+
+# -- period and totals -----------------------------------------------------------------------
+
+
+def insight_period(window: DateWindow, period_days: int) -> InsightPeriod:
+    """The last ``period_days`` days of ``window`` and the period before them (clamped)."""
+    end = window.end
+    start = max(end - timedelta(days=period_days - 1), window.start)
+    previous_end = start - timedelta(days=1)
+    previous_start = max(previous_end - timedelta(days=period_days - 1), window.start)
+    previous_days = max((previous_end - previous_start).days + 1, 0)
+    return InsightPeriod(
+        start=start,
+        end=end,
+        days=(end - start).days + 1,
+        previous_start=previous_start if previous_days else None,
+        previous_end=previous_end if previous_days else None,
+        previous_days=previous_days,
+    )
+
+
+def _engagement_source(daily: Sequence[DailyMetrics]) -> EngagementSource:
+    return "ENGAGEMENT" if any("ENGAGEMENT" in row.metrics for row in daily) else "saves+clicks"
+
+
+def _row_engagements(row: DailyMetrics, source: EngagementSource) -> float:
+    metrics = row.metrics
+    if source == "ENGAGEMENT":
+        return metrics.get("ENGAGEMENT", 0.0)
+    return metrics.get("SAVE", 0.0) + metrics.get("PIN_CLICK", 0.0) + metrics.get(
+        "OUTBOUND_CLICK", 0.0
+    )
+
+
+def _totals(
+    daily: Sequence[DailyMetrics], start: date, end: date, source: EngagementSource
+) -> MetricTotals:
+    impressions = saves = pin_clicks = outbound = engagements = 0.0
+    for row in daily:
+        if start <= row.date <= end and row.has_data:
+            metrics = row.metrics
+            impressions += metrics.get("IMPRESSION", 0.0)
+            saves += metrics.get("SAVE", 0.0)
+            pin_clicks += metrics.get("PIN_CLICK", 0.0)
+            outbound += metrics.get("OUTBOUND_CLICK", 0.0)
+            engagements += _row_engagements(row, source)
+    return MetricTotals(
+        impressions=round(impressions),
+        saves=round(saves),
+        pin_clicks=round(pin_clicks),
+        outbound_clicks=round(outbound),
+        engagements=round(engagements),
+        engagement_rate=engagements / impressions if impressions else None,
+    )
+
+
+def period_totals(
+    daily: Sequence[DailyMetrics], period: InsightPeriod, period_days: int
+) -> tuple[PeriodTotals, DataCompleteness]:
+    """Totals of the period and the previous one, and how final the period's days are."""
+    source = _engagement_source(daily)
+    current = _totals(daily, period.start, period.end, source)
+    previous = None
+    if period.previous_start and period.previous_end and period.previous_days >= period_days:
+        previous = _totals(daily, period.previous_start, period.previous_end, source)
+    changes = [
+        _change(name, getattr(current, name), getattr(previous, name) if previous else None)
+        for name in ("impressions", "saves", "pin_clicks", "outbound_clicks", "engagements")
+    ]
+    rows = [row for row in daily if period.start <= row.date <= period.end]
+    final = sum(1 for row in rows if row.is_final)
+    provisional = [row.date for row in rows if row.is_provisional]
+    completeness = DataCompleteness(
+        final_days=final,
+        provisional_days=len(provisional),
+        unavailable_days=period.days - final - len(provisional),
+        provisional_dates=provisional,
+    )
+    totals = PeriodTotals(
+        current=current, previous=previous, changes=changes, engagement_source=source
+    )
+    return totals, completeness
+
+
+def _change(metric: str, current: float, previous: float | None) -> MetricChange:
+    if previous is None:
+        return MetricChange(metric=metric, current=current, previous=None, change=None,
+                            change_pct=None)
+    pct = (current - previous) / previous * 100 if previous else None
+    return MetricChange(
+        metric=metric, current=current, previous=previous, change=current - previous,
+        change_pct=pct,
+    )
+
+
+# -- per Pin ---------------------------------------------------------------------------------
+
+
+def pin_figures(
+    pins: Sequence[Pin],
+    pin_analytics: Mapping[str, PinAnalytics],
+    categories: Mapping[str, Category],
+) -> list[PinFigures]:
+    """The period figures of every listed Pin that has analytics."""
+    figures: list[PinFigures] = []
+    append = figures.append
+    for pin in pins:
+        analytics = pin_analytics.get(pin.id)
+        if analytics is None:
+            continue
+        summary = analytics.summary
+        created = pin.created_at
+        append(
+            PinFigures(
+                pin,
+                round(summary.get("IMPRESSION", 0.0)),
+                round(summary.get("SAVE", 0.0)),
+                round(summary.get("PIN_CLICK", 0.0)),
+                round(summary.get("OUTBOUND_CLICK", 0.0)),
+                categories.get(pin.id, "other"),
+                _utc_hour(created) if created is not None else None,
+            )
+        )
+    return figures
+
+
+def _utc_hour(moment: datetime) -> int:
+    # Pinterest's timestamps carry no offset and are UTC.
+    return moment.hour if moment.tzinfo is None else moment.astimezone(UTC).hour
+
+
+def top_pins_by_save_rate(
+    figures: Sequence[PinFigures],
+    *,
+    min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
+    count: int = TOP_PINS,
+) -> TopPins:
+    """The ``count`` Pins with the best save rate among those above the impressions floor."""
+    eligible = [f for f in figures if f.impressions >= max(min_impressions, 1)]
+    best = heapq.nsmallest(
+        count,
+        eligible,
+        key=lambda f: (-f.saves / f.impressions, -f.saves, -f.impressions, f.pin.id),
+    )
+    pins = [
+        TopPinStat(
+            rank=rank,
+            pin_id=f.pin.id,
+            title=f.pin.title,
+            link=f.pin.link,
+            board_id=f.pin.board_id,
+            category=f.category,
+            impressions=f.impressions,
+            saves=f.saves,
+            save_rate=f.saves / f.impressions,
+            pin_clicks=f.pin_clicks,
+            outbound_clicks=f.outbound_clicks,
+            comments=_lifetime(f.pin, "comment"),
+            reactions=_lifetime(f.pin, "reaction"),
+            created_at=f.pin.created_at,
+        )
+        for rank, f in enumerate(best, start=1)
+    ]
+    return TopPins(min_impressions=min_impressions, eligible_pins=len(eligible), pins=pins)
+
+
+def _lifetime(pin: Pin, name: str) -> int | None:
+    lifetime = (pin.pin_metrics or {}).get("lifetime_metrics") or {}
+    value = lifetime.get(name)
+    return int(value) if isinstance(value, int | float) else None
+
+
+def category_stats(figures: Sequence[PinFigures]) -> list[CategoryStat]:
+    """Pins, impressions, saves and save rate per content category (categories with Pins)."""
+    index = {category: position for position, category in enumerate(CATEGORIES)}
+    pins = [0] * len(CATEGORIES)
+    impressions = [0] * len(CATEGORIES)
+    saves = [0] * len(CATEGORIES)
+    for f in figures:
+        position = index[f.category]
+        pins[position] += 1
+        impressions[position] += f.impressions
+        saves[position] += f.saves
+    total = sum(impressions)
+    return [
+        CategoryStat(
+            category=category,
+            pins=pins[i],
+            impressions=impressions[i],
+            saves=saves[i],
+            save_rate=saves[i] / impressions[i] if impressions[i] else None,
+            impression_share=impressions[i] / total if total else None,
+        )
+        for i, category in enumerate(CATEGORIES)
+        if pins[i]
+    ]
+
+
+def peak_hours(
+    figures: Sequence[PinFigures], *, min_pins: int = DEFAULT_MIN_PINS_PER_HOUR
+) -> PeakHours:
+    """Estimated best publishing hours (UTC) from publish times weighted by engagement."""
+    pins = [0] * 24
+    engagements = [0] * 24
+    used = 0
+    for f in figures:
+        if f.hour is None:
+            continue
+        used += 1
+        pins[f.hour] += 1
+        engagements[f.hour] += f.saves + f.pin_clicks + f.outbound_clicks
+    floor = min_pins if any(n >= min_pins for n in pins) else 1
+    total = sum(engagements)
+    hours = [
+        HourStat(
+            hour_utc=hour,
+            pins=pins[hour],
+            engagements=engagements[hour],
+            avg_engagements_per_pin=engagements[hour] / pins[hour],
+            share=engagements[hour] / total if total else None,
+        )
+        for hour in range(24)
+        if pins[hour] >= floor
+    ]
+    hours.sort(key=lambda h: (-h.avg_engagements_per_pin, -h.engagements, h.hour_utc))
+    return PeakHours(
+        basis=PEAK_HOURS_BASIS,
+        pins_used=used,
+        min_pins_per_hour=floor,
+        peak=[h for h in hours[:PEAK_HOURS] if h.engagements > 0],
+    )
+
+
+# -- account-level patterns --------------------------------------------------------------------
+
+
+def peak_days(daily: Sequence[DailyMetrics]) -> PeakDays:
+    """Average engagements and impressions per weekday over every day with figures."""
+    source = _engagement_source(daily)
+    days = [0] * 7
+    engagements = [0.0] * 7
+    impressions = [0.0] * 7
+    for row in daily:
+        if not row.has_data:
+            continue
+        weekday = row.date.weekday()
+        days[weekday] += 1
+        engagements[weekday] += _row_engagements(row, source)
+        impressions[weekday] += row.metrics.get("IMPRESSION", 0.0)
+    used = sum(days)
+    mean = sum(engagements) / used if used else 0.0
+    weekdays = [
+        WeekdayStat(
+            weekday=WEEKDAYS[i],
+            days=days[i],
+            avg_engagements=engagements[i] / days[i] if days[i] else 0.0,
+            avg_impressions=impressions[i] / days[i] if days[i] else 0.0,
+            index=(engagements[i] / days[i]) / mean if days[i] and mean else None,
+        )
+        for i in range(7)
+    ]
+    ranked = sorted(
+        (w for w in weekdays if w.days and w.avg_engagements > 0),
+        key=lambda w: -w.avg_engagements,
+    )
+    peak = [w.weekday for w in ranked[:PEAK_WEEKDAYS]]
+    return PeakDays(days_used=used, weekdays=weekdays, peak=peak)
+
+
+# -- followers -------------------------------------------------------------------------------
+
+
+def snapshot_of(boards: Sequence[Board], taken_at: datetime) -> FollowerSnapshot:
+    """The snapshot a run stores: each board's follower count now."""
+    return FollowerSnapshot(
+        taken_at=taken_at,
+        boards={b.id: b.follower_count or 0 for b in boards},
+        names={b.id: b.name for b in boards},
+    )
+
+
+def follower_growth(
+    boards: Sequence[Board],
+    history: Sequence[FollowerSnapshot],
+    now: datetime,
+    period_days: int,
+) -> FollowerGrowth:
+    """Board follower growth against the stored snapshots (``no_history`` on the first run)."""
+    current = snapshot_of(boards, now)
+    earlier = sorted((s for s in history if s.taken_at < now), key=lambda s: s.taken_at)
+    if not earlier:
+        return FollowerGrowth(
+            status="no_history",
+            total_followers=current.total,
+            note="No history yet: this run stored the first follower snapshot; growth is "
+            "reported from the next run.",
+        )
+    since = now - timedelta(days=period_days)
+    baseline = next((s for s in earlier if s.taken_at >= since), earlier[-1])
+    change = current.total - baseline.total
+    growth = [
+        BoardGrowth(
+            board_id=board_id,
+            name=current.names.get(board_id, ""),
+            followers=followers,
+            previous=baseline.boards.get(board_id),
+            change=followers - baseline.boards[board_id] if board_id in baseline.boards else None,
+        )
+        for board_id, followers in current.boards.items()
+    ]
+    growth.sort(key=lambda b: (b.change is None, -(b.change or 0), b.board_id))
+    return FollowerGrowth(
+        status="ok",
+        total_followers=current.total,
+        baseline_followers=baseline.total,
+        change=change,
+        change_pct=change / baseline.total * 100 if baseline.total else None,
+        baseline_at=baseline.taken_at,
+        boards=growth[:BOARDS_LISTED],
+        note=f"{change:+d} followers across boards since {baseline.taken_at:%Y-%m-%d}.",
+    )
+
+
+# -- everything ------------------------------------------------------------------------------
+
+
+def compute_metrics(
+    inputs: InsightInputs,
+    *,
+    now: datetime,
+    period_days: int,
+    min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
+    min_pins_per_hour: int = DEFAULT_MIN_PINS_PER_HOUR,
+) -> ChannelMetrics:
+    """All the measured figures of one run."""
+    account = inputs.account
+    period = insight_period(account.window, period_days)
+    totals, completeness = period_totals(account.daily, period, period_days)
+    categories = inputs.categories if inputs.categories is not None else categorize(inputs.pins)
+    figures = pin_figures(inputs.pins, inputs.pin_analytics, categories)
+    return ChannelMetrics(
+        period=period,
+        totals=totals,
+        data=completeness,
+        top_pins=top_pins_by_save_rate(figures, min_impressions=min_impressions),
+        followers=follower_growth(inputs.boards, inputs.history, now, period_days),
+        peak_days=peak_days(account.daily),
+        peak_hours=peak_hours(figures, min_pins=min_pins_per_hour),
+        categories=category_stats(figures),
+        pins_total=len(inputs.pins),
+        pins_with_analytics=len(figures),
+        pins_missing=inputs.pins_missing,
+    )
