@@ -21,6 +21,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,13 +136,22 @@ class SafeFetcher:
         resolver: Resolver | None = None,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = "pinterest-agent-worker/0.1 (+link preflight)",
+        extra_ca_file: str | None = None,
     ) -> None:
         self._timeout = httpx.Timeout(timeout_s)
         self._max_redirects = max_redirects
         self._allow_loopback = allow_loopback
         self._resolve = resolver or _default_resolver
+        verify: ssl.SSLContext | bool = True
+        if extra_ca_file is not None:  # trusted in addition to the system's CAs
+            verify = ssl.create_default_context()
+            verify.load_verify_locations(cafile=extra_ca_file)
         self._http = httpx.Client(
-            transport=transport, timeout=self._timeout, follow_redirects=False, trust_env=False
+            transport=transport,
+            timeout=self._timeout,
+            follow_redirects=False,
+            trust_env=False,
+            verify=verify,
         )
         self._user_agent = user_agent
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
 SCHEDULE_SLACK_S = 1.0
+MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # Dramatiq's Redis broker refuses delays of 7 days or more
 
 
 class InvalidMessageError(InvalidInputError):
@@ -104,7 +105,7 @@ def run_publish(
     if post.scheduled_at is not None and reschedule is not None:
         wait_s = post.scheduled_at.timestamp() - clock()
         if wait_s > SCHEDULE_SLACK_S:
-            reschedule(int(wait_s * 1000))
+            reschedule(min(int(wait_s * 1000), MAX_DELAY_MS))  # far dates hop in 6-day steps
             log.info("post %s scheduled for %s", post.post_id, post.scheduled_at.isoformat())
             return outcomes.record(
                 "post", post.post_id,

@@ -96,6 +96,7 @@ class Runtime:
             timeout_s=settings.preflight_timeout_s,
             allow_loopback=settings.allow_loopback_urls,
             transport=fetch_transport,
+            extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
         )
         lease_ms = settings.actor_time_limit_ms + LEASE_MARGIN_MS
         write_slots = ChannelWriteSlots(

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         description="Let the preflight and image fetcher reach loopback (127.0.0.0/8, ::1). "
         "Only for the local sandbox and tests; never in production.",
     )
+    preflight_ca_file: Path | None = Field(
+        default=None,
+        description="An extra CA (PEM) the fetcher trusts besides the system's; the demo and "
+        "tests point it at the sandbox's throwaway CA.",
+    )
     max_source_image_bytes: int = 20 * 1024 * 1024
 
     # Insights scheduler.

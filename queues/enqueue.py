@@ -1,0 +1,44 @@
+"""Enqueue jobs from Python, the way any upstream producer would (validate, then send).
+
+A producer in another language does the same with a plain Redis client; the README shows the
+two Redis commands Dramatiq's broker uses.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dramatiq
+
+from agents.messages import SocialPost
+from queues.actors import PUBLISH_ACTOR, build_broker
+from queues.jobs import MAX_DELAY_MS, decode_message
+from queues.settings import Settings
+
+__all__ = ["enqueue_message", "enqueue_post"]
+
+
+def enqueue_message(
+    broker: Any, *, queue: str, actor: str, payload: dict[str, Any], delay_ms: int | None = None
+) -> dramatiq.Message:
+    message = dramatiq.Message(queue_name=queue, actor_name=actor, args=(payload,), kwargs={},
+                               options={})
+    enqueued: dramatiq.Message = broker.enqueue(message, delay=delay_ms)
+    return enqueued
+
+
+def enqueue_post(settings: Settings, payload: object, *, broker: Any = None) -> dramatiq.Message:
+    """Validate a ``SocialPost`` and enqueue it, delayed until ``scheduled_at`` when set."""
+    post = decode_message(SocialPost, payload)
+    delay_ms = None
+    if post.scheduled_at is not None:
+        wait_ms = int((post.scheduled_at.timestamp() - time.time()) * 1000)
+        delay_ms = min(wait_ms, MAX_DELAY_MS) if wait_ms > 0 else None
+    return enqueue_message(
+        broker or build_broker(settings),
+        queue=settings.queue_publisher,
+        actor=PUBLISH_ACTOR,
+        payload=post.model_dump(mode="json", exclude_none=True),
+        delay_ms=delay_ms,
+    )

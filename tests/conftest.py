@@ -1,0 +1,158 @@
+"""Shared fixtures: real Redis (isolated by key prefix and broker namespace per test), the local
+Pinterest sandbox on loopback, a Runtime wired like production, and real Dramatiq worker threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import dramatiq
+import pytest
+import redis
+from pydantic import SecretStr
+
+from agents.ports import ChannelCredentials
+from providers.sandbox.server import SandboxServer
+from queues.actors import Actors, build_broker, declare_actors
+from queues.runtime import Runtime
+from queues.settings import Settings
+from queues.store import SecretBox
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> redis.Redis[bytes]:
+    client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:  # pragma: no cover - CI starts Redis first
+        pytest.fail(f"Redis must answer on {REDIS_URL} (start it: see .ci/run): {exc}")
+    return client
+
+
+@pytest.fixture()
+def prefix(redis_server: redis.Redis[bytes]) -> Iterator[str]:
+    """A fresh key space for one test, deleted afterwards."""
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield name
+    for pattern in (f"{name}*", f"{name}-ns:*"):
+        keys = list(redis_server.scan_iter(match=pattern, count=1000))
+        if keys:
+            redis_server.delete(*keys)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture()
+def fresh_sandbox(sandbox: SandboxServer) -> SandboxServer:
+    sandbox.state.reset()
+    return sandbox
+
+
+def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "redis_url": REDIS_URL,
+        "key_prefix": prefix,
+        "broker_namespace": f"{prefix}-ns",
+        "events_stream": f"{prefix}:events",
+        "pinterest_api_base": sandbox.api_base,
+        "pinterest_oauth_url": sandbox.oauth_url,
+        "pinterest_app_id": sandbox.state.app_id,
+        "pinterest_app_secret": SecretStr(sandbox.state.app_secret),
+        "secret_key": SecretStr(SecretBox.generate_key()),
+        "allow_loopback_urls": True,
+        "min_backoff_ms": 50,
+        "max_backoff_ms": 400,
+        "max_retries": 5,
+        "pinterest_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
+    return make_settings(prefix, fresh_sandbox)
+
+
+@pytest.fixture()
+def runtime(settings: Settings, redis_server: redis.Redis[bytes]) -> Iterator[Runtime]:
+    rt = Runtime.build(settings, redis_client=redis.Redis.from_url(REDIS_URL))
+    yield rt
+    rt.close()
+
+
+@dataclass
+class Channel:
+    channel_id: str
+    board_id: str
+    access_token: str
+    refresh_token: str
+
+
+@pytest.fixture()
+def channel(runtime: Runtime, fresh_sandbox: SandboxServer) -> Channel:
+    """A sandbox account connected as channel ``shop``."""
+    seeded = fresh_sandbox.state.seed_account("shop_owner")
+    runtime.store.credentials.put(
+        ChannelCredentials(
+            channel_id="shop",
+            access_token=SecretStr(seeded.access_token),
+            refresh_token=SecretStr(seeded.refresh_token),
+            expires_at=time.time() + 30 * 24 * 3600,
+            refresh_token_expires_at=time.time() + 60 * 24 * 3600,
+            scope="boards:read,boards:write,pins:read,pins:write,user_accounts:read",
+            username=seeded.username,
+            account_id=seeded.user_id,
+            default_board_id=seeded.board_id,
+        )
+    )
+    return Channel("shop", seeded.board_id, seeded.access_token, seeded.refresh_token)
+
+
+@dataclass
+class RunningWorker:
+    broker: Any
+    actors: Actors
+    worker: dramatiq.Worker
+    runtime: Runtime
+
+    def join(self, timeout_s: float = 20.0) -> None:
+        """Wait until every queue (including delayed retries) is empty and idle."""
+        for queue in list(self.broker.get_declared_queues()):
+            self.broker.join(queue, timeout=int(timeout_s * 1000))
+        self.worker.join()
+
+
+@pytest.fixture()
+def start_worker(runtime: Runtime) -> Iterator[Callable[..., RunningWorker]]:
+    running: list[dramatiq.Worker] = []
+
+    def start(threads: int = 4) -> RunningWorker:
+        broker = build_broker(runtime.settings, runtime.redis_client)
+        actors = declare_actors(broker, runtime)
+        broker.emit_after("process_boot")
+        worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
+        worker.start()
+        running.append(worker)
+        return RunningWorker(broker, actors, worker, runtime)
+
+    yield start
+    for worker in running:
+        worker.stop(timeout=10_000)
+
+
+@pytest.fixture()
+def caplog_all(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.DEBUG)
+    return caplog

@@ -1,0 +1,73 @@
+"""Small helpers shared by the integration tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import dramatiq
+
+from providers.sandbox.server import SandboxServer
+from queues.actors import PUBLISH_ACTOR
+from queues.deadletters import DeadLetters
+from queues.runtime import Runtime
+
+T = TypeVar("T")
+
+LIVENESS_S = 30.0  # a deadline for "eventually", never a performance assertion
+
+
+def wait_for(probe: Callable[[], T | None], *, timeout_s: float = LIVENESS_S) -> T:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s: {probe}")
+        time.sleep(0.02)
+
+
+def post_payload(sandbox: SandboxServer, post_id: str = "post-1", **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "schema_version": 1,
+        "post_id": post_id,
+        "platform": "pinterest",
+        "channel_id": "shop",
+        "title": "Linen summer dress with pockets, breathable everyday style",
+        "description": "A breathable linen summer dress with deep pockets for warm days.",
+        "link": f"{sandbox.base_url}/_sandbox/pages/linen-dress",
+        "alt_text": "Woman in a light blue linen dress walking on a beach",
+        "media": {"type": "image_url", "url": f"{sandbox.base_url}/_sandbox/images/dress.jpg"},
+    }
+    payload.update(overrides)
+    return payload
+
+
+def enqueue_publish(broker: Any, runtime: Runtime, payload: object) -> dramatiq.Message:
+    message = dramatiq.Message(
+        queue_name=runtime.settings.queue_publisher,
+        actor_name=PUBLISH_ACTOR,
+        args=(payload,),
+        kwargs={},
+        options={},
+    )
+    enqueued: dramatiq.Message = broker.enqueue(message)
+    return enqueued
+
+
+def outcome_status(runtime: Runtime, post_id: str, *statuses: str) -> dict[str, Any] | None:
+    outcome = runtime.store.outcomes.get("post", post_id)
+    if outcome is not None and outcome.get("status") in statuses:
+        return outcome
+    return None
+
+
+def dead_letters(runtime: Runtime) -> DeadLetters:
+    settings = runtime.settings
+    return DeadLetters(
+        runtime.redis_client,
+        settings.broker_namespace,
+        [settings.queue_publisher, settings.queue_writer, settings.queue_insights],
+    )
