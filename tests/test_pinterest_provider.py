@@ -615,6 +615,18 @@ def test_upload_needs_an_upload_form_and_bytes() -> None:
         api.media.upload(MediaUpload.model_validate(UPLOAD), b"", "a.mp4")
 
 
+def test_an_upload_refused_by_s3_says_to_register_again() -> None:
+    xml = "<Error><Code>AccessDenied</Code><Message>Policy expired</Message></Error>"
+    fake = FakePinterest({("POST", UPLOAD_URL): respond(403, text=xml)})
+
+    with pytest.raises(PinterestPermanentError) as caught:
+        fake.client().media.upload(MediaUpload.model_validate(UPLOAD), b"data", "a.mp4")
+
+    assert caught.value.code == "upload_rejected"
+    assert "AccessDenied: Policy expired" in caught.value.message
+    assert "register the video again" in caught.value.message
+
+
 def test_upload_timeout_is_transient_and_safe_to_repeat() -> None:
     fake = FakePinterest({("POST", UPLOAD_URL): raise_(httpx.WriteTimeout("slow"))})
 

@@ -12,7 +12,7 @@ non-2xx answer. Tokens, ``Authorization`` headers, OAuth codes and bodies are ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -40,6 +40,7 @@ MAX_PAGE_SIZE = 250
 
 Params = Mapping[str, Any]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+Recast = Callable[[PinterestError, httpx.Response], PinterestError]
 
 
 class PinterestClient:
@@ -72,9 +73,11 @@ class PinterestClient:
         """The injected client (used to build uploads to ``upload_url``, which take no token)."""
         return self._http
 
-    def send(self, request: httpx.Request, *, idempotent: bool = False) -> httpx.Response:
+    def send(
+        self, request: httpx.Request, *, idempotent: bool = False, recast: Recast | None = None
+    ) -> httpx.Response:
         """Send a request built elsewhere (no token added); see :func:`send`."""
-        return send(self._http, request, idempotent=idempotent)
+        return send(self._http, request, idempotent=idempotent, recast=recast)
 
     def request(
         self,
@@ -191,11 +194,18 @@ class PinterestClient:
         return self.get_model(Account, "/user_account")
 
 
-def send(http: httpx.Client, request: httpx.Request, *, idempotent: bool = False) -> httpx.Response:
+def send(
+    http: httpx.Client,
+    request: httpx.Request,
+    *,
+    idempotent: bool = False,
+    recast: Recast | None = None,
+) -> httpx.Response:
     """Send ``request``; return the 2xx response, or log and raise the mapped error.
 
     ``idempotent=True`` marks a write that is safe to repeat (an S3 upload to a fixed key), so a
-    timeout does not flag ``outcome_unknown``.
+    timeout does not flag ``outcome_unknown``. ``recast`` lets an endpoint with its own meaning
+    of a status (``/oauth/token``) replace the mapped error, the response at hand.
     """
     try:
         response = http.send(request)
@@ -209,6 +219,8 @@ def send(http: httpx.Client, request: httpx.Request, *, idempotent: bool = False
         return response
     response.read()
     error = error_from_response(response)
+    if recast is not None:
+        error = recast(error, response)
     level = logging.INFO if error.code == "rate_limited" else logging.WARNING
     logger.log(
         level,

@@ -52,6 +52,7 @@ __all__ = [
     "PinterestValidationError",
     "error_from_response",
     "network_error",
+    "response_summary",
 ]
 
 SANDBOX_BASE_URL = "https://api-sandbox.pinterest.com/v5"
@@ -158,7 +159,6 @@ def error_from_response(response: httpx.Response) -> PinterestError:
     pinterest_code, text = _envelope(response)
     lowered = text.lower()
     method, path = _request_line(response)
-    where = f"{method} {path}" if method else "Pinterest"
     details: dict[str, Any] = {
         "status": status,
         "pinterest_code": pinterest_code,
@@ -166,7 +166,7 @@ def error_from_response(response: httpx.Response) -> PinterestError:
         "method": method,
         "path": path,
     }
-    said = f"Pinterest answered {status} to {where}: {text or '(no message)'}"
+    said = response_summary(response)
 
     if status == 429 and "spam" in lowered:
         return PinterestSpamError(
@@ -236,6 +236,14 @@ def error_from_response(response: httpx.Response) -> PinterestError:
         code="bad_request" if status == 400 else None,
         **details,
     )
+
+
+def response_summary(response: httpx.Response) -> str:
+    """``Pinterest answered 404 to GET /v5/boards/1: Board not found`` (no fix, no period)."""
+    method, path = _request_line(response)
+    where = f"{method} {path}" if method else "Pinterest"
+    text = _envelope(response)[1].strip().rstrip(".") or "(no message)"
+    return f"Pinterest answered {response.status_code} to {where}: {text}"
 
 
 def network_error(

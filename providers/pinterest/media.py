@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from providers.pinterest.errors import PinterestValidationError
+from providers.pinterest.errors import (
+    PinterestError,
+    PinterestPermanentError,
+    PinterestValidationError,
+    response_summary,
+)
 from providers.pinterest.models import MediaStatus, MediaUpload, require_id
 
 if TYPE_CHECKING:
@@ -63,8 +68,21 @@ class Media:
             files={"file": (filename, data, content_type)},
             timeout=httpx.Timeout(timeout_s),
         )
-        self._api.send(request, idempotent=True)
+        self._api.send(request, idempotent=True, recast=_upload_refused)
 
     def get(self, media_id: str) -> MediaStatus:
         """``GET /media/{media_id}``: the upload's processing status."""
         return self._api.get_model(MediaStatus, f"/media/{require_id(media_id, 'media_id')}")
+
+
+def _upload_refused(error: PinterestError, response: httpx.Response) -> PinterestError:
+    """S3 refusing the form is not a board or Pin problem: say what to do about an upload."""
+    if not isinstance(error, PinterestPermanentError):
+        return error  # 5xx and network trouble stay transient
+    return PinterestPermanentError(
+        f"{response_summary(response)}. The upload store refused the file: register the video "
+        "again (upload forms expire) and check the file is a supported video within the size "
+        "limit.",
+        code="upload_rejected",
+        **error.details,
+    )

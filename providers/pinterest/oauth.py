@@ -30,6 +30,7 @@ from providers.pinterest.errors import (
     PinterestError,
     PinterestPermanentError,
     PinterestValidationError,
+    response_summary,
 )
 from providers.pinterest.models import Account
 
@@ -185,11 +186,13 @@ class PinterestOAuth:
             headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
         )
         now = self._clock()
-        try:
-            body = parse_model(_TokenResponse, send(self._http, request))
-        except PinterestError as exc:
-            raise _recast(exc, rejected, secrets=(*secrets, self._secret, basic)) from None
-        return _token_set(body, now)
+        hidden = (*secrets, self._secret, basic)
+
+        def recast(error: PinterestError, response: httpx.Response) -> PinterestError:
+            return _recast(error, response_summary(response), rejected, secrets=hidden)
+
+        response = send(self._http, request, recast=recast)
+        return _token_set(parse_model(_TokenResponse, response), now)
 
 
 def parse_scopes(granted: str) -> tuple[str, ...]:
@@ -228,29 +231,33 @@ def _token_set(body: _TokenResponse, now: float) -> TokenSet:
     )
 
 
-def _recast(exc: PinterestError, rejected: str, *, secrets: Sequence[str]) -> PinterestError:
+def _recast(
+    exc: PinterestError, summary: str, rejected: str, *, secrets: Sequence[str]
+) -> PinterestError:
     """Re-cast a token-endpoint refusal for the operator, with every secret scrubbed."""
-    message = exc.message
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "[redacted]")
+
+    def scrub(text: str) -> str:
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "[redacted]")
+        return text
+
     if exc.status == 401:
         return PinterestConfigurationError(
-            f"{message} Pinterest refused the app credentials: check the app id and secret "
-            "(and that they belong to this API base: production and sandbox differ).",
+            f"{scrub(summary)}. Pinterest refused the app credentials: check the app id and "
+            "secret (production and sandbox apps differ); if they are right, reconnect the "
+            "channel.",
             code="app_credentials_rejected",
             **exc.details,
         )
-    if isinstance(exc, PinterestPermanentError) and exc.code not in (
-        "spam_blocked",
-        "unexpected_response",
-    ):
+    if isinstance(exc, PinterestPermanentError) and exc.code != "spam_blocked":
         return PinterestAuthError(
-            f"{message} The authorization is no longer valid; reconnect the channel.",
+            f"{scrub(summary)}. The authorization code or refresh token is no longer valid; "
+            "reconnect the channel.",
             code=rejected,
             **exc.details,
         )
-    return type(exc)(message, code=exc.code, **exc.details)
+    return type(exc)(scrub(exc.message), code=exc.code, **exc.details)
 
 
 def _require(value: str, field: str) -> None:
