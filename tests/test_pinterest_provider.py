@@ -636,5 +636,12 @@ def test_upload_timeout_is_transient_and_safe_to_repeat() -> None:
     assert caught.value.outcome_unknown is False
 
 
+def test_a_client_without_a_token_asks_to_connect_the_channel() -> None:
+    with pytest.raises(PinterestAuthError) as caught:
+        FakePinterest().client("")
+
+    assert caught.value.code == "missing_token"
+
+
 def test_client_repr_hides_the_token() -> None:
     assert "secret-token" not in repr(FakePinterest().client("secret-token"))

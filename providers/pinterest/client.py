@@ -20,6 +20,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from providers.pinterest.boards import Boards
 from providers.pinterest.errors import (
+    PinterestAuthError,
     PinterestError,
     PinterestPermanentError,
     PinterestTransientError,
@@ -56,8 +57,8 @@ class PinterestClient:
             else access_token
         )
         if not token:
-            raise PinterestValidationError(
-                "No Pinterest access token: connect the channel first.", field="access_token"
+            raise PinterestAuthError(
+                "No Pinterest access token: connect the channel first.", code="missing_token"
             )
         self._http = http
         self._token = token
