@@ -77,6 +77,7 @@ def design_variables(brief: PinBrief, copy: PinCopy, scene: Scene) -> dict[str, 
     facts = brief.model_dump(
         mode="json", include={"kind", "name", "summary", "audience", "tone"}, exclude_none=True
     )
+    facts["has_source_image"] = bool(brief.source_image_urls)
     if len(facts["summary"]) > 600:
         facts["summary"] = facts["summary"][:600].rsplit(" ", 1)[0] + "..."
     return {
