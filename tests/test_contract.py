@@ -150,6 +150,14 @@ def test_responses_are_checked_against_the_documented_status(contract: SpecContr
     assert "body: 'refresh_token' is a required property" in violations
 
 
+def test_required_scopes_come_from_the_operation_security(contract: SpecContract) -> None:
+    assert frozenset({"boards:read", "boards:write", "pins:read", "pins:write"}) in (
+        contract.required_scopes("POST", "/v5/pins")
+    )
+    assert contract.required_scopes("POST", "/v5/oauth/token") == []
+    assert contract.operation_id("GET", "/v5/boards/1/pins") == "boards/list_pins"
+
+
 def test_an_httpx_request_is_parsed_and_checked(contract: SpecContract) -> None:
     good = httpx.Request("POST", "https://api.pinterest.com/v5/pins", json=pin_create())
     assert contract.request_violations(good) == []

@@ -181,6 +181,18 @@ def test_expired_and_unknown_access_tokens_get_401(
                       headers=bearer(born_expired.access_token)).status_code == 401
 
 
+def test_a_token_without_the_needed_scope_gets_401_code_3(
+    sandbox: SandboxServer, client: httpx.Client
+) -> None:
+    reader = sandbox.state.seed_account("reader", scope="boards:read,pins:read")
+    auth = bearer(reader.access_token)
+    assert client.get("/v5/boards", headers=auth).status_code == 200
+    refused = client.post("/v5/pins", headers=auth, json=image_pin(reader.board_id))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == 3
+    assert "pins:write" in refused.json()["message"]
+
+
 # -- boards -----------------------------------------------------------------------------------
 
 

@@ -14,6 +14,8 @@ against.
 - ``validate_response(method, url_path, status, body)``: the body against the documented response
   schema of that status (or ``default``).
 - ``request_violations(httpx_request)``: the same check on an ``httpx.Request``.
+- ``required_scopes(method, url_path)`` and ``operation_id(method, url_path)``: what the spec
+  says about the operation a request would reach.
 
 Every method returns human-readable violations, ``[]`` when the message conforms. Schemas are
 checked with openapi-schema-validator's OAS 3.0 validators (write rules for requests, so
@@ -49,6 +51,7 @@ SPEC_URI = "urn:pinterest:openapi:v5.23.0"
 API_PREFIX = "/v5"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+OAUTH_SCHEME = "pinterest_oauth2"
 #: Extra form fields a spec operation's description allows beyond its schema.
 EXTRA_FORM_FIELDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("POST", "/oauth/token"): {"continuous_refresh": ("true",)},
@@ -143,6 +146,7 @@ class _Operation:
     body_pointers: dict[str, str]  # content type -> schema pointer
     body_required: bool
     responses: dict[str, str | None] = field(default_factory=dict)  # status -> schema pointer
+    scopes: list[frozenset[str]] = field(default_factory=list)  # OAuth alternatives, any suffices
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,11 @@ class SpecContract:
                 body = content
         return self.validate_request(request.method, request.url.path, query, body, content_type)
 
+    def required_scopes(self, method: str, url_path: str) -> list[frozenset[str]]:
+        """The OAuth scope sets that each allow the operation (any one suffices; [] for none)."""
+        found = self._find(method, url_path)
+        return [] if isinstance(found, str) else list(found[0].scopes)
+
     def operation_id(self, method: str, url_path: str) -> str | None:
         """The spec's ``operationId`` for a request, or ``None`` when the path is unknown."""
         found = self._find(method, url_path)
@@ -301,8 +310,10 @@ class SpecContract:
             has_schema = media_type is not None and "schema" in content[media_type]
             responses[status] = (resp_ptr + _pointer("content", media_type, "schema")
                                  if has_schema and media_type else None)
+        security = op.get("security", self.spec.get("security", []))
+        scopes = [frozenset(entry[OAUTH_SCHEME]) for entry in security if OAUTH_SCHEME in entry]
         operation = _Operation(method, template, pointer, params, body_pointers, body_required,
-                               responses)
+                               responses, scopes)
         self._operations[key] = operation
         return operation
 

@@ -166,6 +166,7 @@ class SandboxState:
         code_ttl_s: int = DEFAULT_CODE_TTL_S,
         media_polls: int = DEFAULT_MEDIA_POLLS,
         latency_ms: int = 0,
+        enforce_scopes: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.lock = threading.RLock()
@@ -177,6 +178,7 @@ class SandboxState:
         self.code_ttl_s = code_ttl_s
         self.media_polls = media_polls
         self.latency_ms = latency_ms
+        self.enforce_scopes = enforce_scopes
         self.clock = clock
         self.faults = FaultRegistry()
         self.stopping = threading.Event()
