@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import ssl
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -461,6 +462,19 @@ def test_pages_statuses_redirects_and_images_for_preflight(client: httpx.Client)
     image = client.get("/_sandbox/images/hero-1000x1500.jpg")
     assert image.headers["Content-Type"] == "image/jpeg"
     assert Image.open(io.BytesIO(image.content)).size == (1000, 1500)
+
+
+def test_an_https_listener_serves_the_same_pages_with_a_throwaway_ca() -> None:
+    with SandboxServer(https=True) as secure:
+        assert secure.ca_file is not None
+        assert secure.https_base_url.startswith("https://127.0.0.1:")
+        trust = ssl.create_default_context(cafile=str(secure.ca_file))
+        with httpx.Client(base_url=secure.https_base_url, verify=trust) as http:
+            assert http.get("/_sandbox/pages/dress").status_code == 200
+            assert http.get("/_sandbox/pages/shoes").status_code == 200
+        with httpx.Client(base_url=secure.https_base_url) as untrusting, \
+                pytest.raises(httpx.ConnectError):
+            untrusting.get("/_sandbox/pages/dress")
 
 
 def test_missing_optional_route_modules_are_skipped() -> None:

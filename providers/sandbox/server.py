@@ -21,11 +21,13 @@ import importlib
 import logging
 import secrets
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from providers.sandbox.faults import Fault
@@ -36,6 +38,9 @@ from providers.sandbox.routes import (
     SandboxResponse,
 )
 from providers.sandbox.state import DEFAULT_APP_ID, DEFAULT_APP_SECRET, SandboxState
+
+if TYPE_CHECKING:
+    from providers.sandbox.tls import SandboxTLS
 
 __all__ = ["REQUIRED_ROUTE_MODULES", "ROUTE_MODULES", "SandboxServer", "dispatch", "serve"]
 
@@ -188,6 +193,8 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.track(self.connection, add=True)
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
 
     def finish(self) -> None:
         with contextlib.suppress(OSError):
@@ -220,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=self.headers,  # type: ignore[arg-type]
             body=self._read_body(),
             state=sandbox.state,
-            base_url=sandbox.base_url,
+            base_url=self.server.base_url,
         )
         response = dispatch(sandbox.registry, request, sandbox.check)
         self.send_response(response.status)
@@ -242,11 +249,28 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sandbox: SandboxServer) -> None:
+    def __init__(
+        self, address: tuple[str, int], sandbox: SandboxServer, *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.sandbox = sandbox
+        self.scheme = "https" if tls is not None else "http"
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+        if tls is not None:  # the handshake happens in the handler thread, not in accept()
+            self.socket = tls.wrap_socket(self.socket, server_side=True,
+                                          do_handshake_on_connect=False)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{self.scheme}://{host!s}:{port}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Dropped connections and failed TLS handshakes are routine; log them quietly."""
+        log.debug("sandbox connection from %s ended with an error", client_address,
+                  exc_info=True)
 
     def track(self, connection: socket.socket, *, add: bool) -> None:
         with self._connections_lock:
@@ -264,7 +288,13 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """A local, stateful emulation of Pinterest v5 (plus plug-in routes) on loopback."""
+    """A local, stateful emulation of Pinterest v5 (plus plug-in routes) on loopback.
+
+    ``state_options`` go to :class:`SandboxState` (``access_token_ttl_s``, ``refresh_token_ttl_s``,
+    ``code_ttl_s``, ``media_polls``, ``enforce_scopes``, ``clock``). With ``https=True`` a second
+    listener serves the same routes over TLS (``https_base_url``), with a throwaway CA in
+    ``ca_file`` for clients that must trust it (e.g. link preflight of ``https://`` pages).
+    """
 
     def __init__(
         self,
@@ -276,6 +306,8 @@ class SandboxServer:
         latency_ms: int = 0,
         seed: int = 0,
         validate_requests: bool = True,
+        https: bool = False,
+        https_port: int = 0,
         state: SandboxState | None = None,
         registry: RouteRegistry | None = None,
         **state_options: Any,
@@ -287,7 +319,16 @@ class SandboxServer:
         self.registry = registry or build_registry()
         self.check: RequestCheck | None = contract_check if validate_requests else None
         self._httpd = _HTTPServer((host, port), self)
-        self._thread: threading.Thread | None = None
+        self._listeners = [self._httpd]
+        self.tls: SandboxTLS | None = None
+        if https:
+            from providers.sandbox.tls import make_tls
+
+            self.tls = make_tls()
+            self._listeners.append(
+                _HTTPServer((host, https_port), self, tls=self.tls.server_context())
+            )
+        self._threads: list[threading.Thread] = []
         if validate_requests:  # load and index the spec now, not on the first request
             from providers.pinterest.contract import load_contract
 
@@ -304,7 +345,7 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         """``http://HOST:PORT``"""
-        return f"http://{self.host}:{self.port}"
+        return self._httpd.base_url
 
     @property
     def api_base(self) -> str:
@@ -316,31 +357,50 @@ class SandboxServer:
         """The authorize page, ``http://HOST:PORT/oauth/``."""
         return self.base_url + "/oauth/"
 
+    @property
+    def https_base_url(self) -> str:
+        """``https://HOST:TLS_PORT`` (only with ``https=True``)."""
+        if len(self._listeners) < 2:
+            raise RuntimeError("this sandbox was started without https=True")
+        return self._listeners[1].base_url
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The PEM file of the CA that signed the HTTPS listener's certificate, if any."""
+        return self.tls.ca_file if self.tls is not None else None
+
     def start(self) -> SandboxServer:
-        """Serve in a daemon thread; returns self."""
-        if self._thread is None:
+        """Serve in daemon threads; returns self."""
+        if not self._threads:
             self.state.stopping.clear()
-            self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                name=f"sandbox-{self.port}", daemon=True,
-            )
-            self._thread.start()
+            for listener in self._listeners:
+                thread = threading.Thread(
+                    target=listener.serve_forever, kwargs={"poll_interval": 0.05},
+                    name=f"sandbox-{listener.server_address[1]}", daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
         return self
 
     def stop(self) -> None:
         """Stop serving, end sleeping faults and close open keep-alive connections."""
         self.state.stopping.set()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._httpd.close_connections()
-        self._httpd.server_close()
+        if self._threads:
+            for listener in self._listeners:
+                listener.shutdown()
+            for thread in self._threads:
+                thread.join()
+            self._threads.clear()
+        for listener in self._listeners:
+            listener.close_connections()
+            listener.server_close()
 
     def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted."""
+        """Serve until interrupted (Ctrl+C) or stopped from another thread."""
+        self.start()
         try:
-            self._httpd.serve_forever(poll_interval=0.2)
+            while not self.state.stopping.wait(0.5):
+                pass
         finally:
             self.stop()
 
@@ -362,6 +422,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765, **options: Any) -> None:
         f"Pinterest sandbox listening on {server.base_url}",
         f"  API base     {server.api_base}",
         f"  OAuth page   {server.oauth_url}",
+        *([f"  HTTPS pages  {server.https_base_url}/_sandbox/pages/... (CA {server.ca_file})"]
+          if server.tls else []),
         f"  app id       {server.state.app_id}",
         f"  app secret   {server.state.app_secret}",
         f"  demo user    {account.username} (board {account.board_id})",
