@@ -494,3 +494,12 @@ def test_literal_routes_win_over_parameters() -> None:
     assert found is not None and found[0] is analytics
     by_id = registry.match("GET", "/v5/pins/42")
     assert by_id is not None and by_id[1] == {"pin_id": "42"}
+
+
+def test_the_public_surface_is_pinned() -> None:
+    import providers.sandbox
+
+    assert sorted(providers.sandbox.__all__) == [
+        "ApiError", "Fault", "FaultRegistry", "Route", "RouteRegistry", "SandboxRequest",
+        "SandboxResponse", "SandboxServer", "SandboxState", "SeedResult", "serve",
+    ]

@@ -378,9 +378,10 @@ def update_pin(request: SandboxRequest) -> SandboxResponse:
     user = user_of(request)
     pin = request.state.pin_for(user.id, request.path_params["pin_id"])
     body = json_body(request)
-    if "board_id" in body:
-        pin.board_id = _target_board(request, user, str(body["board_id"])).id
+    board = _target_board(request, user, str(body["board_id"])) if "board_id" in body else None
     with request.state.lock:
+        if board is not None:
+            pin.board_id = board.id
         for key in ("title", "description", "link", "alt_text", "board_section_id"):
             if key in body:
                 pin.fields[key] = body[key]

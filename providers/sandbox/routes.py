@@ -10,7 +10,9 @@ Handler API (what a route module writes)::
     from providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
 
     def list_things(request: SandboxRequest) -> SandboxResponse:
-        user = request.state.authenticate(request.bearer_token)   # raises ApiError(401, ...)
+        user = request.state.authenticate(request.bearer_token)   # raises ApiError(401, 2, ...)
+        # or providers.sandbox.pinterest.user_of(request), which also checks the token's scopes
+        # against the spec's security for this operation (ApiError(401, 3, ...))
         limit = request.query_one("page_size", "25")
         with request.state.lock:                                  # state is shared by threads
             ...
