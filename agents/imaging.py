@@ -26,7 +26,7 @@ from typing import Protocol, cast
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from agents.contrast import RGB, rgb_to_hex
-from agents.designer import DesignSpec
+from agents.designer import DesignSpec, Layout
 from agents.overlay import draw_headline
 from agents.scene_map import Scene
 from providers.errors import InvalidInputError, PermanentError
@@ -98,6 +98,7 @@ class RenderedImage:
     width: int
     height: int
     focal_point: tuple[float, float]
+    layout: Layout
     text_box: Box
     band_box: Box
     dominant_color: str
@@ -238,7 +239,10 @@ def render(
     finally:
         image.close()
     canvas = prepared.image
-    overlay = draw_headline(canvas, spec.headline, scene, spec.layout, spec.palette[0])
+    overlay = draw_headline(
+        canvas, spec.headline, scene, spec.layout, spec.palette[0],
+        focal_y=prepared.focal_point[1],
+    )
     data = encode(canvas, scene)
     return RenderedImage(
         data=data,
@@ -246,6 +250,7 @@ def render(
         width=canvas.width,
         height=canvas.height,
         focal_point=prepared.focal_point,
+        layout=overlay.layout,
         text_box=overlay.text_box,
         band_box=overlay.band_box,
         dominant_color=dominant_color(canvas),

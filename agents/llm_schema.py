@@ -65,7 +65,8 @@ def _strict(node: Any, defs: dict[str, Any]) -> Any:
         if key in _NOISE:
             continue
         if key in _DROPPED:
-            notes.append(_DROPPED[key].format(value))
+            if not (key in ("minLength", "minItems") and value <= 1):  # 1 says nothing useful
+                notes.append(_DROPPED[key].format(value))
             continue
         if key in ("properties", "$defs"):
             out[key] = {name: _strict(sub, defs) for name, sub in value.items()}

@@ -1,10 +1,13 @@
 """The headline band: a solid band inside the scene's safe zone with contrast-checked text.
 
 The band spans the safe zone's width; its vertical place follows the design's layout (top, centre
-or bottom of the safe zone). The headline is set in the bundled DejaVu Sans Bold (Bitstream Vera
-licence, ``agents/fonts/LICENSE-DejaVu.txt``) at the largest size from the scene's range that fits
-in ``max_headline_lines`` lines. The band colour starts from the design's first palette colour and
-is darkened or lightened until the text meets the scene's minimum WCAG contrast ratio.
+or bottom of the safe zone) unless that band would cover the focal point: then the layout whose
+band stays clearest of the subject is used instead (``Overlay.layout`` says which).
+
+The headline is set in the bundled DejaVu Sans Bold (Bitstream Vera licence,
+``agents/fonts/LICENSE-DejaVu.txt``) at the largest size from the scene's range that fits in
+``max_headline_lines`` lines. The band colour starts from the design's first palette colour and is
+darkened or lightened until the text meets the scene's minimum WCAG contrast ratio.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from agents.contrast import RGB, hex_to_rgb, readable_pair
 from agents.designer import Layout
 from agents.scene_map import Scene
 
-__all__ = ["FONT_FILE", "Overlay", "draw_headline", "fit_headline"]
+__all__ = ["FONT_FILE", "Overlay", "choose_layout", "draw_headline", "fit_headline"]
 
 FONT_FILE = "DejaVuSans-Bold.ttf"
 PADDING_PX = 32
@@ -30,6 +33,7 @@ Box = tuple[int, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Overlay:
+    layout: Layout
     band_box: Box
     text_box: Box
     band_color: RGB
@@ -85,22 +89,54 @@ def fit_headline(headline: str, scene: Scene, max_width: int) -> tuple[ImageFont
     return font, lines
 
 
+SUBJECT_MARGIN = 0.08
+"""Keep the band this fraction of the height away from the focal point when a layout allows."""
+
+
+def _band_top(layout: Layout, top: int, bottom: int, band_h: int) -> int:
+    if layout is Layout.BAND_TOP:
+        return top
+    if layout is Layout.BAND_BOTTOM:
+        return bottom - band_h
+    return (top + bottom - band_h) // 2
+
+
+def choose_layout(
+    wanted: Layout, focal_y: float, scene: Scene, band_h: int
+) -> tuple[Layout, int]:
+    """``wanted`` if its band keeps clear of the focal point, else the clearest layout."""
+    _, top, _, bottom = scene.safe_box()
+    margin = SUBJECT_MARGIN * scene.height
+    subject = focal_y * scene.height
+
+    def clearance(layout: Layout) -> float:
+        band_top = _band_top(layout, top, bottom, band_h)
+        return max(band_top - subject, subject - (band_top + band_h))
+
+    if clearance(wanted) >= margin:
+        return wanted, _band_top(wanted, top, bottom, band_h)
+    best = max(Layout, key=clearance)
+    return best, _band_top(best, top, bottom, band_h)
+
+
 def draw_headline(
-    image: Image.Image, headline: str, scene: Scene, layout: Layout, band_hint: str
+    image: Image.Image,
+    headline: str,
+    scene: Scene,
+    layout: Layout,
+    band_hint: str,
+    focal_y: float = 0.5,
 ) -> Overlay:
-    """Draw the band and headline on ``image`` (in place) and say where they went."""
-    left, top, right, bottom = scene.safe_box()
+    """Draw the band and headline on ``image`` (in place) and say where they went.
+
+    ``focal_y`` is the subject's height in the output as a fraction (0 top, 1 bottom)."""
+    left, _, right, _ = scene.safe_box()
     font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX)
     ascent, descent = font.getmetrics()
     line_h = round((ascent + descent) * LINE_SPACING)
     text_h = line_h * (len(lines) - 1) + ascent + descent
     band_h = text_h + 2 * PADDING_PX
-    if layout is Layout.BAND_TOP:
-        band_top = top
-    elif layout is Layout.BAND_BOTTOM:
-        band_top = bottom - band_h
-    else:
-        band_top = (top + bottom - band_h) // 2
+    layout, band_top = choose_layout(layout, focal_y, scene, band_h)
     band_box = (left, band_top, right, band_top + band_h)
     band, text_color, ratio = readable_pair(hex_to_rgb(band_hint), minimum=scene.min_contrast_ratio)
 
@@ -119,4 +155,6 @@ def draw_headline(
         int(max(b[2] for b in boxes)),
         int(max(b[3] for b in boxes)),
     )
-    return Overlay(band_box, text_box, band, text_color, ratio, int(font.size), tuple(lines))
+    return Overlay(
+        layout, band_box, text_box, band, text_color, ratio, int(font.size), tuple(lines)
+    )

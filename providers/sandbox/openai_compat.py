@@ -52,6 +52,8 @@ _PALETTES = {
     "how-to": ["#2E5E4E", "#F1F7F2", "#E07A5F"],
     "article": ["#3D405B", "#F4F1DE", "#81B29A"],
 }
+_DANGLING = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
+             "to", "with"}
 _LAYOUTS = {"recipe": "band_bottom", "product": "band_top", "how-to": "band_top",
             "article": "band_center"}
 
@@ -86,12 +88,18 @@ def tagged_json(messages: list[Mapping[str, Any]], tag: str) -> Any:
     return None
 
 
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())
+
+
 def _clip_words(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
-    return cut or text[:limit]
+    words = text[: limit + 1].rsplit(" ", 1)[0].rstrip(" ,;:-").split(" ")
+    while len(words) > 1 and words[-1].lower() in _DANGLING:
+        words.pop()
+    return " ".join(words) or text[:limit]
 
 
 def _clean_sentences(text: str, limit: int) -> str:
@@ -112,10 +120,8 @@ def pin_copy_answer(brief: Mapping[str, Any]) -> dict[str, Any]:
     name = str(brief.get("name", "Untitled"))
     keywords = [str(k) for k in brief.get("keywords", [])][:8]
     main = keywords[0] if keywords else None
-    if main and main.lower() not in name.lower()[:40]:
-        title = f"{main[:1].upper()}{main[1:]}: {name}"
-    else:
-        title = name
+    early = main is None or _words(main) in _words(name)[:40]
+    title = name if early or main is None else f"{main.title()}: {name}"
     summary = _clean_sentences(str(brief.get("summary", name)), 420)
     extra = f" Ideas for {', '.join(keywords[1:3])}." if len(keywords) > 1 else ""
     hashtag = "#" + re.sub(r"\W", "", main.title()) if main else None
