@@ -13,6 +13,8 @@ it:
 * to its trailing zeros, keeping two significant digits (``12,000`` or ``12k`` for 12,345;
   ``1.2M`` for 1,234,567; but ``100`` only for 95 to 105);
 * with either sign (``down 12%`` for a change of -12.4%);
+* of the same kind: a percentage (``4%``, ``4 percent``) only matches a ``..._pct`` figure, a
+  ratio (``1.7x``) only an ``index``, a plain number a plain figure or an index;
 * thousands separators, ``%``, ``percent``, ``x`` and ``k``/``M`` suffixes are understood.
 
 ISO dates must be dates of the table; clock times (``18:00``, ``6 pm``) must be an hour of it.
@@ -34,7 +36,7 @@ FREE_INTEGERS = range(1, 11)
 """Counting words written as digits; they need no figure behind them."""
 
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?|\b(\d{1,2}):(\d{2})\b", re.I)
+_CLOCK = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b|\b(\d{1,2}):(\d{2})\b", re.I)
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-+\u2212])?"
     r"(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<frac>\.\d+)?"
@@ -190,7 +192,11 @@ def _number(match: re.Match[str]) -> StatedNumber:
 
 def ungrounded_numbers(text: str, figures: Mapping[str, FigureValue]) -> list[str]:
     """The numbers ``text`` states that match none of ``figures`` (as written in the text)."""
-    numeric = [float(v) for v in figures.values() if isinstance(v, int | float)]
+    kinds: dict[str, list[float]] = {"%": [], "x": [], "": []}
+    for name, value in figures.items():
+        if isinstance(value, int | float):
+            kinds[_kind(name)].append(float(value))
+    numeric = [v for values in kinds.values() for v in values]
     strings = [v for v in figures.values() if isinstance(v, str)]
     dates = {v for v in strings if _DATE.fullmatch(v)}
     in_text = {n.value for s in strings for n in stated_numbers(s) if n.unit != "date"}
@@ -202,12 +208,28 @@ def ungrounded_numbers(text: str, figures: Mapping[str, FigureValue]) -> list[st
         elif number.unit == "hour":
             ok = number.value in hours or number.value in in_text
         else:
-            ok = _matches(number, numeric) or number.value in in_text or (
+            ok = _matches(number, _comparable(number.unit, kinds)) or number.value in in_text or (
                 number.unit == "" and number.value in FREE_INTEGERS
             )
         if not ok:
             bad.append(number.text)
     return bad
+
+
+def _kind(name: str) -> str:
+    """What a figure is: a percentage (``..._pct``), a ratio (``...index``) or a plain value."""
+    if name.endswith("_pct"):
+        return "%"
+    return "x" if name.endswith("index") else ""
+
+
+def _comparable(unit: str, kinds: Mapping[str, list[float]]) -> list[float]:
+    """Percentages match percent figures; ``1.7x`` ratios; plain numbers plain values or ratios."""
+    if unit == "%":
+        return list(kinds["%"])
+    if unit == "x":
+        return list(kinds["x"])
+    return [*kinds[""], *kinds["x"]]
 
 
 def _matches(number: StatedNumber, figures: Iterable[float]) -> bool:
