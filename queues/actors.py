@@ -71,14 +71,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         "time_limit": settings.actor_time_limit_ms,
     }
 
-    def publish_post(payload: object) -> dict[str, Any]:
+    def publish_post(payload: object) -> None:
         message = CurrentMessage.get_current_message()
 
         def reschedule(delay_ms: int) -> None:
             publish_actor.send_with_options(args=(payload,), delay=delay_ms)
 
         try:
-            return jobs.run_publish(runtime, payload, reschedule=reschedule)
+            jobs.run_publish(runtime, payload, reschedule=reschedule)
         except Exception as exc:
             retry = as_retry(exc)
             if retry is exc:

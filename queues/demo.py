@@ -59,6 +59,7 @@ def _demo_settings(base: Settings, sandbox: SandboxServer, prefix: str) -> Setti
             "pinterest_app_secret": SecretStr(sandbox.state.app_secret),
             "secret_key": SecretStr(SecretBox.generate_key()),  # ephemeral: demo only
             "allow_loopback_urls": True,
+            "preflight_ca_file": sandbox.ca_file,
             "openai_base_url": f"{sandbox.base_url}/openai/v1",
             "openai_api_key": SecretStr("sandbox-key"),
             "min_backoff_ms": 200,
@@ -87,7 +88,7 @@ def sample_post(sandbox: SandboxServer, post_id: str) -> dict[str, Any]:
             "Looking for a breathable summer dress? This linen midi dress has deep pockets, "
             "a relaxed fit and washes easily. Outfit ideas for beach days and city walks."
         ),
-        "link": f"{sandbox.base_url}/_sandbox/pages/linen-summer-dress",
+        "link": f"{sandbox.https_base_url}/_sandbox/pages/linen-summer-dress",
         "alt_text": "A light blue linen midi dress with pockets on a wooden hanger",
         "media": {"type": "image_url", "url": f"{sandbox.base_url}/_sandbox/images/dress.jpg"},
     }
@@ -95,7 +96,7 @@ def sample_post(sandbox: SandboxServer, post_id: str) -> dict[str, Any]:
 
 def run_demo(*, keep: bool = False, echo: Echo = print) -> dict[str, Any]:
     base = load_settings()
-    with SandboxServer() as sandbox:
+    with SandboxServer(https=True) as sandbox:
         echo(f"1. local Pinterest sandbox on {sandbox.base_url}")
         client, real_redis = _redis(base.redis_url, echo)
         prefix = f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}"

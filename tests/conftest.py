@@ -49,7 +49,7 @@ def prefix(redis_server: redis.Redis[bytes]) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
+    with SandboxServer(https=True) as server:
         yield server
 
 
@@ -71,6 +71,7 @@ def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Sett
         "pinterest_app_secret": SecretStr(sandbox.state.app_secret),
         "secret_key": SecretStr(SecretBox.generate_key()),
         "allow_loopback_urls": True,
+        "preflight_ca_file": sandbox.ca_file,
         "min_backoff_ms": 50,
         "max_backoff_ms": 400,
         "max_retries": 5,

@@ -37,7 +37,7 @@ def post_payload(sandbox: SandboxServer, post_id: str = "post-1", **overrides: A
         "channel_id": "shop",
         "title": "Linen summer dress with pockets, breathable everyday style",
         "description": "A breathable linen summer dress with deep pockets for warm days.",
-        "link": f"{sandbox.base_url}/_sandbox/pages/linen-dress",
+        "link": f"{sandbox.https_base_url}/_sandbox/pages/linen-dress",
         "alt_text": "Woman in a light blue linen dress walking on a beach",
         "media": {"type": "image_url", "url": f"{sandbox.base_url}/_sandbox/images/dress.jpg"},
     }
