@@ -25,11 +25,11 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from providers.sandbox.server import SandboxServer  # noqa: E402
-from queues.actors import build_broker, declare_actors  # noqa: E402
-from queues.enqueue import enqueue_message  # noqa: E402
-from queues.runtime import Runtime  # noqa: E402
-from tests.conftest import make_settings  # noqa: E402
+from providers.sandbox.server import SandboxServer
+from queues.actors import build_broker, declare_actors
+from queues.enqueue import enqueue_message
+from queues.runtime import Runtime
+from tests.conftest import make_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -74,8 +74,9 @@ def run_publisher(sandbox: SandboxServer, jobs: int, threads: int) -> float:
     client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
     runtime = Runtime.build(settings, redis_client=client)
     seeded = sandbox.state.seed_account("bench_user")
-    from agents.ports import ChannelCredentials
     from pydantic import SecretStr
+
+    from agents.ports import ChannelCredentials
 
     runtime.store.credentials.put(ChannelCredentials(
         channel_id="bench", access_token=SecretStr(seeded.access_token),

@@ -29,7 +29,9 @@ def wait_for(probe: Callable[[], T | None], *, timeout_s: float = LIVENESS_S) ->
         time.sleep(0.02)
 
 
-def post_payload(sandbox: SandboxServer, post_id: str = "post-1", **overrides: Any) -> dict[str, Any]:
+def post_payload(
+    sandbox: SandboxServer, post_id: str = "post-1", **overrides: Any
+) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "schema_version": 1,
         "post_id": post_id,

@@ -210,8 +210,9 @@ def test_missing_board_is_a_clear_error(
     fresh_sandbox: SandboxServer, runtime: Runtime, start_worker: Callable[..., RunningWorker]
 ) -> None:
     # Given a channel without a default board, and a post without board_id
-    from agents.ports import ChannelCredentials
     from pydantic import SecretStr
+
+    from agents.ports import ChannelCredentials
 
     seeded = fresh_sandbox.state.seed_account("boardless")
     runtime.store.credentials.put(ChannelCredentials(
