@@ -29,11 +29,13 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from croniter import croniter
 
-__all__ = ["DEFAULT_CRON", "DEFAULT_POLL_INTERVAL_S", "WeeklyTrigger", "utc_now"]
+__all__ = [
+    "DEFAULT_CRON", "DEFAULT_POLL_INTERVAL_S", "RedisLike", "WeeklyTrigger", "utc_now",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ MIN_KEY_TTL = timedelta(days=1)
 _EPSILON = timedelta(microseconds=1)
 
 
+class RedisLike(Protocol):
+    """The three commands the trigger uses (``redis.Redis`` has them)."""
+
+    def exists(self, *names: str) -> Any: ...
+
+    def set(self, name: str, value: str, *, nx: bool = ..., px: int | None = ...) -> Any: ...
+
+    def delete(self, *names: str) -> Any: ...
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -54,7 +66,7 @@ class WeeklyTrigger:
 
     def __init__(
         self,
-        redis: Any,
+        redis: RedisLike,
         *,
         cron: str = DEFAULT_CRON,
         key_prefix: str,
