@@ -1,0 +1,328 @@
+"""The LLM seam: structured outputs, one repair round, typed errors, cache, logging."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+import httpx2
+import openai
+import pytest
+import redis
+from pydantic import BaseModel, Field
+
+import agents.llm
+from agents.designer import DesignSpec, design_variables
+from agents.llm import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT_S,
+    LLMCallRecord,
+    LLMConfigurationError,
+    LLMOutputInvalidError,
+    LLMRateLimitedError,
+    LLMRefusalError,
+    LLMRequestError,
+    LLMTruncatedError,
+    LLMUnavailableError,
+    MemoryLLMCache,
+    OpenAIStructuredLLM,
+    RedisLLMCache,
+    ScriptedLLM,
+    cache_key,
+    make_openai_client,
+    strict_json_schema,
+    worst_case_llm_s,
+)
+from agents.scene_map import PINTEREST
+from agents.writer import PinCopy, copy_variables
+from prompts.loader import PromptLibrary
+from providers.errors import ConfigurationError, PermanentError, TransientError
+from tests.conftest_llm import TEST_API_KEY, load_brief, replay
+
+EXPECTED_EXPORTS = [
+    "DEFAULT_CACHE_PREFIX", "DEFAULT_CACHE_TTL_S", "DEFAULT_MAX_OUTPUT_TOKENS",
+    "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT_S", "Completion", "LLMCache", "LLMCallRecord",
+    "LLMConfigurationError", "LLMError", "LLMOutputInvalidError", "LLMRateLimitedError",
+    "LLMRefusalError", "LLMRequestError", "LLMResult", "LLMTruncatedError", "LLMUnavailableError",
+    "MemoryLLMCache", "OpenAIStructuredLLM", "RedisLLMCache", "ScriptedCall", "ScriptedLLM",
+    "StructuredLLM", "StructuredLLMBase", "T", "cache_key", "make_openai_client",
+    "map_openai_error", "repair_instructions", "response_format", "strict_json_schema",
+    "validation_problems", "worst_case_llm_s",
+]
+
+
+class Greeting(BaseModel):
+    text: str = Field(min_length=1, max_length=12)
+
+
+def greet_library(tmp_path: Any) -> PromptLibrary:
+    (tmp_path / "greet.j2").write_text(
+        "{% block system %}Greet.{% endblock %}{% block user %}<d>{{ who | as_data }}</d>"
+        "{% endblock %}"
+    )
+    return PromptLibrary(tmp_path)
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(agents.llm.__all__) == sorted(EXPECTED_EXPORTS)
+
+
+def test_strict_schema_is_the_common_subset() -> None:
+    schema = strict_json_schema(PinCopy)
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == list(schema["properties"])
+    text = json.dumps(schema)
+    for keyword in ('"maxLength"', '"minLength"', '"pattern"', '"default"', '"title": "'):
+        assert keyword not in text
+    assert "at most 100 characters" in schema["properties"]["title"]["description"]
+
+
+# -- the repair round ---------------------------------------------------------------------------
+
+
+def test_an_invalid_answer_gets_one_repair_round_showing_the_problems(tmp_path: Any) -> None:
+    # Given a model whose first answer is too long and second is fine
+    llm = ScriptedLLM(greet_library(tmp_path)).enqueue(
+        Greeting, Greeting.model_construct(text="Hello there, dear friend"), '{"text": "Hi!"}'
+    )
+    # When asked
+    result = llm.generate(template="greet", variables={"who": "Ann"}, output=Greeting)
+    # Then the repaired answer is returned, and the repair round showed the previous answer
+    # and the problem
+    assert result.value.text == "Hi!"
+    assert result.repaired and not result.cached
+    repair = llm.calls[1].messages
+    assert repair[-2] == {"role": "assistant", "content": '{"text":"Hello there, dear friend"}'}
+    assert "text: String should have at most 12 characters" in repair[-1]["content"]
+    assert llm.remaining() == 0
+
+
+def test_a_second_failure_is_a_clear_permanent_error(tmp_path: Any) -> None:
+    llm = ScriptedLLM(greet_library(tmp_path)).enqueue(Greeting, '{"text": ""}', "not json")
+    with pytest.raises(LLMOutputInvalidError) as info:
+        llm.generate(template="greet", variables={"who": "Ann"}, output=Greeting)
+    assert isinstance(info.value, PermanentError)
+    assert info.value.code == "llm_output_invalid"
+    assert "after one repair round" in str(info.value)
+    assert len(llm.calls) == 2  # exactly one repair round, never a third call
+
+
+def test_check_problems_also_trigger_the_repair(tmp_path: Any) -> None:
+    llm = ScriptedLLM(greet_library(tmp_path)).enqueue(
+        Greeting, '{"text": "Bye"}', '{"text": "Hello"}'
+    )
+
+    def must_greet(value: Greeting) -> list[str]:
+        return [] if value.text.startswith("H") else ["text must start with H"]
+
+    result = llm.generate(template="greet", variables={"who": "A"}, output=Greeting,
+                          check=must_greet)
+    assert result.value.text == "Hello"
+    assert "text must start with H" in llm.calls[1].messages[-1]["content"]
+
+
+# -- the real openai client, replayed ------------------------------------------------------------
+
+
+def test_replayed_answer_through_the_openai_client() -> None:
+    brief = load_brief("product")
+    with replay("draft_product") as llm:
+        result = llm.generate(template="pin_copy", variables=copy_variables(brief), output=PinCopy)
+        design = llm.generate(template="design_spec",
+                              variables=design_variables(brief, result.value, PINTEREST),
+                              output=DesignSpec)
+    assert design.value.headline
+    assert result.template == "pin_copy" and len(result.template_hash) == 16
+    assert result.model == "gpt-4o-mini"
+    assert result.input_tokens > 0 and result.output_tokens > 0
+    assert result.value.link == brief.destination_url
+
+
+def test_an_unused_recording_fails_the_replay() -> None:
+    # Given a cassette with two recorded answers, when only one is asked for
+    brief = load_brief("product")
+    with pytest.raises(AssertionError, match="never played"), replay("draft_product") as llm:
+        llm.generate(template="pin_copy", variables=copy_variables(brief), output=PinCopy)
+
+
+def test_refusal_is_a_typed_permanent_error() -> None:
+    with pytest.raises(LLMRefusalError) as info, replay("refusal") as llm:
+        llm.generate(template="pin_copy", variables=copy_variables(load_brief("product")),
+                     output=PinCopy)
+    assert "can't help" in str(info.value)
+    assert isinstance(info.value, PermanentError)
+
+
+def test_truncated_answer_is_a_typed_error_without_repair() -> None:
+    with pytest.raises(LLMTruncatedError) as info, replay("truncated") as llm:
+        llm.generate(template="pin_copy", variables=copy_variables(load_brief("product")),
+                     output=PinCopy)
+    assert info.value.code == "llm_truncated"
+    assert "max_output_tokens" in str(info.value)
+
+
+# -- transport failures mapped onto the error tree ----------------------------------------------
+
+
+def client_answering(handler: Callable[[httpx2.Request], httpx2.Response]) -> openai.OpenAI:
+    return openai.OpenAI(
+        api_key=TEST_API_KEY, base_url="https://llm.test/v1", max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
+    )
+
+
+def error_body(message: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "x", "param": None, "code": code}}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "expected", "kind"),
+    [
+        (401, {}, error_body("Incorrect API key"), LLMConfigurationError, ConfigurationError),
+        (404, {}, error_body("model not found"), LLMConfigurationError, ConfigurationError),
+        (429, {"retry-after": "7"}, error_body("slow down"), LLMRateLimitedError, TransientError),
+        (429, {}, error_body("quota", "insufficient_quota"), LLMConfigurationError,
+         ConfigurationError),
+        (500, {}, error_body("boom"), LLMUnavailableError, TransientError),
+        (400, {}, error_body("bad schema"), LLMRequestError, PermanentError),
+    ],
+)
+def test_http_failures_map_to_the_error_tree(
+    tmp_path: Any, status: int, headers: dict[str, str], body: dict[str, Any],
+    expected: type[Exception], kind: type[Exception],
+) -> None:
+    client = client_answering(lambda request: httpx2.Response(status, json=body, headers=headers))
+    llm = OpenAIStructuredLLM(client, model="m", prompts=greet_library(tmp_path))
+    with pytest.raises(expected) as info:
+        llm.generate(template="greet", variables={"who": "A"}, output=Greeting)
+    assert isinstance(info.value, kind)
+    if expected is LLMRateLimitedError:
+        assert isinstance(info.value, LLMRateLimitedError)
+        assert info.value.retry_after_s == 7.0
+
+
+def test_connection_failure_is_transient(tmp_path: Any) -> None:
+    def refuse(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError("refused", request=request)
+
+    llm = OpenAIStructuredLLM(client_answering(refuse), model="m", prompts=greet_library(tmp_path))
+    with pytest.raises(LLMUnavailableError):
+        llm.generate(template="greet", variables={"who": "A"}, output=Greeting)
+
+
+def test_errors_survive_pickling() -> None:
+    error = LLMRateLimitedError("slow", retry_after_s=3.0)
+    clone = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(clone) is LLMRateLimitedError and clone.retry_after_s == 3.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "setting"),
+    [({"api_key": None}, "openai_api_key"), ({"api_key": ""}, "openai_api_key"),
+     ({"api_key": "k", "base_url": "api.openai.com"}, "openai_base_url")],
+)
+def test_client_configuration_errors_name_the_setting(kwargs: dict[str, Any],
+                                                      setting: str) -> None:
+    with pytest.raises(LLMConfigurationError) as info:
+        make_openai_client(**kwargs)
+    assert info.value.details["setting"] == setting
+
+
+def test_default_client_budget_fits_the_actor_time_limit() -> None:
+    client = make_openai_client(api_key="k")
+    assert client.max_retries == DEFAULT_MAX_RETRIES
+    # copy + design, each with its repair round, every request retried: still under 5 minutes
+    worst = worst_case_llm_s(timeout_s=DEFAULT_TIMEOUT_S, max_retries=DEFAULT_MAX_RETRIES)
+    assert worst < 5 * 60
+
+
+# -- logging, hook and cache --------------------------------------------------------------------
+
+
+def completion_json(content: str) -> dict[str, Any]:
+    return {"id": "c", "object": "chat.completion", "created": 0, "model": "m-2026",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content, "refusal": None}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}}
+
+
+def test_every_call_is_logged_without_the_key(tmp_path: Any,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="agents.llm")
+    records: list[LLMCallRecord] = []
+    sent: list[dict[str, Any]] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        sent.append(json.loads(request.content))
+        return httpx2.Response(200, json=completion_json('{"text": "Hi"}'))
+
+    llm = OpenAIStructuredLLM(client_answering(answer), model="m",
+                              prompts=greet_library(tmp_path), on_call=records.append)
+    llm.generate(template="greet", variables={"who": "A"}, output=Greeting)
+    # The request used strict structured outputs
+    assert sent[0]["response_format"]["json_schema"]["name"] == "Greeting"
+    assert sent[0]["response_format"]["json_schema"]["strict"] is True
+    # One log line and one hook record per call with model, template, hash, tokens, latency
+    (record,) = records
+    assert (record.model, record.template, record.input_tokens, record.output_tokens) == (
+        "m-2026", "greet", 11, 3)
+    assert len(record.template_hash) == 16 and record.outcome == "ok"
+    line = caplog.records[-1].getMessage()
+    assert "template=greet" in line and "input_tokens=11" in line and "latency_ms=" in line
+    assert TEST_API_KEY not in caplog.text
+
+
+def test_cache_hit_does_not_call_the_model_again(tmp_path: Any) -> None:
+    cache = MemoryLLMCache()
+    first = ScriptedLLM(greet_library(tmp_path), cache=cache).enqueue(Greeting, '{"text": "Hi"}')
+    first.generate(template="greet", variables={"who": "A"}, output=Greeting)
+    # Given a redelivered job with the same inputs, when asked again with an empty script
+    again = ScriptedLLM(greet_library(tmp_path), cache=cache)
+    result = again.generate(template="greet", variables={"who": "A"}, output=Greeting)
+    # Then the cached answer is used and no call is made
+    assert result.cached and result.value.text == "Hi" and again.calls == []
+    # And other inputs miss the cache
+    with pytest.raises(AssertionError, match="no answer queued"):
+        again.generate(template="greet", variables={"who": "B"}, output=Greeting)
+
+
+def test_cache_key_depends_on_every_part() -> None:
+    base = {"model": "m", "template_hash": "h", "variables": {"a": 1}, "schema": {"s": 1}}
+    key = cache_key(**base)  # type: ignore[arg-type]
+    assert key == cache_key(**{**base, "variables": {"a": 1}})  # type: ignore[arg-type]
+    for change in ({"model": "n"}, {"template_hash": "g"}, {"variables": {"a": 2}},
+                   {"schema": {"s": 2}}):
+        assert cache_key(**{**base, **change}) != key  # type: ignore[arg-type]
+
+
+@pytest.mark.redis
+def test_redis_cache_round_trip_with_ttl(redis_server: redis.Redis[bytes]) -> None:
+    prefix = f"test-llm-{uuid.uuid4().hex[:8]}"
+    cache = RedisLLMCache(redis_server, prefix=prefix, ttl_s=60)
+    try:
+        cache.set("k", '{"text":"Hi"}')
+        assert cache.get("k") == '{"text":"Hi"}'
+        assert 0 < int(redis_server.ttl(f"{prefix}:k")) <= 60
+        assert cache.get("missing") is None
+    finally:
+        redis_server.delete(f"{prefix}:k")
+
+
+class DownRedis:
+    """A Redis client whose server is gone."""
+
+    def get(self, key: str) -> bytes:
+        raise redis.ConnectionError("connection refused")
+
+    def set(self, key: str, value: str, ex: int) -> None:
+        raise redis.ConnectionError("connection refused")
+
+
+def test_redis_cache_failure_never_fails_the_job() -> None:
+    cache = RedisLLMCache(cast("redis.Redis[bytes]", DownRedis()))
+    assert cache.get("k") is None
+    cache.set("k", "v")  # logged and skipped
