@@ -1,0 +1,160 @@
+"""Designer and drafting: every sample brief becomes a 1000x1500 Pin with readable, safe text."""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+import pytest
+from PIL import Image
+
+from agents.contrast import contrast_ratio, hex_to_rgb
+from agents.designer import DesignSpec, FocalPoint, Layout, design_problems
+from agents.drafting import draft_post
+from agents.image_generation import OpenAIImageGenerator, closest_size
+from agents.imaging import NoSourceImageError
+from agents.llm import ScriptedLLM, make_openai_client
+from agents.messages import ImageBase64Media, ImageUrlMedia
+from agents.scene_map import PINTEREST, SCENE_MAP
+from agents.writer import PinCopy
+from providers.sandbox.server import SandboxServer
+from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, FixtureFetcher, load_brief, replay
+
+SUBJECT_RED = (230, 40, 40)
+
+
+def spec(**changes: object) -> DesignSpec:
+    values: dict[str, object] = {
+        "headline": "Calm linen for your sofa",
+        "layout": Layout.BAND_BOTTOM,
+        "palette": ["#1F3A4D", "#E8EEF2"],
+        "dominant_color": "#E8EEF2",
+        "focal_point": FocalPoint(x=0.5, y=0.5),
+        "image_prompt": None,
+    }
+    values.update(changes)
+    return DesignSpec.model_construct(**values)  # type: ignore[arg-type]
+
+
+def copy_for(name: str) -> PinCopy:
+    brief = load_brief(name)
+    return PinCopy(title=brief.name, description=brief.summary[:400], alt_text="A photo.",
+                   link=brief.destination_url, keywords=brief.keywords[:3], hashtags=[])
+
+
+def inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
+    return (box[0] >= outer[0] and box[1] >= outer[1] and box[2] <= outer[2]
+            and box[3] <= outer[3])
+
+
+def near_red(pixel: tuple[int, ...]) -> bool:
+    return all(abs(a - b) < 40 for a, b in zip(pixel[:3], SUBJECT_RED, strict=True))
+
+
+@pytest.mark.parametrize("name", SAMPLE_BRIEFS)
+def test_every_sample_brief_becomes_a_designed_pin(name: str) -> None:
+    # Given a sample brief, its fixture source image and the model's recorded answers
+    brief = load_brief(name)
+    fetcher = FixtureFetcher()
+    with replay(f"draft_{name}") as llm:
+        # When it is drafted
+        draft = draft_post(brief, llm=llm, fetcher=fetcher)
+    image = draft.image
+    decoded = Image.open(BytesIO(image.data))
+    # Then the image is exactly 1000x1500 JPEG
+    assert decoded.format == "JPEG" and decoded.size == (1000, 1500)
+    assert (image.width, image.height) == PINTEREST.size
+    # And the focal point is in frame, with the source's subject under it
+    fx, fy = image.focal_point
+    assert 0 <= fx <= 1 and 0 <= fy <= 1
+    assert near_red(decoded.convert("RGB").getpixel((int(fx * 999), int(fy * 1499))))
+    # And the headline is inside the safe zone, on a band that does not cover the subject
+    safe = PINTEREST.safe_box()
+    assert inside(image.text_box, image.band_box) and inside(image.band_box, safe)
+    assert not (image.band_box[1] <= fy * 1500 <= image.band_box[3])
+    # And the text meets WCAG AA contrast on its band
+    assert contrast_ratio(hex_to_rgb(image.band_color), hex_to_rgb(image.text_color)) >= 4.5
+    assert image.contrast_ratio >= PINTEREST.min_contrast_ratio
+    # And the post is a valid draft for the publisher
+    post = draft.post
+    assert (post.post_id, post.platform, post.channel_id) == (
+        brief.brief_id, "pinterest", brief.channel_id)
+    assert post.board_id == brief.board_id  # None with only a board_hint: publisher resolves
+    assert post.link == brief.destination_url and post.scheduled_at == brief.scheduled_at
+    assert isinstance(post.media, ImageBase64Media)
+    assert base64.b64decode(post.media.data) == image.data
+    assert post.dominant_color == image.dominant_color
+    assert set(draft.provenance.templates) == {"pin_copy", "design_spec"}
+    assert len(draft.design.headline) <= PINTEREST.max_headline_chars
+    assert fetcher.fetched == brief.source_image_urls[:1]
+
+
+def test_public_media_url_mode_names_the_object_to_store() -> None:
+    brief = load_brief("recipe")
+    with replay("draft_recipe") as llm:
+        draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher(),
+                           media_public_base_url="https://media.example.com/pins/")
+    assert draft.media_key == "brief-recipe-001.jpg"
+    assert isinstance(draft.post.media, ImageUrlMedia)
+    assert draft.post.media.url == "https://media.example.com/pins/brief-recipe-001.jpg"
+
+
+def test_no_source_image_without_generation_fails_before_any_llm_call() -> None:
+    brief = load_brief("article").model_copy(update={"source_image_urls": []})
+    llm = ScriptedLLM()
+    with pytest.raises(NoSourceImageError) as info:
+        draft_post(brief, llm=llm, fetcher=FixtureFetcher())
+    assert info.value.code == "no_source_image" and llm.calls == []
+
+
+class FakeGenerator:
+    def __init__(self) -> None:
+        self.prompts: list[str] = []
+
+    def generate(self, prompt: str, *, width: int, height: int) -> bytes:
+        self.prompts.append(prompt)
+        buffer = BytesIO()
+        Image.new("RGB", (1024, 1536), (90, 140, 200)).save(buffer, "PNG")
+        return buffer.getvalue()
+
+
+def test_no_source_image_with_generation_uses_the_design_prompt() -> None:
+    brief = load_brief("article").model_copy(update={"source_image_urls": []})
+    generator = FakeGenerator()
+    llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
+        DesignSpec,
+        spec(image_prompt=None),  # missing prompt is sent back for repair
+        spec(image_prompt="A sunny balcony garden with pots, vertical, no text"),
+    )
+    draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher(), image_generator=generator)
+    assert generator.prompts == ["A sunny balcony garden with pots, vertical, no text"]
+    assert "image_prompt is required" in llm.calls[-1].messages[-1]["content"]
+    assert (draft.image.width, draft.image.height) == (1000, 1500)
+
+
+def test_openai_image_generator_through_the_sandbox(sandbox: SandboxServer) -> None:
+    client = make_openai_client(api_key=TEST_API_KEY, base_url=sandbox.base_url + "/openai/v1",
+                                timeout_s=5, max_retries=0)
+    data = OpenAIImageGenerator(client).generate("a balcony garden", width=1000, height=1500)
+    assert Image.open(BytesIO(data)).size == (1024, 1536)
+    assert closest_size("dall-e-3", 1000, 1500) == "1024x1792"
+
+
+def test_design_checks() -> None:
+    brief = load_brief("product")
+    assert design_problems(spec(), brief, PINTEREST) == []
+    assert "headline must not contain a URL" in " ".join(
+        design_problems(spec(headline="See shop.example.com"), brief, PINTEREST))
+    no_source = brief.model_copy(update={"source_image_urls": []})
+    assert design_problems(spec(), no_source, PINTEREST) == [
+        "image_prompt is required: the brief has no source image"]
+
+
+def test_scene_map_pinterest_entry() -> None:
+    scene = SCENE_MAP["pinterest"]
+    assert scene.size == (1000, 1500) and scene.ratio == (2, 3) and scene.ratio_text == "2:3"
+    assert scene.max_headline_chars == 40 and scene.min_contrast_ratio == 4.5
+    left, top, right, bottom = scene.safe_box()
+    assert 0 < left < right < 1000 and 0 < top < bottom < 1500
+    with pytest.raises(TypeError):
+        SCENE_MAP["x"] = scene  # type: ignore[index]
