@@ -127,6 +127,8 @@ def open_source(data: bytes, *, max_pixels: int = DEFAULT_MAX_SOURCE_PIXELS) -> 
             "the source URL did not return a JPEG, PNG, WebP or GIF image",
             bytes=len(data),
         ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise SourceNotAnImageError(f"the source image is damaged: {exc}") from exc
     width, height = image.size
     if width * height > max_pixels:
         raise SourceTooLargeError(

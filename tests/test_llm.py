@@ -326,3 +326,52 @@ def test_redis_cache_failure_never_fails_the_job() -> None:
     cache = RedisLLMCache(cast("redis.Redis[bytes]", DownRedis()))
     assert cache.get("k") is None
     cache.set("k", "v")  # logged and skipped
+
+
+# -- cassettes: scrubbed both ways, nothing secret-looking committed -----------------------------
+
+
+def test_cassette_scrubbers_drop_secrets_both_ways() -> None:
+    from vcr.request import Request as VcrRequest
+
+    from tests.conftest_llm import REDACTED, scrub_request, scrub_response
+
+    # Given a request and a response carrying every kind of secret we know
+    request = VcrRequest(
+        "POST", "https://api.openai.com/v1/chat/completions",
+        json.dumps({"model": "m", "api_key": "k-123"}).encode(),
+        {"Authorization": "Bearer k-123", "OpenAI-Organization": "org-1",
+         "OpenAI-Project": "proj-1", "Cookie": "a=b", "Content-Type": "application/json"},
+    )
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Set-Cookie": ["__cf_bm=x"], "openai-organization": ["org-1"],
+                    "openai-project": ["proj-1"], "x-request-id": ["req_1"],
+                    "content-type": ["application/json"]},
+        "body": {"string": json.dumps({"access_token": "t", "refresh_token": "r", "ok": 1})},
+    }
+    # When scrubbed
+    clean_request = scrub_request(request)
+    clean_response = scrub_response(response)
+    # Then only harmless parts remain
+    assert {k.lower() for k in clean_request.headers} == {"content-type"}
+    assert json.loads(clean_request.body)["api_key"] == REDACTED
+    assert list(clean_response["headers"]) == ["content-type"]
+    body = json.loads(clean_response["body"]["string"])
+    assert body == {"access_token": REDACTED, "refresh_token": REDACTED, "ok": 1}
+
+
+def test_committed_cassettes_hold_no_secret_looking_strings() -> None:
+    import re
+
+    from tests.conftest_llm import CASSETTES
+
+    forbidden = re.compile(
+        r"sk-[A-Za-z0-9_-]{8,}|Bearer [A-Za-z0-9._-]{20,}|set-cookie|authorization|"
+        r"openai-organization|openai-project", re.IGNORECASE,
+    )
+    files = sorted(CASSETTES.glob("*.yaml"))
+    assert len(files) >= 8
+    for path in files:
+        found = forbidden.search(path.read_text())
+        assert found is None, f"{path.name} contains {found.group(0) if found else ''!r}"
