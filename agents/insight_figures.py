@@ -14,7 +14,8 @@ it:
   ``1.2M`` for 1,234,567; but ``100`` only for 95 to 105);
 * with either sign (``down 12%`` for a change of -12.4%);
 * of the same kind: a percentage (``4%``, ``4 percent``) only matches a ``..._pct`` figure, a
-  ratio (``1.7x``) only an ``index``, a plain number a plain figure or an index;
+  ratio (``1.7x``) only an ``index``, a plain number a plain figure or an index (or a
+  percentage figure written exactly as given, ``4.27``);
 * thousands separators, ``%``, ``percent``, ``x`` and ``k``/``M`` suffixes are understood.
 
 ISO dates must be dates of the table; clock times (``18:00``, ``6 pm``) must be an hour of it.
@@ -208,8 +209,11 @@ def ungrounded_numbers(text: str, figures: Mapping[str, FigureValue]) -> list[st
         elif number.unit == "hour":
             ok = number.value in hours or number.value in in_text
         else:
-            ok = _matches(number, _comparable(number.unit, kinds)) or number.value in in_text or (
-                number.unit == "" and number.value in FREE_INTEGERS
+            ok = (
+                _matches(number, _comparable(number.unit, kinds))
+                or number.value in in_text
+                or (number.unit == "" and number.value in FREE_INTEGERS)
+                or (number.unit == "" and number.value in kinds["%"])  # 4.27 for 4.27%, exactly
             )
         if not ok:
             bad.append(number.text)

@@ -205,7 +205,7 @@ def build_insight(
     batch = analytics.pins_analytics([pin.id for pin in live], period.start, period.end)
     metrics = compute_metrics(
         InsightInputs(
-            account=account, pins=live, pin_analytics=batch.pins, boards=boards,
+            account=account, pins=pins, pin_analytics=batch.pins, boards=boards,
             history=history, pins_missing=len(batch.missing),
         ),
         now=now, period_days=days, min_impressions=min_impressions,

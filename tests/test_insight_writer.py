@@ -211,6 +211,7 @@ def test_rate_limits_from_analytics_propagate_for_the_actor_to_retry() -> None:
         ("Impressions were about 7,000 before.", []),
         ("It was 1.5M.", ["1.5M"]),
         ("Publish 14 Pins.", ["14"]),  # 14.08 is a percentage, not a count
+        ("The share is 14.08 of all impressions.", []),  # a percentage quoted exactly
         ("Recipes take 14% of impressions.", []),
         ("Saves are 220% up.", ["220%"]),
     ],
