@@ -47,7 +47,8 @@ def inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> 
             and box[3] <= outer[3])
 
 
-def near_red(pixel: tuple[int, ...]) -> bool:
+def near_red(pixel: object) -> bool:
+    assert isinstance(pixel, tuple)
     return all(abs(a - b) < 40 for a, b in zip(pixel[:3], SUBJECT_RED, strict=True))
 
 
