@@ -125,6 +125,7 @@ class PromptLibrary:
             lstrip_blocks=True,
         )
         self._env.filters["as_data"] = as_data
+        self._compiled: dict[str, Template] = {}  # by source hash: edits recompile, repeats don't
 
     def names(self) -> list[str]:
         """Every template name either source offers, without the suffix."""
@@ -147,8 +148,11 @@ class PromptLibrary:
         """Render the ``system`` and ``user`` blocks of template ``name`` with ``variables``."""
         name = name.removesuffix(SUFFIX)
         source = self.source(name)
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
         try:
-            template: Template = self._env.from_string(source)
+            template = self._compiled.get(digest)
+            if template is None:
+                template = self._compiled[digest] = self._env.from_string(source)
             missing = [b for b in _BLOCKS if b not in template.blocks]
             if missing:
                 raise PromptTemplateError(
@@ -164,7 +168,6 @@ class PromptLibrary:
             raise PromptTemplateError(
                 f"prompt template {name!r} failed to render: {exc}", name=name
             ) from exc
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
         return RenderedPrompt(name=name, hash=digest, system=parts["system"], user=parts["user"])
 
 
