@@ -375,3 +375,44 @@ def test_committed_cassettes_hold_no_secret_looking_strings() -> None:
     for path in files:
         found = forbidden.search(path.read_text())
         assert found is None, f"{path.name} contains {found.group(0) if found else ''!r}"
+
+
+# -- the sandbox's OpenAI-compatible endpoint ----------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["product", "recipe", "how-to", "article"])
+def test_sandbox_answers_are_valid_for_every_sample_brief(name: str) -> None:
+    from agents.designer import design_problems
+    from agents.writer import copy_problems
+    from providers.sandbox.openai_compat import design_spec_answer, pin_copy_answer
+
+    brief = load_brief(name)
+    copy = PinCopy.model_validate(pin_copy_answer(copy_variables(brief)["brief"]))
+    assert copy_problems(copy, brief) == []
+    facts = design_variables(brief, copy, PINTEREST)["brief"]
+    spec = DesignSpec.model_validate(design_spec_answer(facts, None))
+    assert design_problems(spec, brief, PINTEREST) == []
+
+
+def test_sandbox_chat_completion_shape_and_unknown_schemas() -> None:
+    from providers.sandbox.openai_compat import chat_completion
+
+    body = chat_completion({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "hi"}],
+        "response_format": {"type": "json_schema", "json_schema": {
+            "name": "Other", "schema": strict_json_schema(Greeting)}},
+    })
+    assert body["object"] == "chat.completion" and body["choices"][0]["finish_reason"] == "stop"
+    assert Greeting.model_validate_json(body["choices"][0]["message"]["content"])
+    assert body["usage"]["total_tokens"] == (
+        body["usage"]["prompt_tokens"] + body["usage"]["completion_tokens"])
+
+
+def test_sandbox_refuses_requests_without_a_key(sandbox: Any) -> None:
+    import httpx
+
+    response = httpx.post(sandbox.base_url + "/openai/v1/chat/completions",
+                          json={"model": "m", "messages": []})
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "invalid_request_error"
