@@ -28,6 +28,7 @@ __all__ = [
     "Layout",
     "design",
     "design_problems",
+    "design_result",
     "design_variables",
 ]
 
@@ -110,7 +111,15 @@ def design_problems(spec: DesignSpec, brief: PinBrief, scene: Scene) -> list[str
     return problems
 
 
-def design(brief: PinBrief, copy: PinCopy, llm: StructuredLLM, scene: Scene) -> DesignResult:
+def design(brief: PinBrief, copy: PinCopy, llm: StructuredLLM, scene: Scene) -> DesignSpec:
+    """The model's ``DesignSpec`` for the brief and its copy (checked, repaired once)."""
+    return design_result(brief, copy, llm, scene).spec
+
+
+def design_result(
+    brief: PinBrief, copy: PinCopy, llm: StructuredLLM, scene: Scene
+) -> DesignResult:
+    """``design`` with the LLM call's provenance (template, hash, model, tokens)."""
     result = llm.generate(
         template=TEMPLATE,
         variables=design_variables(brief, copy, scene),

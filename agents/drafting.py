@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from agents.designer import DesignSpec, design
+from agents.designer import DesignSpec, design_result
 from agents.image_generation import ImageGenerator
 from agents.imaging import (
     DEFAULT_MAX_SOURCE_PIXELS,
@@ -127,7 +127,7 @@ def draft_post(
         )
 
     written = write_copy(brief, llm)
-    designed = design(brief, written.copy, llm, scene)
+    designed = design_result(brief, written.copy, llm, scene)
     if source is None:
         assert image_generator is not None
         prompt = designed.spec.image_prompt or written.copy.alt_text

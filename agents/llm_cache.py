@@ -64,7 +64,6 @@ class RedisLLMCache:
     def __init__(
         self,
         client: redis.Redis[Any],
-        *,
         prefix: str = DEFAULT_CACHE_PREFIX,
         ttl_s: int = DEFAULT_CACHE_TTL_S,
     ) -> None:
