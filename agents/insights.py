@@ -34,7 +34,7 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from agents.content_categories import CATEGORIES, Category, categorize
 from agents.follower_snapshots import FollowerSnapshot
@@ -67,14 +67,14 @@ __all__ = [
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PINS_PER_HOUR",
     "InsightInputs",
-    "PinFigures",
+    "PinAggregates",
+    "aggregate_pins",
     "compute_metrics",
     "follower_growth",
     "insight_period",
     "peak_days",
     "peak_hours",
     "period_totals",
-    "pin_figures",
     "snapshot_of",
     "top_pins_by_save_rate",
 ]
@@ -108,22 +108,6 @@ class InsightInputs:
     pins_missing: int = 0
     categories: Mapping[str, Category] | None = None
     """Precomputed categories by Pin id (computed from the Pins' text when None)."""
-
-
-class PinFigures(NamedTuple):
-    """One Pin's period figures, extracted once and shared by the per-Pin metrics."""
-
-    pin: Pin
-    impressions: int
-    saves: int
-    pin_clicks: int
-    outbound_clicks: int
-    category: Category
-    hour: int | None
-
-    @property
-    def engagements(self) -> int:
-        return self.saves + self.pin_clicks + self.outbound_clicks
 
 
 # -- period and totals -----------------------------------------------------------------------
@@ -223,72 +207,105 @@ def _change(metric: str, current: float, previous: float | None) -> MetricChange
 # -- per Pin ---------------------------------------------------------------------------------
 
 
-def pin_figures(
+@dataclass(frozen=True)
+class PinAggregates:
+    """Everything the per-Pin metrics need, gathered in one pass over a channel's Pins.
+
+    One pass matters: a channel may have tens of thousands of Pins, and this is the loop the
+    insight's computation time is made of (see ``benchmarks/insights.py``).
+    """
+
+    analysed: int
+    min_impressions: int
+    candidates: list[tuple[float, float, float, str, Pin]]
+    """Pins at or above the impressions floor, as tuples that sort best first:
+    ``(-save_rate, -saves, -impressions, pin_id, pin)`` (ids are unique, so Pins never compare)."""
+    analytics: Mapping[str, PinAnalytics]
+    categories: Mapping[str, Category]
+    category_pins: dict[Category, int]
+    category_impressions: dict[Category, float]
+    category_saves: dict[Category, float]
+    hour_pins: list[int]
+    hour_engagements: list[float]
+
+
+def aggregate_pins(
     pins: Sequence[Pin],
     pin_analytics: Mapping[str, PinAnalytics],
     categories: Mapping[str, Category],
-) -> list[PinFigures]:
-    """The period figures of every listed Pin that has analytics."""
-    figures: list[PinFigures] = []
-    append = figures.append
-    for pin in pins:
-        analytics = pin_analytics.get(pin.id)
-        if analytics is None:
-            continue
-        summary = analytics.summary
-        created = pin.created_at
-        append(
-            PinFigures(
-                pin,
-                round(summary.get("IMPRESSION", 0.0)),
-                round(summary.get("SAVE", 0.0)),
-                round(summary.get("PIN_CLICK", 0.0)),
-                round(summary.get("OUTBOUND_CLICK", 0.0)),
-                categories.get(pin.id, "other"),
-                _utc_hour(created) if created is not None else None,
-            )
-        )
-    return figures
-
-
-def _utc_hour(moment: datetime) -> int:
-    # Pinterest's timestamps carry no offset and are UTC.
-    return moment.hour if moment.tzinfo is None else moment.astimezone(UTC).hour
-
-
-def top_pins_by_save_rate(
-    figures: Sequence[PinFigures],
     *,
     min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
-    count: int = TOP_PINS,
-) -> TopPins:
-    """The ``count`` Pins with the best save rate among those above the impressions floor."""
-    eligible = [f for f in figures if f.impressions >= max(min_impressions, 1)]
-    best = heapq.nsmallest(
-        count,
-        eligible,
-        key=lambda f: (-f.saves / f.impressions, -f.saves, -f.impressions, f.pin.id),
+) -> PinAggregates:
+    """Sum the period figures of every listed Pin that has analytics, by category and hour."""
+    floor = max(min_impressions, 1)
+    category_pins = dict.fromkeys(CATEGORIES, 0)
+    category_impressions = dict.fromkeys(CATEGORIES, 0.0)
+    category_saves = dict.fromkeys(CATEGORIES, 0.0)
+    hour_pins = [0] * 24
+    hour_engagements = [0.0] * 24
+    candidates = []
+    analysed = 0
+    find = pin_analytics.get
+    category_of = categories.get
+    for pin in pins:
+        pin_id = pin.id
+        analytics = find(pin_id)
+        if analytics is None:
+            continue
+        analysed += 1
+        summary = analytics.summary
+        impressions = summary.get("IMPRESSION", 0.0)
+        saves = summary.get("SAVE", 0.0)
+        clicks = summary.get("PIN_CLICK", 0.0)
+        outbound = summary.get("OUTBOUND_CLICK", 0.0)
+        category = category_of(pin_id, "other")
+        category_pins[category] += 1
+        category_impressions[category] += impressions
+        category_saves[category] += saves
+        created = pin.created_at
+        if created is not None:
+            # Pinterest's timestamps carry no offset and are UTC.
+            hour = created.hour if created.tzinfo is None else created.astimezone(UTC).hour
+            hour_pins[hour] += 1
+            hour_engagements[hour] += saves + clicks + outbound
+        if impressions >= floor:
+            candidates.append((-saves / impressions, -saves, -impressions, pin_id, pin))
+    return PinAggregates(
+        analysed=analysed, min_impressions=min_impressions, candidates=candidates,
+        analytics=pin_analytics, categories=categories,
+        category_pins=category_pins, category_impressions=category_impressions,
+        category_saves=category_saves, hour_pins=hour_pins, hour_engagements=hour_engagements,
     )
-    pins = [
+
+
+def top_pins_by_save_rate(pins: PinAggregates, *, count: int = TOP_PINS) -> TopPins:
+    """The ``count`` Pins with the best save rate among those above the impressions floor.
+
+    Ties go to more saves, then more impressions, then the lower Pin id.
+    """
+    best = heapq.nsmallest(count, pins.candidates)
+    top = [
         TopPinStat(
             rank=rank,
-            pin_id=f.pin.id,
-            title=f.pin.title,
-            link=f.pin.link,
-            board_id=f.pin.board_id,
-            category=f.category,
-            impressions=f.impressions,
-            saves=f.saves,
-            save_rate=f.saves / f.impressions,
-            pin_clicks=f.pin_clicks,
-            outbound_clicks=f.outbound_clicks,
-            comments=_lifetime(f.pin, "comment"),
-            reactions=_lifetime(f.pin, "reaction"),
-            created_at=f.pin.created_at,
+            pin_id=pin_id,
+            title=pin.title,
+            link=pin.link,
+            board_id=pin.board_id,
+            category=pins.categories.get(pin_id, "other"),
+            impressions=round(-impressions),
+            saves=round(-saves),
+            save_rate=-rate,
+            pin_clicks=round(pins.analytics[pin_id].get("PIN_CLICK")),
+            outbound_clicks=round(pins.analytics[pin_id].get("OUTBOUND_CLICK")),
+            comments=_lifetime(pin, "comment"),
+            reactions=_lifetime(pin, "reaction"),
+            created_at=pin.created_at,
         )
-        for rank, f in enumerate(best, start=1)
+        for rank, (rate, saves, impressions, pin_id, pin) in enumerate(best, start=1)
     ]
-    return TopPins(min_impressions=min_impressions, eligible_pins=len(eligible), pins=pins)
+    return TopPins(
+        min_impressions=pins.min_impressions, eligible_pins=len(pins.candidates), pins=top
+    )
 
 
 def _lifetime(pin: Pin, name: str) -> int | None:
@@ -297,62 +314,47 @@ def _lifetime(pin: Pin, name: str) -> int | None:
     return int(value) if isinstance(value, int | float) else None
 
 
-def category_stats(figures: Sequence[PinFigures]) -> list[CategoryStat]:
+def category_stats(pins: PinAggregates) -> list[CategoryStat]:
     """Pins, impressions, saves and save rate per content category (categories with Pins)."""
-    index = {category: position for position, category in enumerate(CATEGORIES)}
-    pins = [0] * len(CATEGORIES)
-    impressions = [0] * len(CATEGORIES)
-    saves = [0] * len(CATEGORIES)
-    for f in figures:
-        position = index[f.category]
-        pins[position] += 1
-        impressions[position] += f.impressions
-        saves[position] += f.saves
-    total = sum(impressions)
-    return [
-        CategoryStat(
-            category=category,
-            pins=pins[i],
-            impressions=impressions[i],
-            saves=saves[i],
-            save_rate=saves[i] / impressions[i] if impressions[i] else None,
-            impression_share=impressions[i] / total if total else None,
-        )
-        for i, category in enumerate(CATEGORIES)
-        if pins[i]
-    ]
-
-
-def peak_hours(
-    figures: Sequence[PinFigures], *, min_pins: int = DEFAULT_MIN_PINS_PER_HOUR
-) -> PeakHours:
-    """Estimated best publishing hours (UTC) from publish times weighted by engagement."""
-    pins = [0] * 24
-    engagements = [0] * 24
-    used = 0
-    for f in figures:
-        if f.hour is None:
+    total = sum(pins.category_impressions.values())
+    stats = []
+    for category in CATEGORIES:
+        count = pins.category_pins[category]
+        if not count:
             continue
-        used += 1
-        pins[f.hour] += 1
-        engagements[f.hour] += f.saves + f.pin_clicks + f.outbound_clicks
-    floor = min_pins if any(n >= min_pins for n in pins) else 1
+        impressions = pins.category_impressions[category]
+        saves = pins.category_saves[category]
+        stats.append(CategoryStat(
+            category=category,
+            pins=count,
+            impressions=round(impressions),
+            saves=round(saves),
+            save_rate=saves / impressions if impressions else None,
+            impression_share=impressions / total if total else None,
+        ))
+    return stats
+
+
+def peak_hours(pins: PinAggregates, *, min_pins: int = DEFAULT_MIN_PINS_PER_HOUR) -> PeakHours:
+    """Estimated best publishing hours (UTC) from publish times weighted by engagement."""
+    counts, engagements = pins.hour_pins, pins.hour_engagements
+    floor = min_pins if any(n >= min_pins for n in counts) else 1
     total = sum(engagements)
     hours = [
         HourStat(
             hour_utc=hour,
-            pins=pins[hour],
-            engagements=engagements[hour],
-            avg_engagements_per_pin=engagements[hour] / pins[hour],
+            pins=counts[hour],
+            engagements=round(engagements[hour]),
+            avg_engagements_per_pin=engagements[hour] / counts[hour],
             share=engagements[hour] / total if total else None,
         )
         for hour in range(24)
-        if pins[hour] >= floor
+        if counts[hour] >= floor
     ]
     hours.sort(key=lambda h: (-h.avg_engagements_per_pin, -h.engagements, h.hour_utc))
     return PeakHours(
         basis=PEAK_HOURS_BASIS,
-        pins_used=used,
+        pins_used=sum(counts),
         min_pins_per_hour=floor,
         peak=[h for h in hours[:PEAK_HOURS] if h.engagements > 0],
     )
@@ -464,17 +466,19 @@ def compute_metrics(
     period = insight_period(account.window, period_days)
     totals, completeness = period_totals(account.daily, period, period_days)
     categories = inputs.categories if inputs.categories is not None else categorize(inputs.pins)
-    figures = pin_figures(inputs.pins, inputs.pin_analytics, categories)
+    pins = aggregate_pins(
+        inputs.pins, inputs.pin_analytics, categories, min_impressions=min_impressions
+    )
     return ChannelMetrics(
         period=period,
         totals=totals,
         data=completeness,
-        top_pins=top_pins_by_save_rate(figures, min_impressions=min_impressions),
+        top_pins=top_pins_by_save_rate(pins),
         followers=follower_growth(inputs.boards, inputs.history, now, period_days),
         peak_days=peak_days(account.daily),
-        peak_hours=peak_hours(figures, min_pins=min_pins_per_hour),
-        categories=category_stats(figures),
+        peak_hours=peak_hours(pins, min_pins=min_pins_per_hour),
+        categories=category_stats(pins),
         pins_total=len(inputs.pins),
-        pins_with_analytics=len(figures),
+        pins_with_analytics=pins.analysed,
         pins_missing=inputs.pins_missing,
     )

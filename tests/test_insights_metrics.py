@@ -33,15 +33,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agents.content_categories import classify
+from agents.content_categories import Category, classify
 from agents.follower_snapshots import FollowerSnapshot, InMemoryFollowerSnapshotStore
 from agents.insights import (
     InsightInputs,
+    aggregate_pins,
     compute_metrics,
     follower_growth,
     insight_period,
     period_totals,
-    pin_figures,
     top_pins_by_save_rate,
 )
 from providers.pinterest.analytics import AnalyticsAPI
@@ -115,10 +115,12 @@ def test_one_save_of_two_impressions_does_not_win() -> None:
         "1": PinAnalytics(pin_id="1", window=window, summary={"IMPRESSION": 2, "SAVE": 1}),
         "2": PinAnalytics(pin_id="2", window=window, summary={"IMPRESSION": 1000, "SAVE": 40}),
     }
-    figures = pin_figures(pins, analytics, {"1": "other", "2": "other"})
-    assert [p.pin_id for p in top_pins_by_save_rate(figures).pins] == ["2"]
+    categories: dict[str, Category] = {"1": "other", "2": "other"}
+    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics, categories))
+    assert [p.pin_id for p in ranked.pins] == ["2"]
     # without a floor the lucky Pin would have won
-    assert top_pins_by_save_rate(figures, min_impressions=1).pins[0].pin_id == "1"
+    unfloored = aggregate_pins(pins, analytics, categories, min_impressions=1)
+    assert top_pins_by_save_rate(unfloored).pins[0].pin_id == "1"
 
 
 def test_categories_with_save_rate_and_impressions() -> None:
