@@ -32,7 +32,7 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, cast
 
 import httpx
 
@@ -40,14 +40,13 @@ from agents.content_categories import categorize
 from agents.follower_snapshots import InMemoryFollowerSnapshotStore
 from agents.insight_writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
 from agents.insights import InsightInputs, compute_metrics, insight_period
-from agents.llm import LLMResult, StructuredLLM
+from agents.llm import LLMResult, StructuredLLM, T
 from agents.messages import InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI
 from providers.pinterest.client import PinterestClient
 from providers.sandbox.analytics_data import analytics_settings, populate_channel
 from providers.sandbox.server import SandboxServer
 
-T = TypeVar("T")
 PERIOD_DAYS = 30
 
 
@@ -78,10 +77,11 @@ class QuotingLLM:
                 keywords=["idea"], tone=None, rationale="It builds on the best Pin.",
             ),
         )
-        problems = check(draft) if check is not None else []  # type: ignore[arg-type]
+        value = cast(T, draft)
+        problems = check(value) if check is not None else []
         if problems:
             raise SystemExit(f"benchmark draft is not grounded: {problems}")
-        return LLMResult(draft, template, "-", "quoting", 0, 0, 0.0, cached=False,  # type: ignore[arg-type]
+        return LLMResult(value, template, "-", "quoting", 0, 0, 0.0, cached=False,
                          repaired=False)
 
 

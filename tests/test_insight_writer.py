@@ -13,6 +13,7 @@ import pytest
 
 from agents.follower_snapshots import InMemoryFollowerSnapshotStore
 from agents.insight_figures import ungrounded_numbers
+from agents.insight_models import FigureValue
 from agents.insight_writer import (
     InsightDraft,
     NextPinConcept,
@@ -219,7 +220,9 @@ def test_rate_limits_from_analytics_propagate_for_the_actor_to_retry() -> None:
 def test_numbers_are_matched_against_the_figures_as_people_round_them(
     text: str, bad: list[str]
 ) -> None:
-    figures = {"saves": 220, "previous.saves": 165, "saves_pct": 33.3, "impressions": 9000,
-               "previous.impressions": 7000, "rate_pct": 6.89, "previous.rate_pct": 6.57,
-               "peak.index": 1.69, "share_pct": 14.08, "hour": 18, "since": "2024-06-04"}
+    figures: dict[str, FigureValue] = {
+        "saves": 220, "previous.saves": 165, "saves_pct": 33.3, "impressions": 9000,
+        "previous.impressions": 7000, "rate_pct": 6.89, "previous.rate_pct": 6.57,
+        "peak.index": 1.69, "share_pct": 14.08, "hour": 18, "since": "2024-06-04",
+    }
     assert ungrounded_numbers(text, figures) == bad

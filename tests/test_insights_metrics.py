@@ -81,9 +81,9 @@ def test_totals_of_the_period_and_the_previous_one_match_the_hand_sums() -> None
     assert (previous.impressions, previous.saves, previous.pin_clicks, previous.outbound_clicks,
             previous.engagements) == (7000, 165, 175, 70, 460)
     changes = {c.metric: (c.change, c.change_pct) for c in metrics.totals.changes}
-    assert changes["impressions"] == (2000, pytest.approx(2000 / 7000 * 100))
-    assert changes["saves"] == (55, pytest.approx(55 / 165 * 100))
-    assert changes["engagements"] == (160, pytest.approx(160 / 460 * 100))
+    assert changes["impressions"] == pytest.approx((2000, 2000 / 7000 * 100))
+    assert changes["saves"] == pytest.approx((55, 55 / 165 * 100))
+    assert changes["engagements"] == pytest.approx((160, 160 / 460 * 100))
     assert metrics.totals.engagement_source == "ENGAGEMENT"
 
 
