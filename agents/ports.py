@@ -67,8 +67,12 @@ class PublishLedger(Protocol):
 
     def get(self, post_id: str) -> LedgerEntry | None: ...
 
-    def acquire_lease(self, post_id: str, attempt: str, ttl_ms: int) -> bool:
-        """Claim the business key for one attempt; False when another attempt holds it."""
+    def acquire_lease(
+        self, post_id: str, attempt: str, ttl_ms: int
+    ) -> tuple[bool, LedgerEntry | None]:
+        """Claim the business key for one attempt (False when another attempt holds it) and
+        read its entry in the same round trip; the entry is authoritative while the lease is held.
+        """
         ...
 
     def release_lease(self, post_id: str, attempt: str) -> None: ...
@@ -77,7 +81,11 @@ class PublishLedger(Protocol):
         """Persisted *before* the create request: a crash after it leaves a trace to reconcile."""
         ...
 
-    def mark_published(self, post_id: str, pin_id: str, board_id: str) -> None: ...
+    def mark_published(
+        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None
+    ) -> None:
+        """Record the Pin; with ``release`` also release that attempt's lease (one round trip)."""
+        ...
 
     def clear_creating(self, post_id: str) -> None:
         """The create was definitely refused; nothing to reconcile next time."""

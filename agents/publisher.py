@@ -20,6 +20,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -76,6 +77,12 @@ class UnsupportedPlatformError(InvalidInputError):
 
 class MissingBoardError(InvalidInputError):
     default_code = "missing_board"
+
+
+@dataclass
+class _Lease:
+    attempt: str
+    released: bool = False
 
 
 class PublishResult(BaseModel):
@@ -155,21 +162,21 @@ class PinterestPublisher:
         self._clock = clock
 
     def publish(self, post: SocialPost) -> PublishResult:
-        done = self._already_published(post)
-        if done is not None:
-            return done
         attempt = uuid.uuid4().hex
-        if not self._ledger.acquire_lease(post.post_id, attempt, self._lease_ms):
+        acquired, entry = self._ledger.acquire_lease(post.post_id, attempt, self._lease_ms)
+        if not acquired:
             raise PublishInFlightError(
                 "another attempt is publishing this post right now", post_id=post.post_id
             )
+        lease = _Lease(attempt)
         try:
-            return self._publish_leased(post, attempt)
+            return self._publish_leased(post, entry, lease)
         finally:
-            self._ledger.release_lease(post.post_id, attempt)
+            if not lease.released:
+                self._ledger.release_lease(post.post_id, attempt)
 
-    def _already_published(self, post: SocialPost) -> PublishResult | None:
-        entry = self._ledger.get(post.post_id)
+    @staticmethod
+    def _already_published(post: SocialPost, entry: LedgerEntry | None) -> PublishResult | None:
         if entry is None or entry.state != "published" or entry.pin_id is None:
             return None
         log.info("post already published post_id=%s pin_id=%s", post.post_id, entry.pin_id)
@@ -181,8 +188,11 @@ class PinterestPublisher:
             board_id=entry.board_id,
         )
 
-    def _publish_leased(self, post: SocialPost, attempt: str) -> PublishResult:
-        done = self._already_published(post)  # re-read now that we hold the lease
+    def _publish_leased(
+        self, post: SocialPost, entry: LedgerEntry | None, lease: _Lease
+    ) -> PublishResult:
+        # Read with the lease: no other attempt can change this post's entry until we release.
+        done = self._already_published(post, entry)
         if done is not None:
             return done
         creds = self._tokens.credentials(post.channel_id)
@@ -196,28 +206,28 @@ class PinterestPublisher:
         pin_create = to_pin_create(post, board_id)  # local limit checks before any request
         if self._preflight is not None:
             self._preflight(post.link)
-        token = self._tokens.access_token(post.channel_id)
+        token = self._tokens.access_token_for(creds)
         with self._write_slot(post.channel_id):
-            entry = self._ledger.get(post.post_id)
+            found = None
             if entry is not None and entry.state == "creating":
                 found = self._reconcile(post, board_id, entry, token)
-                if found is not None:
-                    self._ledger.mark_published(post.post_id, found.id, board_id)
-                    log.info("reconciled post_id=%s pin_id=%s", post.post_id, found.id)
-                    return self._result(post, found.id, board_id, reconciled=True)
-            self._ledger.mark_creating(
-                LedgerEntry(
-                    post_id=post.post_id,
-                    state="creating",
-                    board_id=board_id,
-                    started_at=self._clock(),
-                    attempt=attempt,
+            if found is None:
+                self._ledger.mark_creating(
+                    LedgerEntry(
+                        post_id=post.post_id,
+                        state="creating",
+                        board_id=board_id,
+                        started_at=self._clock(),
+                        attempt=lease.attempt,
+                    )
                 )
-            )
-            pin = self._create(post, pin_create, token)
-            self._ledger.mark_published(post.post_id, pin.id, board_id)
-        log.info("published post_id=%s pin_id=%s board_id=%s", post.post_id, pin.id, board_id)
-        return self._result(post, pin.id, board_id, reconciled=False)
+                pin = self._create(post, pin_create, token)
+        pin_id = found.id if found is not None else pin.id
+        self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt)
+        lease.released = True
+        log.info("%s post_id=%s pin_id=%s board_id=%s",
+                 "reconciled" if found else "published", post.post_id, pin_id, board_id)
+        return self._result(post, pin_id, board_id, reconciled=found is not None)
 
     def _create(self, post: SocialPost, pin_create: PinCreate, token: str) -> Pin:
         try:

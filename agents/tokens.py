@@ -61,10 +61,13 @@ class TokenKeeper:
 
     def access_token(self, channel_id: str) -> str:
         """A token valid for at least the refresh margin, refreshing it first if needed."""
-        creds = self.credentials(channel_id)
+        return self.access_token_for(self.credentials(channel_id))
+
+    def access_token_for(self, creds: ChannelCredentials) -> str:
+        """Like :meth:`access_token` for credentials the caller has already read."""
         if creds.expires_at - self._clock() > self._margin_s:
             return creds.access_token.get_secret_value()
-        return self._refresh(channel_id, stale=creds.access_token.get_secret_value())
+        return self._refresh(creds.channel_id, stale=creds.access_token.get_secret_value())
 
     def after_unauthorized(self, channel_id: str, rejected_token: str) -> str:
         """Pinterest refused *rejected_token*: refresh once (unless another job already did)."""

@@ -115,6 +115,23 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
+def _drain_and_close(response: httpx.Response, limit: int = 64 * 1024) -> None:
+    """Read a small rest of the body so the keep-alive connection goes back to the pool."""
+    try:
+        if response.is_stream_consumed:
+            pass
+        elif response.request.method == "HEAD":
+            response.read()
+        else:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) <= limit:
+                response.read()
+    except httpx.HTTPError:
+        pass
+    finally:
+        response.close()
+
+
 def _redact(url: str) -> str:
     """Scheme, host and path only: query strings may carry tokens."""
     parts = urlsplit(url)
@@ -231,7 +248,7 @@ class SafeFetcher:
                     f"the URL could not be reached ({type(exc).__name__})", url=_redact(current)
                 ) from exc
             if response.status_code in _REDIRECTS and "location" in response.headers:
-                response.close()
+                _drain_and_close(response)
                 current = urljoin(current, response.headers["location"])
                 if response.status_code == 303:
                     method = "GET" if method != "HEAD" else "HEAD"
@@ -239,7 +256,7 @@ class SafeFetcher:
             try:
                 yield response, current
             finally:
-                response.close()
+                _drain_and_close(response)
             return
         raise DestinationUnreachableError(
             f"more than {self._max_redirects} redirects", url=_redact(url)

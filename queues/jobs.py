@@ -111,7 +111,6 @@ def run_publish(
                 "post", post.post_id,
                 {"status": "scheduled", "scheduled_at": post.scheduled_at.isoformat()},
             )
-    previous = outcomes.get("post", post.post_id)
     result: PublishResult = publish(post, runtime.publishers)
     outcome = {
         "status": "published",
@@ -125,7 +124,10 @@ def run_publish(
     }
     # Emit post.published once: a redelivery after a crash between the ledger and this record
     # still emits it, a duplicate message after a recorded publish does not.
-    already_announced = previous is not None and previous.get("status") == "published"
+    already_announced = False
+    if result.status == "already_published":
+        previous = outcomes.get("post", post.post_id)
+        already_announced = previous is not None and previous.get("status") == "published"
     return outcomes.record(
         "post", post.post_id, outcome, event=None if already_announced else "post.published"
     )

@@ -9,6 +9,7 @@ the actor turns into a delayed retry (control flow, not a failure).
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +19,52 @@ from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.publisher import ChannelBusyError
 
-__all__ = ["ChannelWriteSlots"]
+__all__ = ["AtomicRedisBackend", "ChannelWriteSlots"]
 
 DEFAULT_WAIT_S = 5.0
-POLL_S = 0.02
+POLL_S = 0.002
+MAX_POLL_S = 0.05
+
+_INCR = """
+local value = tonumber(redis.call('get', KEYS[1]) or '0') + tonumber(ARGV[1])
+if value > tonumber(ARGV[2]) then return 0 end
+redis.call('set', KEYS[1], value, 'PX', ARGV[3])
+return 1
+"""
+_DECR = """
+local value = tonumber(redis.call('get', KEYS[1]) or '0') - tonumber(ARGV[1])
+if value < tonumber(ARGV[2]) then return 0 end
+redis.call('set', KEYS[1], value, 'PX', ARGV[3])
+return 1
+"""
+
+
+class AtomicRedisBackend(RedisBackend):  # type: ignore[misc]
+    """Dramatiq's Redis rate-limiter backend with ``incr``/``decr`` as one Lua call each.
+
+    The stock backend implements them as WATCH/GET/MULTI/SET loops, which retry under
+    contention; with several threads competing for one channel's slots that cost most of a
+    publish's time (see ``benchmarks/publish_overhead.py``). Semantics are unchanged.
+    """
+
+    def __init__(self, *, client: object) -> None:
+        super().__init__(client=client)
+        self._incr = self.client.register_script(_INCR)
+        self._decr = self.client.register_script(_DECR)
+
+    def incr(self, key: str, amount: int, maximum: int, ttl: int) -> bool:
+        return bool(self._incr(keys=[key], args=[amount, maximum, ttl]))
+
+    def decr(self, key: str, amount: int, minimum: int, ttl: int) -> bool:
+        return bool(self._decr(keys=[key], args=[amount, minimum, ttl]))
+
+
+class _OneTripLimiter(ConcurrentRateLimiter):  # type: ignore[misc]
+    """Dramatiq's concurrent limiter, acquiring in one call: the Lua ``incr`` above treats a
+    missing key as 0, so the stock ``add``-then-``incr`` pair is not needed."""
+
+    def _acquire(self) -> bool:
+        return bool(self.backend.incr(self.key, 1, maximum=self.limit, ttl=self.ttl))
 
 
 class ChannelWriteSlots:
@@ -39,23 +82,45 @@ class ChannelWriteSlots:
         self._limit = limit
         self._ttl_ms = ttl_ms
         self._wait_s = wait_s
+        self._local_lock = threading.Lock()
+        self._local_slots: dict[str, threading.BoundedSemaphore] = {}
 
     def limiter(self, channel_id: str) -> ConcurrentRateLimiter:
         key = f"{self._prefix}:write-slots:{channel_id}"
-        return ConcurrentRateLimiter(self._backend, key, limit=self._limit, ttl=self._ttl_ms)
+        return _OneTripLimiter(self._backend, key, limit=self._limit, ttl=self._ttl_ms)
+
+    def _local(self, channel_id: str) -> threading.BoundedSemaphore:
+        with self._local_lock:
+            semaphore = self._local_slots.get(channel_id)
+            if semaphore is None:
+                semaphore = self._local_slots[channel_id] = threading.BoundedSemaphore(self._limit)
+            return semaphore
 
     @contextmanager
     def __call__(self, channel_id: str) -> Iterator[None]:
-        limiter = self.limiter(channel_id)
+        # Threads of this process queue on a local semaphore first (no Redis traffic, no
+        # spinning); only then compete with other processes for the Redis-backed slot.
+        local = self._local(channel_id)
         deadline = time.monotonic() + self._wait_s
-        while True:
-            with limiter.acquire(raise_on_failure=False) as acquired:
-                if acquired:
-                    yield
-                    return
-            if time.monotonic() >= deadline:
-                raise ChannelBusyError(
-                    f"all {self._limit} write slots of channel {channel_id!r} are busy",
-                    channel_id=channel_id,
-                )
-            time.sleep(POLL_S * (1 + random.random()))
+        if not local.acquire(timeout=self._wait_s):
+            raise self._busy(channel_id)
+        try:
+            limiter = self.limiter(channel_id)
+            delay_s = POLL_S
+            while True:
+                with limiter.acquire(raise_on_failure=False) as acquired:
+                    if acquired:
+                        yield
+                        return
+                if time.monotonic() >= deadline:
+                    raise self._busy(channel_id)
+                time.sleep(delay_s * (1 + random.random()))
+                delay_s = min(delay_s * 2, MAX_POLL_S)
+        finally:
+            local.release()
+
+    def _busy(self, channel_id: str) -> ChannelBusyError:
+        return ChannelBusyError(
+            f"all {self._limit} write slots of channel {channel_id!r} are busy",
+            channel_id=channel_id,
+        )

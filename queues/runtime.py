@@ -12,14 +12,13 @@ from typing import Any
 
 import httpx
 import redis
-from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.publisher import PinterestPublisher, PlatformPublisher
 from agents.tokens import TokenKeeper
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
 from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
-from queues.limits import ChannelWriteSlots
+from queues.limits import AtomicRedisBackend, ChannelWriteSlots
 from queues.settings import Settings
 from queues.store import SecretBox, Store
 
@@ -100,7 +99,7 @@ class Runtime:
         )
         lease_ms = settings.actor_time_limit_ms + LEASE_MARGIN_MS
         write_slots = ChannelWriteSlots(
-            RedisBackend(client=client),
+            AtomicRedisBackend(client=client),
             prefix=settings.key_prefix,
             limit=settings.pinterest_write_concurrency,
             ttl_ms=lease_ms,

@@ -153,7 +153,10 @@ class RedisPublishLedger:
         self._release = client.register_script(_RELEASE_LEASE)
 
     def get(self, post_id: str) -> LedgerEntry | None:
-        raw = self._client.hgetall(self._key("publish", post_id))
+        return self._entry(post_id, self._client.hgetall(self._key("publish", post_id)))
+
+    @staticmethod
+    def _entry(post_id: str, raw: Mapping[bytes, bytes]) -> LedgerEntry | None:
         if not raw:
             return None
         fields = {_str(k): _str(v) for k, v in raw.items()}
@@ -166,9 +169,14 @@ class RedisPublishLedger:
             attempt=fields.get("attempt", ""),
         )
 
-    def acquire_lease(self, post_id: str, attempt: str, ttl_ms: int) -> bool:
-        key = self._key("publish-lease", post_id)
-        return bool(self._client.set(key, attempt, nx=True, px=ttl_ms))
+    def acquire_lease(
+        self, post_id: str, attempt: str, ttl_ms: int
+    ) -> tuple[bool, LedgerEntry | None]:
+        with self._client.pipeline(transaction=False) as pipe:
+            pipe.set(self._key("publish-lease", post_id), attempt, nx=True, px=ttl_ms)
+            pipe.hgetall(self._key("publish", post_id))
+            acquired, raw = pipe.execute()
+        return bool(acquired), self._entry(post_id, raw)
 
     def release_lease(self, post_id: str, attempt: str) -> None:
         self._release(keys=[self._key("publish-lease", post_id)], args=[attempt])
@@ -185,12 +193,19 @@ class RedisPublishLedger:
             },
         )
 
-    def mark_published(self, post_id: str, pin_id: str, board_id: str) -> None:
-        self._client.hset(
-            self._key("publish", post_id),
-            mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
-                     "board_id": board_id},
-        )
+    def mark_published(
+        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None
+    ) -> None:
+        with self._client.pipeline(transaction=False) as pipe:
+            pipe.hset(
+                self._key("publish", post_id),
+                mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
+                         "board_id": board_id},
+            )
+            if release is not None:
+                self._release(keys=[self._key("publish-lease", post_id)], args=[release],
+                              client=pipe)
+            pipe.execute()
 
     def clear_creating(self, post_id: str) -> None:
         key = self._key("publish", post_id)

@@ -51,11 +51,13 @@ def test_crash_after_create_before_record_is_reconciled_not_duplicated(
     original = RedisPublishLedger.mark_published
     calls = {"n": 0}
 
-    def crash_once(self: RedisPublishLedger, post_id: str, pin_id: str, board_id: str) -> None:
+    def crash_once(
+        self: RedisPublishLedger, post_id: str, pin_id: str, board_id: str, **kw: Any
+    ) -> None:
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("worker killed after the create")
-        original(self, post_id, pin_id, board_id)
+        original(self, post_id, pin_id, board_id, **kw)
 
     with mock.patch.object(RedisPublishLedger, "mark_published", crash_once):
         running = start_worker()
