@@ -5,7 +5,9 @@ Actors are thin: decode, call a function in :mod:`queues.jobs`, translate expect
 to a broker and a :class:`Runtime`, so tests can build as many isolated workers as they like.
 
 Messages upstream producers send (any language; see the README): actor ``publish_post`` on the
-publisher queue with ``args = [<SocialPost JSON object>]``.
+publisher queue with ``args = [<SocialPost JSON object>]``; actor ``write_post`` on the writer
+queue with ``args = [<PinBrief JSON object>]``; actor ``build_insight`` on the insights queue
+with ``args = [<InsightsRequest JSON object>]``.
 """
 
 from __future__ import annotations
@@ -19,17 +21,27 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
-from queues import jobs
-from queues.middleware import OutcomeMiddleware
+from agents.messages import SocialPost
+from queues import insights_job, jobs, write_job
+from queues.middleware import FailureRecorder, OutcomeMiddleware
 from queues.retrying import PERMANENT, as_retry, retry_policy
 from queues.runtime import Runtime
 from queues.settings import Settings
 
-__all__ = ["PUBLISH_ACTOR", "Actors", "build_broker", "declare_actors"]
+__all__ = [
+    "INSIGHTS_ACTOR",
+    "PUBLISH_ACTOR",
+    "WRITE_ACTOR",
+    "Actors",
+    "build_broker",
+    "declare_actors",
+]
 
 log = logging.getLogger(__name__)
 
 PUBLISH_ACTOR = "publish_post"
+WRITE_ACTOR = "write_post"
+INSIGHTS_ACTOR = "build_insight"
 DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
 
 
@@ -58,6 +70,8 @@ def outcome_middleware(broker: Any) -> OutcomeMiddleware:
 @dataclass(frozen=True)
 class Actors:
     publish: Any
+    write: Any
+    insights: Any
 
 
 def declare_actors(broker: Any, runtime: Runtime) -> Actors:
@@ -72,29 +86,65 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
     }
 
     def publish_post(payload: object) -> None:
-        message = CurrentMessage.get_current_message()
-
         def reschedule(delay_ms: int) -> None:
             publish_actor.send_with_options(args=(payload,), delay=delay_ms)
 
-        try:
-            jobs.run_publish(runtime, payload, reschedule=reschedule)
-        except Exception as exc:
-            retry = as_retry(exc)
-            if retry is exc:
-                raise
-            log.info("publish %s: %s", message.message_id if message else "?", retry)
-            raise retry from exc
+        _run(jobs.run_publish, runtime, payload, reschedule=reschedule)
 
     publish_actor = dramatiq.actor(
         publish_post, actor_name=PUBLISH_ACTOR, queue_name=settings.queue_publisher, **common
     )
 
-    def record_publish_failure(message: Any, exc: BaseException, final: bool) -> None:
+    def write_post(payload: object) -> None:
+        def hand_off(post: SocialPost) -> str:
+            message = publish_actor.send_with_options(
+                args=(post.model_dump(mode="json", exclude_none=True),),
+                delay=jobs.delay_ms_until(post.scheduled_at),
+            )
+            return str(message.message_id)
+
+        _run(write_job.run_write, runtime, payload, hand_off=hand_off)
+
+    write_actor = dramatiq.actor(
+        write_post, actor_name=WRITE_ACTOR, queue_name=settings.queue_writer, **common
+    )
+
+    def build_insight(payload: object) -> None:
+        _run(insights_job.run_insights, runtime, payload)
+
+    insights_actor = dramatiq.actor(
+        build_insight, actor_name=INSIGHTS_ACTOR, queue_name=settings.queue_insights, **common
+    )
+
+    middleware = outcome_middleware(broker)
+    middleware.register(PUBLISH_ACTOR, _recorder(runtime, "post", "post_id", "post"))
+    middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post"))
+    middleware.register(INSIGHTS_ACTOR,
+                        _recorder(runtime, "insight", "channel_id", "insight"))
+    return Actors(publish=publish_actor, write=write_actor, insights=insights_actor)
+
+
+def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:
+    """Run a job, turning expected waits and rate limits into Dramatiq ``Retry``."""
+    try:
+        job(runtime, payload, **kwargs)
+    except Exception as exc:
+        retry = as_retry(exc)
+        if retry is exc:
+            raise
+        log.info("job will be retried: %s", retry)
+        raise retry from exc
+
+
+def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> FailureRecorder:
+    def record(message: Any, exc: BaseException, final: bool) -> None:
         payload = message.args[0] if message.args else None
         cause = exc.__cause__ if isinstance(exc, dramatiq.Retry) and exc.__cause__ else exc
-        jobs.record_post_failure(
+        jobs.record_failure(
             runtime,
+            kind=kind,
+            id_field=id_field,
+            event_prefix=event_prefix,
             payload=payload,
             exc=cause,
             final=final,
@@ -103,5 +153,4 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
             retries=int(message.options.get("retries", 0)),
         )
 
-    outcome_middleware(broker).register(PUBLISH_ACTOR, record_publish_failure)
-    return Actors(publish=publish_actor)
+    return record

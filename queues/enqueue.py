@@ -6,14 +6,13 @@ two Redis commands Dramatiq's broker uses.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import dramatiq
 
 from agents.messages import SocialPost
 from queues.actors import PUBLISH_ACTOR, build_broker
-from queues.jobs import MAX_DELAY_MS, decode_message
+from queues.jobs import decode_message, delay_ms_until
 from queues.settings import Settings
 
 __all__ = ["enqueue_message", "enqueue_post"]
@@ -31,14 +30,10 @@ def enqueue_message(
 def enqueue_post(settings: Settings, payload: object, *, broker: Any = None) -> dramatiq.Message:
     """Validate a ``SocialPost`` and enqueue it, delayed until ``scheduled_at`` when set."""
     post = decode_message(SocialPost, payload)
-    delay_ms = None
-    if post.scheduled_at is not None:
-        wait_ms = int((post.scheduled_at.timestamp() - time.time()) * 1000)
-        delay_ms = min(wait_ms, MAX_DELAY_MS) if wait_ms > 0 else None
     return enqueue_message(
         broker or build_broker(settings),
         queue=settings.queue_publisher,
         actor=PUBLISH_ACTOR,
         payload=post.model_dump(mode="json", exclude_none=True),
-        delay_ms=delay_ms,
+        delay_ms=delay_ms_until(post.scheduled_at),
     )

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -23,7 +24,9 @@ from queues.runtime import Runtime
 __all__ = [
     "InvalidMessageError",
     "decode_message",
+    "delay_ms_until",
     "post_failure_outcome",
+    "record_failure",
     "record_post_failure",
     "run_publish",
     "subject_id",
@@ -81,6 +84,14 @@ def decode_message(model: type[M], payload: object) -> M:
             f"{model.__name__} is invalid: " + "; ".join(problems),
             field=".".join(str(part) for part in first) or None,
         ) from exc
+
+
+def delay_ms_until(when: datetime | None, *, clock: Callable[[], float] = time.time) -> int | None:
+    """A Dramatiq delay for *when* (None when due), capped at the broker's maximum."""
+    if when is None:
+        return None
+    wait_ms = int((when.timestamp() - clock()) * 1000)
+    return min(wait_ms, MAX_DELAY_MS) if wait_ms > 0 else None
 
 
 def subject_id(payload: object, key: str) -> str | None:
@@ -151,16 +162,35 @@ def post_failure_outcome(
     }
 
 
+def record_failure(
+    runtime: Runtime,
+    *,
+    kind: str,
+    id_field: str,
+    event_prefix: str,
+    payload: object,
+    exc: BaseException,
+    final: bool,
+    message_id: str,
+    queue: str,
+    retries: int,
+) -> None:
+    """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``."""
+    subject = subject_id(payload, id_field) or f"message-{message_id}"
+    outcome = post_failure_outcome(
+        exc, final=final, message_id=message_id, queue=queue, payload=payload, retries=retries
+    )
+    event = f"{event_prefix}.failed" if final else f"{event_prefix}.retrying"
+    runtime.store.outcomes.record(kind, subject, outcome, event=event)
+    level = logging.WARNING if final else logging.INFO
+    log.log(level, "%s %s %s: %s", kind, subject, outcome["status"], outcome["error"]["message"])
+
+
 def record_post_failure(
     runtime: Runtime, *, payload: object, exc: BaseException, final: bool, message_id: str,
     queue: str, retries: int,
 ) -> None:
-    post_id = subject_id(payload, "post_id") or f"message-{message_id}"
-    outcome = post_failure_outcome(
-        exc, final=final, message_id=message_id, queue=queue, payload=payload, retries=retries
+    record_failure(
+        runtime, kind="post", id_field="post_id", event_prefix="post", payload=payload, exc=exc,
+        final=final, message_id=message_id, queue=queue, retries=retries,
     )
-    runtime.store.outcomes.record(
-        "post", post_id, outcome, event="post.failed" if final else "post.retrying"
-    )
-    level = logging.WARNING if final else logging.INFO
-    log.log(level, "post %s %s: %s", post_id, outcome["status"], outcome["error"]["message"])

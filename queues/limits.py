@@ -14,12 +14,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dramatiq.rate_limits import ConcurrentRateLimiter
+from dramatiq.rate_limits import ConcurrentRateLimiter, WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.publisher import ChannelBusyError
 
-__all__ = ["AtomicRedisBackend", "ChannelWriteSlots"]
+__all__ = ["AnalyticsThrottle", "AtomicRedisBackend", "ChannelWriteSlots"]
 
 DEFAULT_WAIT_S = 5.0
 POLL_S = 0.002
@@ -124,3 +124,47 @@ class ChannelWriteSlots:
             f"all {self._limit} write slots of channel {channel_id!r} are busy",
             channel_id=channel_id,
         )
+
+
+class AnalyticsThrottle:
+    """Per channel and rate-limit category (``org_analytics``, ``org_read``): at most
+    ``per_minute`` requests in any 60-second window, on Dramatiq's Redis ``WindowRateLimiter``.
+
+    Kept apart from the write slots, so a weekly insights run never delays publishing. A caller
+    over the limit waits (up to ``wait_s``) rather than failing.
+    """
+
+    def __init__(
+        self,
+        backend: RedisBackend,
+        *,
+        prefix: str,
+        channel_id: str,
+        per_minute: int,
+        wait_s: float = 90.0,
+    ) -> None:
+        self._backend = backend
+        self._prefix = prefix
+        self._channel_id = channel_id
+        self._per_minute = per_minute
+        self._wait_s = wait_s
+
+    @contextmanager
+    def __call__(self, category: str) -> Iterator[None]:
+        key = f"{self._prefix}:api-window:{category}:{self._channel_id}"
+        limiter = WindowRateLimiter(self._backend, key, limit=self._per_minute, window=60)
+        deadline = time.monotonic() + self._wait_s
+        delay_s = 0.05
+        while True:
+            with limiter.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    yield
+                    return
+            if time.monotonic() >= deadline:
+                raise ChannelBusyError(
+                    f"channel {self._channel_id!r} used its {self._per_minute} {category} "
+                    "requests per minute",
+                    channel_id=self._channel_id,
+                )
+            time.sleep(delay_s * (1 + random.random()))
+            delay_s = min(delay_s * 2, 2.0)

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
+import openai
 import redis
 
+from agents.image_generation import ImageGenerator, OpenAIImageGenerator
+from agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
 from agents.publisher import PinterestPublisher, PlatformPublisher
 from agents.tokens import TokenKeeper
+from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
 from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
@@ -39,7 +44,7 @@ class _UnconfiguredOAuth:
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class Runtime:
     settings: Settings
     redis_client: redis.Redis[bytes]
@@ -123,6 +128,32 @@ class Runtime:
             lease_ms=lease_ms,
         )
         return runtime
+
+    @cached_property
+    def openai_client(self) -> openai.OpenAI:
+        s = self.settings
+        return make_openai_client(
+            api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
+            base_url=s.openai_base_url,
+            timeout_s=s.openai_timeout_s,
+            max_retries=s.openai_max_retries,
+        )
+
+    @cached_property
+    def llm(self) -> StructuredLLM:
+        """Built on first use, so publishing never needs an OpenAI key."""
+        s = self.settings
+        cache = None
+        if s.llm_cache:
+            cache = RedisLLMCache(self.redis_client, f"{s.key_prefix}:llm-cache")
+        return OpenAIStructuredLLM(
+            self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
+            cache=cache,
+        )
+
+    @cached_property
+    def image_generator(self) -> ImageGenerator | None:
+        return OpenAIImageGenerator(self.openai_client) if self.settings.image_generation else None
 
     def pinterest_api(self, access_token: str) -> PinterestClient:
         return PinterestClient(self.pinterest_http, access_token)

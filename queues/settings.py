@@ -45,12 +45,22 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
-    openai_timeout_s: float = 60.0
-    openai_max_retries: int = 2
+    openai_timeout_s: float = Field(
+        default=20.0, gt=0, description="Per request; with retries well below the actor limit."
+    )
+    openai_max_retries: int = Field(default=1, ge=0)
     llm_cache: bool = True
     image_generation: bool = False
     prompts_dir: Path | None = Field(default=None, description="Overrides packaged templates.")
-    media_public_base_url: str | None = None
+    media_public_base_url: str | None = Field(
+        default=None,
+        description="Publish rendered images as image_url under this public base "
+        "(the files are written to media_dir); unset: sent inline as image_base64.",
+    )
+    media_dir: Path | None = Field(
+        default=None, description="Where the writer saves rendered images (served at "
+        "media_public_base_url when that is set)."
+    )
 
     # Secrets at rest.
     secret_key: SecretStr | None = Field(
@@ -82,8 +92,11 @@ class Settings(BaseSettings):
     )
     max_source_image_bytes: int = 20 * 1024 * 1024
 
-    # Insights scheduler.
-    insights_cron: str = "0 6 * * 1"
+    # Insights.
+    insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
+    analytics_requests_per_minute: int = Field(
+        default=300, ge=1, description="Per channel and category, apart from publishing."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -31,6 +31,7 @@ import redis
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import SecretStr
 
+from agents.follower_snapshots import FollowerSnapshot
 from agents.ports import ChannelCredentials, LedgerEntry
 from providers.errors import ConfigurationError
 
@@ -40,6 +41,7 @@ __all__ = [
     "Documents",
     "OAuthStates",
     "OutcomeLog",
+    "RedisFollowerSnapshots",
     "RedisPublishLedger",
     "SecretBox",
     "Store",
@@ -47,7 +49,7 @@ __all__ = [
 
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.failed", "post.retrying", "insight.ready",
-     "insight.failed"}
+     "insight.failed", "insight.retrying"}
 )
 OAUTH_STATE_TTL_S = 600
 EVENTS_MAXLEN = 100_000
@@ -314,6 +316,27 @@ class Documents:
         return [_str(v) for v in self._client.lrange(self._key(name, subject_id), 0, limit - 1)]
 
 
+class RedisFollowerSnapshots:
+    """``agents.follower_snapshots.FollowerSnapshotStore`` on Redis: a list per channel, oldest
+    first, keeping the last ``keep`` snapshots (a year of weekly runs by default)."""
+
+    def __init__(self, client: redis.Redis[bytes], keys: _Keys, *, keep: int = 60) -> None:
+        self._client = client
+        self._key = keys
+        self._keep = keep
+
+    def load(self, channel_id: str) -> list[FollowerSnapshot]:
+        raw = self._client.lrange(self._key("followers", channel_id), 0, -1)
+        return [FollowerSnapshot.model_validate_json(item) for item in raw]
+
+    def save(self, channel_id: str, snapshot: FollowerSnapshot) -> None:
+        key = self._key("followers", channel_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.rpush(key, snapshot.model_dump_json())
+            pipe.ltrim(key, -self._keep, -1)
+            pipe.execute()
+
+
 @dataclass(frozen=True)
 class Store:
     """Every part of the store, sharing one Redis client and key prefix."""
@@ -324,6 +347,7 @@ class Store:
     outcomes: OutcomeLog
     oauth_states: OAuthStates
     documents: Documents
+    follower_snapshots: RedisFollowerSnapshots
 
     @classmethod
     def build(
@@ -343,6 +367,7 @@ class Store:
             outcomes=OutcomeLog(client, keys, events_stream, clock),
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),
+            follower_snapshots=RedisFollowerSnapshots(client, keys),
         )
 
 

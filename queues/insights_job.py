@@ -1,0 +1,79 @@
+"""The insights actor's work: one channel's analytics -> metrics -> ``ChannelInsight``.
+
+The insight is stored (newest first, under ``insight:{channel}``), its outcome recorded and
+``insight.ready`` emitted. A channel without data or without analytics access gets a stored
+insight that says so (status ``no_data`` / ``no_analytics_access``), not a failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from dramatiq.rate_limits.backends import RedisBackend
+
+from agents.insight_models import ChannelInsight
+from agents.insight_writer import build_insight
+from agents.messages import SCHEMA_VERSION, InsightsRequest
+from providers.pinterest.analytics import AnalyticsAPI
+from queues.jobs import decode_message
+from queues.limits import AnalyticsThrottle
+from queues.runtime import Runtime
+
+__all__ = ["insights_request", "latest_insight", "run_insights"]
+
+log = logging.getLogger(__name__)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def insights_request(
+    channel_id: str, *, clock: Callable[[], datetime] = _utc_now
+) -> dict[str, Any]:
+    return InsightsRequest(
+        schema_version=SCHEMA_VERSION, channel_id=channel_id, requested_at=clock()
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def run_insights(
+    runtime: Runtime, payload: object, *, clock: Callable[[], datetime] = _utc_now
+) -> ChannelInsight:
+    request = decode_message(InsightsRequest, payload)
+    channel_id = request.channel_id
+    token = runtime.tokens.access_token(channel_id)
+    throttle = AnalyticsThrottle(
+        RedisBackend(client=runtime.redis_client),
+        prefix=runtime.settings.key_prefix,
+        channel_id=channel_id,
+        per_minute=runtime.settings.analytics_requests_per_minute,
+    )
+    analytics = AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle)
+    log.info("insights channel=%s: reading %d days of analytics", channel_id,
+             request.period_days)
+    insight = build_insight(
+        request,
+        analytics=analytics,
+        snapshots=runtime.store.follower_snapshots,
+        llm=runtime.llm,
+        clock=clock,
+    )
+    runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)
+    runtime.store.outcomes.record(
+        "insight",
+        channel_id,
+        {"status": insight.status, "generated_at": insight.generated_at.isoformat(),
+         "api_calls": analytics.call_count, "summary": insight.summary},
+        event="insight.ready",
+    )
+    log.info("insights channel=%s: %s after %d API calls", channel_id, insight.status,
+             analytics.call_count)
+    return insight
+
+
+def latest_insight(runtime: Runtime, channel_id: str) -> ChannelInsight | None:
+    stored = runtime.store.documents.history("insight", channel_id, limit=1)
+    return ChannelInsight.model_validate_json(stored[0]) if stored else None

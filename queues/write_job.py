@@ -1,0 +1,113 @@
+"""The writer actor's work: a ``PinBrief`` becomes a drafted ``SocialPost`` (copy, design,
+rendered 1000x1500 image), recorded as ``post.drafted``, and handed to the publisher when the
+brief says ``publish: true`` (delayed until ``scheduled_at``).
+
+A redelivered brief whose draft is already stored is not written again: the stored draft is
+reused (and the LLM cache covers a crash mid-draft), and the hand-off is idempotent because the
+publisher publishes a ``post_id`` once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agents.boards import match_board
+from agents.drafting import Draft, draft_post
+from agents.messages import PinBrief, SocialPost
+from providers.errors import ConfigurationError
+from queues.jobs import decode_message
+from queues.runtime import Runtime
+
+__all__ = ["HandOff", "run_write"]
+
+log = logging.getLogger(__name__)
+
+HandOff = Callable[[SocialPost], str]
+"""Enqueue a post on the publisher queue; returns the message id."""
+
+
+def _resolve_board(runtime: Runtime, brief: PinBrief, post: SocialPost) -> SocialPost:
+    if post.board_id is not None or not brief.board_hint:
+        return post
+    api = runtime.pinterest_api(runtime.tokens.access_token(brief.channel_id))
+    board = match_board(api.boards.list(), brief.board_hint)
+    if board is None:
+        log.info("brief %s: no board matches hint %r; the channel's default board applies",
+                 brief.brief_id, brief.board_hint)
+        return post
+    return post.model_copy(update={"board_id": board.id})
+
+
+def _save_image(runtime: Runtime, draft: Draft) -> Path | None:
+    media_dir = runtime.settings.media_dir
+    if media_dir is None:
+        if draft.media_key is not None:
+            raise ConfigurationError(
+                "PINTEREST_AGENT_MEDIA_PUBLIC_BASE_URL is set but PINTEREST_AGENT_MEDIA_DIR is "
+                "not: set the directory that base URL serves"
+            )
+        return None
+    media_dir.mkdir(parents=True, exist_ok=True)
+    name = draft.media_key or f"{draft.post.post_id}.jpg"
+    path = media_dir / name
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(draft.image.data)
+    tmp.replace(path)
+    return path
+
+
+def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) -> dict[str, Any]:
+    brief = decode_message(PinBrief, payload)
+    outcomes = runtime.store.outcomes
+    documents = runtime.store.documents
+    stored = documents.get("draft", brief.brief_id)
+    previous = outcomes.get("brief", brief.brief_id)
+    if stored is not None and previous is not None and previous.get("status") == "drafted":
+        post = SocialPost.model_validate_json(stored)  # redelivery: reuse, don't pay again
+        log.info("brief %s already drafted; reusing the stored draft", brief.brief_id)
+        outcome = dict(previous)
+    else:
+        runtime.tokens.credentials(brief.channel_id)  # unknown channel: fail before the LLM
+        log.info("brief %s: writing copy and designing the image", brief.brief_id)
+        draft = draft_post(
+            brief,
+            llm=runtime.llm,
+            fetcher=runtime.fetcher,
+            image_generator=runtime.image_generator,
+            media_public_base_url=runtime.settings.media_public_base_url,
+            max_source_bytes=runtime.settings.max_source_image_bytes,
+        )
+        image_path = _save_image(runtime, draft)
+        post = _resolve_board(runtime, brief, draft.post)
+        documents.put("draft", brief.brief_id, post.model_dump_json())
+        image = draft.image
+        outcome = {
+            "status": "drafted",
+            "post_id": post.post_id,
+            "channel_id": post.channel_id,
+            "board_id": post.board_id,
+            "title": post.title,
+            "description": post.description,
+            "alt_text": post.alt_text,
+            "link": post.link,
+            "headline": draft.design.headline,
+            "layout": image.layout,
+            "image": {"width": image.width, "height": image.height, "bytes": len(image.data),
+                      "content_type": image.content_type, "path": str(image_path or "") or None,
+                      "contrast_ratio": round(image.contrast_ratio, 2)},
+            "provenance": draft.provenance.as_dict(),
+        }
+        outcome = outcomes.record("brief", brief.brief_id, outcome, event="post.drafted")
+        log.info("brief %s drafted: %r", brief.brief_id, post.title)
+    if brief.publish and hand_off is not None:
+        message_id = hand_off(post)
+        log.info("brief %s handed to the publisher (message %s)", brief.brief_id, message_id)
+        outcome = outcomes.record(
+            "brief", brief.brief_id,
+            {**{k: v for k, v in outcome.items() if k not in ("kind", "id", "recorded_at")},
+             "handed_off": True, "publish_message_id": message_id},
+        )
+    return outcome

@@ -1,0 +1,164 @@
+"""Brief in, Pin out: the writer and the publisher on real Redis with real worker threads.
+
+The LLM is the sandbox's OpenAI-compatible endpoint, reached through the real ``openai`` client;
+the source image is served by the sandbox; the Pin lands on the sandbox board.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from pydantic import SecretStr
+
+from providers.sandbox.server import SandboxServer
+from queues.actors import WRITE_ACTOR
+from queues.enqueue import enqueue_message
+from queues.runtime import Runtime
+from queues.settings import Settings
+from tests.conftest import Channel, RunningWorker, make_settings
+from tests.helpers import dead_letters, wait_for
+
+pytestmark = pytest.mark.redis
+
+BRIEFS = Path(__file__).resolve().parent.parent / "fixtures" / "briefs"
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer, tmp_path: Path) -> Settings:
+    return make_settings(
+        prefix,
+        fresh_sandbox,
+        openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
+        openai_api_key=SecretStr("sandbox-key"),
+        media_dir=tmp_path / "media",
+    )
+
+
+def brief(sandbox: SandboxServer, name: str = "product", **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((BRIEFS / f"{name}.json").read_text())
+    data.update(
+        channel_id="shop",
+        destination_url=f"{sandbox.https_base_url}/_sandbox/pages/{name}",
+        source_image_urls=[f"{sandbox.base_url}/_sandbox/images/{name}-1200x1800.jpg"],
+        publish=True,
+    )
+    data.pop("board_hint", None)
+    data.pop("board_id", None)  # the fixture's ids are not the sandbox's
+    data.update(overrides)
+    return data
+
+
+def enqueue_brief(running: RunningWorker, payload: object) -> Any:
+    return enqueue_message(
+        running.broker, queue=running.runtime.settings.queue_writer, actor=WRITE_ACTOR,
+        payload=payload,  # type: ignore[arg-type]
+    )
+
+
+def events_for(runtime: Runtime, subject: str) -> list[str]:
+    return [e["type"] for e in runtime.store.outcomes.events(count=1000) if e["id"] == subject]
+
+
+def test_brief_becomes_a_pin_with_events_in_order(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
+) -> None:
+    # Given a worker serving the writer and publisher queues
+    running = start_worker()
+    payload = brief(fresh_sandbox)
+    # When an upstream agent enqueues a brief with publish: true
+    enqueue_brief(running, payload)
+    # Then a Pin appears on the board with the written copy and a 1000x1500 image
+    published = wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                                  or {}).get("status") == "published")
+    assert published
+    pins = fresh_sandbox.state.pins_on_board(channel.board_id)
+    assert len(pins) == 1
+    pin = pins[0]
+    assert pin.fields["link"] == payload["destination_url"]
+    assert 0 < len(pin.fields["title"]) <= 100
+    drafted = running.runtime.store.outcomes.get("brief", payload["brief_id"])
+    assert drafted is not None and drafted["status"] == "drafted" and drafted["handed_off"]
+    image_path = Path(drafted["image"]["path"])
+    with Image.open(image_path) as image:
+        assert image.size == (1000, 1500)
+    # And the events came in order: drafted, then published
+    assert events_for(running.runtime, payload["brief_id"]) == ["post.drafted", "post.published"]
+    # And the rendered image went inline as an image Pin
+    assert pin.media.get("media_type") == "image"
+
+
+def test_brief_without_publish_only_drafts(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
+) -> None:
+    running = start_worker()
+    payload = brief(fresh_sandbox, "recipe", publish=False)
+    enqueue_brief(running, payload)
+    wait_for(lambda: (running.runtime.store.outcomes.get("brief", payload["brief_id"])
+                      or {}).get("status") == "drafted")
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+    stored = running.runtime.store.documents.get("draft", payload["brief_id"])
+    assert stored is not None and json.loads(stored)["post_id"] == payload["brief_id"]
+
+
+def test_board_hint_picks_the_named_board(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    runtime: Runtime,
+) -> None:
+    api = runtime.pinterest_api(channel.access_token)
+    recipes = api.boards.create("Weeknight Recipes")
+    running = start_worker()
+    payload = brief(fresh_sandbox, "recipe", board_hint="weeknight recipes")
+    enqueue_brief(running, payload)
+    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                      or {}).get("status") == "published")
+    assert len(fresh_sandbox.state.pins_on_board(recipes.id)) == 1
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+
+
+@pytest.mark.parametrize(
+    ("make_source", "code"),
+    [
+        (lambda s: "http://10.0.0.7/secret.jpg", "unsafe_url"),
+        (lambda s: f"{s.base_url}/_sandbox/redirect?to=http://169.254.169.254/x", "unsafe_url"),
+        (lambda s: f"{s.base_url}/_sandbox/status/404", "source_unreachable"),
+        (lambda s: f"{s.base_url}/_sandbox/pages/not-an-image", "source_not_an_image"),
+    ],
+    ids=["private-address", "redirect-to-metadata", "404", "html-body"],
+)
+def test_bad_source_image_fails_permanently_and_publishes_nothing(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    make_source: Callable[[SandboxServer], str], code: str,
+) -> None:
+    running = start_worker()
+    payload = brief(fresh_sandbox, source_image_urls=[make_source(fresh_sandbox)])
+    message = enqueue_brief(running, payload)
+    failed = wait_for(lambda: (running.runtime.store.outcomes.get("brief", payload["brief_id"])
+                               or {}).get("status") == "failed"
+                      and running.runtime.store.outcomes.get("brief", payload["brief_id"]))
+    assert failed["error"]["code"] == code
+    assert wait_for(lambda: dead_letters(running.runtime).find(message.message_id))
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+    assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
+
+
+def test_redelivered_brief_reuses_its_draft(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
+) -> None:
+    running = start_worker()
+    payload = brief(fresh_sandbox, "how-to")
+    enqueue_brief(running, payload)
+    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                      or {}).get("status") == "published")
+    calls = fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions")
+    # When the same brief arrives again
+    enqueue_brief(running, payload)
+    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                      or {}).get("duplicate"))
+    # Then no model call is paid again and there is still one Pin
+    assert fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions") == calls
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 1
