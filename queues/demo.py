@@ -1,9 +1,11 @@
-"""``pinterest-agent demo``: the main job, offline, through the real code paths.
+"""``pinterest-agent demo``: the whole product, offline, through the real code paths.
 
-It starts the local sandbox on loopback, connects a sandbox channel with the real OAuth flow,
-and runs real Dramatiq worker threads on Redis (or, when no Redis answers, on an in-memory Redis
-so the same broker and store code runs). It prints each step and the outcome. Keys it writes use
-a fresh prefix and are removed afterwards unless ``--keep``.
+It starts the local sandbox on loopback (Pinterest v5 and an OpenAI-compatible endpoint),
+connects a sandbox channel with the real OAuth flow, and runs real Dramatiq worker threads on
+Redis (or, when no Redis answers, on an in-memory Redis so the same broker and store code runs).
+A product brief goes writer -> designer -> publisher (the rendered image is saved to a file it
+names), then the weekly insights job reads the channel's analytics and prints its insight.
+Keys it writes use a fresh prefix and are removed afterwards unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -19,10 +22,13 @@ import httpx
 import redis
 from pydantic import SecretStr
 
+from agents.insight_models import ChannelInsight
+from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
-from queues.actors import build_broker, declare_actors
+from queues.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
 from queues.connect import connect_with_oauth
-from queues.enqueue import enqueue_post
+from queues.enqueue import enqueue_message
+from queues.insights_job import insights_request, latest_insight
 from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
 from queues.store import SecretBox
@@ -77,59 +83,88 @@ def _wait_outcome(runtime: Runtime, kind: str, subject: str, done: set[str]) -> 
     raise TimeoutError(f"the demo's {kind} {subject!r} did not finish in {DEMO_TIMEOUT_S:.0f}s")
 
 
-def sample_post(sandbox: SandboxServer, post_id: str) -> dict[str, Any]:
+def sample_brief(sandbox: SandboxServer, brief_id: str) -> dict[str, Any]:
+    """The product brief from ``fixtures/briefs``, pointed at the sandbox's pages and images."""
     return {
         "schema_version": 1,
-        "post_id": post_id,
-        "platform": "pinterest",
+        "brief_id": brief_id,
         "channel_id": "demo",
-        "title": "Linen summer dress with pockets: breathable everyday outfit idea",
-        "description": (
-            "Looking for a breathable summer dress? This linen midi dress has deep pockets, "
-            "a relaxed fit and washes easily. Outfit ideas for beach days and city walks."
+        "kind": "product",
+        "name": "Linen Throw Blanket in Sage Green",
+        "summary": (
+            "A stonewashed European linen throw, 130 x 170 cm, that gets softer with every "
+            "wash. Breathable in summer, layered in winter. Natural flax fibres, OEKO-TEX "
+            "certified, finished with a simple fringe."
         ),
-        "link": f"{sandbox.https_base_url}/_sandbox/pages/linen-summer-dress",
-        "alt_text": "A light blue linen midi dress with pockets on a wooden hanger",
-        "media": {"type": "image_url", "url": f"{sandbox.base_url}/_sandbox/images/dress.jpg"},
+        "destination_url": f"{sandbox.https_base_url}/_sandbox/pages/linen-throw-sage",
+        "source_image_urls": [f"{sandbox.base_url}/_sandbox/images/linen-throw-1200x1800.jpg"],
+        "audience": "people furnishing a calm, natural living room",
+        "keywords": ["linen throw blanket", "sage green decor", "cozy living room"],
+        "tone": "warm, understated",
+        "locale": "en-US",
+        "publish": True,
     }
 
 
-def run_demo(*, keep: bool = False, echo: Echo = print) -> dict[str, Any]:
+def run_demo(
+    *, keep: bool = False, out_dir: Path = Path("pinterest-agent-demo"), echo: Echo = print
+) -> dict[str, Any]:
     base = load_settings()
     with SandboxServer(https=True) as sandbox:
-        echo(f"1. local Pinterest sandbox on {sandbox.base_url}")
+        echo(f"1. local Pinterest + OpenAI-compatible sandbox on {sandbox.base_url}")
         client, real_redis = _redis(base.redis_url, echo)
         prefix = f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}"
-        settings = _demo_settings(base, sandbox, prefix)
+        settings = _demo_settings(base, sandbox, prefix).model_copy(
+            update={"media_dir": out_dir.resolve()}
+        )
         runtime = Runtime.build(settings, redis_client=client)
         worker: dramatiq.Worker | None = None
         try:
-            sandbox.state.seed_account("demo_shop")
+            seeded = sandbox.state.seed_account("demo_shop")
+            populate_channel(sandbox.state, seeded.user_id, pins=40, boards=3)
             creds = connect_with_oauth(
                 runtime, "demo", port=0,
                 open_url=lambda url: httpx.get(url, follow_redirects=True, timeout=10).close(),
+                default_board_id=seeded.board_id,
             )
-            echo(f"2. channel 'demo' connected by OAuth as {creds.username} "
-                 f"(default board {creds.default_board_id})")
+            echo(f"2. channel 'demo' connected by OAuth as {creds.username}; it has 90 days "
+                 "of Pins and analytics history in the sandbox")
             broker = build_broker(settings, client)
             declare_actors(broker, runtime)
             broker.emit_after("process_boot")
-            worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+            worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=100)
             worker.start()
-            post_id = f"demo-{uuid.uuid4().hex[:8]}"
-            message = enqueue_post(settings, sample_post(sandbox, post_id), broker=broker)
-            echo(f"3. SocialPost {post_id} enqueued on {settings.queue_publisher} "
-                 f"(message {message.message_id}); worker threads publishing")
-            outcome = _wait_outcome(runtime, "post", post_id, {"published", "failed"})
-            events = [e for e in runtime.store.outcomes.events() if e["id"] == post_id]
-            if outcome["status"] != "published":
-                echo("publish failed: " + json.dumps(outcome.get("error"), indent=2))
-                raise SystemExit(1)
-            echo(f"4. published: Pin {outcome['pin_id']}  {outcome['pin_url']}")
-            on_board = sandbox.state.pins_on_board(creds.default_board_id or "")
-            echo(f"   the sandbox board now holds {len(on_board)} Pin(s)")
-            echo("   event: " + json.dumps({k: events[-1][k] for k in ("stream_id", "type", "id")}))
-            return {"outcome": outcome, "events": events, "redis": real_redis}
+
+            brief_id = f"demo-{uuid.uuid4().hex[:8]}"
+            enqueue_message(broker, queue=settings.queue_writer, actor=WRITE_ACTOR,
+                            payload=sample_brief(sandbox, brief_id))
+            echo(f"3. PinBrief {brief_id} enqueued on {settings.queue_writer}: "
+                 "writer -> designer -> publisher")
+            drafted = _wait_outcome(runtime, "brief", brief_id, {"drafted", "failed"})
+            _stop_on_failure(drafted, echo)
+            echo(f"   title:       {drafted['title']}")
+            echo(f"   description: {drafted['description']}")
+            echo(f"   alt text:    {drafted['alt_text']}")
+            echo(f"   image:       {drafted['image']['path']} "
+                 f"({drafted['image']['width']}x{drafted['image']['height']}, "
+                 f"headline {drafted['headline']!r}, layout {drafted['layout']})")
+            published = _wait_outcome(runtime, "post", brief_id, {"published", "failed"})
+            _stop_on_failure(published, echo)
+            echo(f"4. published: Pin {published['pin_id']}  {published['pin_url']}")
+            events = [e for e in runtime.store.outcomes.events(count=1000) if e["id"] == brief_id]
+            echo("   events: " + ", ".join(f"{e['type']} ({e['stream_id']})" for e in events))
+
+            enqueue_message(broker, queue=settings.queue_insights, actor=INSIGHTS_ACTOR,
+                            payload=insights_request("demo"))
+            echo(f"5. InsightsRequest enqueued on {settings.queue_insights}")
+            ready = _wait_outcome(runtime, "insight", "demo", {"ok", "no_data",
+                                                               "no_analytics_access", "failed"})
+            _stop_on_failure(ready, echo)
+            insight = latest_insight(runtime, "demo")
+            assert insight is not None
+            _print_insight(insight, echo)
+            return {"brief": drafted, "post": published, "events": events,
+                    "insight": insight.model_dump(mode="json"), "redis": real_redis}
         finally:
             if worker is not None:
                 worker.stop(timeout=5_000)
@@ -137,3 +172,25 @@ def run_demo(*, keep: bool = False, echo: Echo = print) -> dict[str, Any]:
                 for key in client.scan_iter(match=f"{prefix}*", count=1000):
                     client.delete(key)
             runtime.close()
+
+
+def _stop_on_failure(outcome: dict[str, Any], echo: Echo) -> None:
+    if outcome.get("status") == "failed":
+        echo("the demo job failed: " + json.dumps(outcome.get("error"), indent=2))
+        raise SystemExit(1)
+
+
+def _print_insight(insight: ChannelInsight, echo: Echo) -> None:
+    echo(f"6. insight for 'demo' ({insight.status}): {insight.summary}")
+    metrics = insight.metrics
+    if metrics is not None:
+        totals = metrics.totals.current
+        echo(f"   last {metrics.period.days} days: {totals.impressions} impressions, "
+             f"{totals.saves} saves, {totals.outbound_clicks} outbound clicks")
+        for rank, pin in enumerate(metrics.top_pins.pins, 1):
+            echo(f"   top {rank}: {pin.title!r} save rate {pin.save_rate:.2%}")
+    for suggestion in insight.suggestions:
+        echo(f"   suggestion {suggestion.priority}: {suggestion.action} "
+             f"[{suggestion.figure} = {suggestion.figure_value}]")
+    if insight.next_pin is not None:
+        echo(f"   next Pin concept: {insight.next_pin.name} -> {insight.next_pin.destination_url}")

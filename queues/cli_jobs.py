@@ -1,0 +1,154 @@
+"""``pinterest-agent publish | enqueue | jobs``: run, enqueue and inspect jobs."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from providers.errors import WorkerError
+from queues.cli_support import echo_json, read_json, reports_errors, runtime
+from queues.settings import Settings, load_settings
+
+__all__ = ["enqueue", "jobs", "publish"]
+
+
+# -- one job in-process -------------------------------------------------------------------------
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def publish(file: Path) -> None:
+    """Publish one SocialPost JSON file now, in-process (no broker); print the outcome."""
+    from queues import jobs
+
+    rt = runtime()
+    payload = read_json(file)
+    try:
+        outcome = jobs.run_publish(rt, payload)
+    except WorkerError as exc:
+        jobs.record_post_failure(rt, payload=payload, exc=exc, final=True,
+                                 message_id="cli", queue="cli", retries=0)
+        raise
+    echo_json(outcome)
+
+
+# -- enqueue ------------------------------------------------------------------------------------
+@click.group()
+def enqueue() -> None:
+    """Put jobs on the queues (as an upstream agent would)."""
+
+
+@enqueue.command("publish")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def enqueue_publish(file: Path) -> None:
+    """Validate a SocialPost JSON file and enqueue it on the publisher queue."""
+    from queues.enqueue import enqueue_post
+
+    settings = load_settings()
+    message = enqueue_post(settings, read_json(file))
+    echo_json({"message_id": message.message_id, "queue": settings.queue_publisher})
+
+
+@enqueue.command("brief")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def enqueue_brief(file: Path) -> None:
+    """Validate a PinBrief JSON file and enqueue it on the writer queue."""
+    from agents.messages import PinBrief
+    from queues.actors import WRITE_ACTOR, build_broker
+    from queues.enqueue import enqueue_message
+    from queues.jobs import decode_message
+
+    settings = load_settings()
+    brief = decode_message(PinBrief, read_json(file))
+    message = enqueue_message(build_broker(settings), queue=settings.queue_writer,
+                              actor=WRITE_ACTOR,
+                              payload=brief.model_dump(mode="json", exclude_none=True))
+    echo_json({"message_id": message.message_id, "queue": settings.queue_writer})
+
+
+@enqueue.command("insights")
+@click.argument("channel_ids", nargs=-1)
+@click.option("--all", "all_channels", is_flag=True, help="Every connected channel.")
+@reports_errors
+def enqueue_insights(channel_ids: tuple[str, ...], all_channels: bool) -> None:
+    """Enqueue an InsightsRequest for CHANNEL_IDS (or --all): the weekly trigger, by hand."""
+    from queues.actors import INSIGHTS_ACTOR, build_broker
+    from queues.enqueue import enqueue_message
+    from queues.insights_job import insights_request
+
+    rt = runtime()
+    targets = list(channel_ids) or (rt.store.credentials.channel_ids() if all_channels else [])
+    if not targets:
+        click.echo("name channels or pass --all (no channel is connected)", err=True)
+        sys.exit(1)
+    broker = build_broker(rt.settings, rt.redis_client)
+    for channel_id in targets:
+        message = enqueue_message(broker, queue=rt.settings.queue_insights,
+                                  actor=INSIGHTS_ACTOR, payload=insights_request(channel_id))
+        click.echo(f"{channel_id}: enqueued (message {message.message_id})")
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+@click.group()
+def jobs() -> None:
+    """Inspect outcomes and dead-lettered jobs."""
+
+
+@jobs.command("status")
+@click.argument("post_id")
+@click.option("--kind", default="post", show_default=True,
+              type=click.Choice(["post", "brief", "insight"]))
+def jobs_status(post_id: str, kind: str) -> None:
+    """Print the recorded outcome of a post (or brief)."""
+    rt = runtime()
+    outcome = rt.store.outcomes.get(kind, post_id)
+    if outcome is None:
+        click.echo(f"no outcome recorded for {kind} {post_id!r}", err=True)
+        sys.exit(1)
+    echo_json(outcome)
+
+
+def _dead_letters(settings: Settings) -> Any:
+    import redis
+
+    from queues.deadletters import DeadLetters
+
+    client: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
+    return DeadLetters(client, settings.broker_namespace,
+                       [settings.queue_publisher, settings.queue_writer, settings.queue_insights])
+
+
+@jobs.command("dead")
+def jobs_dead() -> None:
+    """List dead-lettered jobs with their reasons."""
+    settings = load_settings()
+    dead = _dead_letters(settings).list()
+    if not dead:
+        click.echo("no dead-lettered jobs")
+        return
+    for job in dead:
+        when = datetime.fromtimestamp(job.failed_at_ms / 1000, UTC).isoformat(timespec="seconds")
+        click.echo(f"{job.dead_id}  {when}  {job.queue}  {job.actor}  retries={job.retries}")
+        click.echo(f"    {job.last_error or '(no reason recorded)'}")
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+def jobs_retry(job_id: str) -> None:
+    """Put a dead-lettered job back on its queue (by the id `jobs dead` shows)."""
+    from queues.actors import build_broker
+
+    settings = load_settings()
+    try:
+        message = _dead_letters(settings).retry(build_broker(settings), job_id)
+    except KeyError:
+        click.echo(f"no dead-lettered job {job_id!r} (see `pinterest-agent jobs dead`)", err=True)
+        sys.exit(1)
+    echo_json({"requeued": message.message_id, "queue": message.queue_name})
+
+

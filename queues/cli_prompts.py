@@ -1,0 +1,75 @@
+"""``pinterest-agent draft | prompts``: for prompt engineers iterating on templates.
+
+``prompts render pin_copy brief.json`` shows exactly what the model receives (and the template's
+hash); ``draft brief.json`` runs writer -> designer -> renderer in-process against the configured
+model (or the sandbox) and prints the copy, the checks and where the image went, without
+publishing. Point ``PINTEREST_AGENT_PROMPTS_DIR`` at a copy of the templates to compare versions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from agents.drafting import draft_post
+from agents.messages import PinBrief
+from agents.writer import copy_problems, copy_variables
+from queues.cli_support import echo_json, read_json, reports_errors, runtime
+from queues.jobs import decode_message
+from queues.settings import load_settings
+
+__all__ = ["draft", "prompts"]
+
+
+@click.group()
+def prompts() -> None:
+    """Inspect the prompt templates."""
+
+
+@prompts.command("list")
+def prompts_list() -> None:
+    """Template names and content hashes (packaged or from PINTEREST_AGENT_PROMPTS_DIR)."""
+    from prompts.loader import PromptLibrary
+
+    library = PromptLibrary(load_settings().prompts_dir)
+    for name in library.names():
+        click.echo(f"{name}  {library.hash(name)}")
+
+
+@prompts.command("render")
+@click.argument("name")
+@click.argument("brief_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@reports_errors
+def prompts_render(name: str, brief_file: Path) -> None:
+    """Render the copy template NAME for a brief: the exact system and user messages."""
+    from prompts.loader import PromptLibrary
+
+    brief = decode_message(PinBrief, read_json(brief_file))
+    rendered = PromptLibrary(load_settings().prompts_dir).render(name, copy_variables(brief))
+    click.echo(f"# template {rendered.name} ({rendered.hash})\n# --- system\n{rendered.system}")
+    click.echo(f"# --- user\n{rendered.user}")
+
+
+@click.command()
+@click.argument("brief_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to save the rendered image (default: BRIEF_ID.jpg).")
+@reports_errors
+def draft(brief_file: Path, out: Path | None) -> None:
+    """Write and design one brief in-process (no publish); print the copy, save the image."""
+    rt = runtime()
+    brief = decode_message(PinBrief, read_json(brief_file))
+    made = draft_post(brief, llm=rt.llm, fetcher=rt.fetcher, image_generator=rt.image_generator,
+                      max_source_bytes=rt.settings.max_source_image_bytes)
+    path = out or Path(f"{brief.brief_id}.jpg")
+    path.write_bytes(made.image.data)
+    echo_json({
+        "copy": made.copy.model_dump(),
+        "checks": copy_problems(made.copy, brief) or "all passed",
+        "design": made.design.model_dump(mode="json"),
+        "image": {"path": str(path), "size": [made.image.width, made.image.height],
+                  "layout": made.image.layout,
+                  "contrast_ratio": round(made.image.contrast_ratio, 2)},
+        "provenance": made.provenance.as_dict(),
+    })
