@@ -19,12 +19,12 @@ from queues.cli_channels import channels
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
-from queues.cli_support import echo_json, fail, reports_errors
+from queues.cli_support import ReportingGroup, echo_json, fail
 from queues.settings import load_settings
 
 __all__ = ["main"]
 
-@click.group()
+@click.group(cls=ReportingGroup)
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 def main(verbose: bool) -> None:
     """The Pinterest agent worker."""
@@ -66,7 +66,6 @@ def sandbox(host: str, port: int, latency_ms: int) -> None:
 @click.option("--out", "out_dir", default="pinterest-agent-demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Where the rendered image is saved.")
-@reports_errors
 def demo(keep: bool, out_dir: Path) -> None:
     """Run brief -> Pin -> insight offline against the local sandbox and print each step."""
     from queues.demo import run_demo

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from queues.cli_support import reports_errors, runtime
+from queues.cli_support import runtime
 
 __all__ = ["channels"]
 
@@ -24,7 +24,6 @@ def channels() -> None:
 @click.option("--refresh-token", envvar="PINTEREST_AGENT_IMPORT_REFRESH_TOKEN", default="")
 @click.option("--expires-in", default=30 * 24 * 3600, show_default=True, type=int)
 @click.option("--board", "board_id", default=None, help="Default board id for posts.")
-@reports_errors
 def channels_add(channel_id: str, access_token: str, refresh_token: str, expires_in: int,
                  board_id: str | None) -> None:
     """Import existing tokens (checked with GET /user_account, stored encrypted)."""
@@ -42,7 +41,6 @@ def channels_add(channel_id: str, access_token: str, refresh_token: str, expires
               help="Loopback callback port; register http://127.0.0.1:PORT/callback on the app.")
 @click.option("--no-browser", is_flag=True, help="Only print the authorization URL.")
 @click.option("--board", "board_id", default=None)
-@reports_errors
 def channels_connect(channel_id: str, port: int, no_browser: bool, board_id: str | None) -> None:
     """Connect an account with OAuth (loopback callback)."""
     from queues.connect import connect_with_oauth
@@ -72,7 +70,6 @@ def channels_list() -> None:
 
 @channels.command("boards")
 @click.argument("channel_id")
-@reports_errors
 def channels_boards(channel_id: str) -> None:
     """List a channel's boards (all pages)."""
     rt = runtime()

@@ -9,7 +9,7 @@ from types import FrameType
 
 import click
 
-from queues.cli_support import echo_json, reports_errors, runtime
+from queues.cli_support import echo_json, runtime
 from queues.settings import load_settings
 
 __all__ = ["insights", "scheduler"]
@@ -22,7 +22,6 @@ def insights() -> None:
 
 @insights.command("run")
 @click.argument("channel_id")
-@reports_errors
 def insights_run(channel_id: str) -> None:
     """Build CHANNEL's insight now, in-process; store it and print it."""
     from queues.insights_job import insights_request, run_insights

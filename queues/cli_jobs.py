@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from providers.errors import WorkerError
-from queues.cli_support import echo_json, read_json, reports_errors, runtime
+from queues.cli_support import echo_json, read_json, runtime
 from queues.settings import Settings, load_settings
 
 __all__ = ["enqueue", "jobs", "publish"]
@@ -19,7 +19,6 @@ __all__ = ["enqueue", "jobs", "publish"]
 # -- one job in-process -------------------------------------------------------------------------
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def publish(file: Path) -> None:
     """Publish one SocialPost JSON file now, in-process (no broker); print the outcome."""
     from queues import jobs
@@ -43,7 +42,6 @@ def enqueue() -> None:
 
 @enqueue.command("publish")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def enqueue_publish(file: Path) -> None:
     """Validate a SocialPost JSON file and enqueue it on the publisher queue."""
     from queues.enqueue import enqueue_post
@@ -55,7 +53,6 @@ def enqueue_publish(file: Path) -> None:
 
 @enqueue.command("brief")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def enqueue_brief(file: Path) -> None:
     """Validate a PinBrief JSON file and enqueue it on the writer queue."""
     from agents.messages import PinBrief
@@ -74,7 +71,6 @@ def enqueue_brief(file: Path) -> None:
 @enqueue.command("insights")
 @click.argument("channel_ids", nargs=-1)
 @click.option("--all", "all_channels", is_flag=True, help="Every connected channel.")
-@reports_errors
 def enqueue_insights(channel_ids: tuple[str, ...], all_channels: bool) -> None:
     """Enqueue an InsightsRequest for CHANNEL_IDS (or --all): the weekly trigger, by hand."""
     from queues.actors import INSIGHTS_ACTOR, build_broker

@@ -15,7 +15,7 @@ import click
 from agents.drafting import draft_post
 from agents.messages import PinBrief
 from agents.writer import copy_problems, copy_variables
-from queues.cli_support import echo_json, read_json, reports_errors, runtime
+from queues.cli_support import echo_json, read_json, runtime
 from queues.jobs import decode_message
 from queues.settings import load_settings
 
@@ -40,7 +40,6 @@ def prompts_list() -> None:
 @prompts.command("render")
 @click.argument("name")
 @click.argument("brief_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def prompts_render(name: str, brief_file: Path) -> None:
     """Render the copy template NAME for a brief: the exact system and user messages."""
     from prompts.loader import PromptLibrary
@@ -55,7 +54,6 @@ def prompts_render(name: str, brief_file: Path) -> None:
 @click.argument("brief_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to save the rendered image (default: BRIEF_ID.jpg).")
-@reports_errors
 def draft(brief_file: Path, out: Path | None) -> None:
     """Write and design one brief in-process (no publish); print the copy, save the image."""
     rt = runtime()

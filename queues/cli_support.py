@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,27 +15,22 @@ from queues.settings import load_settings
 if TYPE_CHECKING:
     from queues.runtime import Runtime
 
-__all__ = ["echo_json", "fail", "read_json", "reports_errors", "runtime"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
+__all__ = ["ReportingGroup", "echo_json", "fail", "read_json", "runtime"]
 
 def fail(exc: WorkerError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(2 if isinstance(exc, ConfigurationError) else 1)
 
 
-def reports_errors(func: F) -> F:
-    """Turn the worker's typed errors into a one-line message and a non-zero exit."""
+class ReportingGroup(click.Group):
+    """The root command group: any ``WorkerError`` from any command becomes a one-line
+    ``error: [code] message`` on stderr and exit 1 (2 for configuration), never a traceback."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return func(*args, **kwargs)
+            return super().invoke(ctx)
         except WorkerError as exc:
             fail(exc)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def runtime() -> Runtime:

@@ -1,0 +1,166 @@
+"""The CLI as an operator uses it: exit codes, clear errors, JSON out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pydantic import SecretStr
+
+from providers.sandbox.analytics_data import populate_channel
+from providers.sandbox.server import SandboxServer
+from queues.cli import main
+from queues.settings import Settings, load_settings
+from tests.conftest import Channel, make_settings
+from tests.helpers import post_payload
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
+    return make_settings(
+        prefix, fresh_sandbox,
+        openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
+        openai_api_key=SecretStr("sandbox-key"),
+    )
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"PINTEREST_AGENT_{name.upper()}"] = str(value)
+    return env
+
+
+@pytest.fixture()
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)
+    load_settings.cache_clear()
+    yield CliRunner()
+    load_settings.cache_clear()
+
+
+def write(tmp_path: Path, name: str, content: Any) -> str:
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content))
+    return str(path)
+
+
+def test_schema_prints_every_message_with_its_version(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["schema"])
+    assert result.exit_code == 0
+    schemas = json.loads(result.stdout)
+    assert set(schemas) == {"SocialPost", "PinBrief", "InsightsRequest"}
+    for schema in schemas.values():
+        assert "schema_version" in schema["required"]
+
+
+def test_publish_prints_the_outcome(
+    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "post.json", post_payload(fresh_sandbox))
+    result = cli.invoke(main, ["publish", path])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["status"] == "published" and outcome["pin_id"]
+    status = cli.invoke(main, ["jobs", "status", "post-1"])
+    assert status.exit_code == 0 and json.loads(status.stdout)["pin_id"] == outcome["pin_id"]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        ('{"schema_version": 1,', "invalid_message"),
+        ({"schema_version": 1, "post_id": "x", "platform": "pinterest", "channel_id": "shop",
+          "title": "t" * 101, "link": "https://a.example/", "media": {"type": "image_url",
+                                                                    "url": "https://a.example/i"}},
+         "invalid_message"),
+    ],
+    ids=["malformed-json", "long-title"],
+)
+def test_bad_input_exits_1_with_a_clear_message(
+    cli: CliRunner, channel: Channel, tmp_path: Path, content: Any, code: str
+) -> None:
+    path = write(tmp_path, "post.json", content)
+    for command in (["publish", path], ["enqueue", "publish", path]):
+        result = cli.invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert f"[{code}]" in result.output
+
+
+def test_missing_secret_key_is_a_configuration_error(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PINTEREST_AGENT_SECRET_KEY")
+    load_settings.cache_clear()
+    result = cli.invoke(main, ["channels", "list"])
+    assert result.exit_code == 2
+    assert "PINTEREST_AGENT_SECRET_KEY" in result.output
+    result = cli.invoke(main, ["worker"])
+    assert result.exit_code == 2
+
+
+def test_channels_list_never_shows_tokens(cli: CliRunner, channel: Channel) -> None:
+    result = cli.invoke(main, ["channels", "list"])
+    assert result.exit_code == 0
+    assert "shop" in result.output and "shop_owner" in result.output
+    assert channel.access_token not in result.output
+    boards = cli.invoke(main, ["channels", "boards", "shop"])
+    assert boards.exit_code == 0 and channel.board_id in boards.output
+
+
+def test_jobs_commands_report_unknown_ids(cli: CliRunner) -> None:
+    assert cli.invoke(main, ["jobs", "status", "nope"]).exit_code == 1
+    assert cli.invoke(main, ["jobs", "retry", "nope"]).exit_code == 1
+    dead = cli.invoke(main, ["jobs", "dead"])
+    assert dead.exit_code == 0 and "no dead-lettered jobs" in dead.output
+
+
+def test_insights_run_show_and_next(
+    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer
+) -> None:
+    user = fresh_sandbox.state.user_by_name("shop_owner")
+    assert user is not None
+    populate_channel(fresh_sandbox.state, user.id, pins=40, boards=2)
+    run = cli.invoke(main, ["insights", "run", "shop"])
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["status"] == "ok"
+    show = cli.invoke(main, ["insights", "show", "shop"])
+    assert json.loads(show.stdout)["channel_id"] == "shop"
+    nxt = cli.invoke(main, ["insights", "next", "shop", "--enqueue"])
+    assert nxt.exit_code == 0, nxt.output
+    brief = json.loads(nxt.stdout)
+    assert brief["channel_id"] == "shop" and brief["destination_url"].startswith("https://")
+
+
+def test_enqueue_insights_needs_channels(cli: CliRunner, channel: Channel) -> None:
+    assert cli.invoke(main, ["enqueue", "insights"]).exit_code == 1
+    result = cli.invoke(main, ["enqueue", "insights", "--all"])
+    assert result.exit_code == 0 and "shop: enqueued" in result.output
+
+
+def test_prompts_render_shows_the_brief_as_data(cli: CliRunner, tmp_path: Path) -> None:
+    brief = json.loads((Path(__file__).parent.parent / "fixtures/briefs/product.json").read_text())
+    result = cli.invoke(main, ["prompts", "render", "pin_copy",
+                               write(tmp_path, "brief.json", brief)])
+    assert result.exit_code == 0, result.output
+    assert "<brief>" in result.output and "# template pin_copy" in result.output
+
+
+def test_demo_runs_the_whole_job_offline(cli: CliRunner, tmp_path: Path) -> None:
+    result = cli.invoke(main, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert "published: Pin" in result.output
+    assert "insight for 'demo' (ok)" in result.output
+    images = list((tmp_path / "demo").glob("*.jpg"))
+    assert len(images) == 1

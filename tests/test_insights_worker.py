@@ -1,0 +1,95 @@
+"""The weekly insight on real Redis with real worker threads, against the sandbox's analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from providers.sandbox.analytics_data import populate_channel
+from providers.sandbox.server import SandboxServer
+from queues.actors import INSIGHTS_ACTOR
+from queues.enqueue import enqueue_message
+from queues.insights_job import insights_request, latest_insight, run_insights
+from queues.runtime import Runtime
+from queues.settings import Settings
+from tests.conftest import Channel, RunningWorker, make_settings
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer, tmp_path: Path) -> Settings:
+    return make_settings(
+        prefix, fresh_sandbox,
+        openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
+        openai_api_key=SecretStr("sandbox-key"),
+    )
+
+
+def user_id(sandbox: SandboxServer, channel: Channel) -> str:
+    user = sandbox.state.user_by_name("shop_owner")
+    assert user is not None
+    return user.id
+
+
+def test_insight_is_built_stored_and_announced(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
+) -> None:
+    # Given a channel with 90 days of Pins and analytics
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=60, boards=3)
+    running = start_worker()
+    # When the weekly trigger enqueues its InsightsRequest
+    enqueue_message(running.broker, queue=running.runtime.settings.queue_insights,
+                    actor=INSIGHTS_ACTOR, payload=insights_request("shop"))
+    # Then an ok insight is stored and insight.ready emitted
+    outcome = wait_for(lambda: running.runtime.store.outcomes.get("insight", "shop"))
+    assert outcome["status"] == "ok", outcome
+    insight = latest_insight(running.runtime, "shop")
+    assert insight is not None and insight.metrics is not None
+    assert 3 <= len(insight.suggestions) <= 5
+    assert all(s.figure in insight.figures for s in insight.suggestions)
+    assert len(insight.metrics.top_pins.pins) == 5
+    assert insight.next_pin is not None and insight.next_pin.channel_id == "shop"
+    assert [e["type"] for e in running.runtime.store.outcomes.events()] == ["insight.ready"]
+    # analytics went through the batch endpoint: about one call per 100 Pins
+    assert fresh_sandbox.state.request_count("GET", "/v5/pins/analytics") == 1
+
+
+def test_no_analytics_access_is_a_stored_insight_not_a_crash(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
+) -> None:
+    # Given an app without analytics access (Trial apps, Pinterest's own sandbox)
+    switch = f"{fresh_sandbox.base_url}/_sandbox/analytics"
+    httpx.post(switch, json={"enabled": False}).raise_for_status()
+    try:
+        insight = run_insights(runtime, insights_request("shop"))
+    finally:
+        httpx.post(switch, json={"enabled": True}).raise_for_status()
+    assert insight.status == "no_analytics_access"
+    assert insight.summary
+    stored = latest_insight(runtime, "shop")
+    assert stored is not None and stored.status == "no_analytics_access"
+
+
+def test_new_channel_without_data_says_so(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
+) -> None:
+    insight = run_insights(runtime, insights_request("shop"))
+    assert insight.status == "no_data"
+    assert "to measure" in insight.summary
+
+
+def test_second_run_reports_follower_growth_from_stored_snapshots(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
+) -> None:
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=30, boards=2)
+    first = run_insights(runtime, insights_request("shop"))
+    assert first.metrics is not None and first.metrics.followers.status == "no_history"
+    second = run_insights(runtime, insights_request("shop"))
+    assert second.metrics is not None and second.metrics.followers.status != "no_history"
+    assert len(runtime.store.follower_snapshots.load("shop")) == 2
