@@ -58,7 +58,9 @@ class WorkerError(Exception):
                 **{k: v for k, v in self.details.items() if isinstance(v, str | int | float)}}
 
 
-def _rebuild(cls: type[WorkerError], message: str, code: str, details: dict[str, Any]) -> WorkerError:
+def _rebuild(
+    cls: type[WorkerError], message: str, code: str, details: dict[str, Any]
+) -> WorkerError:
     return cls(message, code=code, **details)
 
 
