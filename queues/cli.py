@@ -58,7 +58,7 @@ def sandbox(host: str, port: int, latency_ms: int) -> None:
     """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground."""
     from providers.sandbox.server import serve
 
-    serve(host, port, latency_ms=latency_ms)
+    serve(host, port, latency_ms=latency_ms, https=True)
 
 
 @main.command()

@@ -6,6 +6,8 @@ actors on it.
 
 from __future__ import annotations
 
+import logging
+
 import dramatiq
 
 from queues.actors import build_broker, declare_actors
@@ -19,5 +21,7 @@ broker = build_broker(settings, runtime.redis_client)
 dramatiq.set_broker(broker)
 actors = declare_actors(broker, runtime)
 
-for _handler in __import__("logging").getLogger().handlers:
+for _handler in logging.getLogger().handlers:
     _handler.addFilter(RedactSecrets())
+for _noisy in ("httpx", "httpcore"):  # request lines carry full URLs (queries may hold tokens)
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
