@@ -33,7 +33,7 @@ from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
 from queues.store import SecretBox
 
-__all__ = ["run_demo"]
+__all__ = ["run_demo", "sandbox_settings"]
 
 Echo = Callable[[str], None]
 DEMO_TIMEOUT_S = 60.0
@@ -53,7 +53,8 @@ def _redis(url: str, echo: Echo) -> tuple[redis.Redis[bytes], bool]:
         return fake, False
 
 
-def _demo_settings(base: Settings, sandbox: SandboxServer, prefix: str) -> Settings:
+def sandbox_settings(base: Settings, sandbox: SandboxServer, prefix: str) -> Settings:
+    """*base* pointed at a local sandbox, under a fresh key prefix and Dramatiq namespace."""
     return base.model_copy(
         update={
             "key_prefix": prefix,
@@ -66,9 +67,9 @@ def _demo_settings(base: Settings, sandbox: SandboxServer, prefix: str) -> Setti
             "secret_key": SecretStr(SecretBox.generate_key()),  # ephemeral: demo only
             "allow_loopback_urls": True,
             "preflight_ca_file": sandbox.ca_file,
+            "min_backoff_ms": 200,
             "openai_base_url": f"{sandbox.base_url}/openai/v1",
             "openai_api_key": SecretStr("sandbox-key"),
-            "min_backoff_ms": 200,
         }
     )
 
@@ -114,7 +115,7 @@ def run_demo(
         echo(f"1. local Pinterest + OpenAI-compatible sandbox on {sandbox.base_url}")
         client, real_redis = _redis(base.redis_url, echo)
         prefix = f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}"
-        settings = _demo_settings(base, sandbox, prefix).model_copy(
+        settings = sandbox_settings(base, sandbox, prefix).model_copy(
             update={"media_dir": out_dir.resolve()}
         )
         runtime = Runtime.build(settings, redis_client=client)

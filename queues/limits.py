@@ -11,10 +11,10 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dramatiq.rate_limits import ConcurrentRateLimiter, WindowRateLimiter
+from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiter, WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.publisher import ChannelBusyError
@@ -57,6 +57,29 @@ class AtomicRedisBackend(RedisBackend):  # type: ignore[misc]
 
     def decr(self, key: str, amount: int, minimum: int, ttl: int) -> bool:
         return bool(self._decr(keys=[key], args=[amount, minimum, ttl]))
+
+
+@contextmanager
+def _hold(
+    limiter: RateLimiter,
+    deadline: float,
+    busy: Callable[[], Exception],
+    *,
+    first_delay_s: float = POLL_S,
+    max_delay_s: float = MAX_POLL_S,
+) -> Iterator[None]:
+    """Hold one unit of *limiter*, polling with jittered exponential backoff until *deadline*
+    (``time.monotonic``), then raising ``busy()``."""
+    delay_s = first_delay_s
+    while True:
+        with limiter.acquire(raise_on_failure=False) as acquired:
+            if acquired:
+                yield
+                return
+        if time.monotonic() >= deadline:
+            raise busy()
+        time.sleep(delay_s * (1 + random.random()))
+        delay_s = min(delay_s * 2, max_delay_s)
 
 
 class _OneTripLimiter(ConcurrentRateLimiter):  # type: ignore[misc]
@@ -105,17 +128,8 @@ class ChannelWriteSlots:
         if not local.acquire(timeout=self._wait_s):
             raise self._busy(channel_id)
         try:
-            limiter = self.limiter(channel_id)
-            delay_s = POLL_S
-            while True:
-                with limiter.acquire(raise_on_failure=False) as acquired:
-                    if acquired:
-                        yield
-                        return
-                if time.monotonic() >= deadline:
-                    raise self._busy(channel_id)
-                time.sleep(delay_s * (1 + random.random()))
-                delay_s = min(delay_s * 2, MAX_POLL_S)
+            with _hold(self.limiter(channel_id), deadline, lambda: self._busy(channel_id)):
+                yield
         finally:
             local.release()
 
@@ -154,17 +168,13 @@ class AnalyticsThrottle:
         key = f"{self._prefix}:api-window:{category}:{self._channel_id}"
         limiter = WindowRateLimiter(self._backend, key, limit=self._per_minute, window=60)
         deadline = time.monotonic() + self._wait_s
-        delay_s = 0.05
-        while True:
-            with limiter.acquire(raise_on_failure=False) as acquired:
-                if acquired:
-                    yield
-                    return
-            if time.monotonic() >= deadline:
-                raise ChannelBusyError(
-                    f"channel {self._channel_id!r} used its {self._per_minute} {category} "
-                    "requests per minute",
-                    channel_id=self._channel_id,
-                )
-            time.sleep(delay_s * (1 + random.random()))
-            delay_s = min(delay_s * 2, 2.0)
+        with _hold(limiter, deadline, lambda: self._busy(category), first_delay_s=0.05,
+                   max_delay_s=2.0):
+            yield
+
+    def _busy(self, category: str) -> ChannelBusyError:
+        return ChannelBusyError(
+            f"channel {self._channel_id!r} used its {self._per_minute} {category} "
+            "requests per minute",
+            channel_id=self._channel_id,
+        )

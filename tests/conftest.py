@@ -19,9 +19,9 @@ from pydantic import SecretStr
 from agents.ports import ChannelCredentials
 from providers.sandbox.server import SandboxServer
 from queues.actors import Actors, build_broker, declare_actors
+from queues.demo import sandbox_settings
 from queues.runtime import Runtime
 from queues.settings import Settings
-from queues.store import SecretBox
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -60,25 +60,16 @@ def fresh_sandbox(sandbox: SandboxServer) -> SandboxServer:
 
 
 def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
+    """The demo's sandbox settings, with quick retries for tests."""
+    base = Settings(redis_url=REDIS_URL, openai_api_key=None, openai_base_url=None)
     values: dict[str, Any] = {
-        "redis_url": REDIS_URL,
-        "key_prefix": prefix,
-        "broker_namespace": f"{prefix}-ns",
-        "events_stream": f"{prefix}:events",
-        "pinterest_api_base": sandbox.api_base,
-        "pinterest_oauth_url": sandbox.oauth_url,
-        "pinterest_app_id": sandbox.state.app_id,
-        "pinterest_app_secret": SecretStr(sandbox.state.app_secret),
-        "secret_key": SecretStr(SecretBox.generate_key()),
-        "allow_loopback_urls": True,
-        "preflight_ca_file": sandbox.ca_file,
         "min_backoff_ms": 50,
         "max_backoff_ms": 400,
         "max_retries": 5,
         "pinterest_timeout_s": 5.0,
     }
     values.update(overrides)
-    return Settings(**values)
+    return sandbox_settings(base, sandbox, prefix).model_copy(update=values)
 
 
 @pytest.fixture()
