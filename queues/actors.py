@@ -52,6 +52,7 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
         client=client,
         namespace=settings.broker_namespace,
         dead_message_ttl=DEAD_MESSAGE_TTL_MS,
+        heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
     )
     broker.add_middleware(OutcomeMiddleware(), before=Retries)
     broker.add_middleware(CurrentMessage())

@@ -31,7 +31,9 @@ __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
 
-LEASE_MARGIN_MS = 60_000
+LEASE_MARGIN_MS = 10_000
+"""The publish lease outlives the actor's time limit by this much (then a crashed attempt's
+lease lapses and the redelivered message reconciles)."""
 
 
 class _UnconfiguredOAuth:

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
 
     # Queues.
     broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
+    broker_heartbeat_timeout_ms: int = Field(
+        default=60_000, ge=1_000,
+        description="A worker silent this long is dead: its unacked messages are redelivered.",
+    )
     queue_writer: str = "agent__social-post-writer"
     queue_publisher: str = "agent__social-publisher"
     queue_insights: str = "agent__pinterest-insights"

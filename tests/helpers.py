@@ -12,6 +12,7 @@ from providers.sandbox.server import SandboxServer
 from queues.actors import PUBLISH_ACTOR
 from queues.deadletters import DeadLetters
 from queues.runtime import Runtime
+from queues.settings import Settings
 
 T = TypeVar("T")
 
@@ -47,9 +48,9 @@ def post_payload(
     return payload
 
 
-def enqueue_publish(broker: Any, runtime: Runtime, payload: object) -> dramatiq.Message:
+def enqueue_publish(broker: Any, settings: Settings, payload: object) -> dramatiq.Message:
     message = dramatiq.Message(
-        queue_name=runtime.settings.queue_publisher,
+        queue_name=settings.queue_publisher,
         actor_name=PUBLISH_ACTOR,
         args=(payload,),
         kwargs={},

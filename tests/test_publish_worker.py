@@ -34,7 +34,7 @@ def test_publishes_one_pin_and_records_the_outcome(
     # Given a worker and a connected channel
     running = start_worker()
     # When a post is enqueued
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     # Then one Pin is on the board, the outcome says so, and post.published was emitted
     outcome = wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     on_board = pins(fresh_sandbox, channel)
@@ -62,7 +62,7 @@ def test_crash_after_create_before_record_is_reconciled_not_duplicated(
     with mock.patch.object(RedisPublishLedger, "mark_published", crash_once):
         running = start_worker()
         # When the message is delivered and then redelivered by Retries
-        enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+        enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
         outcome = wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     # Then exactly one Pin exists, found by reconciliation
     assert len(pins(fresh_sandbox, channel)) == 1
@@ -79,7 +79,7 @@ def test_error_answer_after_the_pin_was_made_is_reconciled(
         after=True,
     )
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     outcome = wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     # Then the retry finds that Pin instead of making a second one
     assert len(pins(fresh_sandbox, channel)) == 1
@@ -93,8 +93,8 @@ def test_same_post_enqueued_twice_makes_one_pin(
     fresh_sandbox.state.faults.add("POST", "/v5/pins", latency_ms=300, times=1)
     running = start_worker(threads=4)
     payload = post_payload(fresh_sandbox)
-    enqueue_publish(running.broker, running.runtime, payload)
-    enqueue_publish(running.broker, running.runtime, json.dumps(payload))
+    enqueue_publish(running.broker, running.runtime.settings, payload)
+    enqueue_publish(running.broker, running.runtime.settings, json.dumps(payload))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     wait_for(lambda: (outcome_status(running.runtime, "post-1", "published") or {}).get(
         "duplicate"))
@@ -112,7 +112,7 @@ def test_rate_limit_then_success(
         headers={"Retry-After": "0.2"}, times=1,
     )
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     assert len(pins(fresh_sandbox, channel)) == 1
     assert fresh_sandbox.state.request_count("POST", "/v5/pins") == 2
@@ -125,7 +125,7 @@ def test_server_error_storm_then_success(
         "POST", "/v5/pins", status=503, body={"code": 0, "message": "unavailable"}, times=3
     )
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     assert len(pins(fresh_sandbox, channel)) == 1
     statuses = [e["type"] for e in running.runtime.store.outcomes.events()]
@@ -140,7 +140,7 @@ def test_spam_rate_limit_fails_permanently(
         body={"code": 8, "message": "Your request was blocked as spam."},
     )
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     outcome = wait_for(lambda: outcome_status(running.runtime, "post-1", "failed"))
     assert outcome["error"]["code"] == "spam_blocked"
     assert fresh_sandbox.state.request_count("POST", "/v5/pins") == 1
@@ -154,7 +154,7 @@ def test_unauthorized_refreshes_once_and_persists_the_rotated_token(
     # Given Pinterest no longer accepts the stored access token
     fresh_sandbox.state.expire_access_tokens()
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     # Then one token call was made and the rotated refresh token replaced the old one
     assert fresh_sandbox.state.request_count("POST", "/v5/oauth/token") == 1
@@ -191,8 +191,8 @@ def test_bad_input_is_recorded_dead_lettered_and_the_worker_keeps_serving(
 ) -> None:
     running = start_worker()
     # When a bad job and then a good one are enqueued
-    bad = enqueue_publish(running.broker, running.runtime, make(fresh_sandbox))
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox, "good-1"))
+    bad = enqueue_publish(running.broker, running.runtime.settings, make(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox, "good-1"))
     # Then the good one is published
     wait_for(lambda: outcome_status(running.runtime, "good-1", "published"))
     # And the bad one failed with a typed, clear error, kept in the dead-letter queue
@@ -222,7 +222,7 @@ def test_missing_board_is_a_clear_error(
         refresh_token=SecretStr(seeded.refresh_token), expires_at=time.time() + 86400 * 30,
     ))
     running = start_worker()
-    enqueue_publish(running.broker, runtime, post_payload(
+    enqueue_publish(running.broker, runtime.settings, post_payload(
         fresh_sandbox, "nb-1", channel_id="boardless"))
     outcome = wait_for(lambda: outcome_status(runtime, "nb-1", "failed"))
     assert outcome["error"]["code"] == "missing_board"
@@ -235,7 +235,7 @@ def test_dead_letter_retry_republishes_after_the_fix(
 ) -> None:
     # Given a job dead-lettered because its channel was not connected yet
     running = start_worker()
-    bad = enqueue_publish(running.broker, runtime, post_payload(
+    bad = enqueue_publish(running.broker, runtime.settings, post_payload(
         fresh_sandbox, "later-1", channel_id="later"))
     wait_for(lambda: outcome_status(runtime, "later-1", "failed"))
     dead = wait_for(lambda: dead_letters(runtime).find(bad.message_id))
@@ -256,7 +256,7 @@ def test_scheduled_post_waits_for_its_time(
 
     when = datetime.now(UTC) + timedelta(seconds=2)
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(
         fresh_sandbox, scheduled_at=when.isoformat()))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "scheduled"))
     assert pins(fresh_sandbox, channel) == []
@@ -272,7 +272,7 @@ def test_no_secret_reaches_the_logs(
     caplog.set_level(logging.DEBUG)
     fresh_sandbox.state.expire_access_tokens()  # force a refresh too
     running = start_worker()
-    enqueue_publish(running.broker, running.runtime, post_payload(fresh_sandbox))
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
     stored = running.runtime.store.credentials.get("shop")
     assert stored is not None and stored.refresh_token is not None

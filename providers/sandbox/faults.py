@@ -7,8 +7,9 @@ path (no query string). When it applies, the server, in this order:
    the sleep ends early when the server stops);
 2. answers ``status`` with ``body`` (JSON; a Pinterest ``{code, message}`` default for the status)
    and ``headers`` (e.g. ``Retry-After``, ``x-ratelimit-remaining``), *instead of* running the
-   handler; or, with ``after=True``, runs the handler first (the Pin really is created) and then
-   answers with the fault, emulating "it worked but the client saw an error".
+   handler; or, with ``after=True``, runs the handler first (the Pin really is created), then
+   sleeps, then answers with the fault, emulating "it worked but the client saw an error" (or,
+   with a long ``hang_s``, "it worked and the worker died waiting for the answer").
 
 A fault without ``status`` only adds delay. ``times`` caps how many requests a fault applies to
 (``None``: all of them); spent faults are dropped. The first matching fault wins.

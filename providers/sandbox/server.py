@@ -122,12 +122,14 @@ def dispatch(
     fault = None if request.path.startswith(_FAULT_EXEMPT) else state.faults.take(
         request.method, request.path
     )
-    if fault is not None:
+    if fault is not None and not fault.after:
         _delay(state, fault)
     if fault is not None and fault.status is not None and not fault.after:
         response = _fault_response(fault)
     else:
         response = _answer(registry, request, matched, check)
+        if fault is not None and fault.after:
+            _delay(state, fault)  # the request took effect; the answer is late (or never comes)
         if fault is not None and fault.status is not None:
             response = _fault_response(fault)
     response.headers.setdefault("x-pinterest-rid", secrets.token_hex(8))
