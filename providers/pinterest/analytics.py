@@ -41,6 +41,7 @@ composition root can bind analytics to their own Redis rate limiter, apart from 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -108,6 +109,12 @@ CATEGORY_READ = "org_read"
 
 Limiter = Callable[[str], AbstractContextManager[Any]]
 """``limiter(category)`` returns a context manager held around one request."""
+
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY_PINS = 1_000
+"""Log progress of the per-Pin analytics every this many Pins (long runs on big channels)."""
 
 
 def no_limit(category: str) -> AbstractContextManager[None]:
@@ -305,10 +312,16 @@ class AnalyticsAPI:
         for group in (period, lifetime):
             if not group:
                 continue
+            done = 0
             for chunk in _chunks(ids, self._batch_size):
                 for pin_id, analytics in self._pin_chunk(chunk, window, group, missing).items():
                     earlier = found.get(pin_id)
                     found[pin_id] = analytics if earlier is None else _merge(earlier, analytics)
+                done += len(chunk)
+                if done % PROGRESS_EVERY_PINS < len(chunk) or done == len(ids):
+                    log.info("pin analytics: %d/%d Pins (%d calls so far%s)", done, len(ids),
+                             self.call_count,
+                             "" if self.batch_supported is not False else ", one per Pin")
         return PinAnalyticsBatch(
             window=window,
             pins={pin_id: found[pin_id] for pin_id in ids if pin_id in found},
@@ -340,6 +353,8 @@ class AnalyticsAPI:
                     raise
                 if not _pin_specific(exc):
                     self.batch_supported = False
+                    log.warning("GET /pins/analytics refused (%s); this app lacks the beta: "
+                                "reading analytics one Pin at a time", exc.code)
             else:
                 self.batch_supported = True
                 return result
