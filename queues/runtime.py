@@ -79,6 +79,7 @@ class Runtime:
             SecretBox(settings.secret_key),
             prefix=settings.key_prefix,
             events_stream=settings.events_stream,
+            outcome_ttl_s=settings.outcome_ttl_days * 86400,
         )
         http = httpx.Client(
             base_url=settings.pinterest_api_base,

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     queue_publisher: str = "agent__social-publisher"
     queue_insights: str = "agent__pinterest-insights"
     events_stream: str = "pinterest-agent:events"
+    outcome_ttl_days: int = Field(
+        default=90, ge=1, description="How long job outcomes are kept (the publish ledger stays)."
+    )
     max_retries: int = Field(default=8, ge=0)
     min_backoff_ms: int = Field(default=2_000, ge=1)
     max_backoff_ms: int = Field(default=15 * 60_000, ge=1)

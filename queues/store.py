@@ -6,7 +6,8 @@ Keys (``P`` is the ``key_prefix`` setting)::
     P:channel-lock:{id}         lock  held while a channel's token is refreshed
     P:publish:{post_id}         hash  ledger entry (state creating|published, pin_id, ...)
     P:publish-lease:{post_id}   str   the attempt holding the business key (TTL)
-    P:outcome:{kind}:{id}       str   latest outcome JSON (kind: post, brief, insight)
+    P:outcome:{kind}:{id}       str   latest outcome JSON (kind: post, brief, insight; expires
+                                      after ``outcome_ttl_days``; the ledger does not expire)
     P:oauth-state:{flow}        str   one-time OAuth state (TTL, consumed once)
     P:followers:{channel}       list  follower snapshots (JSON)
     P:insight:{channel}         list  ChannelInsight JSON, newest first
@@ -224,12 +225,19 @@ class OutcomeLog:
     """Latest outcome per subject, and the durable event stream upstream consumes."""
 
     def __init__(
-        self, client: redis.Redis[bytes], keys: _Keys, stream: str, clock: Callable[[], float]
+        self,
+        client: redis.Redis[bytes],
+        keys: _Keys,
+        stream: str,
+        clock: Callable[[], float],
+        *,
+        ttl_s: int | None = None,
     ) -> None:
         self._client = client
         self._key = keys
         self.stream = stream
         self._clock = clock
+        self._ttl_s = ttl_s
 
     def record(
         self,
@@ -243,7 +251,7 @@ class OutcomeLog:
         body = {"kind": kind, "id": subject_id, "recorded_at": self._clock(), **outcome}
         payload = json.dumps(body, default=str)
         with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("outcome", kind, subject_id), payload)
+            pipe.set(self._key("outcome", kind, subject_id), payload, ex=self._ttl_s)
             if event is not None:
                 if event not in EVENT_TYPES:
                     raise ValueError(f"unknown event type {event!r}")
@@ -358,13 +366,14 @@ class Store:
         prefix: str = "pinterest-agent",
         events_stream: str = "pinterest-agent:events",
         clock: Callable[[], float] = time.time,
+        outcome_ttl_s: int | None = None,
     ) -> Store:
         keys = _Keys(prefix)
         return cls(
             client=client,
             credentials=CredentialVault(client, box, keys),
             ledger=RedisPublishLedger(client, keys),
-            outcomes=OutcomeLog(client, keys, events_stream, clock),
+            outcomes=OutcomeLog(client, keys, events_stream, clock, ttl_s=outcome_ttl_s),
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),
             follower_snapshots=RedisFollowerSnapshots(client, keys),

@@ -86,13 +86,14 @@ def test_refresh_persists_the_rotated_refresh_token(
     assert creds is not None
     runtime.store.credentials.put(creds.model_copy(update={"expires_at": time.time() + 60}))
     # When a job asks for a token
+    asked_at = time.time()
     token = runtime.tokens.access_token("shop")
     # Then it was refreshed once, and the rotated refresh token and both expiries persisted
     stored = runtime.store.credentials.get("shop")
     assert stored is not None and stored.refresh_token is not None
     assert token == stored.access_token.get_secret_value() != channel.access_token
     assert stored.refresh_token.get_secret_value() != channel.refresh_token
-    assert stored.expires_at > time.time() + 24 * 3600
+    assert stored.expires_at > asked_at + 24 * 3600  # a fresh expiry, not the old one
     assert stored.refresh_token_expires_at is not None
     # and the old refresh token no longer works at Pinterest: only the stored one does
     with pytest.raises(AuthError):
