@@ -31,6 +31,7 @@ yesterday, the last complete day):
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -217,8 +218,10 @@ class PinAggregates:
 
     analysed: int
     min_impressions: int
+    eligible: int
+    """Pins at or above the impressions floor."""
     candidates: list[tuple[float, float, float, str, Pin]]
-    """Pins at or above the impressions floor, as tuples that sort best first:
+    """The best of them (at most ``keep``), as tuples that sort best first:
     ``(-save_rate, -saves, -impressions, pin_id, pin)`` (ids are unique, so Pins never compare)."""
     analytics: Mapping[str, PinAnalytics]
     categories: Mapping[str, Category]
@@ -235,18 +238,24 @@ def aggregate_pins(
     categories: Mapping[str, Category],
     *,
     min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
+    keep: int = TOP_PINS,
 ) -> PinAggregates:
-    """Sum the period figures of every listed Pin that has analytics, by category and hour."""
+    """Sum the period figures of every listed Pin that has analytics, by category and hour, and
+    keep the ``keep`` best save-rate candidates (with every tie at the cut)."""
     floor = max(min_impressions, 1)
-    category_pins = dict.fromkeys(CATEGORIES, 0)
-    category_impressions = dict.fromkeys(CATEGORIES, 0.0)
-    category_saves = dict.fromkeys(CATEGORIES, 0.0)
+    slot = {category: index for index, category in enumerate(CATEGORIES)}
+    other = slot["other"]
+    cat_pins = [0] * len(CATEGORIES)
+    cat_impressions = [0.0] * len(CATEGORIES)
+    cat_saves = [0.0] * len(CATEGORIES)
     hour_pins = [0] * 24
     hour_engagements = [0.0] * 24
-    candidates = []
-    analysed = 0
+    candidates: list[tuple[float, float, float, str, Pin]] = []
+    cut = math.inf  # -save_rate of the keep-th best so far; a Pin must reach it to be kept
+    eligible = analysed = 0
     find = pin_analytics.get
     category_of = categories.get
+    slot_of = slot.get
     for pin in pins:
         pin_id = pin.id
         analytics = find(pin_id)
@@ -254,27 +263,36 @@ def aggregate_pins(
             continue
         analysed += 1
         summary = analytics.summary
-        impressions = summary.get("IMPRESSION", 0.0)
-        saves = summary.get("SAVE", 0.0)
-        clicks = summary.get("PIN_CLICK", 0.0)
-        outbound = summary.get("OUTBOUND_CLICK", 0.0)
-        category = category_of(pin_id, "other")
-        category_pins[category] += 1
-        category_impressions[category] += impressions
-        category_saves[category] += saves
+        get = summary.get
+        impressions = get("IMPRESSION", 0.0)
+        saves = get("SAVE", 0.0)
+        index = slot_of(category_of(pin_id, "other"), other)
+        cat_pins[index] += 1
+        cat_impressions[index] += impressions
+        cat_saves[index] += saves
         created = pin.created_at
         if created is not None:
             # Pinterest's timestamps carry no offset and are UTC.
             hour = created.hour if created.tzinfo is None else created.astimezone(UTC).hour
             hour_pins[hour] += 1
-            hour_engagements[hour] += saves + clicks + outbound
+            hour_engagements[hour] += saves + get("PIN_CLICK", 0.0) + get("OUTBOUND_CLICK", 0.0)
         if impressions >= floor:
-            candidates.append((-saves / impressions, -saves, -impressions, pin_id, pin))
+            eligible += 1
+            rate = -saves / impressions
+            if rate <= cut:
+                candidates.append((rate, -saves, -impressions, pin_id, pin))
+                if len(candidates) >= 4 * keep:
+                    candidates = heapq.nsmallest(keep, candidates)
+                    cut = candidates[-1][0]
+    if len(candidates) > keep:
+        candidates = heapq.nsmallest(keep, candidates)
     return PinAggregates(
-        analysed=analysed, min_impressions=min_impressions, candidates=candidates,
-        analytics=pin_analytics, categories=categories,
-        category_pins=category_pins, category_impressions=category_impressions,
-        category_saves=category_saves, hour_pins=hour_pins, hour_engagements=hour_engagements,
+        analysed=analysed, min_impressions=min_impressions, eligible=eligible,
+        candidates=candidates, analytics=pin_analytics, categories=categories,
+        category_pins=dict(zip(CATEGORIES, cat_pins, strict=True)),
+        category_impressions=dict(zip(CATEGORIES, cat_impressions, strict=True)),
+        category_saves=dict(zip(CATEGORIES, cat_saves, strict=True)),
+        hour_pins=hour_pins, hour_engagements=hour_engagements,
     )
 
 
@@ -304,7 +322,7 @@ def top_pins_by_save_rate(pins: PinAggregates, *, count: int = TOP_PINS) -> TopP
         for rank, (rate, saves, impressions, pin_id, pin) in enumerate(best, start=1)
     ]
     return TopPins(
-        min_impressions=pins.min_impressions, eligible_pins=len(pins.candidates), pins=top
+        min_impressions=pins.min_impressions, eligible_pins=pins.eligible, pins=top
     )
 
 

@@ -236,3 +236,31 @@ def test_a_previous_period_beyond_the_apis_reach_is_not_compared() -> None:
     totals, _ = period_totals([], period, 60)
     assert totals.previous is None
     assert all(c.change_pct is None for c in totals.changes)
+
+
+def test_top_five_matches_a_full_sort_on_a_large_channel() -> None:
+    # Given 3,000 Pins with many tied save rates (the one-pass top-5 prunes as it goes)
+    import random
+
+    rng = random.Random(7)
+    window = DateWindow(start=date(2024, 6, 4), end=date(2024, 6, 10))
+    pins = [Pin(id=str(10_000 + i), title=f"pin {i}") for i in range(3000)]
+    analytics = {}
+    for pin in pins:
+        impressions = rng.choice([50, 100, 200, 400, 1000])
+        saves = rng.choice([0, 1, 2, 5, 10, 20])
+        analytics[pin.id] = PinAnalytics(pin_id=pin.id, window=window,
+                                         summary={"IMPRESSION": impressions, "SAVE": saves})
+    categories: dict[str, Category] = {}
+    # When the top 5 is computed in one pass
+    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics, categories))
+    # Then it equals sorting every eligible Pin by (save rate, saves, impressions, id)
+    eligible = [p for p in pins if analytics[p.id].summary["IMPRESSION"] >= 100]
+    expected = sorted(
+        eligible,
+        key=lambda p: (-analytics[p.id].summary["SAVE"] / analytics[p.id].summary["IMPRESSION"],
+                       -analytics[p.id].summary["SAVE"], -analytics[p.id].summary["IMPRESSION"],
+                       p.id),
+    )[:5]
+    assert [p.pin_id for p in ranked.pins] == [p.id for p in expected]
+    assert ranked.eligible_pins == len(eligible)
