@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Media",
     "PinBrief",
     "SocialPost",
+    "VideoMedia",
 ]
 
 SCHEMA_VERSION = 1
@@ -95,7 +97,57 @@ class CarouselMedia(_Message):
     items: list[CarouselItem] = Field(min_length=2, max_length=5)
 
 
-Media = Annotated[ImageUrlMedia | ImageBase64Media | CarouselMedia, Field(discriminator="type")]
+class VideoMedia(_Message):
+    """A video Pin (MP4 or MOV): the worker fetches the file, uploads it to Pinterest, waits
+    for processing and creates the Pin from the upload (``video_id``).
+
+    The cover is ``cover_image_url`` or the frame at ``cover_key_frame_time_s``, not both;
+    with neither, the first frame (key frame 0) is the cover.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "properties": {
+                    "cover_image_url": {"type": "string"},
+                    "cover_key_frame_time_s": {"type": "integer"},
+                },
+                "required": ["cover_image_url", "cover_key_frame_time_s"],
+            }
+        }
+    )
+
+    type: Literal["video"] = "video"
+    url: WebUrl = Field(description="The MP4/MOV file; fetched by the worker (SSRF-safe).")
+    cover_image_url: HttpsLink | None = Field(
+        default=None, description="Cover image Pinterest fetches; or use cover_key_frame_time_s."
+    )
+    cover_key_frame_time_s: int | None = Field(
+        default=None, ge=0,
+        description="Second of the video used as the cover (past the end: the last frame). "
+        "With no cover given, 0.",
+    )
+
+    @model_validator(mode="after")
+    def _one_cover(self) -> VideoMedia:
+        if self.cover_image_url is not None and self.cover_key_frame_time_s is not None:
+            raise ValueError(
+                "give one cover: cover_image_url or cover_key_frame_time_s, not both"
+            )
+        return self
+
+    @property
+    def key_frame_time_s(self) -> int | None:
+        """The key frame to use as the cover: None when a cover image is given, else 0 by
+        default (Pinterest refuses a video Pin without a cover)."""
+        if self.cover_image_url is not None:
+            return None
+        return self.cover_key_frame_time_s if self.cover_key_frame_time_s is not None else 0
+
+
+Media = Annotated[
+    ImageUrlMedia | ImageBase64Media | CarouselMedia | VideoMedia, Field(discriminator="type")
+]
 
 
 class SocialPost(_Message):

@@ -48,7 +48,9 @@ class CredentialStore(Protocol):
         ...
 
 
-LedgerState = Literal["creating", "published"]
+LedgerState = Literal["uploaded", "creating", "published"]
+"""``uploaded``: a video is uploaded to Pinterest (``media_id``), no create sent yet;
+``creating``: a create may have been sent (reconcile before another); ``published``: done."""
 
 
 class LedgerEntry(BaseModel):
@@ -60,6 +62,10 @@ class LedgerEntry(BaseModel):
     board_id: str | None = None
     started_at: float = 0.0
     attempt: str = ""
+    media_id: str | None = None
+    """A video post's upload, kept through ``creating`` so no attempt uploads it twice."""
+    media_registered_at: float | None = None
+    """When that upload was registered (epoch seconds): the processing timeout counts from it."""
 
 
 class PublishLedger(Protocol):
@@ -78,7 +84,18 @@ class PublishLedger(Protocol):
     def release_lease(self, post_id: str, attempt: str) -> None: ...
 
     def mark_creating(self, entry: LedgerEntry) -> None:
-        """Persisted *before* the create request: a crash after it leaves a trace to reconcile."""
+        """Persisted *before* the create request: a crash after it leaves a trace to reconcile.
+        A stored ``media_id`` is kept."""
+        ...
+
+    def set_media(self, post_id: str, media_id: str, at: float) -> None:
+        """Record a video upload right after it is sent, so a redelivery never uploads twice
+        (state ``uploaded`` unless the entry already has a state)."""
+        ...
+
+    def clear_media(self, post_id: str) -> None:
+        """Forget the post's upload (processing failed or timed out): the next attempt uploads
+        again. An entry left with nothing else to say is removed."""
         ...
 
     def mark_published(
@@ -88,7 +105,8 @@ class PublishLedger(Protocol):
         ...
 
     def clear_creating(self, post_id: str) -> None:
-        """The create was definitely refused; nothing to reconcile next time."""
+        """The create was definitely refused; nothing to reconcile next time (a stored video
+        upload stays, back in state ``uploaded``)."""
         ...
 
 

@@ -4,7 +4,9 @@ Keys (``P`` is the ``key_prefix`` setting)::
 
     P:channels                  hash  channel_id -> Fernet token of ChannelCredentials JSON
     P:channel-lock:{id}         lock  held while a channel's token is refreshed
-    P:publish:{post_id}         hash  ledger entry (state creating|published, pin_id, ...)
+    P:publish:{post_id}         hash  ledger entry (state uploaded|creating|published, pin_id,
+                                      board_id, started_at, attempt, media_id,
+                                      media_registered_at)
     P:publish-lease:{post_id}   str   the attempt holding the business key (TTL)
     P:outcome:{kind}:{id}       str   latest outcome JSON (kind: post, brief, insight; expires
                                       after ``outcome_ttl_days``; the ledger does not expire)
@@ -94,6 +96,22 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
+# A refused create leaves nothing to reconcile; a video upload it used stays for the retry.
+_CLEAR_CREATING = """
+if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
+if redis.call('hget', KEYS[1], 'media_id') then
+  redis.call('hset', KEYS[1], 'state', 'uploaded')
+  return 1
+end
+return redis.call('del', KEYS[1])
+"""
+
+_CLEAR_MEDIA = """
+redis.call('hdel', KEYS[1], 'media_id', 'media_registered_at')
+if redis.call('hget', KEYS[1], 'state') == 'uploaded' then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
 
 class _Keys:
     def __init__(self, prefix: str) -> None:
@@ -154,6 +172,8 @@ class RedisPublishLedger:
         self._client = client
         self._key = keys
         self._release = client.register_script(_RELEASE_LEASE)
+        self._clear_creating = client.register_script(_CLEAR_CREATING)
+        self._clear_media = client.register_script(_CLEAR_MEDIA)
 
     def get(self, post_id: str) -> LedgerEntry | None:
         return self._entry(post_id, self._client.hgetall(self._key("publish", post_id)))
@@ -163,13 +183,17 @@ class RedisPublishLedger:
         if not raw:
             return None
         fields = {_str(k): _str(v) for k, v in raw.items()}
+        state = fields.get("state")
+        registered_at = fields.get("media_registered_at")
         return LedgerEntry(
             post_id=fields.get("post_id", post_id),
-            state="published" if fields.get("state") == "published" else "creating",
+            state=state if state in ("published", "uploaded") else "creating",
             pin_id=fields.get("pin_id") or None,
             board_id=fields.get("board_id") or None,
             started_at=float(fields.get("started_at") or 0.0),
             attempt=fields.get("attempt", ""),
+            media_id=fields.get("media_id") or None,
+            media_registered_at=float(registered_at) if registered_at else None,
         )
 
     def acquire_lease(
@@ -211,14 +235,18 @@ class RedisPublishLedger:
             pipe.execute()
 
     def clear_creating(self, post_id: str) -> None:
+        self._clear_creating(keys=[self._key("publish", post_id)])
+
+    def set_media(self, post_id: str, media_id: str, at: float) -> None:
         key = self._key("publish", post_id)
-        with self._client.pipeline() as pipe:
-            pipe.watch(key)
-            state = pipe.hget(key, "state")
-            if isinstance(state, bytes) and state == b"creating":
-                pipe.multi()
-                pipe.delete(key)
-                pipe.execute()
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={"post_id": post_id, "media_id": media_id,
+                                    "media_registered_at": repr(at)})
+            pipe.hsetnx(key, "state", "uploaded")
+            pipe.execute()
+
+    def clear_media(self, post_id: str) -> None:
+        self._clear_media(keys=[self._key("publish", post_id)])
 
 
 class OutcomeLog:
