@@ -5,6 +5,8 @@ The steps, each safe to run twice (Dramatiq delivers at least once)::
     ledger says published?  -> done (no request)
     lease the business key  -> another attempt holds it: PublishInFlightError (retry later)
     resolve board, preflight the destination link (SSRF-safe), get a valid token
+    a video?                -> upload it once and wait for processing (agents.video), no write
+                               slot held; still processing: VideoProcessingError (poll later)
     ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
                                board (link + title, created after that attempt began); found ->
                                record it, done
@@ -22,13 +24,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from agents.messages import CarouselMedia, ImageBase64Media, ImageUrlMedia, SocialPost
+from agents.messages import (
+    CarouselMedia,
+    ImageBase64Media,
+    ImageUrlMedia,
+    SocialPost,
+    VideoMedia,
+)
 from agents.ports import LedgerEntry, PublishLedger, WriteLimiter
 from agents.tokens import TokenKeeper
+from agents.video import VideoUploads, video_source
 from providers.errors import InvalidInputError, TransientError, WorkerError
 from providers.pinterest import (
     ImageBase64Source,
@@ -39,6 +48,7 @@ from providers.pinterest import (
     PinterestAuthError,
     PinterestClient,
     PinterestError,
+    VideoIdSource,
 )
 
 __all__ = [
@@ -53,6 +63,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PIN_URL = "https://www.pinterest.com/pin/{pin_id}/"
 DEFAULT_RECONCILE_PAGES = 3
@@ -85,6 +97,27 @@ class _Lease:
     released: bool = False
 
 
+class _ChannelApi:
+    """The channel's API client for one attempt: a 401 refreshes the token once per call (the
+    refused request changed nothing), and later calls use the refreshed token."""
+
+    def __init__(
+        self, tokens: TokenKeeper, factory: Callable[[str], PinterestClient], channel_id: str,
+        token: str,
+    ) -> None:
+        self._tokens = tokens
+        self._factory = factory
+        self._channel_id = channel_id
+        self.token = token
+
+    def __call__(self, fn: Callable[[PinterestClient], T], /) -> T:
+        try:
+            return fn(self._factory(self.token))
+        except PinterestAuthError:
+            self.token = self._tokens.after_unauthorized(self._channel_id, self.token)
+            return fn(self._factory(self.token))
+
+
 class PublishResult(BaseModel):
     post_id: str
     platform: str = "pinterest"
@@ -112,10 +145,15 @@ def publish(post: SocialPost, publishers: Mapping[str, PlatformPublisher]) -> Pu
     return publisher.publish(post)
 
 
-def to_pin_create(post: SocialPost, board_id: str) -> PinCreate:
+def to_pin_create(post: SocialPost, board_id: str, *, media_id: str | None = None) -> PinCreate:
+    """The ``POST /pins`` body; a video post needs the ``media_id`` of its processed upload."""
     media = post.media
-    source: ImageUrlSource | ImageBase64Source | MultipleImageUrlsSource
-    if isinstance(media, ImageUrlMedia):
+    source: ImageUrlSource | ImageBase64Source | MultipleImageUrlsSource | VideoIdSource
+    if isinstance(media, VideoMedia):
+        if media_id is None:
+            raise ValueError("a video Pin needs the media_id of its processed upload")
+        source = video_source(media, media_id)
+    elif isinstance(media, ImageUrlMedia):
         source = ImageUrlSource(url=media.url)
     elif isinstance(media, ImageBase64Media):
         source = ImageBase64Source(content_type=media.content_type, data=media.data)
@@ -148,6 +186,7 @@ class PinterestPublisher:
         api_factory: Callable[[str], PinterestClient],
         write_slot: WriteLimiter,
         preflight: Callable[[str], object] | None,
+        video: VideoUploads,
         lease_ms: int,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,
@@ -157,6 +196,7 @@ class PinterestPublisher:
         self._api_factory = api_factory
         self._write_slot = write_slot
         self._preflight = preflight
+        self._video = video
         self._lease_ms = lease_ms
         self._reconcile_pages = reconcile_pages
         self._clock = clock
@@ -203,14 +243,22 @@ class PinterestPublisher:
                 "(see `pinterest-agent channels boards CHANNEL`)",
                 field="board_id",
             )
-        pin_create = to_pin_create(post, board_id)  # local limit checks before any request
+        video = post.media if isinstance(post.media, VideoMedia) else None
+        # Local limit checks before any request (a video's are the message's own: no media_id
+        # yet, so its body is built once the upload is processed).
+        pin_create = None if video is not None else to_pin_create(post, board_id)
         if self._preflight is not None:
             self._preflight(post.link)
-        token = self._tokens.access_token_for(creds)
+        api = _ChannelApi(self._tokens, self._api_factory, post.channel_id,
+                          self._tokens.access_token_for(creds))
+        if video is not None:  # outside the write slot: fetching, uploading, polling
+            media_id = self._video.ready_media_id(post.post_id, video, entry, api)
+            pin_create = to_pin_create(post, board_id, media_id=media_id)
+        assert pin_create is not None
         with self._write_slot(post.channel_id):
             found = None
             if entry is not None and entry.state == "creating":
-                found = self._reconcile(post, board_id, entry, token)
+                found = self._reconcile(post, board_id, entry, api.token)
             if found is None:
                 self._ledger.mark_creating(
                     LedgerEntry(
@@ -221,7 +269,7 @@ class PinterestPublisher:
                         attempt=lease.attempt,
                     )
                 )
-                pin = self._create(post, pin_create, token)
+                pin = self._create(post, pin_create, api)
         pin_id = found.id if found is not None else pin.id
         self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt)
         lease.released = True
@@ -229,14 +277,10 @@ class PinterestPublisher:
                  "reconciled" if found else "published", post.post_id, pin_id, board_id)
         return self._result(post, pin_id, board_id, reconciled=found is not None)
 
-    def _create(self, post: SocialPost, pin_create: PinCreate, token: str) -> Pin:
+    def _create(self, post: SocialPost, pin_create: PinCreate, api: _ChannelApi) -> Pin:
         try:
-            try:
-                return self._api_factory(token).pins.create(pin_create)
-            except PinterestAuthError:
-                # 401 means the Pin was not created: refresh once and try again.
-                token = self._tokens.after_unauthorized(post.channel_id, token)
-                return self._api_factory(token).pins.create(pin_create)
+            # A 401 means the Pin was not created: the client refreshes once and tries again.
+            return api(lambda client: client.pins.create(pin_create))
         except PinterestError as exc:
             if _definitely_not_created(exc):
                 self._ledger.clear_creating(post.post_id)

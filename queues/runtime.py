@@ -19,6 +19,7 @@ from agents.image_generation import ImageGenerator, OpenAIImageGenerator
 from agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
 from agents.publisher import PinterestPublisher, PlatformPublisher
 from agents.tokens import TokenKeeper
+from agents.video import VideoOptions, VideoUploads
 from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
@@ -128,6 +129,14 @@ class Runtime:
             api_factory=runtime.pinterest_api,
             write_slot=write_slots,
             preflight=fetcher.check_reachable,
+            video=VideoUploads(
+                ledger=store.ledger,
+                fetcher=fetcher,
+                options=VideoOptions(
+                    max_bytes=settings.max_video_bytes,
+                    processing_timeout_s=settings.video_processing_timeout_s,
+                ),
+            ),
             lease_ms=lease_ms,
         )
         return runtime

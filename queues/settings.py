@@ -99,6 +99,19 @@ class Settings(BaseSettings):
     )
     max_source_image_bytes: int = 20 * 1024 * 1024
 
+    # Video Pins.
+    max_video_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1, description="The largest video file fetched."
+    )
+    video_poll_interval_s: float = Field(
+        default=10.0, gt=0, description="Delay between checks of Pinterest's video processing."
+    )
+    video_processing_timeout_s: float = Field(
+        default=1800.0, gt=0,
+        description="Give up (video_processing_timeout, retried with a new upload) when the "
+        "video is still not processed this long after its upload.",
+    )
+
     # Insights.
     insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
     analytics_requests_per_minute: int = Field(
