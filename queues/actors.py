@@ -24,7 +24,7 @@ from dramatiq.middleware import CurrentMessage, Retries
 from agents.messages import SocialPost
 from queues import insights_job, jobs, write_job
 from queues.middleware import FailureRecorder, OutcomeMiddleware
-from queues.retrying import PERMANENT, as_retry, retry_policy
+from queues.retrying import PERMANENT, WaitCounter, as_retry, retry_policy, video_poll_budget
 from queues.runtime import Runtime
 from queues.settings import Settings
 
@@ -55,6 +55,7 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
         heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
     )
     broker.add_middleware(OutcomeMiddleware(), before=Retries)
+    broker.add_middleware(WaitCounter(), after=Retries)
     broker.add_middleware(CurrentMessage())
     return broker
 
@@ -80,7 +81,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
     common: dict[str, Any] = {
         "broker": broker,
         "throws": PERMANENT,
-        "retry_when": retry_policy(settings.max_retries),
+        "retry_when": retry_policy(
+            settings.max_retries,
+            video_poll_budget=video_poll_budget(
+                processing_timeout_s=settings.video_processing_timeout_s,
+                poll_interval_s=settings.video_poll_interval_s,
+                max_retries=settings.max_retries,
+            ),
+        ),
         "min_backoff": settings.min_backoff_ms,
         "max_backoff": settings.max_backoff_ms,
         "time_limit": settings.actor_time_limit_ms,
@@ -130,7 +138,8 @@ def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:
     try:
         job(runtime, payload, **kwargs)
     except Exception as exc:
-        retry = as_retry(exc)
+        poll_ms = max(1, int(runtime.settings.video_poll_interval_s * 1000))
+        retry = as_retry(exc, video_poll_delay_ms=poll_ms)
         if retry is exc:
             raise
         log.info("job will be retried: %s", retry)

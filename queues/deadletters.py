@@ -18,7 +18,8 @@ import redis
 
 __all__ = ["DeadJob", "DeadLetters"]
 
-_RESET_OPTIONS = {"retries", "traceback", "redis_message_id", "eta", "requeue_timestamp"}
+_RESET_OPTIONS = {"retries", "traceback", "redis_message_id", "eta", "requeue_timestamp",
+                  "busy_waits", "video_polls"}
 
 
 @dataclass(frozen=True)
