@@ -67,6 +67,7 @@ def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Sett
         "max_backoff_ms": 400,
         "max_retries": 5,
         "pinterest_timeout_s": 5.0,
+        "video_poll_interval_s": 0.05,
     }
     values.update(overrides)
     return sandbox_settings(base, sandbox, prefix).model_copy(update=values)

@@ -12,13 +12,17 @@ Control (JSON in, JSON out; never subject to faults)::
     POST   /_sandbox/faults           add one (fields of ``FaultRegistry.add``) -> 201
     DELETE /_sandbox/faults[/{id}]    drop all faults, or one
 
-Pages for link preflight and images for image fetches (GET and HEAD)::
+Pages for link preflight, images and videos for fetches (GET and HEAD)::
 
     /_sandbox/pages/{anything}        200 text/html
     /_sandbox/status/{code}           that status
     /_sandbox/redirect?to=URL         302 to URL
     /_sandbox/images/{name}           a generated JPEG (PNG when name ends in .png); a ``WxH`` in
                                       the name sets the size, e.g. ``hero-1000x1500.jpg``
+    /_sandbox/videos/{name}           a small fake MP4 (MOV when name ends in .mov): an ``ftyp``
+                                      box and an ``mdat`` box of bytes seeded by ``name``; a name
+                                      containing ``fail`` carries ``sandbox:fail``, so the upload's
+                                      processing ends ``failed``
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 from providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
 from providers.sandbox.state import DEFAULT_SCOPE
 
-__all__ = ["generated_image", "register"]
+__all__ = ["generated_image", "generated_video", "register"]
 
 _SIZE = re.compile(r"(\d{1,4})x(\d{1,4})")
 DEFAULT_IMAGE_SIZE = (600, 900)
@@ -54,6 +58,7 @@ def register(registry: RouteRegistry) -> None:
     registry.add("GET", "/_sandbox/status/{code}", status_page)
     registry.add("GET", "/_sandbox/redirect", redirect)
     registry.add("GET", "/_sandbox/images/{name}", image)
+    registry.add("GET", "/_sandbox/videos/{name}", video)
 
 
 def _json_object(request: SandboxRequest) -> dict[str, Any]:
@@ -171,3 +176,27 @@ def generated_image(name: str, width: int, height: int, fmt: str = "JPEG") -> by
     buffer = io.BytesIO()
     picture.save(buffer, format=fmt, quality=85) if fmt == "JPEG" else picture.save(buffer, fmt)
     return buffer.getvalue()
+
+
+def video(request: SandboxRequest) -> SandboxResponse:
+    name = request.path_params["name"]
+    quicktime = name.lower().endswith(".mov")
+    content_type = "video/quicktime" if quicktime else "video/mp4"
+    return SandboxResponse(200, generated_video(name), {"Content-Type": content_type})
+
+
+@lru_cache(maxsize=64)
+def generated_video(name: str) -> bytes:
+    """Bytes that look like an MP4 (or MOV) to a sniffer: ``ftyp`` then ``mdat``. Not playable;
+    the sandbox's media processing only looks for the ``sandbox:fail`` marker."""
+    brand = b"qt  " if name.lower().endswith(".mov") else b"isom"
+    compatible = brand + (b"mp41" if brand == b"isom" else b"")
+    ftyp = _box(b"ftyp", brand + (0x200).to_bytes(4, "big") + compatible)
+    payload = b"".join(hashlib.sha256(f"{name}:{i}".encode()).digest() for i in range(32))
+    if "fail" in name:
+        payload += b"sandbox:fail"
+    return ftyp + _box(b"mdat", payload)
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return (8 + len(body)).to_bytes(4, "big") + kind + body
