@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from agents.messages import SocialPost
+from agents.ports import LedgerEntry
 from agents.publisher import to_pin_create
 from agents.video import SourceNotAVideoError, sniff_video
 from providers.sandbox.control import generated_video
@@ -124,6 +125,34 @@ def test_sandbox_serves_fake_videos_on_get_and_head(sandbox: SandboxServer) -> N
     assert got.content[4:8] == b"ftyp"
     assert head.content == b"" and head.headers["content-length"] == str(len(got.content))
     assert httpx.get(f"{sandbox.base_url}/_sandbox/videos/a.mov").content[8:12] == b"qt  "
+
+
+@pytest.mark.redis
+def test_ledger_keeps_a_video_upload_until_it_is_used_or_given_up(runtime: Runtime) -> None:
+    ledger = runtime.store.ledger
+    # An upload on a fresh post: state uploaded, with its media id and time
+    ledger.set_media("p1", "111", 1000.5)
+    entry = ledger.get("p1")
+    assert entry is not None
+    assert (entry.state, entry.media_id, entry.media_registered_at) == ("uploaded", "111", 1000.5)
+    # The create keeps it; a refused create goes back to uploaded (no second upload needed)
+    ledger.mark_creating(entry.model_copy(update={"state": "creating", "board_id": "9"}))
+    assert (ledger.get("p1") or entry).state == "creating"
+    ledger.clear_creating("p1")
+    again = ledger.get("p1")
+    assert again is not None and (again.state, again.media_id) == ("uploaded", "111")
+    # Giving the upload up removes an entry with nothing else to say
+    ledger.clear_media("p1")
+    assert ledger.get("p1") is None
+    # An entry already creating stays creating (its reconcile trace is kept)
+    ledger.mark_creating(LedgerEntry(post_id="p2", state="creating", board_id="9"))
+    ledger.set_media("p2", "222", 1.0)
+    ledger.clear_media("p2")
+    kept = ledger.get("p2")
+    assert kept is not None and (kept.state, kept.media_id) == ("creating", None)
+    # A refused create without an upload leaves nothing behind, as before
+    ledger.clear_creating("p2")
+    assert ledger.get("p2") is None
 
 
 # -- through the worker ---------------------------------------------------------------------------
