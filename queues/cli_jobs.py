@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,27 @@ __all__ = ["enqueue", "jobs", "publish"]
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def publish(file: Path) -> None:
-    """Publish one SocialPost JSON file now, in-process (no broker); print the outcome."""
+    """Publish one SocialPost JSON file now, in-process (no broker); print the outcome.
+
+    A video post waits here while Pinterest processes it (until the processing timeout)."""
+    from agents.video import VideoProcessingError
     from queues import jobs
 
     rt = runtime()
     payload = read_json(file)
-    try:
-        outcome = jobs.run_publish(rt, payload)
-    except WorkerError as exc:
-        jobs.record_post_failure(rt, payload=payload, exc=exc, final=True,
-                                 message_id="cli", queue="cli", retries=0)
-        raise
+    interval_s = rt.settings.video_poll_interval_s
+    while True:
+        try:
+            outcome = jobs.run_publish(rt, payload)
+            break
+        except VideoProcessingError:  # the processing timeout ends this loop with an error
+            click.echo(f"video still processing at Pinterest; checking again in {interval_s:g}s",
+                       err=True)
+            time.sleep(interval_s)
+        except WorkerError as exc:
+            jobs.record_post_failure(rt, payload=payload, exc=exc, final=True,
+                                     message_id="cli", queue="cli", retries=0)
+            raise
     echo_json(outcome)
 
 

@@ -164,3 +164,20 @@ def test_demo_runs_the_whole_job_offline(cli: CliRunner, tmp_path: Path) -> None
     assert "insight for 'demo' (ok)" in result.output
     images = list((tmp_path / "demo").glob("*.jpg"))
     assert len(images) == 1
+
+
+def test_publish_waits_for_a_video_to_process(
+    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PINTEREST_AGENT_VIDEO_POLL_INTERVAL_S", "0.05")
+    load_settings.cache_clear()
+    monkeypatch.setattr(fresh_sandbox.state, "media_polls", 2)
+    payload = post_payload(fresh_sandbox, "video-1", media={
+        "type": "video", "url": f"{fresh_sandbox.base_url}/_sandbox/videos/clip.mp4"})
+    result = cli.invoke(main, ["publish", write(tmp_path, "video.json", payload)])
+    assert result.exit_code == 0, result.output
+    assert "video still processing" in result.stderr
+    assert json.loads(result.stdout)["status"] == "published"
+    pins = fresh_sandbox.state.pins_on_board(channel.board_id)
+    assert [p.creative_type for p in pins] == ["VIDEO"]

@@ -183,6 +183,8 @@ class SandboxState:
         self.faults = FaultRegistry()
         self.stopping = threading.Event()
         self.plugin_data: dict[str, Any] = {}
+        self._tunables = {"media_polls": media_polls, "latency_ms": latency_ms,
+                          "enforce_scopes": enforce_scopes}
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -195,10 +197,13 @@ class SandboxState:
         self.plugin_data.clear()
 
     def reset(self) -> None:
-        """Forget every record, count and fault (settings such as TTLs stay)."""
+        """Forget every record, count and fault, and put the knobs tests turn (media polls,
+        latency, scope enforcement) back to how the server was started; TTLs stay."""
         with self.lock:
             self._reset_records()
             self.faults.clear()
+            for name, value in self._tunables.items():
+                setattr(self, name, value)
 
     # -- ids, tokens, counters -------------------------------------------------------------
 
