@@ -1,40 +1,50 @@
 """Publisher throughput vs a bare Dramatiq actor making the same HTTP request, same run.
 
-Both sides run N jobs through real Redis and real Dramatiq worker threads against the same local
-sandbox, started here in its own process on loopback (as Pinterest would be: its work is not in
-the worker's process). The publisher's destination-link preflight goes to a second local server
-standing in for the merchant's site, as it would in production. The bare actor only POSTs the
-Pin; the publisher also validates, leases the business key, reads and decrypts the channel's
-credentials, preflights the destination link, takes a write slot, records the ledger and the
-outcome, and emits the event. Prints jobs/s of each and the ratio (target: >= 0.7x bare).
+Both sides are real Dramatiq worker processes (``python -m dramatiq``, the same ``--processes``
+and ``--threads``) on real Redis, publishing to the same local Pinterest sandbox, which runs in
+its own process on loopback as Pinterest would. The publisher's destination-link preflight goes
+to a second local server standing in for the merchant's site. The bare actor
+(``benchmarks/bare_actor.py``) only POSTs the Pin and counts itself done; the publisher
+(``pinterest-agent worker``'s ``queues.entry``) validates, leases the business key, reads and
+decrypts the channel's credentials, preflights the link over TLS, takes a write slot, creates,
+records the ledger and the outcome, and emits the event. Each round warms both workers up, then
+times N jobs from the first enqueue to the last done. Prints jobs/s of each and the ratio
+(target: publisher >= 0.7x bare).
 
-    python benchmarks/publish_overhead.py [--jobs 300] [--threads 8] [--rounds 3] [--latency-ms 0]
+    python benchmarks/publish_overhead.py [--jobs 400] [--processes 2] [--threads 8]
+                                          [--rounds 3] [--latency-ms 0] [--channels 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
+import signal
 import statistics
+import subprocess
+import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import dramatiq
 import httpx
 import redis
 from pydantic import SecretStr
 
 from agents.ports import ChannelCredentials
 from providers.sandbox.server import SandboxServer
-from queues.actors import build_broker, declare_actors
+from queues.actors import PUBLISH_ACTOR, build_broker
 from queues.enqueue import enqueue_message
 from queues.runtime import Runtime
 from queues.settings import Settings
 from queues.store import SecretBox
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+HERE = Path(__file__).resolve().parent
+WARMUP_JOBS = 10
 
 
 class RemoteSandbox:
@@ -78,32 +88,38 @@ def _serve_sandbox(ready: Any) -> None:
     server.serve_forever()
 
 
-def bench_settings(
-    prefix: str, sandbox: RemoteSandbox, site: RemoteSandbox | None = None
-) -> Settings:
+def bench_settings(prefix: str, sandbox: RemoteSandbox, site: RemoteSandbox) -> Settings:
     return Settings(
         redis_url=REDIS_URL, key_prefix=prefix, broker_namespace=f"{prefix}-ns",
         events_stream=f"{prefix}:events", pinterest_api_base=sandbox.api_base,
         pinterest_app_id=sandbox.app_id, pinterest_app_secret=SecretStr(sandbox.app_secret),
         secret_key=SecretStr(SecretBox.generate_key()), allow_loopback_urls=True,
-        preflight_ca_file=Path((site or sandbox).ca_file),
+        preflight_ca_file=Path(site.ca_file),
     )
 
 
-def post_payload(
-    sandbox: RemoteSandbox, post_id: str, board_id: str, site: RemoteSandbox | None = None
-) -> dict[str, Any]:
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            env[f"PINTEREST_AGENT_{name.upper()}"] = text
+    return env
+
+
+def post_payload(site: RemoteSandbox, post_id: str, channel: str, board_id: str,
+                 image_base: str) -> dict[str, Any]:
     return {
         "schema_version": 1,
         "post_id": post_id,
         "platform": "pinterest",
-        "channel_id": "bench",
+        "channel_id": channel,
         "board_id": board_id,
         "title": "Linen summer dress with pockets, breathable everyday style",
         "description": "A breathable linen summer dress with deep pockets for warm days.",
-        "link": f"{(site or sandbox).https_base_url}/_sandbox/pages/dress-{post_id}",
+        "link": f"{site.https_base_url}/_sandbox/pages/dress-{post_id}",
         "alt_text": "A light blue linen dress",
-        "media": {"type": "image_url", "url": f"{sandbox.base_url}/_sandbox/images/dress.jpg"},
+        "media": {"type": "image_url", "url": f"{image_base}/_sandbox/images/dress.jpg"},
     }
 
 
@@ -118,7 +134,7 @@ def pin_body(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def wait_until(probe: Any, timeout_s: float = 600.0) -> None:
+def wait_until(probe: Callable[[], bool], timeout_s: float = 600.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not probe():
         if time.monotonic() > deadline:
@@ -126,88 +142,119 @@ def wait_until(probe: Any, timeout_s: float = 600.0) -> None:
         time.sleep(0.005)
 
 
-def run_publisher(
-    sandbox: RemoteSandbox, site: RemoteSandbox, jobs: int, threads: int
-) -> float:
+def start_worker(args: list[str], env: dict[str, str], processes: int,
+                 threads: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", *args, "--processes", str(processes),
+         "--threads", str(threads)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def clean(client: redis.Redis[bytes], prefix: str) -> None:
+    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+        client.delete(key)
+
+
+def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespace) -> float:
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     settings = bench_settings(prefix, sandbox, site)
     client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
     runtime = Runtime.build(settings, redis_client=client)
-    seeded = sandbox.seed("bench_user")
-    runtime.store.credentials.put(ChannelCredentials(
-        channel_id="bench", access_token=SecretStr(seeded["access_token"]),
-        refresh_token=SecretStr(seeded["refresh_token"]), expires_at=time.time() + 30 * 86400,
-        default_board_id=seeded["board_id"],
-    ))
+    boards = {}
+    for index in range(args.channels):
+        seeded = sandbox.seed(f"bench_user_{index}")
+        channel = f"bench-{index}"
+        boards[channel] = seeded["board_id"]
+        runtime.store.credentials.put(ChannelCredentials(
+            channel_id=channel, access_token=SecretStr(seeded["access_token"]),
+            refresh_token=SecretStr(seeded["refresh_token"]), expires_at=time.time() + 30 * 86400,
+            default_board_id=seeded["board_id"],
+        ))
     broker = build_broker(settings, client)
-    declare_actors(broker, runtime)
-    broker.emit_after("process_boot")
-    payloads = [post_payload(sandbox, f"p{i}-{prefix}", seeded["board_id"], site)
-                for i in range(jobs)]
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=20)
-    started = time.perf_counter()
-    for payload in payloads:
-        enqueue_message(broker, queue=settings.queue_publisher, actor="publish_post",
-                        payload=payload)
-    worker.start()
-    # every published post appends exactly one event: count them, cheaply
-    wait_until(lambda: client.xlen(settings.events_stream) >= jobs)
-    elapsed = time.perf_counter() - started
-    worker.stop()
-    failures = [p["post_id"] for p in payloads
-                if (runtime.store.outcomes.get("post", p["post_id"]) or {}).get("status")
-                != "published"]
-    assert not failures, failures
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        client.delete(key)
+    channels = list(boards)
+
+    def enqueue(count: int, tag: str) -> None:
+        for i in range(count):
+            channel = channels[i % len(channels)]
+            payload = post_payload(site, f"{tag}{i}-{prefix}", channel, boards[channel],
+                                   sandbox.base_url)
+            enqueue_message(broker, queue=settings.queue_publisher, actor=PUBLISH_ACTOR,
+                            payload=payload)
+
+    worker = start_worker(["queues.entry", "--queues", settings.queue_publisher],
+                          settings_env(settings), args.processes, args.threads)
+    try:
+        enqueue(WARMUP_JOBS, "w")
+        wait_until(lambda: client.xlen(settings.events_stream) >= WARMUP_JOBS, 120)
+        started = time.perf_counter()
+        enqueue(args.jobs, "p")
+        # every published post appends exactly one event: count them, cheaply
+        wait_until(lambda: client.xlen(settings.events_stream) >= WARMUP_JOBS + args.jobs)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop_worker(worker)
+    events = runtime.store.outcomes.events(count=WARMUP_JOBS + args.jobs + 10)
+    assert all(e["type"] == "post.published" for e in events), "a publish failed"
+    clean(client, prefix)
     runtime.close()
-    return jobs / elapsed
+    return args.jobs / elapsed
 
 
-def run_bare(sandbox: RemoteSandbox, jobs: int, threads: int) -> float:
+def run_bare(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespace) -> float:
     prefix = f"bench-bare-{uuid.uuid4().hex[:8]}"
     client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
-    settings = bench_settings(prefix, sandbox)
-    broker = build_broker(settings, client)
     seeded = sandbox.seed("bench_bare_user")
-    http = httpx.Client(base_url=sandbox.api_base, timeout=30.0,
-                        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
     counter = f"{prefix}:done"
+    env = dict(os.environ, BENCH_REDIS_URL=REDIS_URL, BENCH_NAMESPACE=f"{prefix}-ns",
+               BENCH_API_BASE=sandbox.api_base, BENCH_TOKEN=seeded["access_token"],
+               BENCH_COUNTER=counter)
+    settings = bench_settings(prefix, sandbox, site)
+    broker = build_broker(settings, client)
 
-    def bare_publish(payload: dict[str, Any]) -> None:
-        response = http.post("/pins", json=pin_body(payload),
-                             headers={"Authorization": f"Bearer {seeded['access_token']}"})
-        response.raise_for_status()
-        client.incr(counter)
+    def enqueue(count: int, tag: str) -> None:
+        for i in range(count):
+            payload = post_payload(site, f"{tag}{i}-{prefix}", "bare", seeded["board_id"],
+                                   sandbox.base_url)
+            enqueue_message(broker, queue="bench-bare", actor="bare_publish",
+                            payload=pin_body(payload))
 
-    dramatiq.actor(bare_publish, broker=broker, queue_name="bench-bare", max_retries=0)
-    broker.emit_after("process_boot")
-    payloads = [post_payload(sandbox, f"b{i}-{prefix}", seeded["board_id"]) for i in range(jobs)]
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=20)
-    started = time.perf_counter()
-    for payload in payloads:
-        enqueue_message(broker, queue="bench-bare", actor="bare_publish", payload=payload)
-    worker.start()
-    wait_until(lambda: int(client.get(counter) or 0) >= jobs)
-    elapsed = time.perf_counter() - started
-    worker.stop()
-    http.close()
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
-        client.delete(key)
-    return jobs / elapsed
+    worker = start_worker(["bare_actor", "--path", str(HERE), "--queues", "bench-bare"], env,
+                          args.processes, args.threads)
+    try:
+        enqueue(WARMUP_JOBS, "w")
+        wait_until(lambda: int(client.get(counter) or 0) >= WARMUP_JOBS, 120)
+        started = time.perf_counter()
+        enqueue(args.jobs, "b")
+        wait_until(lambda: int(client.get(counter) or 0) >= WARMUP_JOBS + args.jobs)
+        elapsed = time.perf_counter() - started
+    finally:
+        stop_worker(worker)
+    clean(client, prefix)
+    return args.jobs / elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--jobs", type=int, default=300)
+    parser.add_argument("--jobs", type=int, default=400)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="Worker processes per side (Dramatiq's default: one per core).")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--channels", type=int, default=1,
+                        help="Spread the publisher's jobs over this many channels.")
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="Added to every sandbox and site answer (real APIs take 50-300 ms).")
     args = parser.parse_args()
-    import logging
-
-    logging.basicConfig(level=logging.WARNING)
     bare: list[float] = []
     publisher: list[float] = []
     sandbox = RemoteSandbox()
@@ -215,11 +262,9 @@ def main() -> None:
     try:
         sandbox.set_latency(args.latency_ms)
         site.set_latency(args.latency_ms)
-        run_bare(sandbox, 20, args.threads)  # warm up both paths
-        run_publisher(sandbox, site, 20, args.threads)
         for round_no in range(args.rounds):  # alternate so drift hits both sides alike
-            bare.append(run_bare(sandbox, args.jobs, args.threads))
-            publisher.append(run_publisher(sandbox, site, args.jobs, args.threads))
+            bare.append(run_bare(sandbox, site, args))
+            publisher.append(run_publisher(sandbox, site, args))
             print(f"round {round_no + 1}: bare {bare[-1]:7.1f} jobs/s   "
                   f"publisher {publisher[-1]:7.1f} jobs/s   ratio {publisher[-1] / bare[-1]:.2f}",
                   flush=True)
@@ -227,10 +272,11 @@ def main() -> None:
         sandbox.stop()
         site.stop()
     b, p = statistics.median(bare), statistics.median(publisher)
-    print(f"\n{args.jobs} jobs x {args.rounds} rounds, {args.threads} worker threads, one channel, "
+    print(f"\n{args.jobs} jobs x {args.rounds} rounds; each side {args.processes} worker "
+          f"process(es) x {args.threads} threads; {args.channels} channel(s); "
           f"sandbox latency {args.latency_ms} ms")
-    print(f"bare Dramatiq actor (POST /pins only): {b:7.1f} jobs/s (median)")
-    print(f"publisher (full exactly-once path):    {p:7.1f} jobs/s (median)")
+    print(f"bare Dramatiq actor (POST /pins only):   {b:7.1f} jobs/s (median)")
+    print(f"publisher (full exactly-once path):      {p:7.1f} jobs/s (median)")
     print(f"ratio publisher/bare: {p / b:.2f}  (target >= 0.70)")
 
 
