@@ -18,11 +18,11 @@ from typing import Any
 
 import dramatiq
 import redis
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import CurrentMessage, Retries
 
 from agents.messages import SocialPost
 from queues import insights_job, jobs, write_job
+from queues.broker import QuarantiningRedisBroker
 from queues.middleware import FailureRecorder, OutcomeMiddleware
 from queues.retrying import PERMANENT, WaitCounter, as_retry, retry_policy, video_poll_budget
 from queues.runtime import Runtime
@@ -47,7 +47,7 @@ DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
     """A Redis broker with the worker's middleware; dead letters are kept 30 days."""
-    broker = RedisBroker(
+    broker = QuarantiningRedisBroker(
         url=None if client is not None else settings.redis_url,
         client=client,
         namespace=settings.broker_namespace,
@@ -125,6 +125,17 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         build_insight, actor_name=INSIGHTS_ACTOR, queue_name=settings.queue_insights, **common
     )
 
+    def quarantined(queue: str, dead_id: str, raw: bytes) -> None:
+        runtime.store.outcomes.record(
+            "message", dead_id,
+            {"status": "failed", "queue": queue,
+             "error": {"code": "undecodable_message",
+                       "message": "not a Dramatiq message; kept in the dead-letter queue"},
+             "raw": raw[:2000].decode("utf-8", errors="replace")},
+            event="message.rejected",
+        )
+
+    broker.on_quarantine = quarantined
     middleware = outcome_middleware(broker)
     middleware.register(PUBLISH_ACTOR, _recorder(runtime, "post", "post_id", "post"))
     middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post"))

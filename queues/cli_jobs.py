@@ -156,6 +156,9 @@ def jobs_retry(job_id: str) -> None:
     except KeyError:
         click.echo(f"no dead-lettered job {job_id!r} (see `pinterest-agent jobs dead`)", err=True)
         sys.exit(1)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     echo_json({"requeued": message.message_id, "queue": message.queue_name})
 
 

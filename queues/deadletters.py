@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import dramatiq.errors
 import redis
 
 __all__ = ["DeadJob", "DeadLetters"]
@@ -52,7 +53,13 @@ class DeadLetters:
                 data = self._client.hget(messages, raw_id)
                 if data is None:
                     continue
-                fields = json.loads(data)
+                try:
+                    fields = json.loads(data)
+                    if not isinstance(fields, dict):
+                        raise ValueError("not an object")
+                except ValueError:
+                    fields = {"actor_name": "(not a Dramatiq message)",
+                              "args": [data[:200].decode("utf-8", errors="replace")]}
                 options = fields.get("options", {})
                 trace = str(options.get("traceback") or "").strip().splitlines()
                 jobs.append(
@@ -84,7 +91,12 @@ class DeadLetters:
         data = self._client.hget(messages, job.dead_id)
         if data is None:
             raise KeyError(some_id)
-        message = dramatiq.Message.decode(data)
+        try:
+            message = dramatiq.Message.decode(data)
+        except dramatiq.errors.DecodeError as exc:
+            raise ValueError(
+                f"{some_id} is not a Dramatiq message and cannot be replayed; fix the producer"
+            ) from exc
         options = {k: v for k, v in message.options.items() if k not in _RESET_OPTIONS}
         fresh = dataclasses.replace(message, queue_name=job.queue, options=options)
         broker.enqueue(fresh)

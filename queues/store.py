@@ -52,7 +52,7 @@ __all__ = [
 
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.failed", "post.retrying", "insight.ready",
-     "insight.failed", "insight.retrying"}
+     "insight.failed", "insight.retrying", "message.rejected"}
 )
 OAUTH_STATE_TTL_S = 600
 EVENTS_MAXLEN = 100_000
