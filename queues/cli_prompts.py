@@ -3,7 +3,8 @@
 ``prompts render pin_copy brief.json`` shows exactly what the model receives (and the template's
 hash); ``draft brief.json`` runs writer -> designer -> renderer in-process against the configured
 model (or the sandbox) and prints the copy, the checks and where the image went, without
-publishing. Point ``PINTEREST_AGENT_PROMPTS_DIR`` at a copy of the templates to compare versions.
+publishing; ``prompts compare --b my-templates briefs...`` writes copy with two template versions
+on the same briefs and prints them side by side.
 """
 
 from __future__ import annotations
@@ -48,6 +49,42 @@ def prompts_render(name: str, brief_file: Path) -> None:
     rendered = PromptLibrary(load_settings().prompts_dir).render(name, copy_variables(brief))
     click.echo(f"# template {rendered.name} ({rendered.hash})\n# --- system\n{rendered.system}")
     click.echo(f"# --- user\n{rendered.user}")
+
+
+@prompts.command("compare")
+@click.argument("briefs", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--a", "dir_a", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Templates of version A (default: the packaged ones).")
+@click.option("--b", "dir_b", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Templates of version B.")
+def prompts_compare(briefs: tuple[Path, ...], dir_a: Path | None, dir_b: Path) -> None:
+    """Write copy for each brief with template versions A and B against the configured model;
+    print both side by side with Pinterest's checks and the tokens each cost."""
+    from agents.llm import OpenAIStructuredLLM
+    from agents.writer import write_copy
+    from prompts.loader import PromptLibrary
+
+    rt = runtime()
+    versions = {"A": PromptLibrary(dir_a), "B": PromptLibrary(dir_b)}
+    rows = []
+    for path in briefs:
+        brief = decode_message(PinBrief, read_json(path))
+        row: dict[str, object] = {"brief": str(path)}
+        for label, library in versions.items():
+            llm = OpenAIStructuredLLM(rt.openai_client, model=rt.settings.openai_model,
+                                      prompts=library)
+            result = write_copy(brief, llm)
+            row[label] = {
+                "template_hash": result.llm.template_hash,
+                "title": result.copy.title,
+                "description": result.copy.description,
+                "checks": copy_problems(result.copy, brief) or "all passed",
+                "repaired": result.llm.repaired,
+                "tokens": {"in": result.llm.input_tokens, "out": result.llm.output_tokens},
+            }
+        rows.append(row)
+    echo_json(rows)
 
 
 @click.command()

@@ -181,3 +181,22 @@ def test_publish_waits_for_a_video_to_process(
     assert json.loads(result.stdout)["status"] == "published"
     pins = fresh_sandbox.state.pins_on_board(channel.board_id)
     assert [p.creative_type for p in pins] == ["VIDEO"]
+
+
+def test_prompts_compare_two_template_versions(cli: CliRunner, tmp_path: Path) -> None:
+    # Given a copy of the templates with an edited system prompt
+    import shutil
+
+    import prompts
+
+    version_b = tmp_path / "b"
+    shutil.copytree(Path(prompts.__file__).parent / "templates", version_b)
+    template = version_b / "pin_copy.j2"
+    template.write_text(template.read_text().replace("{% block system %}",
+                                                     "{% block system %}Be concise.\n", 1))
+    brief = Path(__file__).parent.parent / "fixtures/briefs/recipe.json"
+    result = cli.invoke(main, ["prompts", "compare", "--b", str(version_b), str(brief)])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert row["A"]["template_hash"] != row["B"]["template_hash"]
+    assert row["A"]["checks"] == "all passed" and row["B"]["title"]
