@@ -113,6 +113,19 @@ def fetch_inputs(api: AnalyticsAPI) -> InsightInputs:
                          boards=api.list_boards())
 
 
+def _add_days(
+    inputs: InsightInputs, impressions: float, saves: float, clicks: float, outbound: float
+) -> tuple[float, ...]:
+    """Add the account's daily figures to the Pins' sums."""
+    for row in inputs.account.daily:
+        metrics = row.metrics
+        impressions += metrics.get("IMPRESSION", 0.0)
+        saves += metrics.get("SAVE", 0.0)
+        clicks += metrics.get("PIN_CLICK", 0.0)
+        outbound += metrics.get("OUTBOUND_CLICK", 0.0)
+    return impressions, saves, clicks, outbound
+
+
 def plain_sums(inputs: InsightInputs) -> tuple[float, ...]:
     """Only add up the numbers the metrics read: per Pin and per account day."""
     impressions = saves = clicks = outbound = 0.0
@@ -122,13 +135,7 @@ def plain_sums(inputs: InsightInputs) -> tuple[float, ...]:
         saves += summary.get("SAVE", 0.0)
         clicks += summary.get("PIN_CLICK", 0.0)
         outbound += summary.get("OUTBOUND_CLICK", 0.0)
-    for row in inputs.account.daily:
-        metrics = row.metrics
-        impressions += metrics.get("IMPRESSION", 0.0)
-        saves += metrics.get("SAVE", 0.0)
-        clicks += metrics.get("PIN_CLICK", 0.0)
-        outbound += metrics.get("OUTBOUND_CLICK", 0.0)
-    return impressions, saves, clicks, outbound
+    return _add_days(inputs, impressions, saves, clicks, outbound)
 
 
 def plain_sums_joined(inputs: InsightInputs) -> tuple[float, ...]:
@@ -144,13 +151,7 @@ def plain_sums_joined(inputs: InsightInputs) -> tuple[float, ...]:
         saves += summary.get("SAVE", 0.0)
         clicks += summary.get("PIN_CLICK", 0.0)
         outbound += summary.get("OUTBOUND_CLICK", 0.0)
-    for row in inputs.account.daily:
-        metrics = row.metrics
-        impressions += metrics.get("IMPRESSION", 0.0)
-        saves += metrics.get("SAVE", 0.0)
-        clicks += metrics.get("PIN_CLICK", 0.0)
-        outbound += metrics.get("OUTBOUND_CLICK", 0.0)
-    return impressions, saves, clicks, outbound
+    return _add_days(inputs, impressions, saves, clicks, outbound)
 
 
 def median_s(action: Callable[[], object], rounds: int) -> float:
