@@ -22,11 +22,14 @@ from dramatiq.middleware import CurrentMessage, Retries
 
 from agents.messages import SocialPost
 from queues import insights_job, jobs, write_job
-from queues.broker import QuarantiningRedisBroker
+from queues.broker import BrokerMaintenance, QuarantiningRedisBroker
+from queues.deadletters import DEAD_MESSAGE_TTL_MS
+from queues.envelopes import Rejected
 from queues.middleware import FailureRecorder, OutcomeMiddleware
 from queues.retrying import PERMANENT, WaitCounter, as_retry, retry_policy, video_poll_budget
 from queues.runtime import Runtime
 from queues.settings import Settings
+from queues.watchdog import ThreadWatchdog
 
 __all__ = [
     "INSIGHTS_ACTOR",
@@ -42,7 +45,6 @@ log = logging.getLogger(__name__)
 PUBLISH_ACTOR = "publish_post"
 WRITE_ACTOR = "write_post"
 INSIGHTS_ACTOR = "build_insight"
-DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
 
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
@@ -53,10 +55,14 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
         namespace=settings.broker_namespace,
         dead_message_ttl=DEAD_MESSAGE_TTL_MS,
         heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+        max_message_bytes=settings.max_message_bytes,
+        max_depth=settings.max_message_depth,
     )
     broker.add_middleware(OutcomeMiddleware(), before=Retries)
     broker.add_middleware(WaitCounter(), after=Retries)
     broker.add_middleware(CurrentMessage())
+    broker.add_middleware(ThreadWatchdog())
+    broker.add_middleware(BrokerMaintenance(interval_s=settings.broker_maintenance_interval_s))
     return broker
 
 
@@ -125,15 +131,9 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         build_insight, actor_name=INSIGHTS_ACTOR, queue_name=settings.queue_insights, **common
     )
 
-    def quarantined(queue: str, dead_id: str, raw: bytes) -> None:
-        runtime.store.outcomes.record(
-            "message", dead_id,
-            {"status": "failed", "queue": queue,
-             "error": {"code": "undecodable_message",
-                       "message": "not a Dramatiq message; kept in the dead-letter queue"},
-             "raw": raw[:2000].decode("utf-8", errors="replace")},
-            event="message.rejected",
-        )
+    def quarantined(queue: str, dead_id: str, raw: bytes | None, rejected: Rejected) -> None:
+        jobs.record_rejection(runtime, dead_id=dead_id, queue=queue, error=rejected.as_error(),
+                              raw=raw)
 
     broker.on_quarantine = quarantined
     middleware = outcome_middleware(broker)
@@ -170,6 +170,7 @@ def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> 
             exc=cause,
             final=final,
             message_id=message.message_id,
+            dead_id=str(message.options.get("redis_message_id") or message.message_id),
             queue=message.queue_name,
             retries=int(message.options.get("retries", 0)),
         )

@@ -1,73 +1,247 @@
-"""Dramatiq's Redis broker, made safe against messages that are not Dramatiq messages.
+"""Dramatiq's Redis broker, made safe against messages it must not run.
 
-A producer writing to Redis by hand (any language) can push bytes that do not decode as a
-Dramatiq message. Stock Dramatiq then raises ``DecodeError`` inside its consumer, restarts the
-consumer, and the messages fetched with the bad one sit unacknowledged until the worker
-process dies: good jobs stall behind bad input. :class:`QuarantiningRedisBroker` instead moves
-an undecodable message to the queue's dead-letter set (kept, never dropped), calls
-``on_quarantine`` so the worker can record and announce it, and goes on with the next message.
+This is the one module that touches Dramatiq's private Redis surface (``tests/test_dramatiq_
+private_api.py`` fails when upstream changes what it relies on):
+
+- the consumer fetches through ``broker.do_fetch(queue_name, count)``, which Dramatiq's
+  ``_RedisConsumer`` calls and which normally dispatches to ``dispatch.lua``;
+- the key layout of ``dispatch.lua``: ``{ns}:{queue}`` (list of ids), ``{ns}:{queue}.msgs``
+  (id -> message), ``{ns}:__acks__.{broker_id}.{queue}`` (fetched, not yet acked),
+  ``{ns}:__heartbeats__`` (worker id -> last beat), ``{ns}:{queue}.XQ[.msgs]`` (dead letters).
+
+:class:`QuarantiningRedisBroker` fetches with its own small script that returns each message
+*with the id it was stored under*, and checks every one (:func:`queues.envelopes.check_envelope`)
+before Dramatiq decodes it. A message that is not one this worker will run (undecodable, too
+large, too deep, for another queue, a wrong shape, or an id with no body) is moved to the
+queue's dead-letter set (kept, never dropped), removed from the ack set, and reported through
+``on_quarantine`` so the worker records it and announces ``message.rejected``. Stock Dramatiq
+would instead stall the jobs fetched with it (undecodable bytes) or lose a worker thread
+(a ``queue_name`` it has no consumer for, ``options`` that are not an object).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.errors import DecodeError
+import redis
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
 
-__all__ = ["QuarantineHook", "QuarantiningRedisBroker"]
+from queues.envelopes import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    Accepted,
+    Rejected,
+    check_envelope,
+)
+
+__all__ = [
+    "DEFAULT_MAINTENANCE_INTERVAL_S",
+    "BrokerMaintenance",
+    "QuarantineHook",
+    "QuarantiningRedisBroker",
+    "canonical_queue",
+]
+
+DEFAULT_MAINTENANCE_INTERVAL_S = 3.0
 
 log = logging.getLogger(__name__)
 
-QuarantineHook = Callable[[str, str, bytes], None]
-"""``(queue_name, dead_id, raw_bytes)``, called after a message was moved to dead letters."""
+QuarantineHook = Callable[[str, str, "bytes | None", Rejected], None]
+"""``(queue_name, dead_id, raw_bytes_or_None, rejection)``, called after a message was moved to
+the dead-letter set."""
+
+# Pops up to ARGV[4] ids, marks them fetched by this worker (as dispatch.lua's "fetch" does) and
+# returns id, body pairs (a missing body comes back as nil).
+_FETCH = """
+local ns, queue, worker, now, count = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+redis.call('zadd', ns .. ':__heartbeats__', now, worker)
+local list = ns .. ':' .. queue
+local msgs = list .. '.msgs'
+local acks = ns .. ':__acks__.' .. worker .. '.' .. queue
+local out = {}
+for i = 1, count do
+  local id = redis.call('lpop', list)
+  if not id then break end
+  redis.call('sadd', acks, id)
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('hget', msgs, id)
+end
+return out
+"""
+
+# Moves a fetched message to the dead-letter set of its canonical queue (dispatch.lua's "nack"),
+# keeping an empty body for an id that had none, so `jobs dead` still lists it.
+_BURY = """
+local ns, queue, canonical, worker, now, id = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local msgs = ns .. ':' .. queue .. '.msgs'
+local xq = ns .. ':' .. canonical .. '.XQ'
+redis.call('srem', ns .. ':__acks__.' .. worker .. '.' .. queue, id)
+local body = redis.call('hget', msgs, id) or ''
+redis.call('zadd', xq, now, id)
+redis.call('hset', xq .. '.msgs', id, body)
+redis.call('hdel', msgs, id)
+return 1
+"""
+
+
+# Every few seconds, from every worker: beat this worker's heartbeat, hand the fetched messages of
+# workers silent for longer than the timeout back to their queues (for every queue this worker
+# serves, delay queues included), and drop expired dead letters. dispatch.lua does the same for
+# one queue on about 0.1 % of commands, which leaves a dead worker's jobs stranded for minutes.
+_MAINTAIN = """
+local ns, worker, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local timeout, dead_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local beats = ns .. ':__heartbeats__'
+redis.call('zadd', beats, now, worker)
+local requeued = 0
+local dead = redis.call('zrangebyscore', beats, 0, now - timeout)
+for _, gone in ipairs(dead) do
+  for i = 5, #ARGV do
+    local queue = ARGV[i]
+    local acks = ns .. ':__acks__.' .. gone .. '.' .. queue
+    for _, id in ipairs(redis.call('smembers', acks)) do
+      if redis.call('hexists', ns .. ':' .. queue .. '.msgs', id) == 1 then
+        redis.call('rpush', ns .. ':' .. queue, id)
+        requeued = requeued + 1
+      end
+    end
+    redis.call('del', acks)
+  end
+  if next(redis.call('keys', ns .. ':__acks__.' .. gone .. '.*')) == nil then
+    redis.call('zrem', beats, gone)
+  end
+end
+for i = 5, #ARGV do
+  local queue = ARGV[i]
+  if string.sub(queue, -3) ~= '.DQ' then
+    local xq = ns .. ':' .. queue .. '.XQ'
+    local expired = redis.call('zrangebyscore', xq, 0, now - dead_ttl, 'LIMIT', 0, 500)
+    if next(expired) ~= nil then
+      redis.call('zrem', xq, unpack(expired))
+      redis.call('hdel', xq .. '.msgs', unpack(expired))
+    end
+  end
+end
+return requeued
+"""
+
+
+def canonical_queue(queue_name: str) -> str:
+    """The queue a delay queue (``name.DQ``) belongs to."""
+    return queue_name[:-3] if queue_name.endswith(".DQ") else queue_name
 
 
 class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
+    """A ``RedisBroker`` whose consumers only ever see messages that passed the envelope check.
+
+    ``max_message_bytes`` and ``max_depth`` bound what is decoded; ``on_quarantine`` is set by
+    :func:`queues.actors.declare_actors` to record rejected messages.
+    """
+
     on_quarantine: QuarantineHook | None = None
 
-    @property
-    def consumer_class(self) -> type[_RedisConsumer]:
-        return _QuarantiningConsumer
+    def __init__(
+        self,
+        *,
+        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        **options: Any,
+    ) -> None:
+        options.setdefault("maintenance_chance", 0)  # BrokerMaintenance does it, on a clock
+        super().__init__(**options)
+        self.max_message_bytes = max_message_bytes
+        self.max_depth = max_depth
+        self._fetch = self.client.register_script(_FETCH)
+        self._bury = self.client.register_script(_BURY)
+        self._maintain = self.client.register_script(_MAINTAIN)
+
+    def maintain(self, queue_names: Iterable[str]) -> int:
+        """Beat this broker's heartbeat, requeue dead workers' messages on *queue_names* (and
+        their delay queues), drop expired dead letters; returns how many were requeued."""
+        names = sorted({name for queue in queue_names
+                        for name in (canonical_queue(queue), canonical_queue(queue) + ".DQ")})
+        now = int(time.time() * 1000)
+        requeued = int(self._maintain(
+            keys=[self.namespace],
+            args=[self.broker_id, now, self.heartbeat_timeout, self.dead_message_ttl, *names],
+        ))
+        if requeued:
+            log.warning("requeued %d message(s) of dead workers on %s", requeued,
+                        ", ".join(names))
+        return requeued
+
+    # Dramatiq's _RedisConsumer calls this to prefetch; it returns message bodies only.
+    def do_fetch(self, queue_name: str, count: int) -> list[bytes]:
+        now = str(int(time.time() * 1000))
+        reply = self._fetch(keys=[self.namespace],
+                            args=[queue_name, self.broker_id, now, int(count)])
+        accepted: list[bytes] = []
+        for index in range(0, len(reply), 2):
+            redis_id = _text(reply[index])
+            verdict = check_envelope(queue_name, redis_id, reply[index + 1],
+                                     max_bytes=self.max_message_bytes, max_depth=self.max_depth)
+            if isinstance(verdict, Accepted):
+                accepted.append(verdict.data)
+            else:
+                self._quarantine(queue_name, redis_id, reply[index + 1], verdict)
+        return accepted
+
+    def _quarantine(self, queue_name: str, dead_id: str, raw: bytes | None,
+                    rejected: Rejected) -> None:
+        now = str(int(time.time() * 1000))
+        self._bury(keys=[self.namespace],
+                   args=[queue_name, canonical_queue(queue_name), self.broker_id, now, dead_id])
+        if self.on_quarantine is None:
+            log.error("message %s on %s was refused and moved to the dead-letter queue: [%s] %s",
+                      dead_id, queue_name, rejected.code, rejected.reason)
+            return
+        try:
+            self.on_quarantine(queue_name, dead_id, raw, rejected)
+        except Exception:
+            log.exception("message %s on %s was refused ([%s] %s) and moved to the dead-letter "
+                          "queue, but could not be recorded", dead_id, queue_name, rejected.code,
+                          rejected.reason)
 
 
-class _QuarantiningConsumer(_RedisConsumer):  # type: ignore[misc]
-    def __next__(self) -> Any:
+class BrokerMaintenance(Middleware):  # type: ignore[misc]
+    """Runs :meth:`QuarantiningRedisBroker.maintain` every ``interval_s`` in each worker process
+    for the queues it consumes, so a dead worker's messages come back within the heartbeat
+    timeout plus one interval, whatever the traffic; and keeps the heartbeat fresh even while
+    every thread is busy with long jobs (Dramatiq beats only when a consumer fetches)."""
+
+    def __init__(self, *, interval_s: float = DEFAULT_MAINTENANCE_INTERVAL_S) -> None:
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+
+    def after_worker_boot(self, broker: QuarantiningRedisBroker, worker: Any) -> None:
+        self._stop.clear()
+        threading.Thread(target=self._run, args=(broker, worker), name="broker-maintenance",
+                         daemon=True).start()
+
+    def before_worker_shutdown(self, broker: QuarantiningRedisBroker, worker: Any) -> None:
+        self._stop.set()
+
+    def _run(self, broker: QuarantiningRedisBroker, worker: Any) -> None:
+        failing = False
         while True:
             try:
-                return super().__next__()
-            except DecodeError as exc:
-                self._quarantine(bytes(exc.data) if exc.data is not None else b"")
+                broker.maintain(list(worker.consumers))
+                if failing:
+                    log.info("broker maintenance works again")
+                failing = False
+            except redis.RedisError as exc:
+                if not failing:
+                    log.warning("broker maintenance failed (%s); retrying every %gs", exc,
+                                self.interval_s)
+                failing = True
+            if self._stop.wait(self.interval_s):
+                return
 
-    def _quarantine(self, raw: bytes) -> None:
-        broker: QuarantiningRedisBroker = self.broker
-        client = broker.client
-        acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
-        messages = f"{broker.namespace}:{self.queue_name}.msgs"
-        dead_id = next(
-            (
-                member.decode()
-                for member in client.smembers(acks)
-                if member.decode() not in self.queued_message_ids
-                and client.hget(messages, member) == raw
-            ),
-            None,
-        )
-        preview = raw[:120].decode("utf-8", errors="replace")
-        if dead_id is None:  # already handled elsewhere; nothing left to move
-            log.error("undecodable message on %s could not be located: %r", self.queue_name,
-                      preview)
-            return
-        broker.do_nack(self.queue_name, dead_id)
-        log.error(
-            "message %s on %s is not a Dramatiq message (%r); moved to the dead-letter queue. "
-            "Producers must send the envelope described in the README.",
-            dead_id, self.queue_name, preview,
-        )
-        if broker.on_quarantine is not None:
-            try:
-                broker.on_quarantine(self.queue_name, dead_id, raw)
-            except Exception:
-                log.exception("could not record the quarantined message %s", dead_id)
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

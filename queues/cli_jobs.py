@@ -123,11 +123,12 @@ def jobs_status(post_id: str, kind: str) -> None:
 def _dead_letters(settings: Settings) -> Any:
     import redis
 
-    from queues.deadletters import DeadLetters
+    from queues.deadletters import DeadLetters, DeadReasons
 
     client: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
     return DeadLetters(client, settings.broker_namespace,
-                       [settings.queue_publisher, settings.queue_writer, settings.queue_insights])
+                       [settings.queue_publisher, settings.queue_writer, settings.queue_insights],
+                       DeadReasons(client, settings.key_prefix))
 
 
 @jobs.command("dead")
@@ -141,7 +142,7 @@ def jobs_dead() -> None:
     for job in dead:
         when = datetime.fromtimestamp(job.failed_at_ms / 1000, UTC).isoformat(timespec="seconds")
         click.echo(f"{job.dead_id}  {when}  {job.queue}  {job.actor}  retries={job.retries}")
-        click.echo(f"    {job.last_error or '(no reason recorded)'}")
+        click.echo(f"    [{job.reason_code}] {job.reason}")
 
 
 @jobs.command("retry")

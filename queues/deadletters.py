@@ -1,15 +1,17 @@
-"""Read and replay Dramatiq's dead-letter queues on Redis.
+"""Read and replay Dramatiq's dead-letter queues on Redis, with the reason each job failed.
 
 Dramatiq's Redis broker keeps a failed message in ``{namespace}:{queue}.XQ`` (a sorted set of
 message ids by failure time) and ``{namespace}:{queue}.XQ.msgs`` (id -> encoded message) for the
-broker's ``dead_message_ttl``. The failure's reason is in the message's options (``traceback``)
-and, more readably, in the worker's outcome record, which ``jobs dead`` shows next to it.
+broker's ``dead_message_ttl``. The worker records why each one is there in :class:`DeadReasons`
+(``P:dead-reason:{dead_id}``: the error's code and sentence, kept as long as the dead letter), so
+``jobs dead`` shows the recorded reason rather than a traceback line.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +19,42 @@ import dramatiq
 import dramatiq.errors
 import redis
 
-__all__ = ["DeadJob", "DeadLetters"]
+from queues.envelopes import Rejected, check_envelope
+
+__all__ = ["DEAD_MESSAGE_TTL_MS", "DeadJob", "DeadLetters", "DeadReasons"]
+
+DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
+"""How long dead letters (and their reasons) are kept."""
 
 _RESET_OPTIONS = {"retries", "traceback", "redis_message_id", "eta", "requeue_timestamp",
-                  "busy_waits", "video_polls"}
+                  "busy_waits", "video_polls", "rate_limited_since"}
+
+
+class DeadReasons:
+    """Why each dead letter is there: ``{code, message}`` by dead id, expiring with it."""
+
+    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def _key(self, dead_id: str) -> str:
+        return f"{self._prefix}:dead-reason:{dead_id}"
+
+    def put(self, dead_id: str, error: dict[str, Any]) -> None:
+        reason = {"code": str(error.get("code", "error")),
+                  "message": str(error.get("message", ""))[:1000]}
+        self._client.set(self._key(dead_id), json.dumps(reason), px=DEAD_MESSAGE_TTL_MS)
+
+    def get_many(self, dead_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        ids = list(dead_ids)
+        if not ids:
+            return {}
+        found = self._client.mget([self._key(dead_id) for dead_id in ids])
+        return {dead_id: json.loads(raw) for dead_id, raw in zip(ids, found, strict=True)
+                if raw is not None}
+
+    def forget(self, dead_id: str) -> None:
+        self._client.delete(self._key(dead_id))
 
 
 @dataclass(frozen=True)
@@ -32,14 +66,17 @@ class DeadJob:
     failed_at_ms: int
     args: tuple[Any, ...]
     retries: int
-    last_error: str
+    reason_code: str
+    reason: str
 
 
 class DeadLetters:
-    def __init__(self, client: redis.Redis[bytes], namespace: str, queues: list[str]) -> None:
+    def __init__(self, client: redis.Redis[bytes], namespace: str, queues: list[str],
+                 reasons: DeadReasons | None = None) -> None:
         self._client = client
         self._ns = namespace
         self._queues = queues
+        self._reasons = reasons
 
     def _keys(self, queue: str) -> tuple[str, str]:
         base = f"{self._ns}:{queue}.XQ"
@@ -49,31 +86,14 @@ class DeadLetters:
         jobs: list[DeadJob] = []
         for queue in self._queues:
             index, messages = self._keys(queue)
-            for raw_id, score in self._client.zrange(index, 0, -1, withscores=True):
+            entries = self._client.zrange(index, 0, -1, withscores=True)
+            ids = [raw_id.decode() for raw_id, _ in entries]
+            reasons = self._reasons.get_many(ids) if self._reasons is not None else {}
+            for dead_id, (raw_id, score) in zip(ids, entries, strict=True):
                 data = self._client.hget(messages, raw_id)
                 if data is None:
                     continue
-                try:
-                    fields = json.loads(data)
-                    if not isinstance(fields, dict):
-                        raise ValueError("not an object")
-                except ValueError:
-                    fields = {"actor_name": "(not a Dramatiq message)",
-                              "args": [data[:200].decode("utf-8", errors="replace")]}
-                options = fields.get("options", {})
-                trace = str(options.get("traceback") or "").strip().splitlines()
-                jobs.append(
-                    DeadJob(
-                        dead_id=raw_id.decode(),
-                        message_id=str(fields.get("message_id", "")),
-                        queue=queue,
-                        actor=str(fields.get("actor_name", "")),
-                        failed_at_ms=int(score),
-                        args=tuple(fields.get("args", ())),
-                        retries=int(options.get("retries", 0)),
-                        last_error=trace[-1] if trace else "",
-                    )
-                )
+                jobs.append(_dead_job(dead_id, queue, int(score), data, reasons.get(dead_id)))
         return sorted(jobs, key=lambda job: job.failed_at_ms)
 
     def find(self, some_id: str) -> DeadJob | None:
@@ -91,12 +111,15 @@ class DeadLetters:
         data = self._client.hget(messages, job.dead_id)
         if data is None:
             raise KeyError(some_id)
+        if isinstance(check_envelope(job.queue, job.dead_id, data), Rejected):
+            raise ValueError(
+                f"{some_id} was refused by the worker ({job.reason_code}) and cannot be replayed "
+                "as a job; fix the producer and send a new message"
+            )
         try:
             message = dramatiq.Message.decode(data)
-        except dramatiq.errors.DecodeError as exc:
-            raise ValueError(
-                f"{some_id} is not a Dramatiq message and cannot be replayed; fix the producer"
-            ) from exc
+        except dramatiq.errors.DecodeError as exc:  # pragma: no cover - checked above
+            raise ValueError(f"{some_id} is not a Dramatiq message and cannot be replayed") from exc
         options = {k: v for k, v in message.options.items() if k not in _RESET_OPTIONS}
         fresh = dataclasses.replace(message, queue_name=job.queue, options=options)
         broker.enqueue(fresh)
@@ -104,4 +127,35 @@ class DeadLetters:
             pipe.zrem(index, job.dead_id)
             pipe.hdel(messages, job.dead_id)
             pipe.execute()
+        if self._reasons is not None:
+            self._reasons.forget(job.dead_id)
         return fresh
+
+
+def _dead_job(dead_id: str, queue: str, failed_at_ms: int, data: bytes,
+              reason: dict[str, str] | None) -> DeadJob:
+    try:
+        fields = json.loads(data)
+        if not isinstance(fields, dict):
+            raise ValueError("not an object")
+    except (ValueError, RecursionError):
+        fields = {"actor_name": "(not a Dramatiq message)",
+                  "args": [data[:200].decode("utf-8", errors="replace")]}
+    options = fields.get("options")
+    options = options if isinstance(options, dict) else {}
+    args = fields.get("args")
+    retries = options.get("retries", 0)
+    if reason is None:  # a letter from before reasons were recorded: its last traceback line
+        trace = str(options.get("traceback") or "").strip().splitlines()
+        reason = {"code": "unknown", "message": trace[-1] if trace else "(no reason recorded)"}
+    return DeadJob(
+        dead_id=dead_id,
+        message_id=str(fields.get("message_id", ""))[:256],
+        queue=queue,
+        actor=str(fields.get("actor_name", ""))[:256],
+        failed_at_ms=failed_at_ms,
+        args=tuple(args) if isinstance(args, list) else (),
+        retries=retries if isinstance(retries, int) else 0,
+        reason_code=reason.get("code", "unknown"),
+        reason=reason.get("message", ""),
+    )

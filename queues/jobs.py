@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from agents.messages import SCHEMA_VERSION, SocialPost
 from agents.publisher import PublishResult, publish
 from providers.errors import InvalidInputError, WorkerError
+from queues.envelopes import DEFAULT_MAX_DEPTH, PREVIEW_CHARS, depth_of, preview
 from queues.runtime import Runtime
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "post_failure_outcome",
     "record_failure",
     "record_post_failure",
+    "record_rejection",
     "run_publish",
     "subject_id",
 ]
@@ -35,6 +37,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+FINAL_STATUSES = frozenset({"published"})
+"""Outcome statuses that later records never replace (see ``OutcomeLog.record``)."""
 SCHEDULE_SLACK_S = 1.0
 MAX_DELAY_MS = 6 * 24 * 3600 * 1000  # Dramatiq's Redis broker refuses delays of 7 days or more
 
@@ -43,12 +47,14 @@ class InvalidMessageError(InvalidInputError):
     default_code = "invalid_message"
 
 
-def _payload_dict(payload: object) -> dict[str, Any]:
+def _payload_dict(payload: object, *, max_depth: int = DEFAULT_MAX_DEPTH) -> dict[str, Any]:
     if isinstance(payload, bytes | bytearray):
         payload = payload.decode("utf-8", errors="replace")
     if isinstance(payload, str):
         try:
             payload = json.loads(payload)
+        except RecursionError:
+            raise _too_deep(max_depth) from None
         except json.JSONDecodeError as exc:
             raise InvalidMessageError(
                 f"the message is not valid JSON ({exc.msg} at line {exc.lineno} column "
@@ -58,17 +64,27 @@ def _payload_dict(payload: object) -> dict[str, Any]:
         raise InvalidMessageError(
             f"the message must be a JSON object, not {type(payload).__name__}"
         )
+    if depth_of(payload, max_depth) > max_depth:
+        raise _too_deep(max_depth)
     return payload
+
+
+def _too_deep(max_depth: int) -> InvalidMessageError:
+    return InvalidMessageError(
+        f"the message nests deeper than {max_depth} levels; send the documented object "
+        "(`pinterest-agent schema`)", code="message_too_deep",
+    )
 
 
 def decode_message(model: type[M], payload: object) -> M:
     """Parse a queue message into *model*, turning every problem into one clear error."""
     data = _payload_dict(payload)
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if isinstance(version, bool) or version != SCHEMA_VERSION:
         raise InvalidMessageError(
             f"schema_version {version!r} is not supported: this worker reads version "
-            f"{SCHEMA_VERSION} (print the schema with `pinterest-agent schema`)",
+            f"{SCHEMA_VERSION} (the number {SCHEMA_VERSION}; print the schema with "
+            "`pinterest-agent schema`)",
             code="unsupported_schema_version",
             field="schema_version",
         )
@@ -81,7 +97,7 @@ def decode_message(model: type[M], payload: object) -> M:
             problems.append(f"{where}: {error['msg']}")
         first = exc.errors()[0]["loc"]
         raise InvalidMessageError(
-            f"{model.__name__} is invalid: " + "; ".join(problems),
+            f"{model.__name__} is invalid: " + "; ".join(problems)[:1500],
             field=".".join(str(part) for part in first) or None,
         ) from exc
 
@@ -134,14 +150,28 @@ def run_publish(
         "duplicate": result.status == "already_published",
     }
     # Emit post.published once: a redelivery after a crash between the ledger and this record
-    # still emits it, a duplicate message after a recorded publish does not.
-    already_announced = False
+    # still emits it; a duplicate after a recorded publish is announced as post.duplicate and
+    # leaves the stored (first) outcome as it was.
+    event = "post.published"
     if result.status == "already_published":
         previous = outcomes.get("post", post.post_id)
-        already_announced = previous is not None and previous.get("status") == "published"
-    return outcomes.record(
-        "post", post.post_id, outcome, event=None if already_announced else "post.published"
-    )
+        if previous is not None and previous.get("status") == "published":
+            event = "post.duplicate"
+    return outcomes.record("post", post.post_id, outcome, event=event)
+
+
+def bounded_message(payload: object) -> dict[str, Any]:
+    """The message for an outcome or event: whole when its JSON is at most
+    :data:`PREVIEW_CHARS` characters, else a preview; always its SHA-256."""
+    try:
+        text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+    except (ValueError, RecursionError):
+        text = repr(payload)[: PREVIEW_CHARS * 2]
+    shown = preview(text)
+    if not shown["truncated"]:
+        return {"message": payload, "message_sha256": shown["sha256"]}
+    return {"message_preview": shown["preview"], "message_bytes": shown["bytes"],
+            "message_sha256": shown["sha256"]}
 
 
 def post_failure_outcome(
@@ -152,14 +182,16 @@ def post_failure_outcome(
     else:
         error = {"code": "internal_error", "message": str(exc)[:500],
                  "error_type": type(exc).__name__}
-    return {
+    outcome: dict[str, Any] = {
         "status": "failed" if final else "retrying",
         "error": error,
         "message_id": message_id,
         "queue": queue,
         "retries": retries,
-        "message": payload if final else None,
     }
+    if final:
+        outcome.update(bounded_message(payload))
+    return outcome
 
 
 def record_failure(
@@ -174,16 +206,59 @@ def record_failure(
     message_id: str,
     queue: str,
     retries: int,
+    dead_id: str | None = None,
 ) -> None:
-    """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``."""
+    """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``.
+
+    A published post stays published: a later failing message with its id (an invalid resend)
+    is recorded as a rejection of its own (kind ``message``, ``message.rejected``).
+    """
     subject = subject_id(payload, id_field) or f"message-{message_id}"
     outcome = post_failure_outcome(
         exc, final=final, message_id=message_id, queue=queue, payload=payload, retries=retries
     )
+    if final:
+        runtime.store.dead_reasons.put(dead_id or message_id, outcome["error"])
+    previous = runtime.store.outcomes.get(kind, subject)
+    if previous is not None and previous.get("status") in FINAL_STATUSES:
+        record_rejection(runtime, dead_id=dead_id or message_id, queue=queue,
+                         error=outcome["error"], payload=payload, subject=(kind, subject),
+                         final=final)
+        return
     event = f"{event_prefix}.failed" if final else f"{event_prefix}.retrying"
     runtime.store.outcomes.record(kind, subject, outcome, event=event)
     level = logging.WARNING if final else logging.INFO
     log.log(level, "%s %s %s: %s", kind, subject, outcome["status"], outcome["error"]["message"])
+
+
+def record_rejection(
+    runtime: Runtime,
+    *,
+    dead_id: str,
+    queue: str,
+    error: dict[str, Any],
+    raw: bytes | None = None,
+    payload: object = None,
+    subject: tuple[str, str] | None = None,
+    final: bool = True,
+) -> None:
+    """Record a message the worker refused (kind ``message``, id = its dead id) and emit
+    ``message.rejected``; the message itself is in the dead-letter queue."""
+    outcome: dict[str, Any] = {"status": "failed" if final else "retrying", "queue": queue,
+                               "error": error}
+    if raw is not None:
+        outcome["raw"] = preview(raw)
+    elif payload is not None:
+        outcome.update(bounded_message(payload))
+    if subject is not None:
+        outcome["subject"] = {"kind": subject[0], "id": subject[1],
+                              "note": "its recorded outcome is final and was kept"}
+    if final:
+        runtime.store.dead_reasons.put(dead_id, error)
+    runtime.store.outcomes.record("message", dead_id, outcome,
+                                  event="message.rejected" if final else None)
+    log.warning("message %s on %s refused: [%s] %s", dead_id, queue, error.get("code"),
+                str(error.get("message", ""))[:300])
 
 
 def record_post_failure(

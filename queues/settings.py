@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
+
 __all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
 
 PINTEREST_PRODUCTION = "https://api.pinterest.com/v5"
@@ -70,8 +72,13 @@ class Settings(BaseSettings):
     # Queues.
     broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
     broker_heartbeat_timeout_ms: int = Field(
-        default=60_000, ge=1_000,
+        default=15_000, ge=1_000,
         description="A worker silent this long is dead: its unacked messages are redelivered.",
+    )
+    broker_maintenance_interval_s: float = Field(
+        default=3.0, gt=0,
+        description="How often each worker beats its heartbeat and requeues dead workers' "
+        "messages (every queue it serves, delay queues included).",
     )
     queue_writer: str = "agent__social-post-writer"
     queue_publisher: str = "agent__social-publisher"
@@ -84,6 +91,15 @@ class Settings(BaseSettings):
     min_backoff_ms: int = Field(default=2_000, ge=1)
     max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
     actor_time_limit_ms: int = Field(default=5 * 60_000, ge=1_000)
+    max_message_bytes: int = Field(
+        default=DEFAULT_MAX_MESSAGE_BYTES, ge=1024,
+        description="Larger messages are refused before decoding (message_too_large); the "
+        "default fits a post carrying Pinterest's largest image as image_base64.",
+    )
+    max_message_depth: int = Field(
+        default=DEFAULT_MAX_DEPTH, ge=8, le=200,
+        description="Deeper JSON nesting is refused (message_too_deep).",
+    )
 
     # Preflight and fetching.
     preflight_timeout_s: float = 5.0

@@ -14,6 +14,7 @@ Keys (``P`` is the ``key_prefix`` setting)::
     P:followers:{channel}       list  follower snapshots (JSON)
     P:insight:{channel}         list  ChannelInsight JSON, newest first
     P:draft:{post_id}           str   a drafted SocialPost JSON
+    P:dead-reason:{dead_id}     str   why a dead letter is there ({code, message}; 30 days)
     <events_stream>             stream  post.drafted / post.published / post.failed / insight.ready
 
 Outcomes and their event are written in one MULTI/EXEC so a reader never sees one without the
@@ -37,6 +38,7 @@ from pydantic import SecretStr
 from agents.follower_snapshots import FollowerSnapshot
 from agents.ports import ChannelCredentials, LedgerEntry
 from providers.errors import ConfigurationError
+from queues.deadletters import DeadReasons
 
 __all__ = [
     "EVENT_TYPES",
@@ -51,8 +53,8 @@ __all__ = [
 ]
 
 EVENT_TYPES = frozenset(
-    {"post.drafted", "post.published", "post.failed", "post.retrying", "insight.ready",
-     "insight.failed", "insight.retrying", "message.rejected"}
+    {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
+     "insight.ready", "insight.failed", "insight.retrying", "message.rejected"}
 )
 OAUTH_STATE_TTL_S = 600
 EVENTS_MAXLEN = 100_000
@@ -110,6 +112,29 @@ _CLEAR_MEDIA = """
 redis.call('hdel', KEYS[1], 'media_id', 'media_registered_at')
 if redis.call('hget', KEYS[1], 'state') == 'uploaded' then return redis.call('del', KEYS[1]) end
 return 0
+"""
+
+
+# Keeps a final outcome (status "published"); writes anything else. Appends the event either way.
+_RECORD_OUTCOME = """
+local current = redis.call('get', KEYS[1])
+local kept = nil
+if current then
+  local ok, doc = pcall(cjson.decode, current)
+  if ok and type(doc) == 'table' and doc['status'] == 'published' then kept = current end
+end
+if not kept then
+  if tonumber(ARGV[2]) > 0 then
+    redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  else
+    redis.call('set', KEYS[1], ARGV[1])
+  end
+end
+if ARGV[3] ~= '' then
+  redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', ARGV[3], 'id', ARGV[4],
+             'payload', ARGV[1])
+end
+return kept
 """
 
 
@@ -266,6 +291,7 @@ class OutcomeLog:
         self.stream = stream
         self._clock = clock
         self._ttl_s = ttl_s
+        self._record = client.register_script(_RECORD_OUTCOME)
 
     def record(
         self,
@@ -275,22 +301,20 @@ class OutcomeLog:
         *,
         event: str | None = None,
     ) -> dict[str, Any]:
-        """Store the latest outcome for ``(kind, subject_id)`` and emit *event* atomically."""
+        """Store the latest outcome for ``(kind, subject_id)`` and emit *event* atomically.
+
+        A stored ``published`` outcome is final: a later record (a duplicate delivery, a
+        rescheduled copy) keeps it and only appends its event. Returns what is stored.
+        """
+        if event is not None and event not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event!r}")
         body = {"kind": kind, "id": subject_id, "recorded_at": self._clock(), **outcome}
         payload = json.dumps(body, default=str)
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.set(self._key("outcome", kind, subject_id), payload, ex=self._ttl_s)
-            if event is not None:
-                if event not in EVENT_TYPES:
-                    raise ValueError(f"unknown event type {event!r}")
-                pipe.xadd(
-                    self.stream,
-                    {"type": event, "id": subject_id, "payload": payload},
-                    maxlen=EVENTS_MAXLEN,
-                    approximate=True,
-                )
-            pipe.execute()
-        return body
+        kept = self._record(
+            keys=[self._key("outcome", kind, subject_id), self.stream],
+            args=[payload, self._ttl_s or 0, event or "", subject_id, EVENTS_MAXLEN],
+        )
+        return body if kept is None else dict(json.loads(kept))
 
     def get(self, kind: str, subject_id: str) -> dict[str, Any] | None:
         raw = self._client.get(self._key("outcome", kind, subject_id))
@@ -384,6 +408,7 @@ class Store:
     oauth_states: OAuthStates
     documents: Documents
     follower_snapshots: RedisFollowerSnapshots
+    dead_reasons: DeadReasons
 
     @classmethod
     def build(
@@ -405,6 +430,7 @@ class Store:
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),
             follower_snapshots=RedisFollowerSnapshots(client, keys),
+            dead_reasons=DeadReasons(client, prefix),
         )
 
 

@@ -73,4 +73,5 @@ def dead_letters(runtime: Runtime) -> DeadLetters:
         runtime.redis_client,
         settings.broker_namespace,
         [settings.queue_publisher, settings.queue_writer, settings.queue_insights],
+        runtime.store.dead_reasons,
     )

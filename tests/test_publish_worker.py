@@ -96,12 +96,15 @@ def test_same_post_enqueued_twice_makes_one_pin(
     enqueue_publish(running.broker, running.runtime.settings, payload)
     enqueue_publish(running.broker, running.runtime.settings, json.dumps(payload))
     wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
-    wait_for(lambda: (outcome_status(running.runtime, "post-1", "published") or {}).get(
-        "duplicate"))
-    # Then one Pin, one post.published event
+    running.join()
+    # Then one Pin, one post.published event, and the duplicate is an event of its own
     assert len(pins(fresh_sandbox, channel)) == 1
     types = [e["type"] for e in running.runtime.store.outcomes.events()]
     assert types.count("post.published") == 1
+    assert types.count("post.duplicate") == 1
+    # And the stored outcome is the first terminal one, not the duplicate's
+    stored = running.runtime.store.outcomes.get("post", "post-1")
+    assert stored is not None and stored["duplicate"] is False
 
 
 def test_rate_limit_then_success(

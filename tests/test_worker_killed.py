@@ -15,7 +15,6 @@ import sys
 from collections.abc import Callable, Iterator
 
 import pytest
-from dramatiq.brokers.redis import MAINTENANCE_SCALE
 from pydantic import SecretStr
 
 from providers.sandbox.server import SandboxServer
@@ -75,7 +74,6 @@ def test_killed_worker_after_create_yields_exactly_one_pin(
     worker_process.wait()
     # Then a new worker picks the unacked message up once the dead one is declared dead
     running = start_worker(threads=2)
-    running.broker.maintenance_chance = MAINTENANCE_SCALE  # run dead-worker recovery every call
     outcome = wait_for(lambda: outcome_status(running.runtime, "post-1", "published"),
                        timeout_s=60)
     # And reconciles against the board instead of creating again

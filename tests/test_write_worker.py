@@ -157,8 +157,7 @@ def test_redelivered_brief_reuses_its_draft(
     calls = fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions")
     # When the same brief arrives again
     enqueue_brief(running, payload)
-    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
-                      or {}).get("duplicate"))
+    wait_for(lambda: "post.duplicate" in events_for(running.runtime, payload["brief_id"]))
     # Then no model call is paid again and there is still one Pin
     assert fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions") == calls
     assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 1

@@ -1,0 +1,175 @@
+"""What makes bytes on a queue a message this worker will run: the envelope check.
+
+Producers in any language write Dramatiq's envelope by hand (see the README), so the broker's
+consumer checks every fetched message *before* Dramatiq sees it. :func:`check_envelope` accepts
+a message only when:
+
+- it is at most ``max_bytes`` long (checked before decoding);
+- it decodes as JSON (no deeper than ``max_depth``) into a Dramatiq ``Message``;
+- it names the queue it was fetched from (a mismatch kills Dramatiq's worker thread, which looks
+  the consumer up by the message's own ``queue_name``);
+- it has the shapes Dramatiq relies on: ``actor_name`` and ``message_id`` strings, ``args`` a
+  list, ``kwargs`` and ``options`` objects, the counters in ``options`` non-negative integers and
+  ``eta`` a number.
+
+Anything else is :class:`Rejected` with a sentence naming what is wrong; the broker moves it to
+the dead-letter queue, records it and announces ``message.rejected``. A message whose
+``options.redis_message_id`` is missing or differs from the id it was stored under is accepted
+with the id corrected, so acknowledging it always removes the right entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "PREVIEW_CHARS",
+    "Accepted",
+    "Rejected",
+    "check_envelope",
+    "depth_of",
+    "preview",
+]
+
+DEFAULT_MAX_MESSAGE_BYTES = 28 * 1024 * 1024
+"""The largest legitimate message: a post whose ``image_base64`` is Pinterest's 20 MiB image
+limit (about 26.7 MiB of base64), plus the rest of the envelope."""
+DEFAULT_MAX_DEPTH = 32
+"""Nesting of JSON containers; the deepest real message (a carousel post) is 6 levels."""
+PREVIEW_CHARS = 2_000
+"""How much of a rejected message events, outcomes and logs carry (plus its SHA-256)."""
+
+_ENVELOPE_FIELDS = frozenset(
+    {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
+)
+_COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "max_retries")
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    data: bytes
+    """The message to hand to Dramatiq (re-encoded only when its redis id was corrected)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    code: str
+    reason: str
+
+    def as_error(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.reason}
+
+
+def preview(raw: bytes | str, limit: int = PREVIEW_CHARS) -> dict[str, Any]:
+    """At most ``limit`` characters of a message, its size and its SHA-256 (never all of it)."""
+    data = raw.encode("utf-8", errors="surrogatepass") if isinstance(raw, str) else raw
+    text = data[: limit * 4].decode("utf-8", errors="replace")[:limit]
+    return {"preview": text, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+            "truncated": len(text.encode("utf-8", errors="surrogatepass")) < len(data)}
+
+
+def depth_of(value: object, limit: int) -> int:
+    """Nesting depth of JSON containers in *value*, counting no further than ``limit + 1``
+    (iterative: a hostile document cannot exhaust the stack)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list | tuple):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _reject(reason: str, code: str = "invalid_envelope") -> Rejected:
+    return Rejected(code, reason)
+
+
+def check_envelope(
+    queue_name: str,
+    redis_id: str,
+    raw: bytes | None,
+    *,
+    max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Accepted | Rejected:
+    """Accept or reject the message stored as *redis_id*, fetched from *queue_name*."""
+    if raw is None:
+        return _reject(f"the id {redis_id!r} was pushed on {queue_name!r} with no message body "
+                       "(HSET the .msgs hash before RPUSH)", "empty_message")
+    if len(raw) > max_bytes:
+        return _reject(f"the message is {len(raw):,} bytes, over the {max_bytes:,}-byte limit "
+                       "(PINTEREST_AGENT_MAX_MESSAGE_BYTES); send large images by URL",
+                       "message_too_large")
+    try:
+        fields = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return _reject("not a Dramatiq message: not UTF-8 text", "undecodable_message")
+    except RecursionError:
+        return _reject(f"the message nests deeper than {max_depth} levels", "message_too_deep")
+    except ValueError as exc:
+        return _reject(f"not a Dramatiq message: not JSON ({exc})", "undecodable_message")
+    if not isinstance(fields, dict):
+        return _reject(f"not a Dramatiq message: a JSON {type(fields).__name__}, not an object",
+                       "undecodable_message")
+    if depth_of(fields, max_depth + 1) > max_depth + 1:  # the envelope itself is one level
+        return _reject(f"the message nests deeper than {max_depth} levels", "message_too_deep")
+    missing = sorted({"queue_name", "actor_name", "args", "message_id"} - fields.keys())
+    unknown = sorted(fields.keys() - _ENVELOPE_FIELDS)
+    if missing or unknown:
+        what = "; ".join(part for part in (
+            f"missing {', '.join(missing)}" if missing else "",
+            f"unknown {', '.join(unknown)}" if unknown else "") if part)
+        return _reject(f"not a Dramatiq message: {what} (see the README's envelope)",
+                       "undecodable_message")
+    problem = _shape_problem(fields, queue_name)
+    if problem is not None:
+        return _reject(problem)
+    options = fields.setdefault("options", {})
+    fields.setdefault("kwargs", {})
+    if options.get("redis_message_id") != redis_id:
+        options["redis_message_id"] = redis_id
+        return Accepted(json.dumps(fields, separators=(",", ":")).encode())
+    return Accepted(raw)
+
+
+def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:
+    if fields["queue_name"] != queue_name:
+        return (f"queue_name {str(fields['queue_name'])[:80]!r} differs from the queue it was "
+                f"pushed on ({queue_name!r})")
+    for name in ("actor_name", "message_id"):
+        value = fields[name]
+        if not isinstance(value, str) or not 0 < len(value) <= 256:
+            return f"{name} must be a non-empty string"
+    if not isinstance(fields["args"], list):
+        return f"args must be a list, not {type(fields['args']).__name__}"
+    for name in ("kwargs", "options"):
+        if name in fields and not isinstance(fields[name], dict):
+            return f"{name} must be an object, not {type(fields[name]).__name__}"
+    timestamp = fields.get("message_timestamp")
+    if timestamp is not None and (isinstance(timestamp, bool) or not isinstance(timestamp, int)):
+        return "message_timestamp must be an integer (epoch milliseconds)"
+    options: dict[str, Any] = fields.get("options") or {}
+    for name in _COUNTERS:
+        value = options.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            return f"options.{name} must be a non-negative integer"
+    eta = options.get("eta")
+    if eta is not None and (isinstance(eta, bool) or not isinstance(eta, int | float)):
+        return "options.eta must be a number (epoch milliseconds)"
+    if "redis_message_id" in options and not isinstance(options["redis_message_id"], str):
+        return "options.redis_message_id must be a string"
+    return None
