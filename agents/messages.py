@@ -9,14 +9,17 @@ before any request, with the field named.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     field_validator,
     model_validator,
 )
@@ -60,6 +63,59 @@ def _web_url(url: str) -> str:
     return url
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_PROSE_WHITESPACE = frozenset("\n\r\t")
+
+
+def _unsafe_character(text: str, allowed: frozenset[str]) -> str | None:
+    for char in text:
+        if char in allowed:
+            continue
+        if char in _BIDI_CONTROLS:
+            return f"a bidirectional override (U+{ord(char):04X})"
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"a control character (U+{ord(char):04X})"
+        if category == "Cs":
+            return f"an unpaired surrogate (U+{ord(char):04X})"
+    return None
+
+
+def _line(text: str) -> str:
+    """One line of text: no control characters (newlines included) and no bidi overrides."""
+    found = _unsafe_character(text, frozenset())
+    if found is not None:
+        raise ValueError(f"must be plain text on one line; it contains {found}")
+    return text
+
+
+def _prose(text: str) -> str:
+    """Text that may span lines: tabs and newlines, but no other control characters and no
+    bidirectional overrides (they can make a Pin read differently from what was checked)."""
+    found = _unsafe_character(text, _PROSE_WHITESPACE)
+    if found is not None:
+        raise ValueError(f"must be plain text; it contains {found}")
+    return text
+
+
+def _no_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+def _iso_datetime(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 string with an offset, e.g. 2026-11-23T09:00:00Z")
+    return value
+
+
+Line = Annotated[str, AfterValidator(_line)]
+Prose = Annotated[str, AfterValidator(_prose)]
+StrictInt = Annotated[int, Strict()]
+Version = Annotated[Literal[1], BeforeValidator(_no_bool)]
+Instant = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
 HttpsLink = Annotated[str, Field(max_length=LINK_MAX), AfterValidator(_https)]
 WebUrl = Annotated[str, Field(max_length=LINK_MAX), AfterValidator(_web_url)]
 
@@ -85,8 +141,8 @@ class ImageBase64Media(_Message):
 
 class CarouselItem(_Message):
     url: WebUrl
-    title: str | None = Field(default=None, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    title: Line | None = Field(default=None, max_length=TITLE_MAX)
+    description: Prose | None = Field(default=None, max_length=DESCRIPTION_MAX)
     link: HttpsLink | None = None
 
 
@@ -122,7 +178,7 @@ class VideoMedia(_Message):
     cover_image_url: HttpsLink | None = Field(
         default=None, description="Cover image Pinterest fetches; or use cover_key_frame_time_s."
     )
-    cover_key_frame_time_s: int | None = Field(
+    cover_key_frame_time_s: StrictInt | None = Field(
         default=None, ge=0,
         description="Second of the video used as the cover (past the end: the last frame). "
         "With no cover given, 0.",
@@ -157,7 +213,7 @@ class SocialPost(_Message):
     times the message is delivered or enqueued.
     """
 
-    schema_version: Literal[1] = Field(
+    schema_version: Version = Field(
         description="Message format version; this worker reads version 1."
     )
     post_id: str = Field(pattern=_ID_RE, description="Upstream's unique id for this post.")
@@ -165,13 +221,13 @@ class SocialPost(_Message):
     channel_id: str = Field(pattern=_ID_RE, description="A channel connected to this worker.")
     board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
     board_section_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(default="", max_length=DESCRIPTION_MAX)
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    description: Prose = Field(default="", max_length=DESCRIPTION_MAX)
     link: HttpsLink
-    alt_text: str | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    alt_text: Prose | None = Field(default=None, max_length=ALT_TEXT_MAX)
     dominant_color: str | None = Field(default=None, description="Hex colour like #6E7874.")
     media: Media
-    scheduled_at: datetime | None = Field(
+    scheduled_at: Instant | None = Field(
         default=None, description="Publish no earlier than this instant (ISO 8601 with offset)."
     )
 
@@ -193,24 +249,24 @@ class SocialPost(_Message):
 class PinBrief(_Message):
     """A product or article to turn into a Pin, on ``agent__social-post-writer``."""
 
-    schema_version: Literal[1]
+    schema_version: Version
     brief_id: str = Field(pattern=_ID_RE, description="Upstream's unique id; also the post id.")
     channel_id: str = Field(pattern=_ID_RE)
     kind: Literal["product", "recipe", "how-to", "article", "other"] = "other"
-    name: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=4000)
+    name: Line = Field(min_length=1, max_length=200)
+    summary: Prose = Field(min_length=1, max_length=4000)
     destination_url: HttpsLink
     source_image_urls: list[WebUrl] = Field(default_factory=list, max_length=5)
-    audience: str | None = Field(default=None, max_length=300)
-    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+    audience: Prose | None = Field(default=None, max_length=300)
+    keywords: list[Annotated[Line, Field(min_length=1, max_length=60)]] = Field(
         default_factory=list, max_length=20
     )
-    tone: str | None = Field(default=None, max_length=100)
+    tone: Line | None = Field(default=None, max_length=100)
     locale: str = Field(default="en-US", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
-    board_hint: str | None = Field(default=None, max_length=180)
+    board_hint: Line | None = Field(default=None, max_length=180)
     board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
-    scheduled_at: datetime | None = None
-    publish: bool = False
+    scheduled_at: Instant | None = None
+    publish: Annotated[bool, Strict()] = False
 
     @field_validator("scheduled_at")
     @classmethod
@@ -223,8 +279,8 @@ class PinBrief(_Message):
 class InsightsRequest(_Message):
     """Ask for one channel's weekly insight, on ``agent__pinterest-insights``."""
 
-    schema_version: Literal[1]
+    schema_version: Version
     channel_id: str = Field(pattern=_ID_RE)
-    period_days: int = Field(default=30, ge=7, le=89)
-    requested_at: datetime | None = None
+    period_days: StrictInt = Field(default=30, ge=7, le=89)
+    requested_at: Instant | None = None
 

@@ -80,7 +80,7 @@ def decode_message(model: type[M], payload: object) -> M:
     """Parse a queue message into *model*, turning every problem into one clear error."""
     data = _payload_dict(payload)
     version = data.get("schema_version")
-    if isinstance(version, bool) or version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise InvalidMessageError(
             f"schema_version {version!r} is not supported: this worker reads version "
             f"{SCHEMA_VERSION} (the number {SCHEMA_VERSION}; print the schema with "
