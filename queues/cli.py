@@ -14,12 +14,11 @@ import click
 from pydantic import BaseModel
 
 from agents.messages import InsightsRequest, PinBrief, SocialPost
-from providers.errors import ConfigurationError
 from queues.cli_channels import channels
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
-from queues.cli_support import ReportingGroup, echo_json, fail
+from queues.cli_support import ReportingGroup, check_worker_settings, echo_json
 from queues.settings import load_settings
 
 __all__ = ["main"]
@@ -41,8 +40,7 @@ def main(verbose: bool) -> None:
 def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
     """Run the actors (Dramatiq worker processes) against the configured Redis."""
     settings = load_settings()
-    if settings.secret_key is None:
-        fail(ConfigurationError("set PINTEREST_AGENT_SECRET_KEY (see `pinterest-agent keygen`)"))
+    check_worker_settings(settings)
     argv = [sys.executable, "-m", "dramatiq", "queues.entry", "--processes", str(processes),
             "--threads", str(threads)]
     if queues:

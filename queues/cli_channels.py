@@ -78,3 +78,13 @@ def channels_boards(channel_id: str) -> None:
         click.echo(f"{board.id}  {board.name}  privacy={board.privacy}")
 
 
+
+
+@channels.command("rekey")
+def channels_rekey() -> None:
+    """Re-encrypt every stored credential with the first key of PINTEREST_AGENT_SECRET_KEY.
+
+    Rotate by setting the variable to NEW,OLD, running this, then dropping OLD."""
+    rt = runtime()
+    count = rt.store.credentials.rekey()
+    click.echo(f"{count} channel credential(s) re-encrypted with the first secret key")

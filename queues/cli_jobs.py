@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,9 @@ def publish(file: Path) -> None:
                        err=True)
             time.sleep(interval_s)
         except WorkerError as exc:
-            jobs.record_post_failure(rt, payload=payload, exc=exc, final=True,
-                                     message_id="cli", queue="cli", retries=0)
+            echo_json(jobs.record_post_failure(rt, payload=payload, exc=exc, final=True,
+                                               message_id=f"cli-{uuid.uuid4().hex[:12]}",
+                                               queue="cli", retries=0))
             raise
     echo_json(outcome)
 
@@ -109,9 +111,10 @@ def jobs() -> None:
 @jobs.command("status")
 @click.argument("post_id")
 @click.option("--kind", default="post", show_default=True,
-              type=click.Choice(["post", "brief", "insight"]))
+              type=click.Choice(["post", "brief", "insight", "message"]))
 def jobs_status(post_id: str, kind: str) -> None:
-    """Print the recorded outcome of a post (or brief)."""
+    """Print the recorded outcome of a post (or a brief, an insight by channel id, a refused
+    message by its dead-letter id)."""
     rt = runtime()
     outcome = rt.store.outcomes.get(kind, post_id)
     if outcome is None:

@@ -23,6 +23,7 @@ import redis
 from pydantic import SecretStr
 
 from agents.insight_models import ChannelInsight
+from providers.errors import ConfigurationError
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
 from queues.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
@@ -46,7 +47,13 @@ def _redis(url: str, echo: Echo) -> tuple[redis.Redis[bytes], bool]:
         echo(f"Redis answers at {url}: using it for the broker and the store")
         return client, True
     except redis.ConnectionError:
-        import fakeredis
+        try:
+            import fakeredis
+        except ImportError:
+            raise ConfigurationError(
+                f"no Redis answers at {url}: start one (or set PINTEREST_AGENT_REDIS_URL), or "
+                "install the in-memory stand-in with `pip install -e \".[demo]\"`"
+            ) from None
 
         echo(f"no Redis at {url}: using an in-memory Redis for this run")
         fake: redis.Redis[bytes] = fakeredis.FakeRedis()

@@ -10,8 +10,8 @@ import logging
 
 import dramatiq
 
+from queues import logs
 from queues.actors import build_broker, declare_actors
-from queues.logs import RedactSecrets
 from queues.runtime import Runtime
 from queues.settings import load_settings
 
@@ -21,7 +21,6 @@ broker = build_broker(settings, runtime.redis_client)
 dramatiq.set_broker(broker)
 actors = declare_actors(broker, runtime)
 
-for _handler in logging.getLogger().handlers:
-    _handler.addFilter(RedactSecrets())
+logs.install()  # redact secrets (tracebacks included) and cap every record of this process
 for _noisy in ("httpx", "httpcore"):  # request lines carry full URLs (queries may hold tokens)
     logging.getLogger(_noisy).setLevel(logging.WARNING)

@@ -207,8 +207,9 @@ def record_failure(
     queue: str,
     retries: int,
     dead_id: str | None = None,
-) -> None:
-    """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``.
+) -> dict[str, Any]:
+    """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``;
+    returns the outcome.
 
     A published post stays published: a later failing message with its id (an invalid resend)
     is recorded as a rejection of its own (kind ``message``, ``message.rejected``).
@@ -217,18 +218,18 @@ def record_failure(
     outcome = post_failure_outcome(
         exc, final=final, message_id=message_id, queue=queue, payload=payload, retries=retries
     )
-    if final:
-        runtime.store.dead_reasons.put(dead_id or message_id, outcome["error"])
+    if final and dead_id is not None:
+        runtime.store.dead_reasons.put(dead_id, outcome["error"])
     previous = runtime.store.outcomes.get(kind, subject)
     if previous is not None and previous.get("status") in FINAL_STATUSES:
-        record_rejection(runtime, dead_id=dead_id or message_id, queue=queue,
-                         error=outcome["error"], payload=payload, subject=(kind, subject),
-                         final=final)
-        return
+        return record_rejection(runtime, dead_id=dead_id or message_id, queue=queue,
+                                error=outcome["error"], payload=payload,
+                                subject=(kind, subject), final=final)
     event = f"{event_prefix}.failed" if final else f"{event_prefix}.retrying"
-    runtime.store.outcomes.record(kind, subject, outcome, event=event)
+    stored = runtime.store.outcomes.record(kind, subject, outcome, event=event)
     level = logging.WARNING if final else logging.INFO
     log.log(level, "%s %s %s: %s", kind, subject, outcome["status"], outcome["error"]["message"])
+    return stored
 
 
 def record_rejection(
@@ -241,7 +242,7 @@ def record_rejection(
     payload: object = None,
     subject: tuple[str, str] | None = None,
     final: bool = True,
-) -> None:
+) -> dict[str, Any]:
     """Record a message the worker refused (kind ``message``, id = its dead id) and emit
     ``message.rejected``; the message itself is in the dead-letter queue."""
     outcome: dict[str, Any] = {"status": "failed" if final else "retrying", "queue": queue,
@@ -255,17 +256,18 @@ def record_rejection(
                               "note": "its recorded outcome is final and was kept"}
     if final:
         runtime.store.dead_reasons.put(dead_id, error)
-    runtime.store.outcomes.record("message", dead_id, outcome,
-                                  event="message.rejected" if final else None)
+    stored = runtime.store.outcomes.record("message", dead_id, outcome,
+                                           event="message.rejected" if final else None)
     log.warning("message %s on %s refused: [%s] %s", dead_id, queue, error.get("code"),
                 str(error.get("message", ""))[:300])
+    return stored
 
 
 def record_post_failure(
     runtime: Runtime, *, payload: object, exc: BaseException, final: bool, message_id: str,
     queue: str, retries: int,
-) -> None:
-    record_failure(
+) -> dict[str, Any]:
+    return record_failure(
         runtime, kind="post", id_field="post_id", event_prefix="post", payload=payload, exc=exc,
         final=final, message_id=message_id, queue=queue, retries=retries,
     )

@@ -1,7 +1,10 @@
-"""Logging for the worker's processes: one format, and a filter that redacts token-looking text.
+"""Logging for the worker's processes: one format, secrets redacted, no record too long.
 
-The code never logs secrets on purpose; the filter is a second line of defence against a library
-or an exception message echoing an ``Authorization`` header or a token field.
+The code never logs secrets on purpose; :class:`SafeFormatter` is the second line of defence
+against a library or an exception echoing an ``Authorization`` header or a token field. It works
+on the *formatted* record, so the message, the exception's text and its traceback are all
+covered, and it caps each record (:data:`MAX_RECORD_CHARS`), so a huge message body that a
+library prints (Dramatiq logs a failing message with its arguments) cannot flood the log.
 """
 
 from __future__ import annotations
@@ -9,34 +12,58 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["RedactSecrets", "configure_logging"]
+__all__ = ["MAX_RECORD_CHARS", "SafeFormatter", "configure_logging", "install", "redact"]
 
+MAX_RECORD_CHARS = 8_000
+"""A record longer than this keeps its head and tail around a note of what was cut."""
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 _PATTERNS = [
     re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)((?:access|refresh)_token|client_secret|api_key|code)([\"']?\s*[:=]\s*[\"']?)"
-               r"[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)((?:access|refresh)_token|client_secret|api_key|secret_key|code|password)"
+               r"([\"']?\s*[:=]\s*[\"']?)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\b(pina|pinr|sk)[-_][A-Za-z0-9_-]{12,}"),
 ]
 
 
-class RedactSecrets(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = message
-        for pattern in _PATTERNS:
-            redacted = pattern.sub(lambda m: m.group(0)[: len(m.group(1)) + 1] + "[redacted]",
-                                   redacted)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
+def redact(text: str) -> str:
+    """``text`` with token-looking values replaced by ``[redacted]``."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: m.group(0)[: len(m.group(1)) + 1] + "[redacted]", text)
+    return text
+
+
+def _cap(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    keep = limit // 2
+    return f"{text[:keep]} ... [{len(text) - 2 * keep:,} characters cut] ... {text[-keep:]}"
+
+
+class SafeFormatter(logging.Formatter):
+    """Formats with ``inner`` (any formatter), then redacts and caps the whole text."""
+
+    def __init__(self, inner: logging.Formatter | None = None, *,
+                 max_chars: int = MAX_RECORD_CHARS) -> None:
+        super().__init__(_FORMAT)
+        self._inner = inner or logging.Formatter(_FORMAT)
+        self._max_chars = max_chars
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _cap(redact(self._inner.format(record)), self._max_chars)
+
+
+def install(logger: logging.Logger | None = None) -> None:
+    """Wrap the formatter of every handler of *logger* (the root by default) in
+    :class:`SafeFormatter`; handlers already wrapped are left alone."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not isinstance(handler.formatter, SafeFormatter):
+            handler.setFormatter(SafeFormatter(handler.formatter))
 
 
 def configure_logging(*, verbose: bool = False) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
-    )
-    handler.addFilter(RedactSecrets())
+    handler.setFormatter(SafeFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
 from agents.follower_snapshots import FollowerSnapshot
@@ -63,18 +63,27 @@ LOCK_WAIT_S = 90
 
 
 class SecretBox:
-    """Fernet encryption for secrets at rest. The key comes from the ``secret_key`` setting."""
+    """Fernet encryption for secrets at rest, from the ``secret_key`` setting.
+
+    The setting holds one key, or several separated by commas for rotation: the first encrypts,
+    every one decrypts (``MultiFernet``); ``pinterest-agent channels rekey`` then re-encrypts
+    every stored credential with the first, after which the old keys can be dropped.
+    """
 
     def __init__(self, key: SecretStr | str | bytes) -> None:
         raw = key.get_secret_value() if isinstance(key, SecretStr) else key
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        keys = [part.strip() for part in text.split(",") if part.strip()]
         try:
-            self._fernet = Fernet(raw.encode() if isinstance(raw, str) else raw)
+            if not keys:
+                raise ValueError("empty")
+            self._fernet = MultiFernet([Fernet(part.encode()) for part in keys])
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(
-                "PINTEREST_AGENT_SECRET_KEY is not a valid Fernet key; make one with "
-                '`python -c "from cryptography.fernet import Fernet; '
-                'print(Fernet.generate_key().decode())"`'
+                "PINTEREST_AGENT_SECRET_KEY is not a valid Fernet key (or comma-separated list "
+                "of keys); make one with `pinterest-agent keygen`"
             ) from exc
+        self.key_count = len(keys)
 
     @staticmethod
     def generate_key() -> str:
@@ -88,10 +97,27 @@ class SecretBox:
             return self._fernet.decrypt(token)
         except InvalidToken as exc:
             raise ConfigurationError(
-                "stored credentials cannot be decrypted with this secret key; "
-                "use the key they were stored with, or reconnect the channel"
+                "stored credentials cannot be decrypted with any key in "
+                "PINTEREST_AGENT_SECRET_KEY; add the key they were stored with (comma-separated, "
+                "after the new one), or reconnect the channel"
             ) from exc
 
+    def rotate(self, token: bytes) -> bytes:
+        """The same secret, encrypted with the first key."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken as exc:
+            raise ConfigurationError(
+                "a stored credential cannot be decrypted with any key in "
+                "PINTEREST_AGENT_SECRET_KEY; add its key before rekeying"
+            ) from exc
+
+
+_SWAP_FIELD = """
+if redis.call('hget', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
 
 _RELEASE_LEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -153,12 +179,30 @@ class CredentialVault:
         self._client = client
         self._box = box
         self._key = keys
+        self._swap = client.register_script(_SWAP_FIELD)
 
     def get(self, channel_id: str) -> ChannelCredentials | None:
         sealed = self._client.hget(self._key("channels"), channel_id)
         if sealed is None:
             return None
-        return ChannelCredentials.model_validate_json(self._box.open(_bytes(sealed)))
+        credentials = ChannelCredentials.model_validate_json(self._box.open(_bytes(sealed)))
+        if credentials.channel_id != channel_id:  # a record copied under another channel's id
+            raise ConfigurationError(
+                f"the credentials stored for channel {channel_id!r} belong to another channel; "
+                f"reconnect {channel_id!r} (`pinterest-agent channels connect`)",
+                code="credentials_mismatch",
+            )
+        return credentials
+
+    def rekey(self) -> int:
+        """Re-encrypt every stored credential with the first secret key; returns how many."""
+        key = self._key("channels")
+        count = 0
+        for field, sealed in self._client.hgetall(key).items():
+            # swapped only if unchanged: a token refreshed meanwhile is already under the new key
+            count += int(self._swap(keys=[key], args=[field, sealed,
+                                                      self._box.rotate(_bytes(sealed))]))
+        return count
 
     def put(self, credentials: ChannelCredentials) -> None:
         data = credentials.model_dump(mode="json")
