@@ -289,7 +289,7 @@ def _next_pin(
             "No next Pin: none of the channel's Pins links to an https page to reuse as the "
             "destination; give the concept a destination_url and enqueue it by hand."
         )
-    link, board_id = source
+    link, board_id, image_url = source
     digest = hashlib.sha256(channel_id.encode()).hexdigest()[:12]
     brief = PinBrief(
         schema_version=1,
@@ -299,6 +299,7 @@ def _next_pin(
         name=concept.name,
         summary=concept.summary,
         destination_url=link,
+        source_image_urls=[image_url] if image_url else [],
         audience=concept.audience,
         keywords=[k[:60] for k in concept.keywords if k.strip()][:20],
         tone=concept.tone,
@@ -309,17 +310,40 @@ def _next_pin(
 
 def _destination(
     based_on: str | None, top: Sequence[TopPinStat], pins: Sequence[Pin]
-) -> tuple[str, str | None] | None:
+) -> tuple[str, str | None, str | None] | None:
+    """The link, board and image of the Pin the concept builds on (the chosen top Pin, else the
+    first top Pin with an https link, else the newest such Pin)."""
+    by_id = {pin.id: pin for pin in pins}
     ranked = sorted(top, key=lambda p: p.pin_id != based_on)  # the chosen one first
-    for pin in ranked:
-        if _https(pin.link):
-            return str(pin.link), pin.board_id
+    for stat in ranked:
+        if _https(stat.link):
+            listed = by_id.get(stat.pin_id)
+            return str(stat.link), stat.board_id, _image_url(listed) if listed else None
     newest = sorted(
         (p for p in pins if _https(p.link)),
         key=lambda p: (p.created_at is not None, p.created_at or datetime.min),
         reverse=True,
     )
-    return (str(newest[0].link), newest[0].board_id) if newest else None
+    if not newest:
+        return None
+    return str(newest[0].link), newest[0].board_id, _image_url(newest[0])
+
+
+def _image_url(pin: Pin) -> str | None:
+    """The largest image Pinterest lists for *pin* (``media.images``), if any: the writer
+    designs the next Pin from it."""
+    images = (pin.media or {}).get("images")
+    if not isinstance(images, dict):
+        return None
+    best: tuple[int, str] | None = None
+    for entry in images.values():
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            width = entry.get("width")
+            size = width if isinstance(width, int) else 0
+            if entry["url"].lower().startswith(("https://", "http://")) and (
+                    best is None or size > best[0]):
+                best = (size, entry["url"])
+    return best[1] if best else None
 
 
 def _https(link: str | None) -> bool:

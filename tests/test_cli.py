@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,10 @@ from pydantic import SecretStr
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
 from queues.cli import main
+from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
-from tests.conftest import Channel, make_settings
-from tests.helpers import post_payload
+from tests.conftest import Channel, RunningWorker, make_settings
+from tests.helpers import post_payload, wait_for
 
 pytestmark = pytest.mark.redis
 
@@ -127,7 +128,8 @@ def test_jobs_commands_report_unknown_ids(cli: CliRunner) -> None:
 
 
 def test_insights_run_show_and_next(
-    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer
+    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer, runtime: Runtime,
+    start_worker: Callable[..., RunningWorker],
 ) -> None:
     user = fresh_sandbox.state.user_by_name("shop_owner")
     assert user is not None
@@ -141,6 +143,13 @@ def test_insights_run_show_and_next(
     assert nxt.exit_code == 0, nxt.output
     brief = json.loads(nxt.stdout)
     assert brief["channel_id"] == "shop" and brief["destination_url"].startswith("https://")
+    # The concept carries the image of the top Pin it builds on, so the writer can design it
+    assert brief["source_image_urls"] and "/_sandbox/images/" in brief["source_image_urls"][0]
+    start_worker()
+    drafted = wait_for(lambda: (runtime.store.outcomes.get("brief", brief["brief_id"]) or {})
+                       .get("status") in ("drafted", "failed")
+                       and runtime.store.outcomes.get("brief", brief["brief_id"]))
+    assert drafted["status"] == "drafted", drafted
 
 
 def test_enqueue_insights_needs_channels(cli: CliRunner, channel: Channel) -> None:

@@ -120,6 +120,8 @@ def _board_json(request: SandboxRequest, board: Board) -> dict[str, Any]:
 def _pin_json(request: SandboxRequest, pin: Pin, *, metrics: bool) -> dict[str, Any]:
     with request.state.lock:
         owner = request.state.records.users[pin.owner_id].username
+    if "images" not in pin.media and "items" not in pin.media:  # generated Pins: host them too
+        _point_images_at(request, pin)
     body: dict[str, Any] = {
         "id": pin.id, "created_at": iso(pin.created_at), "board_id": pin.board_id,
         "board_owner": {"username": owner}, "is_owner": True, "is_standard": True,
