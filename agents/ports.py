@@ -11,9 +11,12 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from providers.errors import TransientError
+
 __all__ = [
     "ChannelCredentials",
     "CredentialStore",
+    "LeaseLostError",
     "LedgerEntry",
     "PublishLedger",
     "WriteLimiter",
@@ -48,8 +51,9 @@ class CredentialStore(Protocol):
         ...
 
 
-LedgerState = Literal["uploaded", "creating", "published"]
-"""``uploaded``: a video is uploaded to Pinterest (``media_id``), no create sent yet;
+LedgerState = Literal["leased", "uploaded", "creating", "published"]
+"""``leased``: an attempt began (its message is kept for the reconciler), nothing sent yet;
+``uploaded``: a video is uploaded to Pinterest (``media_id``), no create sent yet;
 ``creating``: a create may have been sent (reconcile before another); ``published``: done."""
 
 
@@ -68,24 +72,38 @@ class LedgerEntry(BaseModel):
     """When that upload was registered (epoch seconds): the processing timeout counts from it."""
 
 
+class LeaseLostError(TransientError):
+    """This attempt's lease lapsed (Redis was unreachable longer than its TTL) and it may no longer
+    be the only one: it stops before creating anything, and is retried."""
+
+    default_code = "lease_lost"
+
+
 class PublishLedger(Protocol):
     """Idempotency records: at most one live Pin per ``post_id``."""
 
     def get(self, post_id: str) -> LedgerEntry | None: ...
 
     def acquire_lease(
-        self, post_id: str, attempt: str, ttl_ms: int
+        self, post_id: str, attempt: str, *, message: str | None = None
     ) -> tuple[bool, LedgerEntry | None]:
         """Claim the business key for one attempt (False when another attempt holds it) and
         read its entry in the same round trip; the entry is authoritative while the lease is held.
+        A post not yet published is marked ``leased`` (keeping *message*, the post as JSON, so
+        an attempt that never finishes can be driven again) and becomes due for reconciling.
         """
+        ...
+
+    def keep_lease(self, post_id: str, attempt: str) -> AbstractContextManager[None]:
+        """Keep the (short-lived) lease alive while the block runs."""
         ...
 
     def release_lease(self, post_id: str, attempt: str) -> None: ...
 
     def mark_creating(self, entry: LedgerEntry) -> None:
         """Persisted *before* the create request: a crash after it leaves a trace to reconcile.
-        A stored ``media_id`` is kept."""
+        A stored ``media_id`` is kept. Raises ``LeaseLostError`` when ``entry.attempt`` no longer
+        holds the lease (then another attempt may be running: this one must not create)."""
         ...
 
     def set_media(self, post_id: str, media_id: str, at: float) -> None:

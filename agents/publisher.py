@@ -187,7 +187,6 @@ class PinterestPublisher:
         write_slot: WriteLimiter,
         preflight: Callable[[str], object] | None,
         video: VideoUploads,
-        lease_ms: int,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -197,20 +196,21 @@ class PinterestPublisher:
         self._write_slot = write_slot
         self._preflight = preflight
         self._video = video
-        self._lease_ms = lease_ms
         self._reconcile_pages = reconcile_pages
         self._clock = clock
 
     def publish(self, post: SocialPost) -> PublishResult:
         attempt = uuid.uuid4().hex
-        acquired, entry = self._ledger.acquire_lease(post.post_id, attempt, self._lease_ms)
+        acquired, entry = self._ledger.acquire_lease(
+            post.post_id, attempt, message=post.model_dump_json(exclude_none=True))
         if not acquired:
             raise PublishInFlightError(
                 "another attempt is publishing this post right now", post_id=post.post_id
             )
         lease = _Lease(attempt)
         try:
-            return self._publish_leased(post, entry, lease)
+            with self._ledger.keep_lease(post.post_id, attempt):
+                return self._publish_leased(post, entry, lease)
         finally:
             if not lease.released:
                 self._ledger.release_lease(post.post_id, attempt)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
+import dramatiq.middleware
 import redis
 from dramatiq.middleware import CurrentMessage, Retries
 
@@ -26,7 +27,16 @@ from queues.broker import BrokerMaintenance, QuarantiningRedisBroker
 from queues.deadletters import DEAD_MESSAGE_TTL_MS
 from queues.envelopes import Rejected
 from queues.middleware import FailureRecorder, OutcomeMiddleware
-from queues.retrying import PERMANENT, WaitCounter, as_retry, retry_policy, video_poll_budget
+from queues.reconciler import Reconciler, ReconcilerMiddleware
+from queues.retrying import (
+    PERMANENT,
+    DurableRetries,
+    WaitCounter,
+    as_retry,
+    is_control_flow,
+    retry_policy,
+    video_poll_budget,
+)
 from queues.runtime import Runtime
 from queues.settings import Settings
 from queues.watchdog import ThreadWatchdog
@@ -49,7 +59,10 @@ INSIGHTS_ACTOR = "build_insight"
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
     """A Redis broker with the worker's middleware; dead letters are kept 30 days."""
+    middleware = [DurableRetries() if kind is Retries else kind()
+                  for kind in dramatiq.middleware.default_middleware]
     broker = QuarantiningRedisBroker(
+        middleware=middleware,
         url=None if client is not None else settings.redis_url,
         client=client,
         namespace=settings.broker_namespace,
@@ -80,6 +93,7 @@ class Actors:
     publish: Any
     write: Any
     insights: Any
+    reconciler: Reconciler
 
 
 def declare_actors(broker: Any, runtime: Runtime) -> Actors:
@@ -94,6 +108,7 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                 poll_interval_s=settings.video_poll_interval_s,
                 max_retries=settings.max_retries,
             ),
+            rate_limit_budget_s=settings.rate_limit_budget_s,
         ),
         "min_backoff": settings.min_backoff_ms,
         "max_backoff": settings.max_backoff_ms,
@@ -136,12 +151,16 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                               raw=raw)
 
     broker.on_quarantine = quarantined
+    reconciler = Reconciler(runtime, lambda post: publish_actor.send(post))
+    broker.add_middleware(ReconcilerMiddleware(reconciler,
+                                               interval_s=settings.reconcile_interval_s))
     middleware = outcome_middleware(broker)
     middleware.register(PUBLISH_ACTOR, _recorder(runtime, "post", "post_id", "post"))
     middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post"))
     middleware.register(INSIGHTS_ACTOR,
                         _recorder(runtime, "insight", "channel_id", "insight"))
-    return Actors(publish=publish_actor, write=write_actor, insights=insights_actor)
+    return Actors(publish=publish_actor, write=write_actor, insights=insights_actor,
+                  reconciler=reconciler)
 
 
 def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:
@@ -157,8 +176,21 @@ def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:
         raise retry from exc
 
 
+def _waiting(runtime: Runtime, message: Any) -> None:
+    """A post waiting (in flight, busy, video processing, rate limited): tell the ledger when its
+    next attempt is due, so the reconciler leaves it alone until then."""
+    post_id = jobs.subject_id(message.args[0] if message.args else None, "post_id")
+    delay = message.options.get("retry_in_ms")
+    if post_id is not None and delay is not None:
+        runtime.store.ledger.reschedule(post_id, int(delay))
+
+
 def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> FailureRecorder:
     def record(message: Any, exc: BaseException, final: bool) -> None:
+        if not final and is_control_flow(exc):
+            if kind == "post":
+                _waiting(runtime, message)
+            return
         payload = message.args[0] if message.args else None
         cause = exc.__cause__ if isinstance(exc, dramatiq.Retry) and exc.__cause__ else exc
         jobs.record_failure(
@@ -173,6 +205,7 @@ def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> 
             dead_id=str(message.options.get("redis_message_id") or message.message_id),
             queue=message.queue_name,
             retries=int(message.options.get("retries", 0)),
+            retry_in_ms=message.options.get("retry_in_ms"),
         )
 
     return record

@@ -207,9 +207,11 @@ def record_failure(
     queue: str,
     retries: int,
     dead_id: str | None = None,
+    retry_in_ms: int | None = None,
 ) -> dict[str, Any]:
     """Record a failed (dead-lettered) or retrying job and emit ``<prefix>.failed|.retrying``;
-    returns the outcome.
+    returns the outcome. For a post, the ledger learns when its next attempt is due (or that it
+    has none), so the reconciler leaves it alone until then.
 
     A published post stays published: a later failing message with its id (an invalid resend)
     is recorded as a rejection of its own (kind ``message``, ``message.rejected``).
@@ -220,6 +222,11 @@ def record_failure(
     )
     if final and dead_id is not None:
         runtime.store.dead_reasons.put(dead_id, outcome["error"])
+    if kind == "post" and subject_id(payload, id_field) is not None:
+        if final:
+            runtime.store.ledger.close(subject)
+        elif retry_in_ms is not None:
+            runtime.store.ledger.reschedule(subject, int(retry_in_ms))
     previous = runtime.store.outcomes.get(kind, subject)
     if previous is not None and previous.get("status") in FINAL_STATUSES:
         return record_rejection(runtime, dead_id=dead_id or message_id, queue=queue,

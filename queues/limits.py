@@ -1,9 +1,11 @@
-"""Per-channel write slots on Dramatiq's Redis-backed concurrent rate limiter.
+"""Per-channel write slots, and the analytics request window.
 
 Pinterest answers 429 when "multiple write operations are applied to an object within a short
 time window", so each channel gets at most ``limit`` creates in flight across every worker
-process. A job that cannot get a slot within ``wait_s`` raises :class:`ChannelBusyError`, which
-the actor turns into a delayed retry (control flow, not a failure).
+process (:class:`ChannelWriteSlots`: one slot per holder, each with a deadline, renewed while the
+holder lives). A job that cannot get a slot within ``wait_s`` raises :class:`ChannelBusyError`,
+which the actor turns into a delayed retry (control flow, not a failure). Analytics calls are
+throttled per channel on Dramatiq's ``WindowRateLimiter`` (:class:`AnalyticsThrottle`).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dramatiq.rate_limits import ConcurrentRateLimiter, RateLimiter, WindowRateLimiter
+import redis
+from dramatiq.rate_limits import RateLimiter, WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.publisher import ChannelBusyError
+from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = ["AnalyticsThrottle", "AtomicRedisBackend", "ChannelWriteSlots"]
 
@@ -59,6 +64,24 @@ class AtomicRedisBackend(RedisBackend):  # type: ignore[misc]
         return bool(self._decr(keys=[key], args=[amount, minimum, ttl]))
 
 
+def _poll(
+    attempt: Callable[[], bool],
+    deadline: float,
+    busy: Callable[[], Exception],
+    *,
+    first_delay_s: float = POLL_S,
+    max_delay_s: float = MAX_POLL_S,
+) -> None:
+    """Call *attempt* until it succeeds, with jittered exponential backoff until *deadline*
+    (``time.monotonic``), then raise ``busy()``."""
+    delay_s = first_delay_s
+    while not attempt():
+        if time.monotonic() >= deadline:
+            raise busy()
+        time.sleep(delay_s * (1 + random.random()))
+        delay_s = min(delay_s * 2, max_delay_s)
+
+
 @contextmanager
 def _hold(
     limiter: RateLimiter,
@@ -82,35 +105,53 @@ def _hold(
         delay_s = min(delay_s * 2, max_delay_s)
 
 
-class _OneTripLimiter(ConcurrentRateLimiter):  # type: ignore[misc]
-    """Dramatiq's concurrent limiter, acquiring in one call: the Lua ``incr`` above treats a
-    missing key as 0, so the stock ``add``-then-``incr`` pair is not needed."""
-
-    def _acquire(self) -> bool:
-        return bool(self.backend.incr(self.key, 1, maximum=self.limit, ttl=self.ttl))
+# KEYS[1]: the channel's slot set (holder -> deadline in Redis's clock, ms). ARGV: holder, limit,
+# ttl_ms. Drop lapsed holders, then take a slot if one is free.
+_TAKE_SLOT = """
+local now = redis.call('time')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('zremrangebyscore', KEYS[1], '-inf', now_ms)
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('zadd', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[1])
+redis.call('pexpire', KEYS[1], ARGV[3])
+return 1
+"""
 
 
 class ChannelWriteSlots:
+    """At most ``limit`` creates in flight per channel, across every worker process.
+
+    Each slot belongs to one holder and lapses ``ttl_ms`` after its last renewal (the live
+    holder renews it through :class:`~queues.renewal.Renewer`), so a killed worker's slot frees
+    within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones.
+    """
+
     def __init__(
         self,
-        backend: RedisBackend,
+        client: redis.Redis[bytes],
+        renewer: Renewer,
         *,
         prefix: str,
         limit: int,
-        ttl_ms: int,
+        ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
         wait_s: float = DEFAULT_WAIT_S,
     ) -> None:
-        self._backend = backend
+        self._client = client
+        self._renewer = renewer
         self._prefix = prefix
         self._limit = limit
         self._ttl_ms = ttl_ms
         self._wait_s = wait_s
+        self._take = client.register_script(_TAKE_SLOT)
         self._local_lock = threading.Lock()
         self._local_slots: dict[str, threading.BoundedSemaphore] = {}
 
-    def limiter(self, channel_id: str) -> ConcurrentRateLimiter:
-        key = f"{self._prefix}:write-slots:{channel_id}"
-        return _OneTripLimiter(self._backend, key, limit=self._limit, ttl=self._ttl_ms)
+    def key(self, channel_id: str) -> str:
+        return f"{self._prefix}:write-slots:{channel_id}"
+
+    def holders(self, channel_id: str) -> int:
+        """Slots currently taken (lapsed ones included until the next take drops them)."""
+        return int(self._client.zcard(self.key(channel_id)))
 
     def _local(self, channel_id: str) -> threading.BoundedSemaphore:
         with self._local_lock:
@@ -122,14 +163,20 @@ class ChannelWriteSlots:
     @contextmanager
     def __call__(self, channel_id: str) -> Iterator[None]:
         # Threads of this process queue on a local semaphore first (no Redis traffic, no
-        # spinning); only then compete with other processes for the Redis-backed slot.
+        # spinning); only then compete with other processes for a slot in Redis.
         local = self._local(channel_id)
         deadline = time.monotonic() + self._wait_s
         if not local.acquire(timeout=self._wait_s):
             raise self._busy(channel_id)
+        key, holder = self.key(channel_id), uuid.uuid4().hex
         try:
-            with _hold(self.limiter(channel_id), deadline, lambda: self._busy(channel_id)):
-                yield
+            _poll(lambda: bool(self._take(keys=[key], args=[holder, self._limit, self._ttl_ms])),
+                  deadline, lambda: self._busy(channel_id))
+            try:
+                with self._renewer.hold(Claim("slot", key, holder, self._ttl_ms)):
+                    yield
+            finally:
+                self._client.zrem(key, holder)
         finally:
             local.release()
 

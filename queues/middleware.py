@@ -15,7 +15,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from queues.retrying import is_control_flow
+from queues.retrying import store_or_wait
 
 __all__ = ["FailureRecorder", "OutcomeMiddleware"]
 
@@ -43,12 +43,13 @@ class OutcomeMiddleware(Middleware):  # type: ignore[misc]
         if exception is None:
             return
         final = bool(getattr(message, "failed", False))
-        if not final and is_control_flow(exception):
-            return  # "in flight", "channel busy", "scheduled": expected states, not failures
+        # "in flight", "channel busy", "rate limited": expected states, not failures; recorders
+        # see them (the ledger learns when the next attempt is due) but record no failure.
         recorder = self._recorders.get(message.actor_name)
         if recorder is None:
             return
-        try:
-            recorder(message, exception, final)
+        try:  # a Redis outage is waited out: the message is acked only once its fate is stored
+            store_or_wait(lambda: recorder(message, exception, final),
+                          what=f"the outcome of message {message.message_id}")
         except Exception:  # recording must never take the worker down
             log.exception("could not record the outcome of message %s", message.message_id)

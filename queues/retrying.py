@@ -14,13 +14,17 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
+import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import dramatiq
-from dramatiq.middleware import Middleware
+import dramatiq.errors
+import redis
+from dramatiq.middleware import Middleware, Retries
 
 from agents.publisher import ChannelBusyError, PublishInFlightError
 from agents.video import VideoProcessingError
@@ -31,18 +35,28 @@ __all__ = [
     "DEFAULT_VIDEO_POLL_DELAY_MS",
     "PERMANENT",
     "Busy",
+    "DurableRetries",
+    "RateLimitWait",
     "VideoPending",
     "Wait",
     "WaitCounter",
     "as_retry",
     "is_control_flow",
+    "rate_limit_backoff_ms",
     "retry_policy",
+    "store_or_wait",
     "video_poll_budget",
 ]
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PERMANENT = (PermanentError, ConfigurationError)
 BUSY_RETRY_BUDGET = 500
 DEFAULT_RATE_LIMIT_DELAY_MS = 10_000
+MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000
+DEFAULT_RATE_LIMIT_BUDGET_S = 3600.0
 DEFAULT_VIDEO_POLL_DELAY_MS = 10_000
 
 
@@ -56,6 +70,19 @@ class Wait(dramatiq.Retry):  # type: ignore[misc]
         super().__init__(message, delay=delay)
         self.waits: int | None = None
         """Waits of this kind before this one (set by :class:`WaitCounter`)."""
+
+
+class RateLimitWait(Wait):
+    """The platform answered 429: wait (its ``Retry-After`` when it gave one, else an exponential
+    backoff with jitter from the number of waits), within a budget counted in time, not tries."""
+
+    counter = "rate_limit_waits"
+
+    def __init__(self, message: str = "", *, delay: int | None) -> None:
+        super().__init__(message, delay=delay if delay is not None else 0)
+        self.hinted = delay is not None
+        self.waited_ms: int | None = None
+        """How long this message has been rate limited (set by :class:`WaitCounter`)."""
 
 
 class Busy(Wait):
@@ -84,11 +111,16 @@ def as_retry(
         return VideoPending(str(exc), delay=video_poll_delay_ms)
     if isinstance(exc, RateLimitedError):
         hint = exc.retry_after_s
-        delay = int(hint * 1000) if hint else DEFAULT_RATE_LIMIT_DELAY_MS
-        jittered = int(delay * (1 + random.random() / 4))
-        retry: BaseException = dramatiq.Retry(str(exc), delay=jittered)
-        return retry
+        # Honour the hint, plus a little jitter so a channel's jobs do not come back in step.
+        delay = int(hint * 1000 * (1 + random.random() / 4)) if hint else None
+        return RateLimitWait(str(exc), delay=delay)
     return exc
+
+
+def rate_limit_backoff_ms(waits: int, *, base_ms: int = DEFAULT_RATE_LIMIT_DELAY_MS,
+                          cap_ms: int = MAX_RATE_LIMIT_DELAY_MS) -> int:
+    """Without a hint: ``base * 2**waits`` capped, with full jitter between half and 1.5x."""
+    return int(min(cap_ms, base_ms * 2 ** min(waits, 16)) * (0.5 + random.random()))
 
 
 def video_poll_budget(*, processing_timeout_s: float, poll_interval_s: float,
@@ -100,17 +132,20 @@ def video_poll_budget(*, processing_timeout_s: float, poll_interval_s: float,
 
 
 def retry_policy(
-    max_retries: int, *, video_poll_budget: int
+    max_retries: int, *, video_poll_budget: int,
+    rate_limit_budget_s: float = DEFAULT_RATE_LIMIT_BUDGET_S,
 ) -> Callable[[int, BaseException], bool]:
     """A ``retry_when`` predicate for actors: ``(failures_so_far, exception) -> retry?``.
 
     A wait is judged by its own count (:attr:`Wait.waits`, or ``failures_so_far`` when no
-    :class:`WaitCounter` is installed).
+    :class:`WaitCounter` is installed); a rate limit by how long the message has been waiting.
     """
 
     def retry_when(retries: int, exc: BaseException) -> bool:
         if isinstance(exc, PERMANENT):
             return False
+        if isinstance(exc, RateLimitWait):
+            return (exc.waited_ms or 0) < rate_limit_budget_s * 1000
         if isinstance(exc, Wait):
             waits = exc.waits if exc.waits is not None else retries
             budget = video_poll_budget if isinstance(exc, VideoPending) else BUSY_RETRY_BUDGET
@@ -118,6 +153,68 @@ def retry_policy(
         return retries < max_retries
 
     return retry_when
+
+
+class _StoreOrWait:
+    """The broker, with an ``enqueue`` that keeps trying until Redis stores the message (a retry
+    must never be lost to a Redis outage: the message it replaces is acked right after)."""
+
+    def __init__(self, broker: Any, *, first_delay_s: float = 0.2, max_delay_s: float = 5.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._broker = broker
+        self._first_delay_s = first_delay_s
+        self._max_delay_s = max_delay_s
+        self._sleep = sleep
+        self.delay_ms: int | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._broker, name)
+
+    def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
+        self.delay_ms = delay
+        return store_or_wait(lambda: self._broker.enqueue(message, delay=delay),
+                             what=f"the retry of message {message.message_id}",
+                             first_delay_s=self._first_delay_s, max_delay_s=self._max_delay_s,
+                             sleep=self._sleep)
+
+
+_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError)
+
+
+def store_or_wait(write: Callable[[], T], *, what: str, first_delay_s: float = 0.2,
+                  max_delay_s: float = 5.0,
+                  sleep: Callable[[float], None] = time.sleep) -> T:
+    """Run *write* until Redis accepts it, backing off while Redis is unreachable (logged once
+    when it starts failing, once when it works again)."""
+    delay_s = first_delay_s
+    failures = 0
+    while True:
+        try:
+            result = write()
+        except _UNREACHABLE as exc:
+            if failures == 0:
+                log.warning("could not store %s (%s); retrying until Redis answers", what, exc)
+            failures += 1
+            sleep(delay_s)
+            delay_s = min(delay_s * 2, max_delay_s)
+            continue
+        if failures:
+            log.info("stored %s after %d failed tries", what, failures)
+        return result
+
+
+class DurableRetries(Retries):  # type: ignore[misc]
+    """Dramatiq's ``Retries``, except that scheduling the retry waits out a Redis outage instead
+    of failing: stock ``Retries`` logs the failed enqueue and the message is then acked, so the
+    job is lost. When it schedules a retry it notes when (``options["retry_in_ms"]``) for the
+    outcome recorder."""
+
+    def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
+                              exception: BaseException | None = None) -> None:
+        patient = _StoreOrWait(broker)
+        super().after_process_message(patient, message, result=result, exception=exception)
+        if patient.delay_ms is not None:
+            message.options["retry_in_ms"] = patient.delay_ms
 
 
 class WaitCounter(Middleware):  # type: ignore[misc]
@@ -139,3 +236,9 @@ class WaitCounter(Middleware):  # type: ignore[misc]
         exception.waits = int(options.get(exception.counter, 0))
         options[exception.counter] = exception.waits + 1
         options["retries"] = int(options.get("retries", 0)) - 1
+        if isinstance(exception, RateLimitWait):
+            now_ms = int(time.time() * 1000)
+            since = options.setdefault("rate_limited_since", now_ms)
+            exception.waited_ms = now_ms - int(since)
+            if not exception.hinted:
+                exception.delay = rate_limit_backoff_ms(exception.waits)

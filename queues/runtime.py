@@ -24,7 +24,8 @@ from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
 from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
-from queues.limits import AtomicRedisBackend, ChannelWriteSlots
+from queues.limits import ChannelWriteSlots
+from queues.renewal import Renewer
 from queues.settings import Settings
 from queues.store import SecretBox, Store
 
@@ -32,9 +33,6 @@ __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
 
-LEASE_MARGIN_MS = 10_000
-"""The publish lease outlives the actor's time limit by this much (then a crashed attempt's
-lease lapses and the redelivered message reconciles)."""
 
 
 class _UnconfiguredOAuth:
@@ -75,12 +73,17 @@ class Runtime:
                 "with it. Generate one with `pinterest-agent keygen` and keep it safe."
             )
         client = redis_client or redis.Redis.from_url(settings.redis_url)
+        renewer = Renewer(client)
+        claim_ttl_ms = int(settings.claim_ttl_s * 1000)
         store = Store.build(
             client,
             SecretBox(settings.secret_key),
             prefix=settings.key_prefix,
             events_stream=settings.events_stream,
             outcome_ttl_s=settings.outcome_ttl_days * 86400,
+            renewer=renewer,
+            lease_ttl_ms=claim_ttl_ms,
+            reconcile_after_ms=int(settings.reconcile_after_s * 1000),
         )
         http = httpx.Client(
             base_url=settings.pinterest_api_base,
@@ -106,12 +109,12 @@ class Runtime:
             transport=fetch_transport,
             extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
         )
-        lease_ms = settings.actor_time_limit_ms + LEASE_MARGIN_MS
         write_slots = ChannelWriteSlots(
-            AtomicRedisBackend(client=client),
+            client,
+            renewer,
             prefix=settings.key_prefix,
             limit=settings.pinterest_write_concurrency,
-            ttl_ms=lease_ms,
+            ttl_ms=claim_ttl_ms,
         )
         runtime = cls(
             settings=settings,
@@ -137,7 +140,6 @@ class Runtime:
                     processing_timeout_s=settings.video_processing_timeout_s,
                 ),
             ),
-            lease_ms=lease_ms,
         )
         return runtime
 

@@ -75,6 +75,21 @@ class Settings(BaseSettings):
         default=15_000, ge=1_000,
         description="A worker silent this long is dead: its unacked messages are redelivered.",
     )
+    claim_ttl_s: float = Field(
+        default=15.0, ge=1.0,
+        description="Publish leases and write slots lapse this long after their holder stops "
+        "renewing them (a killed worker's post can be retried after this).",
+    )
+    reconcile_interval_s: float = Field(
+        default=60.0, gt=0,
+        description="How often the reconciler looks for unfinished posts (one run per period "
+        "across every worker).",
+    )
+    reconcile_after_s: float = Field(
+        default=600.0, gt=0,
+        description="A post not finished this long after its last attempt (or scheduled "
+        "retry) is due, and is driven again from its stored message if no attempt holds it.",
+    )
     broker_maintenance_interval_s: float = Field(
         default=3.0, gt=0,
         description="How often each worker beats its heartbeat and requeues dead workers' "
@@ -88,6 +103,11 @@ class Settings(BaseSettings):
         default=90, ge=1, description="How long job outcomes are kept (the publish ledger stays)."
     )
     max_retries: int = Field(default=8, ge=0)
+    rate_limit_budget_s: float = Field(
+        default=3600.0, gt=0,
+        description="A post rate limited (429) for this long in all fails with rate_limited; "
+        "429s are waits, apart from the max_retries failures.",
+    )
     min_backoff_ms: int = Field(default=2_000, ge=1)
     max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
     actor_time_limit_ms: int = Field(default=5 * 60_000, ge=1_000)

@@ -4,10 +4,13 @@ Keys (``P`` is the ``key_prefix`` setting)::
 
     P:channels                  hash  channel_id -> Fernet token of ChannelCredentials JSON
     P:channel-lock:{id}         lock  held while a channel's token is refreshed
-    P:publish:{post_id}         hash  ledger entry (state uploaded|creating|published, pin_id,
-                                      board_id, started_at, attempt, media_id,
-                                      media_registered_at)
-    P:publish-lease:{post_id}   str   the attempt holding the business key (TTL)
+    P:publish:{post_id}         hash  ledger entry (state leased|uploaded|creating|published,
+                                      pin_id, board_id, started_at, attempt, media_id,
+                                      media_registered_at, message until published)
+    P:publish-lease:{post_id}   str   the attempt holding the business key (short TTL, renewed
+                                      while the attempt runs)
+    P:publish-open              zset  post ids not yet published, by when they are due for the
+                                      reconciler (their message is kept in the ledger entry)
     P:outcome:{kind}:{id}       str   latest outcome JSON (kind: post, brief, insight; expires
                                       after ``outcome_ttl_days``; the ledger does not expire)
     P:oauth-state:{flow}        str   one-time OAuth state (TTL, consumed once)
@@ -36,9 +39,10 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
 from agents.follower_snapshots import FollowerSnapshot
-from agents.ports import ChannelCredentials, LedgerEntry
+from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
+from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = [
     "EVENT_TYPES",
@@ -54,9 +58,11 @@ __all__ = [
 
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
+     "post.redriven",
      "insight.ready", "insight.failed", "insight.retrying", "message.rejected"}
 )
 OAUTH_STATE_TTL_S = 600
+DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000
 EVENTS_MAXLEN = 100_000
 LOCK_TIMEOUT_S = 60
 LOCK_WAIT_S = 90
@@ -119,6 +125,53 @@ redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
 
+# KEYS: lease, entry, open set. ARGV: attempt, ttl_ms, post_id, message, reconcile_after_ms.
+# Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
+# and make it due for reconciling. Returns {acquired, entry fields}.
+_ACQUIRE_LEASE = """
+local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if acquired then
+  local state = redis.call('hget', KEYS[2], 'state')
+  if state ~= 'published' then
+    if not state then redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'leased') end
+    if ARGV[4] ~= '' then redis.call('hsetnx', KEYS[2], 'message', ARGV[4]) end
+    local now = redis.call('time')
+    local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+    redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[5]), ARGV[3])
+  end
+end
+local fields = redis.call('hgetall', KEYS[2])
+for i = #fields - 1, 1, -2 do
+  if fields[i] == 'message' then table.remove(fields, i + 1); table.remove(fields, i) end
+end
+return {acquired and 1 or 0, fields}
+"""
+
+# KEYS: lease, entry. ARGV: attempt, post_id, board_id, started_at. Mark "creating" only while
+# this attempt holds the lease.
+_MARK_CREATING = """
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('hset', KEYS[2], 'post_id', ARGV[2], 'state', 'creating', 'board_id', ARGV[3],
+           'started_at', ARGV[4], 'attempt', ARGV[1])
+return 1
+"""
+
+_UPGRADE_LEASED = """
+if redis.call('hget', KEYS[1], 'state') == 'leased' then
+  redis.call('hset', KEYS[1], 'state', 'uploaded')
+end
+return 1
+"""
+
+# KEYS: entry, open set. ARGV: post_id, due_in_ms.
+_RESCHEDULE = """
+if redis.call('hget', KEYS[1], 'state') == 'published' then return 0 end
+local now = redis.call('time')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('zadd', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
 _RELEASE_LEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -129,15 +182,19 @@ _CLEAR_CREATING = """
 if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
 if redis.call('hget', KEYS[1], 'media_id') then
   redis.call('hset', KEYS[1], 'state', 'uploaded')
-  return 1
+else
+  redis.call('hset', KEYS[1], 'state', 'leased')
 end
-return redis.call('del', KEYS[1])
+redis.call('hdel', KEYS[1], 'attempt', 'started_at')
+return 1
 """
 
 _CLEAR_MEDIA = """
 redis.call('hdel', KEYS[1], 'media_id', 'media_registered_at')
-if redis.call('hget', KEYS[1], 'state') == 'uploaded' then return redis.call('del', KEYS[1]) end
-return 0
+if redis.call('hget', KEYS[1], 'state') == 'uploaded' then
+  redis.call('hset', KEYS[1], 'state', 'leased')
+end
+return 1
 """
 
 
@@ -235,28 +292,57 @@ class CredentialVault:
 
 
 class RedisPublishLedger:
-    """``agents.ports.PublishLedger`` on Redis."""
+    """``agents.ports.PublishLedger`` on Redis.
 
-    def __init__(self, client: redis.Redis[bytes], keys: _Keys) -> None:
+    Leases are short (``lease_ttl_ms``) and kept alive by the :class:`~queues.renewal.Renewer`
+    while the attempt works, so a killed attempt's lease lapses within seconds. Posts not yet
+    published sit in ``P:publish-open`` (a sorted set by when they are due: the last attempt's
+    start, or its scheduled retry, plus ``reconcile_after_ms``) with their message kept in the
+    entry, for :mod:`queues.reconciler`.
+    """
+
+    def __init__(self, client: redis.Redis[bytes], keys: _Keys, renewer: Renewer, *,
+                 lease_ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
+                 reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS) -> None:
         self._client = client
         self._key = keys
+        self._renewer = renewer
+        self.lease_ttl_ms = lease_ttl_ms
+        self.reconcile_after_ms = reconcile_after_ms
+        self._acquire = client.register_script(_ACQUIRE_LEASE)
         self._release = client.register_script(_RELEASE_LEASE)
+        self._creating = client.register_script(_MARK_CREATING)
         self._clear_creating = client.register_script(_CLEAR_CREATING)
         self._clear_media = client.register_script(_CLEAR_MEDIA)
+        self._upgrade_leased = client.register_script(_UPGRADE_LEASED)
+        self._reschedule = client.register_script(_RESCHEDULE)
+
+    @property
+    def open_key(self) -> str:
+        return self._key("publish-open")
 
     def get(self, post_id: str) -> LedgerEntry | None:
         return self._entry(post_id, self._client.hgetall(self._key("publish", post_id)))
+
+    def message(self, post_id: str) -> str | None:
+        """The post as it was first leased (JSON), for re-driving it."""
+        raw = self._client.hget(self._key("publish", post_id), "message")
+        return _str(raw) if raw is not None else None
+
+    def lease_holder(self, post_id: str) -> str | None:
+        raw = self._client.get(self._key("publish-lease", post_id))
+        return _str(raw) if raw is not None else None
 
     @staticmethod
     def _entry(post_id: str, raw: Mapping[bytes, bytes]) -> LedgerEntry | None:
         if not raw:
             return None
-        fields = {_str(k): _str(v) for k, v in raw.items()}
+        fields = {_str(k): _str(v) for k, v in raw.items() if k != b"message"}
         state = fields.get("state")
         registered_at = fields.get("media_registered_at")
         return LedgerEntry(
             post_id=fields.get("post_id", post_id),
-            state=state if state in ("published", "uploaded") else "creating",
+            state=state if state in ("leased", "published", "uploaded") else "creating",
             pin_id=fields.get("pin_id") or None,
             board_id=fields.get("board_id") or None,
             started_at=float(fields.get("started_at") or 0.0),
@@ -266,28 +352,35 @@ class RedisPublishLedger:
         )
 
     def acquire_lease(
-        self, post_id: str, attempt: str, ttl_ms: int
+        self, post_id: str, attempt: str, *, message: str | None = None
     ) -> tuple[bool, LedgerEntry | None]:
-        with self._client.pipeline(transaction=False) as pipe:
-            pipe.set(self._key("publish-lease", post_id), attempt, nx=True, px=ttl_ms)
-            pipe.hgetall(self._key("publish", post_id))
-            acquired, raw = pipe.execute()
-        return bool(acquired), self._entry(post_id, raw)
+        acquired, raw = self._acquire(
+            keys=[self._key("publish-lease", post_id), self._key("publish", post_id),
+                  self.open_key],
+            args=[attempt, self.lease_ttl_ms, post_id, message or "", self.reconcile_after_ms],
+        )
+        fields = dict(zip(raw[::2], raw[1::2], strict=True))
+        return bool(acquired), self._entry(post_id, fields)
+
+    @contextmanager
+    def keep_lease(self, post_id: str, attempt: str) -> Iterator[None]:
+        with self._renewer.hold(Claim("lease", self._key("publish-lease", post_id), attempt,
+                                      self.lease_ttl_ms)):
+            yield
 
     def release_lease(self, post_id: str, attempt: str) -> None:
         self._release(keys=[self._key("publish-lease", post_id)], args=[attempt])
 
     def mark_creating(self, entry: LedgerEntry) -> None:
-        self._client.hset(
-            self._key("publish", entry.post_id),
-            mapping={
-                "post_id": entry.post_id,
-                "state": "creating",
-                "board_id": entry.board_id or "",
-                "started_at": repr(entry.started_at),
-                "attempt": entry.attempt,
-            },
+        held = self._creating(
+            keys=[self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id)],
+            args=[entry.attempt, entry.post_id, entry.board_id or "", repr(entry.started_at)],
         )
+        if not held:
+            raise LeaseLostError(
+                "this attempt's lease lapsed before the create; another attempt may be running, "
+                "so this one stops and is retried", post_id=entry.post_id,
+            )
 
     def mark_published(
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None
@@ -298,6 +391,8 @@ class RedisPublishLedger:
                 mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
                          "board_id": board_id},
             )
+            pipe.hdel(self._key("publish", post_id), "message")
+            pipe.zrem(self.open_key, post_id)
             if release is not None:
                 self._release(keys=[self._key("publish-lease", post_id)], args=[release],
                               client=pipe)
@@ -313,9 +408,29 @@ class RedisPublishLedger:
                                     "media_registered_at": repr(at)})
             pipe.hsetnx(key, "state", "uploaded")
             pipe.execute()
+        self._upgrade_leased(keys=[key])
 
     def clear_media(self, post_id: str) -> None:
         self._clear_media(keys=[self._key("publish", post_id)])
+
+    # -- the reconciler's view ------------------------------------------------------------------
+    def reschedule(self, post_id: str, due_in_ms: int) -> None:
+        """The post's next attempt is expected in *due_in_ms*: reconcile only after that (plus
+        ``reconcile_after_ms``). A published post is left alone."""
+        self._reschedule(keys=[self._key("publish", post_id), self.open_key],
+                         args=[post_id, due_in_ms + self.reconcile_after_ms])
+
+    def close(self, post_id: str) -> None:
+        """The post reached a final outcome other than published (failed, dead-lettered): it is
+        no longer due for reconciling (``jobs retry`` drives it again)."""
+        self._client.zrem(self.open_key, post_id)
+
+    def overdue(self, *, limit: int = 100) -> list[str]:
+        """Posts due for reconciling now (Redis's clock), oldest first."""
+        seconds, micros = self._client.time()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        return [_str(post_id) for post_id in
+                self._client.zrangebyscore(self.open_key, "-inf", now_ms, start=0, num=limit)]
 
 
 class OutcomeLog:
@@ -359,6 +474,15 @@ class OutcomeLog:
             args=[payload, self._ttl_s or 0, event or "", subject_id, EVENTS_MAXLEN],
         )
         return body if kept is None else dict(json.loads(kept))
+
+    def announce(self, event: str, subject_id: str, payload: Mapping[str, Any]) -> None:
+        """Append *event* to the stream without touching any stored outcome."""
+        if event not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event!r}")
+        body = json.dumps({"id": subject_id, "recorded_at": self._clock(), **payload},
+                          default=str)
+        self._client.xadd(self.stream, {"type": event, "id": subject_id, "payload": body},
+                          maxlen=EVENTS_MAXLEN, approximate=True)
 
     def get(self, kind: str, subject_id: str) -> dict[str, Any] | None:
         raw = self._client.get(self._key("outcome", kind, subject_id))
@@ -446,6 +570,7 @@ class Store:
     """Every part of the store, sharing one Redis client and key prefix."""
 
     client: redis.Redis[bytes]
+    renewer: Renewer
     credentials: CredentialVault
     ledger: RedisPublishLedger
     outcomes: OutcomeLog
@@ -464,12 +589,18 @@ class Store:
         events_stream: str = "pinterest-agent:events",
         clock: Callable[[], float] = time.time,
         outcome_ttl_s: int | None = None,
+        renewer: Renewer | None = None,
+        lease_ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
+        reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS,
     ) -> Store:
         keys = _Keys(prefix)
+        renewer = renewer or Renewer(client)
         return cls(
             client=client,
+            renewer=renewer,
             credentials=CredentialVault(client, box, keys),
-            ledger=RedisPublishLedger(client, keys),
+            ledger=RedisPublishLedger(client, keys, renewer, lease_ttl_ms=lease_ttl_ms,
+                                      reconcile_after_ms=reconcile_after_ms),
             outcomes=OutcomeLog(client, keys, events_stream, clock, ttl_s=outcome_ttl_s),
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),

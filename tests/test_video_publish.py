@@ -131,28 +131,47 @@ def test_sandbox_serves_fake_videos_on_get_and_head(sandbox: SandboxServer) -> N
 def test_ledger_keeps_a_video_upload_until_it_is_used_or_given_up(runtime: Runtime) -> None:
     ledger = runtime.store.ledger
     # An upload on a fresh post: state uploaded, with its media id and time
+    assert ledger.acquire_lease("p1", "attempt-1", message='{"post_id": "p1"}')[0]
     ledger.set_media("p1", "111", 1000.5)
     entry = ledger.get("p1")
     assert entry is not None
     assert (entry.state, entry.media_id, entry.media_registered_at) == ("uploaded", "111", 1000.5)
     # The create keeps it; a refused create goes back to uploaded (no second upload needed)
-    ledger.mark_creating(entry.model_copy(update={"state": "creating", "board_id": "9"}))
+    ledger.mark_creating(entry.model_copy(update={"state": "creating", "board_id": "9",
+                                                  "attempt": "attempt-1"}))
     assert (ledger.get("p1") or entry).state == "creating"
     ledger.clear_creating("p1")
     again = ledger.get("p1")
     assert again is not None and (again.state, again.media_id) == ("uploaded", "111")
-    # Giving the upload up removes an entry with nothing else to say
+    # Giving the upload up leaves the post leased, its message kept for the reconciler
     ledger.clear_media("p1")
-    assert ledger.get("p1") is None
+    left = ledger.get("p1")
+    assert left is not None and (left.state, left.media_id) == ("leased", None)
+    assert ledger.message("p1") == '{"post_id": "p1"}'
     # An entry already creating stays creating (its reconcile trace is kept)
-    ledger.mark_creating(LedgerEntry(post_id="p2", state="creating", board_id="9"))
+    assert ledger.acquire_lease("p2", "attempt-2")[0]
+    ledger.mark_creating(LedgerEntry(post_id="p2", state="creating", board_id="9",
+                                     attempt="attempt-2"))
     ledger.set_media("p2", "222", 1.0)
     ledger.clear_media("p2")
     kept = ledger.get("p2")
     assert kept is not None and (kept.state, kept.media_id) == ("creating", None)
-    # A refused create without an upload leaves nothing behind, as before
+    # A refused create without an upload goes back to leased, as before any create
     ledger.clear_creating("p2")
-    assert ledger.get("p2") is None
+    assert (ledger.get("p2") or kept).state == "leased"
+
+
+def test_creating_needs_the_lease(runtime: Runtime) -> None:
+    from agents.ports import LeaseLostError
+
+    ledger = runtime.store.ledger
+    assert ledger.acquire_lease("p3", "mine")[0]
+    ledger.release_lease("p3", "mine")
+    assert ledger.acquire_lease("p3", "theirs")[0]
+    # An attempt whose lease lapsed and was taken by another must not create
+    with pytest.raises(LeaseLostError):
+        ledger.mark_creating(LedgerEntry(post_id="p3", state="creating", attempt="mine"))
+    assert (ledger.get("p3") or LedgerEntry(post_id="p3", state="published")).state == "leased"
 
 
 # -- through the worker ---------------------------------------------------------------------------
@@ -258,8 +277,13 @@ def test_failed_processing_is_permanent_and_a_replay_uploads_again(
     assert dead.retries == 0
     assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
     assert counts(fresh_sandbox)["create"] == 0
-    # And the upload is forgotten, so a replayed job uploads again
-    assert running.runtime.store.ledger.get("video-1") is None
+    # And the upload is forgotten, so a replayed job uploads again; the failed post is not
+    # driven again by the reconciler (an operator replays it)
+    ledger = running.runtime.store.ledger
+    left = ledger.get("video-1")
+    assert left is not None and left.media_id is None and left.state == "leased"
+    assert ledger.overdue() == [] and not running.runtime.redis_client.zscore(
+        ledger.open_key, "video-1")
     dead_letters(running.runtime).retry(running.broker, dead.dead_id)
     wait_for(lambda: counts(fresh_sandbox)["register"] == 2 and dead_letters(
         running.runtime).find(message.message_id))

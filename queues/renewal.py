@@ -1,0 +1,118 @@
+"""Short-lived claims kept alive by the live holder: publish leases and channel write slots.
+
+A claim in Redis (a post's publish lease, a channel's write slot) has a short TTL so that a
+killed worker's claims lapse within seconds. While the holder works, :class:`Renewer` (one
+daemon thread per process) renews every claim it holds every ``interval_s`` in one pipelined
+round trip. A renewal that fails (Redis briefly gone) is retried at the next tick; a lease that
+lapsed meanwhile is taken back only if nobody else took it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+
+__all__ = ["DEFAULT_CLAIM_TTL_MS", "Claim", "Renewer"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLAIM_TTL_MS = 15_000
+"""A claim outlives its holder by at most this much."""
+
+# KEYS[1]: the lease key. ARGV: holder, ttl_ms. Renew the holder's lease, or take it back if it
+# lapsed and nobody else holds it.
+_RENEW_LEASE = """
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] or not holder then
+  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS[1]: a slot set. ARGV: holder, ttl_ms. Push the holder's deadline (Redis's clock) out, only
+# if it still holds a slot: a lapsed slot may have gone to someone else.
+_RENEW_SLOT = """
+if not redis.call('zscore', KEYS[1], ARGV[1]) then return 0 end
+local now = redis.call('time')
+local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + ARGV[2]
+redis.call('zadd', KEYS[1], deadline, ARGV[1])
+redis.call('pexpire', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    kind: str  # "lease" or "slot"
+    key: str
+    holder: str
+    ttl_ms: int
+
+
+class Renewer:
+    def __init__(self, client: redis.Redis[bytes], *, interval_s: float | None = None) -> None:
+        self._client = client
+        self._interval_s = interval_s
+        self._claims: dict[int, Claim] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._renew_lease = client.register_script(_RENEW_LEASE)
+        self._renew_slot = client.register_script(_RENEW_SLOT)
+        self._failing = False
+
+    @contextmanager
+    def hold(self, claim: Claim) -> Iterator[None]:
+        """Keep *claim* alive for the duration of the block."""
+        token = id(object())
+        with self._lock:
+            self._claims[token] = claim
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="claim-renewer",
+                                                daemon=True)
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._claims.pop(token, None)
+
+    def held(self) -> list[Claim]:
+        with self._lock:
+            return list(self._claims.values())
+
+    def renew_now(self) -> None:
+        """Renew every held claim once (what the thread does each tick)."""
+        claims = self.held()
+        if not claims:
+            return
+        with self._client.pipeline(transaction=False) as pipe:
+            for claim in claims:
+                script = self._renew_lease if claim.kind == "lease" else self._renew_slot
+                script(keys=[claim.key], args=[claim.holder, claim.ttl_ms], client=pipe)
+            pipe.execute()
+
+    def _interval(self) -> float:
+        if self._interval_s is not None:
+            return self._interval_s
+        ttls = [claim.ttl_ms for claim in self.held()] or [DEFAULT_CLAIM_TTL_MS]
+        return max(0.05, min(ttls) / 3000)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval())
+            try:
+                self.renew_now()
+                if self._failing:
+                    log.info("claims are being renewed again")
+                self._failing = False
+            except redis.RedisError as exc:
+                if not self._failing:
+                    log.warning("could not renew held claims (%s); retrying", exc)
+                self._failing = True
