@@ -4,7 +4,8 @@ The steps, each safe to run twice (Dramatiq delivers at least once)::
 
     ledger says published?  -> done (no request)
     lease the business key  -> another attempt holds it: PublishInFlightError (retry later)
-    resolve board, preflight the destination link (SSRF-safe), get a valid token
+    resolve board, check every media URL Pinterest will fetch (syntax and resolved addresses,
+    no request), preflight the destination link (SSRF-safe), get a valid token
     a video?                -> upload it once and wait for processing (agents.video), no write
                                slot held; still processing: VideoProcessingError (poll later)
     ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
@@ -59,6 +60,7 @@ __all__ = [
     "PublishInFlightError",
     "PublishResult",
     "UnsupportedPlatformError",
+    "media_urls",
     "publish",
 ]
 
@@ -187,6 +189,7 @@ class PinterestPublisher:
         write_slot: WriteLimiter,
         preflight: Callable[[str], object] | None,
         video: VideoUploads,
+        check_media_url: Callable[[str, str], object] | None = None,
         lease_ms: int,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,
@@ -196,6 +199,7 @@ class PinterestPublisher:
         self._api_factory = api_factory
         self._write_slot = write_slot
         self._preflight = preflight
+        self._check_media_url = check_media_url
         self._video = video
         self._lease_ms = lease_ms
         self._reconcile_pages = reconcile_pages
@@ -247,6 +251,9 @@ class PinterestPublisher:
         # Local limit checks before any request (a video's are the message's own: no media_id
         # yet, so its body is built once the upload is processed).
         pin_create = None if video is not None else to_pin_create(post, board_id)
+        if self._check_media_url is not None:
+            for field, url in media_urls(post):
+                self._check_media_url(url, field)
         if self._preflight is not None:
             self._preflight(post.link)
         api = _ChannelApi(self._tokens, self._api_factory, post.channel_id,
@@ -310,6 +317,22 @@ class PinterestPublisher:
             board_id=board_id,
             reconciled=reconciled,
         )
+
+
+def media_urls(post: SocialPost) -> list[tuple[str, str]]:
+    """``(field, url)`` for every URL in the post's media: Pinterest fetches the image,
+    carousel and cover URLs itself; the worker fetches the video."""
+    media = post.media
+    if isinstance(media, ImageUrlMedia):
+        return [("media.url", media.url)]
+    if isinstance(media, CarouselMedia):
+        return [(f"media.items[{i}].url", item.url) for i, item in enumerate(media.items)]
+    if isinstance(media, VideoMedia):
+        urls = [("media.url", media.url)]
+        if media.cover_image_url is not None:
+            urls.append(("media.cover_image_url", media.cover_image_url))
+        return urls
+    return []
 
 
 def _definitely_not_created(exc: WorkerError) -> bool:

@@ -2,7 +2,8 @@
 
 - ``PermanentError`` / ``ConfigurationError``: the actor's ``throws`` option; failed at once, the
   message kept in the dead-letter queue.
-- ``RateLimitedError``: ``Retry(delay=...)`` using the platform's hint when it gave one.
+- ``RateLimitedError``, and any ``TransientError`` carrying ``retry_after_s`` (a link or source
+  answering 429/503 with ``Retry-After``): ``Retry(delay=...)`` using that hint.
 - Expected waits, :class:`Wait` (``Retry`` subclasses logged at INFO, never as errors):
   :class:`Busy` (another attempt in flight, all write slots busy) after a short jittered delay,
   and :class:`VideoPending` (Pinterest still processing a video) after the poll interval. Each
@@ -24,7 +25,7 @@ from dramatiq.middleware import Middleware
 
 from agents.publisher import ChannelBusyError, PublishInFlightError
 from agents.video import VideoProcessingError
-from providers.errors import ConfigurationError, PermanentError, RateLimitedError
+from providers.errors import ConfigurationError, PermanentError, RateLimitedError, TransientError
 
 __all__ = [
     "BUSY_RETRY_BUDGET",
@@ -82,13 +83,21 @@ def as_retry(
         return Busy(str(exc), delay=int(500 + random.random() * 1500))
     if isinstance(exc, VideoProcessingError):
         return VideoPending(str(exc), delay=video_poll_delay_ms)
-    if isinstance(exc, RateLimitedError):
-        hint = exc.retry_after_s
+    hint = _retry_after_s(exc)
+    if isinstance(exc, RateLimitedError) or hint:
         delay = int(hint * 1000) if hint else DEFAULT_RATE_LIMIT_DELAY_MS
         jittered = int(delay * (1 + random.random() / 4))
         retry: BaseException = dramatiq.Retry(str(exc), delay=jittered)
         return retry
     return exc
+
+
+def _retry_after_s(exc: BaseException) -> float | None:
+    """The server's ``Retry-After`` hint on a transient error (429, 503...), if it gave one."""
+    if not isinstance(exc, TransientError):
+        return None
+    value = exc.details.get("retry_after_s")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def video_poll_budget(*, processing_timeout_s: float, poll_interval_s: float,

@@ -129,6 +129,7 @@ class Runtime:
             api_factory=runtime.pinterest_api,
             write_slot=write_slots,
             preflight=fetcher.check_reachable,
+            check_media_url=fetcher.check_url,
             video=VideoUploads(
                 ledger=store.ledger,
                 fetcher=fetcher,

@@ -146,6 +146,26 @@ def test_bad_source_image_fails_permanently_and_publishes_nothing(
     assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
 
 
+def test_a_source_image_answering_503_twice_is_retried_then_drafted(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
+) -> None:
+    # Given a source image whose server answers 503 to the next two requests
+    fresh_sandbox.state.faults.add("GET", r"/_sandbox/images/flaky-1200x1800\.jpg", status=503,
+                                   times=2)
+    running = start_worker()
+    source = f"{fresh_sandbox.base_url}/_sandbox/images/flaky-1200x1800.jpg"
+    payload = brief(fresh_sandbox, source_image_urls=[source])
+    # When the brief goes through the writer
+    enqueue_brief(running, payload)
+    # Then it is retried as source_unavailable, then drafted and published
+    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                      or {}).get("status") == "published")
+    retrying = [e for e in running.runtime.store.outcomes.events(count=1000)
+                if e["id"] == payload["brief_id"] and e["type"] == "post.retrying"]
+    assert [e["payload"]["error"]["code"] for e in retrying] == ["source_unavailable"] * 2
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 1
+
+
 def test_redelivered_brief_reuses_its_draft(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
 ) -> None:
