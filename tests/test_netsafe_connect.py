@@ -17,8 +17,6 @@ import httpcore
 import pytest
 
 import providers.netsafe as netsafe
-from providers.netsafe.guard import connection_order
-from providers.netsafe.policy import literal_address
 from providers.sandbox.server import SandboxServer
 
 
@@ -121,6 +119,9 @@ def test_addresses_are_tried_in_rfc8305_order_with_families_interleaved() -> Non
 
 
 def test_connection_order_keeps_the_resolvers_preference() -> None:
+    from providers.netsafe.guard import connection_order
+    from providers.netsafe.policy import literal_address
+
     def order(*answers: str) -> list[str]:
         return [str(ip) for ip in connection_order(
             [a for a in (literal_address(x) for x in answers) if a is not None]

@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 @pytest.fixture()
 def fetcher(fresh_sandbox: SandboxServer) -> Iterator[netsafe.SafeFetcher]:
     safe = netsafe.SafeFetcher(allow_loopback=True, extra_ca_file=str(fresh_sandbox.ca_file),
-                               timeout_s=2.0, clock=NOW.timestamp)
+                               timeout_s=2.0)
     yield safe
     safe.close()
 
@@ -70,12 +70,13 @@ def test_5xx_408_and_429_are_transient(
     ids=["seconds", "http-date", "date-in-the-past", "capped", "unreadable"],
 )
 def test_retry_after_is_kept_as_a_hint(
-    fetcher: netsafe.SafeFetcher, fresh_sandbox: SandboxServer, header: str,
-    expected_s: float | None,
+    fresh_sandbox: SandboxServer, header: str, expected_s: float | None
 ) -> None:
-    # Given a page answering 429 with a Retry-After header
+    # Given a page answering 429 with a Retry-After header, and a fetcher whose clock says NOW
     fresh_sandbox.state.faults.add("*", r"/_sandbox/pages/busy", status=429,
                                    headers={"Retry-After": header})
+    fetcher = netsafe.SafeFetcher(allow_loopback=True, extra_ca_file=str(fresh_sandbox.ca_file),
+                                  clock=NOW.timestamp)
     # When the link is preflighted
     with pytest.raises(netsafe.DestinationUnavailableError) as info:
         fetcher.check_reachable(f"{fresh_sandbox.https_base_url}/_sandbox/pages/busy")

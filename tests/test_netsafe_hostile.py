@@ -14,7 +14,6 @@ import ipaddress
 import pytest
 
 import providers.netsafe as netsafe
-from providers.netsafe.policy import AddressPolicy
 
 PUBLIC = "93.184.216.34"
 
@@ -172,6 +171,8 @@ def test_public_addresses_pass(address: str) -> None:
 
 
 def test_loopback_allowance_opens_loopback_only() -> None:
+    from providers.netsafe.policy import AddressPolicy
+
     policy = AddressPolicy(allow_loopback=True)
     assert policy.refusal(ipaddress.ip_address("127.0.0.1")) is None
     assert policy.refusal(ipaddress.ip_address("127.9.9.9")) is None
