@@ -178,7 +178,12 @@ def to_pin_create(post: SocialPost, board_id: str, *, media_id: str | None = Non
 
 
 class PinterestPublisher:
-    """The Pinterest side of :func:`publish`. Every collaborator is injected."""
+    """The Pinterest side of :func:`publish`. Every collaborator is injected.
+
+    ``preflight(link)`` checks the destination link (a request); ``check_media_url(url, field)``
+    checks each URL in the media (syntax and resolved addresses, no request) and raises for one
+    Pinterest must not be sent (``SafeFetcher.check_reachable`` / ``SafeFetcher.check_url``).
+    """
 
     def __init__(
         self,
@@ -189,7 +194,7 @@ class PinterestPublisher:
         write_slot: WriteLimiter,
         preflight: Callable[[str], object] | None,
         video: VideoUploads,
-        check_media_url: Callable[[str, str], object] | None = None,
+        check_media_url: Callable[[str, str], object] | None,
         lease_ms: int,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,

@@ -174,6 +174,9 @@ class SafeFetcher:
         target = parse_url(url)
         shown = redact(url)
         try:
+            # An address in the URL needs no lookup: judge it now, so a form httpx will not
+            # parse (``0177.0.0.1``) is refused for what it denotes. Names are guarded at
+            # connect time, unless a test transport replaced the network.
             if self._check_each_hop or literal_address(target.host) is not None:
                 self._guard.addresses(target.host, target.port)
             request = self._http.build_request(
