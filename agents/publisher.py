@@ -4,7 +4,8 @@ The steps, each safe to run twice (Dramatiq delivers at least once)::
 
     ledger says published?  -> done (no request)
     lease the business key  -> another attempt holds it: PublishInFlightError (retry later)
-    resolve board, preflight the destination link (SSRF-safe), get a valid token
+    resolve board, check every media URL Pinterest will fetch (syntax and resolved addresses,
+    no request), preflight the destination link (SSRF-safe), get a valid token
     a video?                -> upload it once and wait for processing (agents.video), no write
                                slot held; still processing: VideoProcessingError (poll later)
     ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
@@ -59,6 +60,7 @@ __all__ = [
     "PublishInFlightError",
     "PublishResult",
     "UnsupportedPlatformError",
+    "media_urls",
     "publish",
 ]
 
@@ -176,7 +178,12 @@ def to_pin_create(post: SocialPost, board_id: str, *, media_id: str | None = Non
 
 
 class PinterestPublisher:
-    """The Pinterest side of :func:`publish`. Every collaborator is injected."""
+    """The Pinterest side of :func:`publish`. Every collaborator is injected.
+
+    ``preflight(link)`` checks the destination link (a request); ``check_media_url(url, field)``
+    checks each URL in the media (syntax and resolved addresses, no request) and raises for one
+    Pinterest must not be sent (``SafeFetcher.check_reachable`` / ``SafeFetcher.check_url``).
+    """
 
     def __init__(
         self,
@@ -187,6 +194,8 @@ class PinterestPublisher:
         write_slot: WriteLimiter,
         preflight: Callable[[str], object] | None,
         video: VideoUploads,
+        check_media_url: Callable[[str, str], object] | None,
+        check_link: Callable[[str], object] | None = None,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -195,11 +204,24 @@ class PinterestPublisher:
         self._api_factory = api_factory
         self._write_slot = write_slot
         self._preflight = preflight
+        self._check_media_url = check_media_url
+        self._check_link = check_link
         self._video = video
         self._reconcile_pages = reconcile_pages
         self._clock = clock
 
+    def validate(self, post: SocialPost) -> None:
+        """Everything that can be judged without asking Pinterest or the destination page: the
+        link's and the media URLs' syntax and addresses. Runs first, so a bad message never gets
+        the answer of an earlier good one with the same ``post_id``."""
+        if self._check_link is not None:
+            self._check_link(post.link)
+        if self._check_media_url is not None:
+            for field, url in media_urls(post):
+                self._check_media_url(url, field)
+
     def publish(self, post: SocialPost) -> PublishResult:
+        self.validate(post)
         attempt = uuid.uuid4().hex
         acquired, entry = self._ledger.acquire_lease(
             post.post_id, attempt, message=post.model_dump_json(exclude_none=True))
@@ -310,6 +332,22 @@ class PinterestPublisher:
             board_id=board_id,
             reconciled=reconciled,
         )
+
+
+def media_urls(post: SocialPost) -> list[tuple[str, str]]:
+    """``(field, url)`` for every URL in the post's media: Pinterest fetches the image,
+    carousel and cover URLs itself; the worker fetches the video."""
+    media = post.media
+    if isinstance(media, ImageUrlMedia):
+        return [("media.url", media.url)]
+    if isinstance(media, CarouselMedia):
+        return [(f"media.items[{i}].url", item.url) for i, item in enumerate(media.items)]
+    if isinstance(media, VideoMedia):
+        urls = [("media.url", media.url)]
+        if media.cover_image_url is not None:
+            urls.append(("media.cover_image_url", media.cover_image_url))
+        return urls
+    return []
 
 
 def _definitely_not_created(exc: WorkerError) -> bool:

@@ -28,7 +28,7 @@ from typing import Protocol, TypeVar
 from agents.messages import VideoMedia
 from agents.ports import LedgerEntry, PublishLedger
 from providers.errors import InvalidInputError, TransientError
-from providers.netsafe import DestinationUnreachableError, FetchedBody, FetchFailedError
+from providers.netsafe import FetchedBody
 from providers.pinterest import PinterestClient, VideoIdSource
 
 __all__ = [
@@ -185,11 +185,6 @@ class VideoUploads:
         return upload.media_id, registered_at
 
     def _fetch(self, url: str) -> bytes:
-        try:
-            return self._fetcher.fetch(url, max_bytes=self._options.max_bytes).content
-        except DestinationUnreachableError as exc:
-            # Said of the destination link elsewhere; here it is the video file.
-            raise FetchFailedError(
-                f"the video could not be fetched: {exc.message}", field="media.url",
-                **exc.details,
-            ) from exc
+        """The file, or ``source_unreachable`` / ``source_unavailable`` / ``source_too_large``
+        / ``unsafe_url`` from the SSRF-safe fetcher."""
+        return self._fetcher.fetch(url, max_bytes=self._options.max_bytes).content

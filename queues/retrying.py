@@ -2,7 +2,8 @@
 
 - ``PermanentError`` / ``ConfigurationError``: the actor's ``throws`` option; failed at once, the
   message kept in the dead-letter queue.
-- ``RateLimitedError``: ``Retry(delay=...)`` using the platform's hint when it gave one.
+- ``RateLimitedError``, and any ``TransientError`` carrying ``retry_after_s`` (a link or source
+  answering 429/503 with ``Retry-After``): ``Retry(delay=...)`` using that hint.
 - Expected waits, :class:`Wait` (``Retry`` subclasses logged at INFO, never as errors):
   :class:`Busy` (another attempt in flight, all write slots busy) after a short jittered delay,
   and :class:`VideoPending` (Pinterest still processing a video) after the poll interval. Each
@@ -28,7 +29,7 @@ from dramatiq.middleware import Middleware, Retries
 
 from agents.publisher import ChannelBusyError, PublishInFlightError
 from agents.video import VideoProcessingError
-from providers.errors import ConfigurationError, PermanentError, RateLimitedError
+from providers.errors import ConfigurationError, PermanentError, RateLimitedError, TransientError
 
 __all__ = [
     "BUSY_RETRY_BUDGET",
@@ -114,7 +115,20 @@ def as_retry(
         # Honour the hint, plus a little jitter so a channel's jobs do not come back in step.
         delay = int(hint * 1000 * (1 + random.random() / 4)) if hint else None
         return RateLimitWait(str(exc), delay=delay)
+    hint = _retry_after_s(exc)
+    if hint:  # a transient failure whose server said when to come back (a 503 destination)
+        retry: BaseException = dramatiq.Retry(str(exc), delay=int(hint * 1000 * (
+            1 + random.random() / 4)))
+        return retry
     return exc
+
+
+def _retry_after_s(exc: BaseException) -> float | None:
+    """The server's ``Retry-After`` hint on a transient error (429, 503...), if it gave one."""
+    if not isinstance(exc, TransientError):
+        return None
+    value = exc.details.get("retry_after_s")
+    return float(value) if isinstance(value, int | float) else None
 
 
 def rate_limit_backoff_ms(waits: int, *, base_ms: int = DEFAULT_RATE_LIMIT_DELAY_MS,

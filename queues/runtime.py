@@ -132,6 +132,8 @@ class Runtime:
             api_factory=runtime.pinterest_api,
             write_slot=write_slots,
             preflight=fetcher.check_reachable,
+            check_media_url=fetcher.check_url,
+            check_link=fetcher.check_link,
             video=VideoUploads(
                 ledger=store.ledger,
                 fetcher=fetcher,

@@ -67,14 +67,15 @@ def test_literal_ip_in_url_is_checked() -> None:
 def test_loopback_needs_the_explicit_setting() -> None:
     with pytest.raises(UnsafeURLError):
         SafeFetcher().check_url("http://127.0.0.1:8080/")
-    assert SafeFetcher(allow_loopback=True).check_url("http://127.0.0.1:8080/")[1] == "127.0.0.1"
+    checked = SafeFetcher(allow_loopback=True).check_url("http://127.0.0.1:8080/")
+    assert checked.addresses == ("127.0.0.1",)
     # loopback allowance does not open private ranges
     with pytest.raises(UnsafeURLError):
         SafeFetcher(allow_loopback=True).check_url("http://10.0.0.1/")
 
 
-def test_connection_is_pinned_to_the_checked_address() -> None:
-    # Given a resolver answering a public address
+def test_the_url_is_sent_unchanged_with_its_host_name() -> None:
+    # Given a resolver answering a public address (the network itself replaced for the test)
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -87,10 +88,11 @@ def test_connection_is_pinned_to_the_checked_address() -> None:
     )
     # When the link is preflighted
     assert fetcher.check_reachable("https://shop.example/p?token=abc") == 200
-    # Then the request went to the checked IP, with the name in Host and SNI
-    assert seen[0].url.host == "93.184.216.34"
+    # Then the URL is not rewritten to an IP: the connection is pinned at connect time (see
+    # tests/test_netsafe_connect.py) and TLS is checked against the name, with no SNI override
+    assert seen[0].url.host == "shop.example"
     assert seen[0].headers["host"] == "shop.example"
-    assert seen[0].extensions["sni_hostname"] == "shop.example"
+    assert "sni_hostname" not in seen[0].extensions
 
 
 def test_redirect_to_private_address_is_refused() -> None:

@@ -29,13 +29,17 @@ BRIEFS = Path(__file__).resolve().parent.parent / "fixtures" / "briefs"
 
 
 @pytest.fixture()
-def settings(prefix: str, fresh_sandbox: SandboxServer, tmp_path: Path) -> Settings:
+def settings(
+    prefix: str, fresh_sandbox: SandboxServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> Settings:
+    overrides: dict[str, Any] = getattr(request, "param", {})  # indirect parametrization
     return make_settings(
         prefix,
         fresh_sandbox,
         openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
         openai_api_key=SecretStr("sandbox-key"),
         media_dir=tmp_path / "media",
+        **overrides,
     )
 
 
@@ -144,6 +148,36 @@ def test_bad_source_image_fails_permanently_and_publishes_nothing(
     assert wait_for(lambda: dead_letters(running.runtime).find(message.message_id))
     assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
     assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
+
+
+SHORT_FETCH_TIMEOUT = {"preflight_timeout_s": 0.5}
+"""Only so the hanging image times out quickly; tests/test_netsafe_failures.py shows a timeout
+is transient with the fetcher's own timeout."""
+
+
+@pytest.mark.parametrize("settings", [SHORT_FETCH_TIMEOUT], indirect=True)
+@pytest.mark.parametrize(
+    "fault", [{"status": 503}, {"status": 200, "hang_s": 3.0}], ids=["503", "timeout"]
+)
+def test_a_source_image_failing_twice_for_now_is_retried_then_drafted(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    fault: dict[str, Any],
+) -> None:
+    # Given a source image whose server fails its next two requests (503, or no answer in time)
+    fresh_sandbox.state.faults.add("GET", r"/_sandbox/images/flaky-1200x1800\.jpg", times=2,
+                                   **fault)
+    running = start_worker()
+    source = f"{fresh_sandbox.base_url}/_sandbox/images/flaky-1200x1800.jpg"
+    payload = brief(fresh_sandbox, source_image_urls=[source])
+    # When the brief goes through the writer
+    enqueue_brief(running, payload)
+    # Then it is retried as source_unavailable, then drafted and published
+    wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
+                      or {}).get("status") == "published")
+    retrying = [e for e in running.runtime.store.outcomes.events(count=1000)
+                if e["id"] == payload["brief_id"] and e["type"] == "post.retrying"]
+    assert [e["payload"]["error"]["code"] for e in retrying] == ["source_unavailable"] * 2
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 1
 
 
 def test_redelivered_brief_reuses_its_draft(

@@ -1,0 +1,94 @@
+"""Strict parsing of job-supplied URLs, and their redacted form for errors and logs.
+
+Browsers, Python's ``urllib``, httpx and Pinterest do not read odd URLs the same way (a backslash
+is a path separator to a browser and part of the host or user name to ``urllib``), so anything
+odd is refused rather than guessed: only ``http``/``https``, no user info (not even an empty
+``@``), no backslashes, whitespace or control characters, a host, a valid port, no
+percent-encoded host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import SplitResult, urlsplit
+
+import httpx
+
+from providers.netsafe.errors import UnsafeURLError
+from providers.netsafe.policy import literal_address
+
+__all__ = ["MAX_URL_LENGTH", "TargetURL", "parse_url", "redact"]
+
+MAX_URL_LENGTH = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class TargetURL:
+    """A URL that passed :func:`parse_url`: ``host`` is what a connection would be made to
+    (lower case, IDNA-encoded, IPv6 without brackets)."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+
+def redact(url: str) -> str:
+    """Scheme, host, port and path: never the user info or the query (it may carry tokens)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<an unparsable URL>"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port is not None else host
+    return f"{parts.scheme}://{netloc}{parts.path}"[:300]
+
+
+def _refuse(reason: str, url: str) -> UnsafeURLError:
+    return UnsafeURLError(f"{reason}; send a plain public http(s) URL", url=redact(url))
+
+
+def _split(url: str) -> SplitResult:
+    if len(url) > MAX_URL_LENGTH:
+        raise _refuse(f"the URL is longer than {MAX_URL_LENGTH} characters", url)
+    if "\\" in url:
+        raise _refuse("the URL contains a backslash", url)
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise _refuse("the URL contains whitespace or control characters", url)
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise _refuse(f"the URL cannot be parsed ({exc})", url) from exc
+
+
+def parse_url(url: str) -> TargetURL:
+    """Check *url*'s syntax; raise :class:`UnsafeURLError` for anything odd."""
+    parts = _split(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise _refuse(f"only http(s) URLs are accepted, not {parts.scheme or 'a relative URL'!r}",
+                      url)
+    if "@" in parts.netloc:
+        raise _refuse("URLs with user info (credentials before '@') are refused", url)
+    host = parts.hostname
+    if not host:
+        raise _refuse("the URL has no host", url)
+    if "%" in host:
+        raise _refuse("the URL's host is percent-encoded", url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise _refuse("the URL's port is not valid", url) from exc
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    if literal_address(host) is None:  # a name: read it as the HTTP client will connect to it
+        try:
+            host = httpx.URL(url).raw_host.decode("ascii")
+        except (httpx.InvalidURL, UnicodeDecodeError) as exc:
+            raise _refuse(f"the URL is not valid ({exc})", url) from exc
+        if not host:
+            raise _refuse("the URL has no host", url)
+    return TargetURL(url=url, scheme=scheme, host=host, port=port)
