@@ -21,7 +21,7 @@ __all__ = ["DEFAULT_CLAIM_TTL_MS", "Claim", "Renewer"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLAIM_TTL_MS = 15_000
+DEFAULT_CLAIM_TTL_MS = 6_000
 """A claim outlives its holder by at most this much."""
 
 # KEYS[1]: the lease key. ARGV: holder, ttl_ms. Renew the holder's lease, or take it back if it

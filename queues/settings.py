@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         description="A worker silent this long is dead: its unacked messages are redelivered.",
     )
     claim_ttl_s: float = Field(
-        default=15.0, ge=1.0,
+        default=6.0, ge=1.0,
         description="Publish leases and write slots lapse this long after their holder stops "
         "renewing them (a killed worker's post can be retried after this).",
     )
