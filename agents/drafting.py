@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from agents.designer import DesignSpec, design_result
-from agents.image_generation import ImageGenerator
-from agents.imaging import (
+from agents.design.designer import DesignSpec, design_result
+from agents.design.imaging import (
     DEFAULT_MAX_SOURCE_PIXELS,
     ImageFetcher,
     NoSourceImageError,
@@ -34,6 +33,8 @@ from agents.imaging import (
     open_source,
     render,
 )
+from agents.design.scene_map import SCENE_MAP, Scene
+from agents.image_generation import ImageGenerator
 from agents.llm import StructuredLLM
 from agents.messages import (
     SCHEMA_VERSION,
@@ -43,7 +44,6 @@ from agents.messages import (
     PinBrief,
     SocialPost,
 )
-from agents.scene_map import SCENE_MAP, Scene
 from agents.writer import PinCopy, post_description, write_copy
 from providers.errors import ConfigurationError
 

@@ -5,11 +5,11 @@
 For a generated 4000x6000 portrait and 6000x4000 landscape JPEG (made in a temporary directory,
 never committed) it times, with the median of several repetitions:
 
-- ``ours``:  ``agents.imaging.open_source`` + ``prepare`` (JPEG draft mode, EXIF orientation,
+- ``ours``:  ``agents.design.imaging.open_source`` + ``prepare`` (JPEG draft mode, EXIF orientation,
   2:3 crop around the focal point, ``reducing_gap`` resize);
 - ``naive``: ``ImageOps.fit(Image.open(...), (1000, 1500), Image.LANCZOS)`` on a full decode;
 - ``bare``:  ``Image.open(...).load()``, the full decode alone;
-- ``render``: the whole ``agents.imaging.render`` (prepare + headline band + JPEG encode).
+- ``render``: the whole ``agents.design.imaging.render`` (prepare + headline band + JPEG encode).
 
 Targets: ``ours`` at least 2x faster than ``naive`` on the portrait, and within 1.6x of ``bare``.
 Figures are printed, never asserted: timing depends on the machine.
@@ -31,9 +31,9 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
-from agents.imaging import open_source, prepare, render  # noqa: E402
-from agents.scene_map import PINTEREST  # noqa: E402
+from agents.design.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
+from agents.design.imaging import open_source, prepare, render  # noqa: E402
+from agents.design.scene_map import PINTEREST  # noqa: E402
 
 TARGET = (1000, 1500)
 SPEC = DesignSpec(headline="Small balcony, big garden", layout=Layout.BAND_BOTTOM,

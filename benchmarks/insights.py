@@ -36,10 +36,10 @@ from typing import Any, cast
 
 import httpx
 
-from agents.content_categories import categorize
-from agents.follower_snapshots import InMemoryFollowerSnapshotStore
-from agents.insight_writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
-from agents.insights import InsightInputs, compute_metrics, insight_period
+from agents.insights.categories import categorize
+from agents.insights.followers import InMemoryFollowerSnapshotStore
+from agents.insights.metrics import InsightInputs, compute_metrics, insight_period
+from agents.insights.writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
 from agents.llm import LLMResult, StructuredLLM, T
 from agents.messages import InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI

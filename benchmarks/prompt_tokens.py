@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.designer import DesignSpec, design_variables  # noqa: E402
+from agents.design.designer import DesignSpec, design_variables  # noqa: E402
+from agents.design.scene_map import PINTEREST  # noqa: E402
 from agents.llm import response_format  # noqa: E402
 from agents.messages import PinBrief  # noqa: E402
-from agents.scene_map import PINTEREST  # noqa: E402
 from agents.writer import PinCopy, copy_variables  # noqa: E402
 from prompts.loader import PromptLibrary, RenderedPrompt  # noqa: E402
 from providers.sandbox.openai_compat import pin_copy_answer  # noqa: E402

@@ -22,7 +22,7 @@ import httpx
 import redis
 from pydantic import SecretStr
 
-from agents.insight_models import ChannelInsight
+from agents.insights.models import ChannelInsight
 from providers.errors import ConfigurationError
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer

@@ -14,8 +14,8 @@ from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
-from agents.insight_models import ChannelInsight
-from agents.insight_writer import build_insight
+from agents.insights.models import ChannelInsight
+from agents.insights.writer import build_insight
 from agents.messages import SCHEMA_VERSION, InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI
 from queues.jobs import decode_message

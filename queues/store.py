@@ -38,7 +38,7 @@ import redis
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
-from agents.follower_snapshots import FollowerSnapshot
+from agents.insights.followers import FollowerSnapshot
 from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
@@ -545,7 +545,7 @@ class Documents:
 
 
 class RedisFollowerSnapshots:
-    """``agents.follower_snapshots.FollowerSnapshotStore`` on Redis: a list per channel, oldest
+    """``agents.insights.followers.FollowerSnapshotStore`` on Redis: a list per channel, oldest
     first, keeping the last ``keep`` snapshots (a year of weekly runs by default)."""
 
     def __init__(self, client: redis.Redis[bytes], keys: _Keys, *, keep: int = 60) -> None:

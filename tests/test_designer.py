@@ -8,14 +8,14 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from agents.contrast import contrast_ratio, hex_to_rgb
-from agents.designer import DesignSpec, FocalPoint, Layout, design_problems
+from agents.design.contrast import contrast_ratio, hex_to_rgb
+from agents.design.designer import DesignSpec, FocalPoint, Layout, design_problems
+from agents.design.imaging import NoSourceImageError
+from agents.design.scene_map import PINTEREST, SCENE_MAP
 from agents.drafting import draft_post
 from agents.image_generation import OpenAIImageGenerator, closest_size
-from agents.imaging import NoSourceImageError
 from agents.llm import ScriptedLLM, make_openai_client
 from agents.messages import ImageBase64Media, ImageUrlMedia
-from agents.scene_map import PINTEREST, SCENE_MAP
 from agents.writer import PinCopy
 from providers.sandbox.server import SandboxServer
 from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, FixtureFetcher, load_brief, replay

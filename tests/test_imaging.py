@@ -11,10 +11,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from agents.contrast import BLACK, WHITE, contrast_ratio, hex_to_rgb, readable_pair
-from agents.designer import DesignSpec, FocalPoint, Layout
-from agents.drafting import draft_post
-from agents.imaging import (
+from agents.design.contrast import BLACK, WHITE, contrast_ratio, hex_to_rgb, readable_pair
+from agents.design.designer import DesignSpec, FocalPoint, Layout
+from agents.design.imaging import (
     RenderError,
     SourceNotAnImageError,
     SourceTooLargeError,
@@ -23,9 +22,10 @@ from agents.imaging import (
     prepare,
     render,
 )
+from agents.design.overlay import choose_layout
+from agents.design.scene_map import PINTEREST
+from agents.drafting import draft_post
 from agents.llm import ScriptedLLM
-from agents.overlay import choose_layout
-from agents.scene_map import PINTEREST
 from providers.errors import PermanentError, WorkerError
 from providers.netsafe import FetchFailedError, SafeFetcher, UnsafeURLError
 from tests.conftest_llm import IMAGES, FixtureFetcher, load_brief

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.follower_snapshots import InMemoryFollowerSnapshotStore
-from agents.insight_figures import ungrounded_numbers
-from agents.insight_models import FigureValue
-from agents.insight_writer import (
+from agents.insights.figures import ungrounded_numbers
+from agents.insights.followers import InMemoryFollowerSnapshotStore
+from agents.insights.models import FigureValue
+from agents.insights.writer import (
     InsightDraft,
     NextPinConcept,
     SuggestionDraft,

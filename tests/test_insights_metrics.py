@@ -33,9 +33,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agents.content_categories import Category, classify
-from agents.follower_snapshots import FollowerSnapshot, InMemoryFollowerSnapshotStore
-from agents.insights import (
+from agents.insights.categories import Category, classify
+from agents.insights.followers import FollowerSnapshot, InMemoryFollowerSnapshotStore
+from agents.insights.metrics import (
     InsightInputs,
     aggregate_pins,
     compute_metrics,

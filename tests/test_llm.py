@@ -16,7 +16,8 @@ import redis
 from pydantic import BaseModel, Field
 
 import agents.llm
-from agents.designer import DesignSpec, design_variables
+from agents.design.designer import DesignSpec, design_variables
+from agents.design.scene_map import PINTEREST
 from agents.llm import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
@@ -37,7 +38,6 @@ from agents.llm import (
     strict_json_schema,
     worst_case_llm_s,
 )
-from agents.scene_map import PINTEREST
 from agents.writer import PinCopy, copy_variables
 from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError, PermanentError, TransientError
@@ -382,7 +382,7 @@ def test_committed_cassettes_hold_no_secret_looking_strings() -> None:
 
 @pytest.mark.parametrize("name", ["product", "recipe", "how-to", "article"])
 def test_sandbox_answers_are_valid_for_every_sample_brief(name: str) -> None:
-    from agents.designer import design_problems
+    from agents.design.designer import design_problems
     from agents.writer import copy_problems
     from providers.sandbox.openai_compat import design_spec_answer, pin_copy_answer
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.designer import design_variables
-from agents.scene_map import PINTEREST
+from agents.design.designer import design_variables
+from agents.design.scene_map import PINTEREST
 from agents.writer import PinCopy, copy_variables
 from prompts.loader import PromptLibrary, PromptTemplateError, as_data
 from tests.conftest_llm import SAMPLE_BRIEFS, load_brief

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.follower_snapshots import InMemoryFollowerSnapshotStore
-from agents.insight_figures import figure_table
-from agents.insight_writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
+from agents.insights.figures import figure_table
+from agents.insights.followers import InMemoryFollowerSnapshotStore
+from agents.insights.writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
 from agents.llm import ScriptedLLM
 from agents.messages import InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI, AnalyticsUnavailableError

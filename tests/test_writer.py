@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agents.designer import design
+from agents.design.designer import design
+from agents.design.scene_map import PINTEREST
 from agents.llm import LLMOutputInvalidError, OpenAIStructuredLLM, ScriptedLLM, make_openai_client
 from agents.messages import PinBrief
-from agents.scene_map import PINTEREST
 from agents.text_rules import keyword_position
 from agents.writer import (
     ALT_TEXT_MAX,

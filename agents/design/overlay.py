@@ -5,7 +5,7 @@ or bottom of the safe zone) unless that band would cover the focal point: then t
 band stays clearest of the subject is used instead (``Overlay.layout`` says which).
 
 The headline is set in the bundled DejaVu Sans Bold (Bitstream Vera licence,
-``agents/fonts/LICENSE-DejaVu.txt``) at the largest size from the scene's range that fits in
+``agents/design/fonts/LICENSE-DejaVu.txt``) at the largest size from the scene's range that fits in
 ``max_headline_lines`` lines. The band colour starts from the design's first palette colour and is
 darkened or lightened until the text meets the scene's minimum WCAG contrast ratio.
 """
@@ -19,9 +19,9 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw, ImageFont
 
-from agents.contrast import RGB, hex_to_rgb, readable_pair
-from agents.designer import Layout
-from agents.scene_map import Scene
+from agents.design.contrast import RGB, hex_to_rgb, readable_pair
+from agents.design.designer import Layout
+from agents.design.scene_map import Scene
 
 __all__ = ["FONT_FILE", "Overlay", "choose_layout", "draw_headline", "fit_headline"]
 
@@ -45,7 +45,7 @@ class Overlay:
 
 @lru_cache(maxsize=1)
 def _font_bytes() -> bytes:
-    return resources.files("agents").joinpath("fonts", FONT_FILE).read_bytes()
+    return resources.files("agents.design").joinpath("fonts", FONT_FILE).read_bytes()
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont:

@@ -5,12 +5,12 @@ the collaborators and stores the result)::
 
     account days (2 periods) --403--> ChannelInsight(status="no_analytics_access")
     Pins + boards             --none-> ChannelInsight(status="no_data"), snapshot stored
-    per-Pin period figures -> metrics (agents.insights) -> follower snapshot stored
+    per-Pin period figures -> metrics (agents.insights.metrics) -> follower snapshot stored
     comments/reactions of the top Pins -> figure table -> LLM (template channel_insight)
     -> every number it states must be a figure (one repair round, then LLMOutputInvalidError)
     -> ChannelInsight(status="ok") with a ready PinBrief
 
-The LLM sees only the figure table (:func:`agents.insight_figures.figure_table`), as delimited
+The LLM sees only the figure table (:func:`agents.insights.figures.figure_table`), as delimited
 data. Its answer is checked by :func:`draft_problems`: numbers in the summary, the suggestions and
 the next Pin's rationale must match a figure; each suggestion names an existing figure;
 priorities are 1..n without repeats; the next Pin builds on one of the top Pins. Problems go to
@@ -37,9 +37,16 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.follower_snapshots import FollowerSnapshotStore
-from agents.insight_figures import figure_table, ungrounded_numbers
-from agents.insight_models import (
+from agents.insights.figures import figure_table, ungrounded_numbers
+from agents.insights.followers import FollowerSnapshotStore
+from agents.insights.metrics import (
+    DEFAULT_MIN_IMPRESSIONS,
+    InsightInputs,
+    compute_metrics,
+    insight_period,
+    snapshot_of,
+)
+from agents.insights.models import (
     ChannelInsight,
     ChannelMetrics,
     FigureValue,
@@ -47,13 +54,6 @@ from agents.insight_models import (
     InsightProvenance,
     Suggestion,
     TopPinStat,
-)
-from agents.insights import (
-    DEFAULT_MIN_IMPRESSIONS,
-    InsightInputs,
-    compute_metrics,
-    insight_period,
-    snapshot_of,
 )
 from agents.llm import LLMResult, StructuredLLM
 from agents.messages import InsightsRequest, PinBrief

@@ -12,14 +12,14 @@ Implementations:
   client, with structured outputs (strict ``json_schema``).
 - ``ScriptedLLM``: a fake for tests, answering from queued answers.
 
-Both share one loop (``agents.llm_core``): render the template, ask, validate with pydantic, run
+Both share one loop (``agents.llm.core``): render the template, ask, validate with pydantic, run
 the caller's ``check``, one repair round on any problem, then ``LLMOutputInvalidError``. Refusals
-and truncated answers are typed errors. The error tree is drawn in ``agents.llm_errors``.
+and truncated answers are typed errors. The error tree is drawn in ``agents.llm.errors``.
 """
 
 from __future__ import annotations
 
-from agents.llm_cache import (
+from agents.llm.cache import (
     DEFAULT_CACHE_PREFIX,
     DEFAULT_CACHE_TTL_S,
     LLMCache,
@@ -27,7 +27,7 @@ from agents.llm_cache import (
     RedisLLMCache,
     cache_key,
 )
-from agents.llm_core import (
+from agents.llm.core import (
     Completion,
     LLMCallRecord,
     LLMResult,
@@ -37,7 +37,7 @@ from agents.llm_core import (
     repair_instructions,
     validation_problems,
 )
-from agents.llm_errors import (
+from agents.llm.errors import (
     LLMConfigurationError,
     LLMError,
     LLMOutputInvalidError,
@@ -47,8 +47,8 @@ from agents.llm_errors import (
     LLMTruncatedError,
     LLMUnavailableError,
 )
-from agents.llm_fake import ScriptedCall, ScriptedLLM
-from agents.llm_openai import (
+from agents.llm.fake import ScriptedCall, ScriptedLLM
+from agents.llm.openai_client import (
     DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
@@ -57,7 +57,7 @@ from agents.llm_openai import (
     map_openai_error,
     worst_case_llm_s,
 )
-from agents.llm_schema import response_format, strict_json_schema
+from agents.llm.schema import response_format, strict_json_schema
 
 __all__ = [
     "DEFAULT_CACHE_PREFIX",

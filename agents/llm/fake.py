@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from agents.llm_cache import LLMCache
-from agents.llm_core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
+from agents.llm.cache import LLMCache
+from agents.llm.core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
 from prompts.loader import PromptLibrary
 
 __all__ = ["Answer", "ScriptedCall", "ScriptedLLM"]

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from agents.insight_models import ChannelMetrics, FigureValue
+from agents.insights.models import ChannelMetrics, FigureValue
 
 __all__ = ["FREE_INTEGERS", "StatedNumber", "figure_table", "stated_numbers", "ungrounded_numbers"]
 

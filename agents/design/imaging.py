@@ -10,7 +10,7 @@ The source is untrusted bytes, so the order matters:
    the target crop (``Image.draft``), applies the EXIF orientation, and resizes the 2:3 crop
    around the focal point with ``reducing_gap`` (a cheap integer reduce, then Lanczos on the rest).
    The crop always contains the focal point.
-3. ``agents.overlay`` draws the headline band inside the safe zone.
+3. ``agents.design.overlay`` draws the headline band inside the safe zone.
 4. ``encode`` writes a progressive JPEG (or PNG) and checks it against the platform's size limit.
 
 Every failure is a permanent ``InvalidInputError`` subclass with a machine-readable code.
@@ -25,10 +25,10 @@ from typing import Protocol, cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from agents.contrast import RGB, rgb_to_hex
-from agents.designer import DesignSpec, Layout
-from agents.overlay import draw_headline
-from agents.scene_map import Scene
+from agents.design.contrast import RGB, rgb_to_hex
+from agents.design.designer import DesignSpec, Layout
+from agents.design.overlay import draw_headline
+from agents.design.scene_map import Scene
 from providers.errors import InvalidInputError, PermanentError
 from providers.netsafe import FetchedBody
 

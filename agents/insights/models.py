@@ -1,7 +1,8 @@
 """``ChannelInsight``: one channel's weekly insight, and the measured figures inside it.
 
 Everything under :class:`ChannelMetrics` is computed deterministically from Pinterest's analytics
-(:mod:`agents.insights`); the LLM only writes ``summary``, ``suggestions`` and the concept behind
+(:mod:`agents.insights.metrics`); the LLM only writes ``summary``, ``suggestions`` and the
+concept behind
 ``next_pin``, from the flat table of named figures in ``figures`` (the exact values it was
 shown). Each suggestion names the figure it rests on (``figure``), and ``figure_value`` repeats
 that figure's value, filled in by the worker, not by the model.
@@ -24,7 +25,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from agents.content_categories import Category
+from agents.insights.categories import Category
 from agents.messages import PinBrief
 
 __all__ = [

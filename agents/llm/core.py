@@ -19,14 +19,14 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agents.llm_cache import LLMCache, cache_key
-from agents.llm_errors import (
+from agents.llm.cache import LLMCache, cache_key
+from agents.llm.errors import (
     LLMError,
     LLMOutputInvalidError,
     LLMRefusalError,
     LLMTruncatedError,
 )
-from agents.llm_schema import strict_json_schema
+from agents.llm.schema import strict_json_schema
 from prompts.loader import PromptLibrary
 
 __all__ = [

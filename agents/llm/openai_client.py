@@ -4,7 +4,7 @@
 never reads settings; note that the ``openai`` package itself still falls back to ``OPENAI_ORG_ID``
 and ``OPENAI_PROJECT_ID`` from the environment when they are set). ``OpenAIStructuredLLM`` calls
 ``chat.completions.create`` with a strict ``json_schema`` response format (see
-``agents.llm_schema`` for why not ``parse``) and maps every ``openai`` exception onto the
+``agents.llm.schema`` for why not ``parse``) and maps every ``openai`` exception onto the
 ``LLMError`` tree.
 
 Time budget: one ``generate`` makes at most 2 requests (answer + repair), each taking up to
@@ -23,16 +23,16 @@ from urllib.parse import urlsplit
 import openai
 from pydantic import BaseModel
 
-from agents.llm_cache import LLMCache
-from agents.llm_core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
-from agents.llm_errors import (
+from agents.llm.cache import LLMCache
+from agents.llm.core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
+from agents.llm.errors import (
     LLMConfigurationError,
     LLMError,
     LLMRateLimitedError,
     LLMRequestError,
     LLMUnavailableError,
 )
-from agents.llm_schema import response_format
+from agents.llm.schema import response_format
 from prompts.loader import PromptLibrary
 
 __all__ = [

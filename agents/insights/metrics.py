@@ -22,7 +22,7 @@ yesterday, the last complete day):
 * **Peak hours** are an *estimate*: Pinterest reports no hourly figures, so each Pin's period
   engagements (saves + clicks) are credited to the UTC hour it was published, and hours are ranked
   by engagements per Pin among hours with at least :data:`DEFAULT_MIN_PINS_PER_HOUR` Pins.
-* **Categories** (:mod:`agents.content_categories`) sum impressions and saves of the Pins in each
+* **Categories** (:mod:`agents.insights.categories`) sum impressions and saves of the Pins in each
   category; the save rate is the category's saves / impressions.
 * **Follower growth** compares board follower counts now with the earliest stored snapshot taken
   within the period (the latest older one when none is that recent).
@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from agents.content_categories import CATEGORIES, Category, categorize
-from agents.follower_snapshots import FollowerSnapshot
-from agents.insight_models import (
+from agents.insights.categories import CATEGORIES, Category, categorize
+from agents.insights.followers import FollowerSnapshot
+from agents.insights.models import (
     BoardGrowth,
     CategoryStat,
     ChannelMetrics,

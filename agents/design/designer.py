@@ -1,4 +1,4 @@
-"""The designer: the LLM fills a ``DesignSpec`` for the platform's scene; ``agents.imaging``
+"""The designer: the LLM fills a ``DesignSpec`` for the platform's scene; ``agents.design.imaging``
 renders it.
 
 The model cannot see the source image, so its focal point is a hint from the brief (the centre
@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.design.scene_map import Scene
 from agents.llm import LLMResult, StructuredLLM
 from agents.messages import PinBrief
-from agents.scene_map import Scene
 from agents.text_rules import find_urls
 from agents.writer import PinCopy
 
