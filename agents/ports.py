@@ -7,6 +7,7 @@ ever see these interfaces, so they run without a broker or a Redis server.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -19,6 +20,7 @@ __all__ = [
     "LeaseLostError",
     "LedgerEntry",
     "PublishLedger",
+    "SlotHandle",
     "WriteLimiter",
 ]
 
@@ -117,9 +119,11 @@ class PublishLedger(Protocol):
         ...
 
     def mark_published(
-        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None
+        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
+        slot: SlotHandle | None = None,
     ) -> None:
-        """Record the Pin; with ``release`` also release that attempt's lease (one round trip)."""
+        """Record the Pin; with ``release`` also release that attempt's lease, with ``slot`` that
+        write slot (one round trip)."""
         ...
 
     def clear_creating(self, post_id: str) -> None:
@@ -128,8 +132,18 @@ class PublishLedger(Protocol):
         ...
 
 
+@dataclass
+class SlotHandle:
+    """One held write slot. ``PublishLedger.mark_published`` may release it in the same round
+    trip (then ``released`` is set and leaving the block does nothing more)."""
+
+    key: str
+    holder: str
+    released: bool = False
+
+
 class WriteLimiter(Protocol):
-    def __call__(self, channel_id: str) -> AbstractContextManager[None]:
+    def __call__(self, channel_id: str) -> AbstractContextManager[SlotHandle]:
         """Hold one of the channel's write slots, or raise ``ChannelBusy``."""
         ...
 

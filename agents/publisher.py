@@ -277,7 +277,7 @@ class PinterestPublisher:
             media_id = self._video.ready_media_id(post.post_id, video, entry, api)
             pin_create = to_pin_create(post, board_id, media_id=media_id)
         assert pin_create is not None
-        with self._write_slot(post.channel_id):
+        with self._write_slot(post.channel_id) as slot:
             found = None
             if entry is not None and entry.state == "creating":
                 found = self._reconcile(post, board_id, entry, api.token)
@@ -292,9 +292,11 @@ class PinterestPublisher:
                     )
                 )
                 pin = self._create(post, pin_create, api)
-        pin_id = found.id if found is not None else pin.id
-        self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt)
-        lease.released = True
+            pin_id = found.id if found is not None else pin.id
+            # The Pin, the lease and the write slot in one round trip.
+            self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt,
+                                        slot=slot)
+            lease.released = True
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, pin_id, board_id)
         return self._result(post, pin_id, board_id, reconciled=found is not None)

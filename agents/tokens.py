@@ -10,6 +10,7 @@ are persisted before the lock is released.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -42,14 +43,37 @@ class TokenKeeper:
         oauth: TokenRefresher,
         *,
         margin_s: float = DEFAULT_REFRESH_MARGIN_S,
+        cache_s: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._oauth = oauth
         self._margin_s = margin_s
+        self._cache_s = cache_s
         self._clock = clock
+        self._cached: dict[str, tuple[float, ChannelCredentials]] = {}
+        self._cache_lock = threading.Lock()
 
     def credentials(self, channel_id: str) -> ChannelCredentials:
+        """The channel's credentials, decrypted. With ``cache_s`` a read is reused for that
+        long in this process: a token refreshed meanwhile by another process is at worst used
+        once more and answered 401, which refreshes (under the lock, from a fresh read)."""
+        if self._cache_s > 0:
+            with self._cache_lock:
+                hit = self._cached.get(channel_id)
+            if hit is not None and self._clock() - hit[0] < self._cache_s:
+                return hit[1]
+        creds = self._read(channel_id)
+        if self._cache_s > 0:
+            with self._cache_lock:
+                self._cached[channel_id] = (self._clock(), creds)
+        return creds
+
+    def forget(self, channel_id: str) -> None:
+        with self._cache_lock:
+            self._cached.pop(channel_id, None)
+
+    def _read(self, channel_id: str) -> ChannelCredentials:
         creds = self._store.get(channel_id)
         if creds is None:
             raise UnknownChannelError(
@@ -74,8 +98,10 @@ class TokenKeeper:
         return self._refresh(channel_id, stale=rejected_token, force=True)
 
     def _refresh(self, channel_id: str, *, stale: str, force: bool = False) -> str:
+        self.forget(channel_id)
         with self._store.lock(channel_id):
-            creds = self.credentials(channel_id)
+            creds = self._read(channel_id)  # never from the cache: another process may have
+            # refreshed (and rotated the refresh token) since
             current = creds.access_token.get_secret_value()
             fresh_enough = creds.expires_at - self._clock() > self._margin_s
             if current != stale or (fresh_enough and not force):
@@ -98,6 +124,7 @@ class TokenKeeper:
                 }
             )
             self._store.put(updated)
+            self.forget(channel_id)
             log.info(
                 "refreshed access token channel=%s rotated_refresh_token=%s",
                 channel_id,

@@ -21,6 +21,7 @@ import redis
 from dramatiq.rate_limits import RateLimiter, WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
+from agents.ports import SlotHandle
 from agents.publisher import ChannelBusyError
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
@@ -161,7 +162,7 @@ class ChannelWriteSlots:
             return semaphore
 
     @contextmanager
-    def __call__(self, channel_id: str) -> Iterator[None]:
+    def __call__(self, channel_id: str) -> Iterator[SlotHandle]:
         # Threads of this process queue on a local semaphore first (no Redis traffic, no
         # spinning); only then compete with other processes for a slot in Redis.
         local = self._local(channel_id)
@@ -172,11 +173,13 @@ class ChannelWriteSlots:
         try:
             _poll(lambda: bool(self._take(keys=[key], args=[holder, self._limit, self._ttl_ms])),
                   deadline, lambda: self._busy(channel_id))
+            handle = SlotHandle(key, holder)
             try:
                 with self._renewer.hold(Claim("slot", key, holder, self._ttl_ms)):
-                    yield
+                    yield handle
             finally:
-                self._client.zrem(key, holder)
+                if not handle.released:
+                    self._client.zrem(key, holder)
         finally:
             local.release()
 

@@ -23,6 +23,7 @@ from agents.video import VideoOptions, VideoUploads
 from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
+from providers.netsafe.verdicts import CachedChecks
 from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
 from queues.limits import ChannelWriteSlots
 from queues.renewal import Renewer
@@ -102,13 +103,15 @@ class Runtime:
             )
         else:
             oauth = _UnconfiguredOAuth()
-        tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s)
+        tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s,
+                             cache_s=settings.credentials_cache_s)
         fetcher = SafeFetcher(
             timeout_s=settings.preflight_timeout_s,
             allow_loopback=settings.allow_loopback_urls,
             transport=fetch_transport,
             extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
         )
+        checks = CachedChecks(fetcher, ttl_s=settings.preflight_cache_s)
         write_slots = ChannelWriteSlots(
             client,
             renewer,
@@ -131,9 +134,9 @@ class Runtime:
             ledger=store.ledger,
             api_factory=runtime.pinterest_api,
             write_slot=write_slots,
-            preflight=fetcher.check_reachable,
-            check_media_url=fetcher.check_url,
-            check_link=fetcher.check_link,
+            preflight=checks.check_reachable,
+            check_media_url=checks.check_url,
+            check_link=checks.check_link,
             video=VideoUploads(
                 ledger=store.ledger,
                 fetcher=fetcher,

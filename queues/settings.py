@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
     pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
     token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
+    credentials_cache_s: float = Field(
+        default=10.0, ge=0,
+        description="Decrypted channel credentials are reused this long per worker process "
+        "(a refresh always reads them afresh under the channel's lock); 0 turns it off.",
+    )
 
     # LLM (any OpenAI-compatible server).
     openai_api_key: SecretStr | None = None
@@ -123,6 +128,12 @@ class Settings(BaseSettings):
 
     # Preflight and fetching.
     preflight_timeout_s: float = 5.0
+    preflight_cache_s: float = Field(
+        default=300.0, ge=0,
+        description="A destination link that answered < 400, and a media host whose addresses "
+        "passed the block policy, are trusted this long per worker process (failures are "
+        "never remembered); 0 turns it off.",
+    )
     allow_loopback_urls: bool = Field(
         default=False,
         description="Let the preflight and image fetcher reach loopback (127.0.0.0/8, ::1). "

@@ -39,7 +39,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
 from agents.insights.followers import FollowerSnapshot
-from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry
+from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry, SlotHandle
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
@@ -383,9 +383,12 @@ class RedisPublishLedger:
             )
 
     def mark_published(
-        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None
+        self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
+        slot: SlotHandle | None = None,
     ) -> None:
         with self._client.pipeline(transaction=False) as pipe:
+            if slot is not None:
+                pipe.zrem(slot.key, slot.holder)
             pipe.hset(
                 self._key("publish", post_id),
                 mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
@@ -397,6 +400,8 @@ class RedisPublishLedger:
                 self._release(keys=[self._key("publish-lease", post_id)], args=[release],
                               client=pipe)
             pipe.execute()
+        if slot is not None:
+            slot.released = True
 
     def clear_creating(self, post_id: str) -> None:
         self._clear_creating(keys=[self._key("publish", post_id)])
