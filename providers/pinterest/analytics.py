@@ -8,7 +8,9 @@ spec's rules so callers cannot get them wrong:
   last complete UTC day; ``start`` is clamped to :data:`MAX_DAYS_BACK` (89) days before *today
   in UTC*: the spec allows 90 but counts from Pinterest's "today", and 89 is the margin Postiz
   and trypost settled on after "You can only get data from the last 90 days".
-* **Array parameters are comma-separated** (``metric_types=IMPRESSION,SAVE``, ``pin_ids=1,2``).
+* **Array parameters are sent as the spec declares each one**: ``metric_types`` is ``form`` with
+  ``explode: false``, one comma-separated value (``metric_types=IMPRESSION,SAVE``); ``pin_ids``
+  declares no style, so it is ``form`` exploded, one parameter per id (``pin_ids=1&pin_ids=2``).
 * **Period and lifetime metrics are never mixed** in one request (Pinterest refuses the mix):
   ``TOTAL_COMMENTS`` / ``TOTAL_REACTIONS`` go in a request of their own.
 * **Period figures come from ``summary_metrics`` / ``daily_metrics``**, never from
@@ -371,7 +373,7 @@ class AnalyticsAPI:
     def _batch(
         self, chunk: list[str], window: DateWindow, metrics: list[str]
     ) -> dict[str, PinAnalytics]:
-        params = window.params() | {"pin_ids": _csv(chunk), "metric_types": _csv(metrics)}
+        params = window.params() | {"pin_ids": list(chunk), "metric_types": _csv(metrics)}
         body = self._get("multi_pins/analytics", CATEGORY_ANALYTICS, "/pins/analytics", params)
         bulk = _parse(_BULK, body, "/pins/analytics")
         return {
