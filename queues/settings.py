@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from providers.pinterest.pager import DEFAULT_PAGE_CAP
+
 __all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
 
 PINTEREST_PRODUCTION = "https://api.pinterest.com/v5"
@@ -40,6 +42,11 @@ class Settings(BaseSettings):
     pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
     pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
     token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
+    max_pages: int = Field(
+        default=DEFAULT_PAGE_CAP, ge=1,
+        description="Pages one Pinterest listing may take (250 items each) before it fails with "
+        "too_many_pages; a repeated bookmark fails sooner, with pagination_loop.",
+    )
 
     # LLM (any OpenAI-compatible server).
     openai_api_key: SecretStr | None = None
