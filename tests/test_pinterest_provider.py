@@ -113,7 +113,7 @@ def test_boards_list_stops_with_pagination_loop_when_a_bookmark_repeats() -> Non
     assert [r.url.params.get("bookmark") for r in fake.requests] == [None, "same"]
     assert caught.value.code == "pagination_loop"
     assert isinstance(caught.value, TransientError)
-    assert "GET /v5/boards (page 2)" in caught.value.message
+    assert "GET /boards (page 2)" in caught.value.message
 
 
 def _endless(request: httpx.Request) -> httpx.Response:

@@ -194,8 +194,7 @@ class PinterestClient:
             return ((page, [item for item in items if isinstance(item, dict)]),
                     following if isinstance(following, str) else None)
 
-        what = f"GET {self._http.base_url.path.rstrip('/')}{path}"
-        return walk_pages(fetch, what=what, page_cap=self.page_cap, stop_after=max_pages)
+        return walk_pages(fetch, what=f"GET {path}", page_cap=self.page_cap, stop_after=max_pages)
 
     def user_account(self) -> Account:
         """``GET /user_account``: the account the token belongs to."""
