@@ -18,7 +18,8 @@ documented tolerance (:mod:`providers.pinterest.spec_tolerances`) and returns a
   says about the operation a request would reach.
 
 Every method returns human-readable violations, ``[]`` when the message conforms; ``url_path``
-may carry the ``/v5`` prefix or not.
+may carry the ``/v5`` prefix or not. One contract serves every thread of a process (the sandbox's
+handler threads): its openapi-core calls take turns behind a lock.
 
 Rules this project adds to the spec on purpose (each a bug in our client that Pinterest would
 otherwise ignore or answer vaguely):
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -143,6 +145,9 @@ class SpecContract:
         self._validators = SpecValidators(spec)
         self._index = self._validators.index
         self._operations: dict[tuple[str, str], _Operation] = {}
+        # openapi-core reads the spec through jsonschema-path, whose LRU caches are plain
+        # OrderedDicts: one validation at a time (it is CPU-bound; the GIL serialises it anyway).
+        self._lock = threading.Lock()
         self._registry: Registry[Any] = Registry().with_resource(
             SPEC_URI, DRAFT4.create_resource(dict(spec))
         )
@@ -173,7 +178,9 @@ class SpecContract:
                               "body")
             raw = None
         request = self._validators.request(method, path, items, raw, content_type or "")
-        for error in self._validators.requests.iter_request_errors(request):
+        with self._lock:
+            errors = list(self._validators.requests.iter_request_errors(request))
+        for error in errors:
             violations += _request_error(error, method, url_path)
         schema = operation.body_schemas.get(media_type)
         if raw and schema is not None:
@@ -202,8 +209,10 @@ class SpecContract:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         request = self._validators.request(method, path, [])
         response = SpecResponse(status, data, JSON, Headers())
+        with self._lock:
+            errors = list(self._validators.responses.iter_response_errors(request, response))
         violations: list[str] = []
-        for error in self._validators.responses.iter_response_errors(request, response):
+        for error in errors:
             violations += _response_error(error, status)
         schema = operation.response_schemas.get(key)
         if schema is not None:
