@@ -165,10 +165,9 @@ class SpecContract:
     ) -> list[str]:
         """Violations of a request (``[]`` when it conforms to the spec)."""
         path = _relative(url_path)
-        found = self._find(method, path)
-        if found is None:
+        operation = self._find(method, path)
+        if operation is None:
             return [_no_operation(method, url_path)]
-        operation = found
         items = _query_items(query)
         media_type = (content_type or "").split(";", 1)[0].strip().lower()
         raw, violations = self._raw_body(operation, body, media_type)
