@@ -175,7 +175,8 @@ class Runtime:
         return OpenAIImageGenerator(self.openai_client) if self.settings.image_generation else None
 
     def pinterest_api(self, access_token: str) -> PinterestClient:
-        return PinterestClient(self.pinterest_http, access_token)
+        return PinterestClient(self.pinterest_http, access_token,
+                               page_cap=self.settings.max_pages)
 
     def close(self) -> None:
         self.pinterest_http.close()

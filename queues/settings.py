@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from providers.pinterest.pager import DEFAULT_PAGE_CAP
 from queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 
 __all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
@@ -46,6 +47,11 @@ class Settings(BaseSettings):
         default=10.0, ge=0,
         description="Decrypted channel credentials are reused this long per worker process "
         "(a refresh always reads them afresh under the channel's lock); 0 turns it off.",
+    )
+    max_pages: int = Field(
+        default=DEFAULT_PAGE_CAP, ge=1,
+        description="Pages one Pinterest listing may take (250 items each) before it fails with "
+        "too_many_pages; a repeated bookmark fails sooner, with pagination_loop.",
     )
 
     # LLM (any OpenAI-compatible server).

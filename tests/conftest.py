@@ -22,6 +22,7 @@ from queues.actors import Actors, build_broker, declare_actors
 from queues.demo import sandbox_settings
 from queues.runtime import Runtime
 from queues.settings import Settings
+from tests.helpers import fail_on_spec_violations
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -49,8 +50,11 @@ def prefix(redis_server: redis.Redis[bytes]) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer(https=True) as server:
+    """The suite's sandbox: it judges every answer it gives against Pinterest's spec, and the
+    run fails (an error at this fixture's teardown) if any answer broke it."""
+    with SandboxServer(https=True, validate_responses=True) as server:
         yield server
+    fail_on_spec_violations(server)
 
 
 @pytest.fixture()

@@ -2,21 +2,20 @@
 
 Not a ``conftest.py`` (that file belongs to the whole suite): tests import :class:`FakePinterest`
 from here. Every request the provider sends to the API host is checked against Pinterest's
-official OpenAPI spec through ``providers.pinterest.contract`` when that module is present;
-requests to other hosts (the S3 ``upload_url``) are not Pinterest API calls and are not checked.
+official OpenAPI spec through ``providers.pinterest.contract`` (openapi-core); requests to other
+hosts (the S3 ``upload_url``) are not Pinterest API calls and are not checked.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Iterable
-from types import ModuleType
 from typing import Any
 
 import httpx
 
 from providers.pinterest import PinterestClient, PinterestOAuth
+from providers.pinterest.contract import load_contract
 
 API_HOST = "api.pinterest.test"
 API_BASE = f"https://{API_HOST}/v5"
@@ -25,22 +24,10 @@ ACCESS_TOKEN = "access-token-123"
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
-_contract: ModuleType | None
-try:  # the contract module is written by another engineer; use it when it is there
-    _contract = importlib.import_module("providers.pinterest.contract")
-except ImportError:  # pragma: no cover - depends on the tree's state
-    _contract = None
 
-
-def spec_violations(request: httpx.Request) -> list[str] | None:
-    """The contract's violations for ``request``, or None when no contract module exists."""
-    if _contract is None:
-        return None
-    check = getattr(_contract, "request_violations", None)
-    if check is None:
-        check = _contract.load_contract().request_violations
-    violations: list[str] = check(request)
-    return violations
+def spec_violations(request: httpx.Request) -> list[str]:
+    """The spec contract's violations of ``request`` (openapi-core; ``[]`` when it conforms)."""
+    return load_contract().request_violations(request)
 
 
 def respond(status: int = 200, body: Any = None, headers: dict[str, str] | None = None,
@@ -98,7 +85,7 @@ class FakePinterest:
         self.requests.append(request)
         if request.url.host == API_HOST:
             violations = spec_violations(request)
-            assert violations in (None, []), f"{request.method} {request.url}: {violations}"
+            assert violations == [], f"{request.method} {request.url}: {violations}"
             path = request.url.path.removeprefix("/v5")
         else:
             path = str(request.url.copy_with(query=None))

@@ -84,7 +84,7 @@ class FixturePinterest:
         if path == "/pins/analytics":
             if self.batch_refusal is not None:
                 return self.batch_refusal()
-            ids = params["pin_ids"].split(",")
+            ids = params.get_list("pin_ids")
             assert len(ids) <= 100
             return httpx.Response(
                 200, json={i: self._groups(i, metric_types) for i in ids if i in self.bulk}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dramatiq
+import pytest
 
 from providers.sandbox.server import SandboxServer
 from queues.actors import PUBLISH_ACTOR
@@ -28,6 +29,14 @@ def wait_for(probe: Callable[[], T | None], *, timeout_s: float = LIVENESS_S) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s}s: {probe}")
         time.sleep(0.02)
+
+
+def fail_on_spec_violations(server: SandboxServer) -> None:
+    """Fail the test (or the fixture teardown) if the sandbox answered against Pinterest's spec."""
+    if server.response_violations:
+        shown = "\n  ".join(server.response_violations[:20])
+        pytest.fail(f"{len(server.response_violations)} sandbox answers broke Pinterest's spec:"
+                    f"\n  {shown}", pytrace=False)
 
 
 def post_payload(

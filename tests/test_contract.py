@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.pinterest.contract import SpecContract, load_contract, spec_bytes
+from providers.pinterest.contract import SpecContract, load_contract, load_spec, spec_bytes
+from providers.pinterest.errors import PinterestConfigurationError
+from providers.pinterest.spec_tolerances import ONE_OF_AS_ANY_OF, apply_tolerances
 
 SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared/pinterest-openapi/openapi-v5.23.0.json"
 JSON = "application/json"
@@ -166,6 +168,110 @@ def test_an_httpx_request_is_parsed_and_checked(contract: SpecContract) -> None:
     assert contract.request_violations(form) == []
     bad = httpx.Request("GET", "https://api.pinterest.com/v5/boards", params={"page_size": 0})
     assert contract.request_violations(bad)[0].startswith("query.page_size:")
+
+
+def test_pin_ids_are_sent_one_parameter_per_id(contract: SpecContract) -> None:
+    # Given GET /pins/analytics, whose pin_ids declares no style: form, exploded
+    exploded = [("pin_ids", "1"), ("pin_ids", "2"), *ANALYTICS_QUERY.items(),
+                ("metric_types", "IMPRESSION,SAVE")]
+    joined = [("pin_ids", "1,2"), *ANALYTICS_QUERY.items(), ("metric_types", "IMPRESSION,SAVE")]
+    # Then pin_ids=1&pin_ids=2 conforms and pin_ids=1,2 is refused
+    assert contract.validate_request("GET", "/v5/pins/analytics", exploded, None, None) == []
+    [violation] = contract.validate_request("GET", "/v5/pins/analytics", joined, None, None)
+    assert violation.startswith("query.pin_ids[0]: '1,2' does not match")
+
+
+def test_a_date_time_needs_its_utc_offset(contract: SpecContract) -> None:
+    # Given a Pin whose created_at has no offset, as the sandbox used to answer
+    pin = {"id": "1", "board_id": "2", "created_at": "2026-11-24T10:45:44"}
+    # Then the response breaks the spec's date-time (RFC 3339); with an offset it conforms
+    assert contract.validate_response("GET", "/v5/pins/1", 200, pin) == [
+        "body.created_at: '2026-11-24T10:45:44' is not a 'date-time'"
+    ]
+    for stamp in ("2026-11-24T10:45:44Z", "2026-11-24T10:45:44+01:00"):
+        assert contract.validate_response("GET", "/v5/pins/1", 200, {**pin, "created_at": stamp}) \
+            == []
+    board = {"id": "3", "name": "b", "board_pins_modified_at": "2026-11-24T10:45:44"}
+    [violation] = contract.validate_response("GET", "/v5/boards/3", 200, board)
+    assert violation.startswith("body.board_pins_modified_at:")
+
+
+# -- the one tolerance ----------------------------------------------------------------------------
+
+
+def _differences(before: object, after: object, pointer: str = "") -> list[str]:
+    """JSON pointers where two documents differ (a key added, removed or changed)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[str] = []
+        for key in sorted(before.keys() | after.keys()):
+            child = f"{pointer}/{key.replace('~', '~0').replace('/', '~1')}"
+            if key not in before or key not in after:
+                found.append(child)
+            else:
+                found += _differences(before[key], after[key], child)
+        return found
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [d for i, (b, a) in enumerate(zip(before, after, strict=True))
+                for d in _differences(b, a, f"{pointer}/{i}")]
+    return [] if before == after else [pointer]
+
+
+def test_the_only_tolerance_reads_the_two_metric_types_oneofs_as_anyof() -> None:
+    # Given the spec as Pinterest publishes it and the spec the contract judges with
+    raw = json.loads(spec_bytes())
+    judged = load_spec()
+    # Then the patch list names exactly the two metric_types item schemas
+    assert ONE_OF_AS_ANY_OF == (
+        "/paths/~1pins~1analytics/get/parameters/4/schema/items",
+        "/components/parameters/query_pin_analytics_metric_types/schema/items",
+    )
+    # And the two documents differ there only: oneOf became anyOf, nothing else moved
+    assert sorted(_differences(raw, judged)) == sorted(
+        f"{pointer}/{keyword}" for pointer in ONE_OF_AS_ANY_OF for keyword in ("anyOf", "oneOf")
+    )
+
+
+def test_shared_metric_values_pass_and_an_unknown_one_is_still_refused(
+    contract: SpecContract,
+) -> None:
+    # Given values in both enums (IMPRESSION, SAVE), one in the video enum only, and an unknown
+    batch = [("pin_ids", "1"), *ANALYTICS_QUERY.items()]
+    for path, query in (("/v5/pins/analytics", batch),
+                        ("/v5/pins/1/analytics", list(ANALYTICS_QUERY.items()))):
+        good = [*query, ("metric_types", "IMPRESSION,SAVE,VIDEO_START")]
+        bad = [*query, ("metric_types", "IMPRESSION,LIKES")]
+        # Then the known values conform and the unknown one is refused
+        assert contract.validate_request("GET", path, good, None, None) == [], path
+        [violation] = contract.validate_request("GET", path, bad, None, None)
+        assert violation.startswith("query.metric_types[1]: 'LIKES' is not valid under any"), path
+
+
+def test_a_oneof_anywhere_else_stays_strict(contract: SpecContract) -> None:
+    # Given an ad preview body that matches two branches of AdPreviewRequest's oneOf
+    body = {"image_url": "https://example.com/a.jpg", "title": "Preview", "pin_id": "1"}
+    # Then "exactly one" is enforced there
+    [violation] = contract.validate_request("POST", "/v5/ad_accounts/1/ad_previews", {}, body,
+                                            JSON)
+    assert violation.startswith("body: ") and "is valid under each of" in violation
+
+
+def test_another_oneof_of_enums_is_not_tolerated_and_a_moved_one_fails_loudly() -> None:
+    # Given a spec with a third oneOf of overlapping enums somewhere else
+    spec = json.loads(spec_bytes())
+    union = {"oneOf": [{"type": "string", "enum": ["A", "B"]}, {"type": "string", "enum": ["A"]}]}
+    spec["components"]["schemas"]["Overlap"] = json.loads(json.dumps(union))
+    # When the tolerances are applied
+    apply_tolerances(spec)
+    # Then it stays a oneOf
+    assert spec["components"]["schemas"]["Overlap"] == union
+    # And a spec where a listed node is no longer a oneOf of enums is refused, not patched
+    moved = json.loads(spec_bytes())
+    moved["components"]["parameters"]["query_pin_analytics_metric_types"]["schema"]["items"] = {
+        "type": "string", "enum": ["IMPRESSION"],
+    }
+    with pytest.raises(PinterestConfigurationError) as caught:
+        apply_tolerances(moved)
+    assert caught.value.code == "spec_tolerance_stale"
 
 
 def test_the_packaged_spec_is_the_shared_one() -> None:

@@ -7,8 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from pydantic import SecretStr
 
+from providers.errors import TransientError
+from providers.pinterest.errors import PaginationLoopError, TooManyPagesError
+from providers.pinterest.pager import DEFAULT_PAGE_CAP
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
 from queues.actors import INSIGHTS_ACTOR
@@ -16,7 +20,7 @@ from queues.enqueue import enqueue_message
 from queues.insights_job import insights_request, latest_insight, run_insights
 from queues.runtime import Runtime
 from queues.settings import Settings
-from tests.conftest import Channel, RunningWorker, make_settings
+from tests.conftest import REDIS_URL, Channel, RunningWorker, make_settings
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.redis
@@ -93,3 +97,38 @@ def test_second_run_reports_follower_growth_from_stored_snapshots(
     second = run_insights(runtime, insights_request("shop"))
     assert second.metrics is not None and second.metrics.followers.status != "no_history"
     assert len(runtime.store.follower_snapshots.load("shop")) == 2
+
+
+def test_a_repeated_bookmark_stops_the_pin_listing_with_pagination_loop(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
+) -> None:
+    # Given a channel whose GET /pins answers every page with the same bookmark
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=5, boards=1)
+    fresh_sandbox.state.faults.add("GET", r"/v5/pins", status=200,
+                                   body={"items": [{"id": "1"}], "bookmark": "same"})
+    # When the insight reads the channel's Pins
+    with pytest.raises(PaginationLoopError) as caught:
+        run_insights(runtime, insights_request("shop"))
+    # Then it stopped after the second page, with a transient pagination_loop (retried later)
+    assert fresh_sandbox.state.request_count("GET", "/v5/pins") == 2
+    assert caught.value.code == "pagination_loop"
+    assert isinstance(caught.value, TransientError)
+
+
+def test_the_max_pages_setting_caps_the_insight_listings(
+    settings: Settings, fresh_sandbox: SandboxServer, channel: Channel
+) -> None:
+    # Given a channel of 600 Pins (3 pages of 250) and a worker capped at 2 pages a listing
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=600, boards=1)
+    capped = settings.model_copy(update={"max_pages": 2})
+    runtime = Runtime.build(capped, redis_client=redis.Redis.from_url(REDIS_URL))
+    try:
+        # When the insight reads the channel's Pins
+        with pytest.raises(TooManyPagesError) as caught:
+            run_insights(runtime, insights_request("shop"))
+    finally:
+        runtime.close()
+    # Then it read 2 pages and failed saying which setting to raise
+    assert fresh_sandbox.state.request_count("GET", "/v5/pins") == 2
+    assert "PINTEREST_AGENT_MAX_PAGES" in caught.value.message
+    assert Settings().max_pages == DEFAULT_PAGE_CAP

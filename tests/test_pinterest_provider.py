@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -29,6 +30,7 @@ from providers.pinterest import (
     MultipleImageUrlsSource,
     PinCreate,
     PinterestAuthError,
+    PinterestClient,
     PinterestConfigurationError,
     PinterestError,
     PinterestNotFoundError,
@@ -40,6 +42,10 @@ from providers.pinterest import (
     VideoIdSource,
     error_from_response,
 )
+from providers.pinterest.client import MAX_PAGE_SIZE
+from providers.pinterest.errors import PaginationLoopError, TooManyPagesError
+from providers.pinterest.models import Board, Pin
+from providers.pinterest.pager import DEFAULT_PAGE_CAP
 from tests.conftest_pinterest import (
     UPLOAD_URL,
     FakePinterest,
@@ -95,16 +101,57 @@ def test_boards_list_follows_bookmarks_across_three_pages_with_page_size_250() -
     ]
 
 
-def test_boards_list_stops_on_a_repeated_bookmark(caplog: pytest.LogCaptureFixture) -> None:
+def test_boards_list_stops_with_pagination_loop_when_a_bookmark_repeats() -> None:
+    # Given a server that answers every page of GET /boards with the same bookmark
     fake = FakePinterest({("GET", "/boards"): respond(200, {"items": [board("1")],
                                                             "bookmark": "same"})})
-
-    with caplog.at_level(logging.WARNING, logger="providers.pinterest"):
-        boards = fake.client().boards.list()
-
-    assert ids(boards) == ["1", "1"]
+    # When the boards are listed
+    with pytest.raises(PaginationLoopError) as caught:
+        fake.client().boards.list()
+    # Then the walk stopped after the second page with a transient pagination_loop
     assert len(fake.requests) == 2
-    assert "repeated a bookmark" in caplog.text
+    assert [r.url.params.get("bookmark") for r in fake.requests] == [None, "same"]
+    assert caught.value.code == "pagination_loop"
+    assert isinstance(caught.value, TransientError)
+    assert "GET /boards (page 2)" in caught.value.message
+
+
+def _endless(request: httpx.Request) -> httpx.Response:
+    """A listing that never ends: every page hands out a new bookmark."""
+    page = int(request.url.params.get("bookmark") or "0") + 1
+    return httpx.Response(200, json={"items": [board(str(page))], "bookmark": str(page)})
+
+
+def test_a_listing_longer_than_the_page_cap_fails_with_too_many_pages() -> None:
+    # Given a listing that never ends and a client capped at 3 pages
+    fake = FakePinterest({("GET", "/boards"): _endless})
+    api = PinterestClient(fake.http(), "token", page_cap=3)
+    # When the boards are listed
+    with pytest.raises(TooManyPagesError) as caught:
+        api.boards.list()
+    # Then exactly 3 pages were read, and the error says which setting to raise
+    assert len(fake.requests) == 3
+    assert caught.value.code == "too_many_pages"
+    assert isinstance(caught.value, ConfigurationError)
+    assert "PINTEREST_AGENT_MAX_PAGES" in caught.value.message
+
+
+def test_the_default_page_cap_reads_100000_pins_and_stops_an_endless_listing() -> None:
+    # Given the default cap: 100,000 Pins at 250 a page fit in it
+    assert DEFAULT_PAGE_CAP * MAX_PAGE_SIZE >= 100_000
+    # When a listing that never ends is walked with the default client
+    fake = FakePinterest({("GET", "/boards"): _endless})
+    with pytest.raises(TooManyPagesError):
+        fake.client().boards.list()
+    # Then it stopped at the cap
+    assert len(fake.requests) == DEFAULT_PAGE_CAP
+
+
+def test_a_partial_scan_stops_quietly_before_the_cap() -> None:
+    fake = FakePinterest({("GET", "/boards/7/pins"): _endless})
+    api = PinterestClient(fake.http(), "token", page_cap=3)
+    assert len(list(api.boards.pins("7", max_pages=3))) == 3
+    assert len(fake.requests) == 3
 
 
 def test_empty_string_bookmark_ends_pagination() -> None:
@@ -221,6 +268,18 @@ def test_create_revalidates_a_pin_built_without_validation() -> None:
 
     assert caught.value.field == "title"
     assert fake.requests == []
+
+
+def test_timestamps_without_an_offset_are_read_as_utc() -> None:
+    # Given timestamps written with and without a UTC offset
+    naive = Pin.model_validate({"id": "1", "created_at": "2025-01-02T03:04:05"})
+    zulu = Pin.model_validate({"id": "1", "created_at": "2025-01-02T03:04:05Z"})
+    shifted = Board.model_validate({"id": "2",
+                                    "board_pins_modified_at": "2025-01-02T04:04:05+01:00"})
+    # Then every parsed timestamp is aware, and the offset-less one is UTC
+    assert naive.created_at == zulu.created_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert shifted.board_pins_modified_at == naive.created_at
+    assert naive.created_at is not None and naive.created_at.tzinfo is not None
 
 
 # --- local limits -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from providers.pinterest.contract import load_contract
 from providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
 from providers.sandbox.server import SandboxServer, build_registry
 from providers.sandbox.state import SeedResult
+from tests.helpers import fail_on_spec_violations
 
 REDIRECT_URI = "https://app.example.com/pinterest/callback"
 SCOPE = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
@@ -27,8 +28,9 @@ SCOPE = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(media_polls=2) as sandbox:
+    with SandboxServer(media_polls=2, validate_responses=True) as sandbox:
         yield sandbox
+    fail_on_spec_violations(sandbox)
 
 
 @pytest.fixture()

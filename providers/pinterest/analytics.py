@@ -8,12 +8,17 @@ spec's rules so callers cannot get them wrong:
   last complete UTC day; ``start`` is clamped to :data:`MAX_DAYS_BACK` (89) days before *today
   in UTC*: the spec allows 90 but counts from Pinterest's "today", and 89 is the margin Postiz
   and trypost settled on after "You can only get data from the last 90 days".
-* **Array parameters are comma-separated** (``metric_types=IMPRESSION,SAVE``, ``pin_ids=1,2``).
+* **Array parameters are sent as the spec declares each one**: ``metric_types`` is ``form`` with
+  ``explode: false``, one comma-separated value (``metric_types=IMPRESSION,SAVE``); ``pin_ids``
+  declares no style, so it is ``form`` exploded, one parameter per id (``pin_ids=1&pin_ids=2``).
 * **Period and lifetime metrics are never mixed** in one request (Pinterest refuses the mix):
   ``TOTAL_COMMENTS`` / ``TOTAL_REACTIONS`` go in a request of their own.
 * **Period figures come from ``summary_metrics`` / ``daily_metrics``**, never from
   ``lifetime_metrics`` (see :mod:`providers.pinterest.analytics_models`).
 * **``data_status`` is kept** on every daily row so PROCESSING / ESTIMATE days stay visible.
+* **Listings follow bookmarks through the provider's one pager**
+  (:mod:`providers.pinterest.pager`): a repeated bookmark raises ``pagination_loop``, a listing
+  longer than the client's ``page_cap`` pages raises ``too_many_pages``.
 
 Per-Pin analytics use the batch endpoint ``GET /pins/analytics`` (beta, 100 Pins a request).
 When it refuses a batch, that batch is fetched again Pin by Pin (``GET /pins/{id}/analytics``).
@@ -68,6 +73,7 @@ from providers.pinterest.errors import (
     PinterestTransientError,
 )
 from providers.pinterest.models import Board, Pin
+from providers.pinterest.pager import walk_pages
 
 __all__ = [
     "ACCOUNT_METRICS",
@@ -123,7 +129,10 @@ def no_limit(category: str) -> AbstractContextManager[None]:
 
 
 class ApiRequester(Protocol):
-    """What :class:`AnalyticsAPI` needs from ``PinterestClient``."""
+    """What :class:`AnalyticsAPI` needs from ``PinterestClient``: ``request`` and its
+    ``page_cap``, so listings here stop where the client's own would."""
+
+    page_cap: int
 
     def request(
         self,
@@ -371,7 +380,7 @@ class AnalyticsAPI:
     def _batch(
         self, chunk: list[str], window: DateWindow, metrics: list[str]
     ) -> dict[str, PinAnalytics]:
-        params = window.params() | {"pin_ids": _csv(chunk), "metric_types": _csv(metrics)}
+        params = window.params() | {"pin_ids": list(chunk), "metric_types": _csv(metrics)}
         body = self._get("multi_pins/analytics", CATEGORY_ANALYTICS, "/pins/analytics", params)
         bulk = _parse(_BULK, body, "/pins/analytics")
         return {
@@ -405,18 +414,18 @@ class AnalyticsAPI:
         return [Board.model_validate(item) for item in self._pages("boards/list", "/boards", {})]
 
     def _pages(self, operation: str, path: str, extra: dict[str, Any]) -> Iterator[Any]:
-        bookmark: str | None = None
-        while True:
+        def fetch(bookmark: str | None) -> tuple[list[Any], str | None]:
             params: dict[str, Any] = {"page_size": PAGE_SIZE, **extra}
             if bookmark:
                 params["bookmark"] = bookmark
             body = self._get(operation, CATEGORY_READ, path, params)
             if not isinstance(body, dict):
                 raise _malformed(path, "expected an object with items")
-            yield from body.get("items") or []
-            bookmark = body.get("bookmark")
-            if not bookmark:
-                return
+            following = body.get("bookmark")
+            return list(body.get("items") or []), following if isinstance(following, str) else None
+
+        for items in walk_pages(fetch, what=f"GET {path}", page_cap=self._client.page_cap):
+            yield from items
 
     # -- transport -------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from providers.pinterest.errors import (
 )
 from providers.pinterest.media import Media
 from providers.pinterest.models import Account
+from providers.pinterest.pager import DEFAULT_PAGE_CAP, walk_pages
 from providers.pinterest.pins import Pins
 
 __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PinterestClient", "parse_model", "send"]
@@ -47,10 +48,18 @@ Recast = Callable[[PinterestError, httpx.Response], PinterestError]
 class PinterestClient:
     """Pinterest REST API v5 for one access token.
 
-    Resources hang off the client: ``api.boards``, ``api.pins`` and ``api.media``.
+    Resources hang off the client: ``api.boards``, ``api.pins`` and ``api.media``. Every listing
+    follows bookmarks through :func:`~providers.pinterest.pager.walk_pages`, capped at
+    ``page_cap`` pages (the composition root passes the ``PINTEREST_AGENT_MAX_PAGES`` setting).
     """
 
-    def __init__(self, http: httpx.Client, access_token: str | SecretStr) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        access_token: str | SecretStr,
+        *,
+        page_cap: int = DEFAULT_PAGE_CAP,
+    ) -> None:
         token = (
             access_token.get_secret_value()
             if isinstance(access_token, SecretStr)
@@ -60,8 +69,12 @@ class PinterestClient:
             raise PinterestAuthError(
                 "No Pinterest access token: connect the channel first.", code="missing_token"
             )
+        if page_cap < 1:
+            raise ValueError(f"page_cap must be at least 1, got {page_cap}")
         self._http = http
         self._token = token
+        self.page_cap = page_cap
+        """Pages one listing may take before ``too_many_pages`` (see :mod:`.pager`)."""
         self.boards = Boards(self)
         self.pins = Pins(self)
         self.media = Media(self)
@@ -124,9 +137,11 @@ class PinterestClient:
     ) -> Iterator[dict[str, Any]]:
         """Yield the ``items`` of every page, following ``bookmark`` until it is empty.
 
-        Stops after ``max_pages`` pages when given, and when Pinterest hands back a bookmark it
-        already gave (a loop guard; logged as a warning). Arguments are checked at the call;
-        requests are sent as the iterator is consumed.
+        ``max_pages``, when given, stops quietly after that many pages (a scan of the newest
+        pages). A bookmark Pinterest already gave raises ``PaginationLoopError``
+        (``pagination_loop``); a listing longer than the client's ``page_cap`` raises
+        ``TooManyPagesError`` (``too_many_pages``). Arguments are checked at the call; requests
+        are sent as the iterator is consumed.
         """
         pages = self._pages(path, params=params, page_size=page_size, max_pages=max_pages)
         return (item for _, items in pages for item in items)
@@ -165,30 +180,21 @@ class PinterestClient:
     def _walk(
         self, path: str, params: dict[str, Any], page_size: int, max_pages: int | None
     ) -> Iterator[tuple[httpx.Response, list[dict[str, Any]]]]:
-        seen: set[str] = set()
-        bookmark: str | None = None
-        pages = 0
-        while max_pages is None or pages < max_pages:
+        def fetch(
+            bookmark: str | None,
+        ) -> tuple[tuple[httpx.Response, list[dict[str, Any]]], str | None]:
             page = self.request(
                 "GET", path, params={**params, "page_size": page_size, "bookmark": bookmark}
             )
-            pages += 1
             body = _json_object(page)
             items = body.get("items")
             if not isinstance(items, list):
                 raise _unexpected(page, "a page without an 'items' list")
-            yield page, [item for item in items if isinstance(item, dict)]
-            bookmark = body.get("bookmark") or None
-            if bookmark is None:
-                return
-            if bookmark in seen:
-                logger.warning(
-                    "Pinterest repeated a bookmark on GET %s after %d pages; stopping",
-                    page.request.url.path,
-                    pages,
-                )
-                return
-            seen.add(bookmark)
+            following = body.get("bookmark")
+            return ((page, [item for item in items if isinstance(item, dict)]),
+                    following if isinstance(following, str) else None)
+
+        return walk_pages(fetch, what=f"GET {path}", page_cap=self.page_cap, stop_after=max_pages)
 
     def user_account(self) -> Account:
         """``GET /user_account``: the account the token belongs to."""

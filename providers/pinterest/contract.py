@@ -1,50 +1,86 @@
-"""Pinterest's official OpenAPI spec (v5.23.0) as a contract that requests and responses are checked
-against.
+"""Pinterest's official OpenAPI spec (v5.23.0) as a contract, judged by openapi-core.
 
-:func:`load_contract` loads the packaged, gzipped spec once and returns a :class:`SpecContract`:
+:func:`load_contract` loads the packaged, gzipped spec once per process, applies the one
+documented tolerance (:mod:`providers.pinterest.spec_tolerances`) and returns a
+:class:`SpecContract` over openapi-core validators prepared once
+(:mod:`providers.pinterest.spec_validators`):
 
-- ``validate_request(method, url_path, query, body, content_type)``: the path must match a spec
-  path template for that method; path and query parameters are checked against their schemas
-  (required, type, enum, bounds, ``maxItems``; ``style: form, explode: false`` arrays arrive
-  comma-separated; unknown query parameters are violations); the body is checked against the
-  operation's request body schema for its content type, and fields the schema does not name are
-  violations (Pinterest's schemas leave ``additionalProperties`` open, but a field Pinterest does
-  not know is a bug in our client). For ``POST /oauth/token`` form fields are strings and the one
-  extra field the operation's description asks for, ``continuous_refresh=true``, is allowed.
-- ``validate_response(method, url_path, status, body)``: the body against the documented response
-  schema of that status (or ``default``).
+- ``validate_request(method, url_path, query, body, content_type)``: path, path and query
+  parameters (required, type, enum, bounds, ``style``/``explode`` as each parameter declares:
+  ``metric_types`` is ``form`` with ``explode: false``, one comma-separated value; ``pin_ids``
+  declares nothing, so it is ``form`` exploded, ``pin_ids=1&pin_ids=2``) and the body against the
+  operation's request body for its content type. ``body`` is raw bytes (sent as they are) or a
+  parsed value (JSON-encoded, or form-encoded for ``application/x-www-form-urlencoded``).
+- ``validate_response(method, url_path, status, body)``: the body against the response schema
+  documented for ``status`` (or ``default``); date-times need their UTC offset (RFC 3339).
 - ``request_violations(httpx_request)``: the same check on an ``httpx.Request``.
 - ``required_scopes(method, url_path)`` and ``operation_id(method, url_path)``: what the spec
   says about the operation a request would reach.
 
-Every method returns human-readable violations, ``[]`` when the message conforms. Schemas are
-checked with openapi-schema-validator's OAS 3.0 validators (write rules for requests, so
-``readOnly`` properties are neither required nor allowed; read rules for responses), with ``$ref``
-resolved against the whole spec; validators are compiled once per schema and cached, so checking
-every request of a benchmark is cheap. ``url_path`` may carry the ``/v5`` prefix or not.
+Every method returns human-readable violations, ``[]`` when the message conforms; ``url_path``
+may carry the ``/v5`` prefix or not. One contract serves every thread of a process (the sandbox's
+handler threads): its openapi-core calls take turns behind a lock.
+
+Rules this project adds to the spec on purpose (each a bug in our client that Pinterest would
+otherwise ignore or answer vaguely):
+
+- **Unknown body fields are refused** (:mod:`providers.pinterest.spec_fields`, applied after
+  openapi-core; responses keep the spec's open objects).
+- **Unknown query parameters are refused**, and a parameter that is not exploded (a scalar, or an
+  array with ``explode: false``) may appear once: openapi-core would silently read one of them.
+- **A body on an operation that takes none is refused.**
+- **A ``discriminator`` on a plain base schema is followed**: ``POST /oauth/token``'s
+  ``OauthAccessTokenRequest`` and its response ``OauthAccessTokenResponse`` name the schema of each
+  ``grant_type`` / ``response_type`` in a ``discriminator`` without ``oneOf``, which OpenAPI 3.0
+  validators (openapi-core too) do not act on. The body is also checked against the mapped
+  schema (e.g. a code exchange needs ``redirect_uri``), with the OAS 3.0 schema validators
+  openapi-core itself runs (openapi-schema-validator).
+- **``continuous_refresh=true`` is allowed on ``POST /oauth/token``** (:data:`EXTRA_FORM_FIELDS`):
+  the operation's description asks for it, its schema does not list it.
+- Credentials are not judged (see :mod:`providers.pinterest.spec_validators`).
 """
 
 from __future__ import annotations
 
 import gzip
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from openapi_core.casting.schemas.exceptions import CastError
+from openapi_core.deserializing.exceptions import DeserializeError
+from openapi_core.deserializing.styles.exceptions import EmptyQueryParameterValue
+from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
+from openapi_core.templating.paths.exceptions import PathError
+from openapi_core.templating.responses.exceptions import ResponseNotFound
+from openapi_core.validation.request.exceptions import (
+    MissingRequiredParameter,
+    MissingRequiredRequestBody,
+    ParameterValidationError,
+    RequestBodyValidationError,
+)
+from openapi_core.validation.response.exceptions import DataValidationError, MissingData
+from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
+from werkzeug.datastructures import Headers
 
-__all__ = ["SPEC_FILENAME", "SpecContract", "load_contract", "load_spec", "spec_bytes"]
+from providers.pinterest.spec_fields import unknown_fields
+from providers.pinterest.spec_tolerances import apply_tolerances, resolve_pointer
+from providers.pinterest.spec_validators import FORMATS, SpecResponse, SpecValidators
+
+__all__ = ["EXTRA_FORM_FIELDS", "SPEC_FILENAME", "SpecContract", "load_contract", "load_spec",
+           "spec_bytes"]
 
 SPEC_FILENAME = "openapi-v5.23.0.json.gz"
 SPEC_URI = "urn:pinterest:openapi:v5.23.0"
@@ -52,31 +88,27 @@ API_PREFIX = "/v5"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 OAUTH_SCHEME = "pinterest_oauth2"
-#: Extra form fields a spec operation's description allows beyond its schema.
+#: Extra form fields a spec operation's description allows beyond its schema, and their values.
 EXTRA_FORM_FIELDS: dict[tuple[str, str], dict[str, tuple[str, ...]]] = {
     ("POST", "/oauth/token"): {"continuous_refresh": ("true",)},
 }
-_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-_PLACEHOLDER = re.compile(r"\{([^/{}]+)\}")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 _MAX_SHOWN = 120
+_UNKNOWN_FIELDS = "Additional properties are not allowed"
+_BOUNDS = ("maxLength", "minLength", "maxItems", "minItems", "maximum", "minimum", "pattern")
 
-Schema = dict[str, Any]
+Query = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
 
 
 def spec_bytes() -> bytes:
-    """The packaged spec, uncompressed."""
+    """The packaged spec, uncompressed and untouched."""
     packaged = resources.files("providers.pinterest") / "openapi" / SPEC_FILENAME
     return gzip.decompress(packaged.read_bytes())
 
 
 @lru_cache(maxsize=1)
 def load_spec() -> dict[str, Any]:
-    """The packaged spec as a dict (parsed once)."""
-    spec: dict[str, Any] = json.loads(spec_bytes())
-    _relax_enum_unions(spec)
-    return spec
+    """The packaged spec as a dict, with the one documented tolerance applied (parsed once)."""
+    return apply_tolerances(json.loads(spec_bytes()))
 
 
 @lru_cache(maxsize=1)
@@ -85,75 +117,24 @@ def load_contract() -> SpecContract:
     return SpecContract(load_spec())
 
 
-def _relax_enum_unions(node: Any) -> None:
-    """Read ``oneOf`` of plain string enums as ``anyOf``.
-
-    The spec writes e.g. pin analytics ``metric_types`` items as ``oneOf`` two enums that share
-    ``IMPRESSION``; under strict ``oneOf`` a value valid in both would be refused.
-    """
-    if isinstance(node, dict):
-        branches = node.get("oneOf")
-        if (isinstance(branches, list) and "discriminator" not in node
-                and all(isinstance(b, dict) and "enum" in b and "$ref" not in b
-                        for b in branches)):
-            node["anyOf"] = node.pop("oneOf")
-        for value in node.values():
-            _relax_enum_unions(value)
-    elif isinstance(node, list):
-        for value in node:
-            _relax_enum_unions(value)
-
-
-def _format_checker() -> FormatChecker:
-    checker = FormatChecker(formats=())
-    checker.checks("date", raises=ValueError)(_is_date)
-    checker.checks("date-time")(_is_date_time)
-    return checker
-
-
-def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    return bool(_DATE.match(value)) and date.fromisoformat(value) is not None
-
-
-def _is_date_time(value: object) -> bool:
-    """Date-times as Pinterest writes them, with or without a UTC offset."""
-    return not isinstance(value, str) or bool(_DATE_TIME.match(value))
-
-
-def _pointer(*parts: str) -> str:
-    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
 @dataclass(frozen=True)
 class _Param:
     name: str
     location: str
-    required: bool
-    schema_pointer: str
-    kind: str  # the schema's type ("string", "integer", "array", ...; "" when untyped)
-    item_kind: str
-    explode: bool
+    single: bool  # may appear once: a scalar, or an array that is not exploded
 
 
 @dataclass
 class _Operation:
     method: str
     template: str
-    pointer: str
+    operation_id: str | None
     params: dict[tuple[str, str], _Param]
-    body_pointers: dict[str, str]  # content type -> schema pointer
-    body_required: bool
-    responses: dict[str, str | None] = field(default_factory=dict)  # status -> schema pointer
-    scopes: list[frozenset[str]] = field(default_factory=list)  # OAuth alternatives, any suffices
-
-
-@dataclass(frozen=True)
-class _PathTemplate:
-    template: str
-    regex: re.Pattern[str]
-    literal_count: int
+    takes_body: bool
+    body_schemas: dict[str, Mapping[str, Any]]  # media type -> request body schema
+    documented_bodies: dict[str, bool] = field(default_factory=dict)  # status -> has content
+    response_schemas: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # JSON bodies
+    scopes: list[frozenset[str]] = field(default_factory=list)  # OAuth alternatives
 
 
 class SpecContract:
@@ -161,23 +142,16 @@ class SpecContract:
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         self.spec = spec
-        self._registry: Registry[Any] = Registry().with_resource(
-            SPEC_URI, DRAFT4.create_resource(spec)
-        )
-        self._formats = _format_checker()
-        self._templates: dict[int, list[_PathTemplate]] = {}
-        for template in spec["paths"]:
-            segments = template.strip("/").split("/")
-            regex = "".join(
-                "/" + ("([^/]+)" if _PLACEHOLDER.fullmatch(seg) else re.escape(seg))
-                for seg in segments
-            )
-            literals = sum(1 for seg in segments if not _PLACEHOLDER.fullmatch(seg))
-            entry = _PathTemplate(template, re.compile(regex), literals)
-            self._templates.setdefault(len(segments), []).append(entry)
-        for entries in self._templates.values():
-            entries.sort(key=lambda entry: -entry.literal_count)
+        self._validators = SpecValidators(spec)
+        self._index = self._validators.index
         self._operations: dict[tuple[str, str], _Operation] = {}
+        # openapi-core reads the spec through jsonschema-path, whose LRU caches are plain
+        # OrderedDicts: one validation at a time (it is CPU-bound; the GIL serialises it anyway).
+        self._lock = threading.Lock()
+        self._registry: Registry[Any] = Registry().with_resource(
+            SPEC_URI, DRAFT4.create_resource(dict(spec))
+        )
+        self._schema_validators: dict[tuple[str, bool], Validator] = {}
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -185,421 +159,325 @@ class SpecContract:
         self,
         method: str,
         url_path: str,
-        query: Mapping[str, str | Sequence[str]],
+        query: Query,
         body: object | None,
         content_type: str | None,
     ) -> list[str]:
         """Violations of a request (``[]`` when it conforms to the spec)."""
-        found = self._find(method, url_path)
-        if isinstance(found, str):
-            return [found]
-        operation, path_values = found
-        violations: list[str] = []
-        for name, value in path_values.items():
-            param = operation.params.get(("path", name))
-            if param is not None:
-                violations += self._check_param(param, [value])
-        violations += self._check_query(operation, query)
-        violations += self._check_body(operation, body, content_type)
-        return violations
+        path = _relative(url_path)
+        operation = self._find(method, path)
+        if operation is None:
+            return [_no_operation(method, url_path)]
+        items = _query_items(query)
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        raw, violations = self._raw_body(operation, body, media_type)
+        violations += self._query_rules(operation, items)
+        if raw and not operation.takes_body:
+            violations.append(f"body: {operation.method} {operation.template} takes no request "
+                              "body")
+            raw = None
+        request = self._validators.request(method, path, items, raw, content_type or "")
+        with self._lock:
+            errors = list(self._validators.requests.iter_request_errors(request))
+        for error in errors:
+            violations += _request_error(error, method, url_path)
+        schema = operation.body_schemas.get(media_type)
+        if raw and schema is not None:
+            parsed = _parsed(raw, media_type)
+            violations += self._discriminated(schema, parsed, read=False)
+            violations += unknown_fields(self.spec, schema, parsed, "body")
+        return list(dict.fromkeys(violations))
 
     def validate_response(
         self, method: str, url_path: str, status: int, body: object
     ) -> list[str]:
         """Violations of a response body against the schema documented for ``status``."""
-        found = self._find(method, url_path)
-        if isinstance(found, str):
-            return [found]
-        operation = found[0]
-        key = str(status) if str(status) in operation.responses else "default"
-        if key not in operation.responses:
+        path = _relative(url_path)
+        operation = self._find(method, path)
+        if operation is None:
+            return [_no_operation(method, url_path)]
+        key = str(status) if str(status) in operation.documented_bodies else "default"
+        if key not in operation.documented_bodies:
             return [f"status {status} is not documented for {operation.method} "
                     f"{operation.template}"]
-        pointer = operation.responses[key]
-        if pointer is None:
-            return [] if body in (None, b"", "") else [f"status {status} documents no body"]
-        if body is None:
+        empty = body is None or body in (b"", "")
+        if not operation.documented_bodies[key]:
+            return [] if empty else [f"status {status} documents no body"]
+        if empty:
             return [f"status {status} needs a body"]
-        return self._schema_violations(pointer, body, "body", read=True)
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = self._validators.request(method, path, [])
+        response = SpecResponse(status, data, JSON, Headers())
+        with self._lock:
+            errors = list(self._validators.responses.iter_response_errors(request, response))
+        violations: list[str] = []
+        for error in errors:
+            violations += _response_error(error, status)
+        schema = operation.response_schemas.get(key)
+        if schema is not None:
+            violations += self._discriminated(schema, _parsed(data, JSON), read=True)
+        return list(dict.fromkeys(violations))
 
     def request_violations(self, request: httpx.Request) -> list[str]:
-        """Violations of an ``httpx.Request`` (its JSON or form body is parsed)."""
-        query = parse_qs(request.url.query.decode(), keep_blank_values=True)
-        raw_type = request.headers.get("Content-Type")
-        content_type = raw_type.split(";", 1)[0].strip().lower() if raw_type else None
-        content = request.read()
-        body: object | None = None
-        if content:
-            if content_type == JSON:
-                try:
-                    body = json.loads(content)
-                except ValueError:
-                    return ["body: not valid JSON"]
-            elif content_type == FORM:
-                body = {k: v[0] for k, v in parse_qs(content.decode(), True).items()}
-            else:
-                body = content
-        return self.validate_request(request.method, request.url.path, query, body, content_type)
+        """Violations of an ``httpx.Request`` (its body is read and judged as sent)."""
+        return self.validate_request(
+            request.method, request.url.path, request.url.params.multi_items(),
+            request.read() or None, request.headers.get("Content-Type"),
+        )
 
     def required_scopes(self, method: str, url_path: str) -> list[frozenset[str]]:
         """The OAuth scope sets that each allow the operation (any one suffices; [] for none)."""
-        found = self._find(method, url_path)
-        return [] if isinstance(found, str) else list(found[0].scopes)
+        operation = self._find(method, _relative(url_path))
+        return [] if operation is None else list(operation.scopes)
 
     def operation_id(self, method: str, url_path: str) -> str | None:
         """The spec's ``operationId`` for a request, or ``None`` when the path is unknown."""
-        found = self._find(method, url_path)
-        if isinstance(found, str):
+        operation = self._find(method, _relative(url_path))
+        return None if operation is None else operation.operation_id
+
+    # -- operations -----------------------------------------------------------------------------
+
+    def _find(self, method: str, path: str) -> _Operation | None:
+        try:
+            template, _ = self._index.find(method, path)
+        except PathError:
             return None
-        op = _resolve_pointer(self.spec, found[0].pointer)
-        return str(op.get("operationId")) if op.get("operationId") else None
-
-    # -- operations ---------------------------------------------------------------------------
-
-    def _find(self, method: str, url_path: str) -> tuple[_Operation, dict[str, str]] | str:
-        path = url_path.split("?", 1)[0]
-        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
-            path = path[len(API_PREFIX):]
-        path = "/" + path.strip("/")
-        segments = path.count("/")
-        for entry in self._templates.get(segments, ()):
-            found = entry.regex.fullmatch(path)
-            if found is None:
-                continue
-            operation = self._operation(method.upper(), entry.template)
-            if operation is None:
-                continue
-            names = _PLACEHOLDER.findall(entry.template)
-            return operation, dict(zip(names, found.groups(), strict=True))
-        return f"{method.upper()} {url_path}: no such operation in Pinterest's API spec"
-
-    def _operation(self, method: str, template: str) -> _Operation | None:
-        key = (method, template)
-        if key in self._operations:
-            return self._operations[key]
-        item = self.spec["paths"][template]
-        op = item.get(method.lower()) if method.lower() in _METHODS else None
-        if op is None:
-            return None
-        pointer = _pointer("paths", template, method.lower())
-        params: dict[tuple[str, str], _Param] = {}
-        shared = item.get("parameters", [])
-        for index, raw in enumerate([*shared, *op.get("parameters", [])]):
-            param = self._deref(raw, "")[1]
-            resolved = self._deref(param.get("schema", {}), "")[1]
-            items = self._deref(resolved.get("items", {}), "")[1]
-            style = param.get("style", "form" if param["in"] == "query" else "simple")
-            params[(param["in"], param["name"])] = _Param(
-                name=param["name"], location=param["in"], required=bool(param.get("required")),
-                schema_pointer=self._param_schema_pointer(template, method, raw, index, item),
-                kind=str(resolved.get("type", "")), item_kind=str(items.get("type", "")),
-                explode=bool(param.get("explode", style == "form")),
-            )
-        body_pointers: dict[str, str] = {}
-        body_required = False
-        if "requestBody" in op:
-            body_ptr, request_body = self._deref(op["requestBody"], pointer + "/requestBody")
-            body_required = bool(request_body.get("required"))
-            for media_type in request_body.get("content", {}):
-                body_pointers[media_type] = body_ptr + _pointer("content", media_type, "schema")
-        responses: dict[str, str | None] = {}
-        for status, raw in op.get("responses", {}).items():
-            resp_ptr, response = self._deref(raw, pointer + _pointer("responses", status))
-            content = response.get("content") or {}
-            media_type = JSON if JSON in content else next(iter(content), None)
-            has_schema = media_type is not None and "schema" in content[media_type]
-            responses[status] = (resp_ptr + _pointer("content", media_type, "schema")
-                                 if has_schema and media_type else None)
-        security = op.get("security", self.spec.get("security", []))
-        scopes = [frozenset(entry[OAUTH_SCHEME]) for entry in security if OAUTH_SCHEME in entry]
-        operation = _Operation(method, template, pointer, params, body_pointers, body_required,
-                               responses, scopes)
-        self._operations[key] = operation
+        key = (method.upper(), template)
+        operation = self._operations.get(key)
+        if operation is None:
+            operation = self._operations[key] = self._describe(method.upper(), template)
         return operation
 
-    def _param_schema_pointer(
-        self, template: str, method: str, raw: Mapping[str, Any], index: int,
-        item: Mapping[str, Any],
-    ) -> str:
-        if "$ref" in raw:
-            return _ref_pointer(raw["$ref"]) + "/schema"
-        shared = item.get("parameters", [])
-        if index < len(shared):
-            return _pointer("paths", template, "parameters", str(index), "schema")
-        return _pointer("paths", template, method.lower(), "parameters",
-                        str(index - len(shared)), "schema")
+    def _describe(self, method: str, template: str) -> _Operation:
+        item = self.spec["paths"][template]
+        op = item[method.lower()]
+        params: dict[tuple[str, str], _Param] = {}
+        for raw in [*item.get("parameters", []), *op.get("parameters", [])]:
+            param = self._deref(raw)
+            schema = self._deref(param.get("schema", {}))
+            location = str(param["in"])
+            style = param.get("style", "form" if location in ("query", "cookie") else "simple")
+            explode = bool(param.get("explode", style == "form"))
+            single = schema.get("type") not in ("array", "object") or not explode
+            params[(location, str(param["name"]))] = _Param(param["name"], location, single)
+        request_body = self._deref(op.get("requestBody") or {})
+        body_schemas = {str(media_type): media["schema"]
+                        for media_type, media in (request_body.get("content") or {}).items()
+                        if "schema" in media}
+        bodies: dict[str, bool] = {}
+        response_schemas: dict[str, Mapping[str, Any]] = {}
+        for status, raw_response in op.get("responses", {}).items():
+            content = self._deref(raw_response).get("content") or {}
+            bodies[str(status)] = any("schema" in media for media in content.values())
+            if "schema" in content.get(JSON, {}):
+                response_schemas[str(status)] = content[JSON]["schema"]
+        security = op.get("security", self.spec.get("security", []))
+        return _Operation(
+            method=method,
+            template=template,
+            operation_id=str(op["operationId"]) if op.get("operationId") else None,
+            params=params,
+            takes_body="requestBody" in op,
+            body_schemas=body_schemas,
+            documented_bodies=bodies,
+            response_schemas=response_schemas,
+            scopes=[frozenset(entry[OAUTH_SCHEME]) for entry in security
+                    if OAUTH_SCHEME in entry],
+        )
 
-    def _deref(self, node: Mapping[str, Any], pointer: str) -> tuple[str, Mapping[str, Any]]:
-        """Follow ``$ref`` chains: the final pointer and the node it names."""
-        seen = 0
-        while "$ref" in node and seen < 32:
-            pointer = _ref_pointer(node["$ref"])
-            node = _resolve_pointer(self.spec, pointer)
-            seen += 1
-        return pointer, node
+    def _deref(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
+        for _ in range(32):
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                break
+            node = resolve_pointer(self.spec, ref[1:])
+        return node
 
-    # -- parameters -------------------------------------------------------------------------
+    # -- project rules --------------------------------------------------------------------------
 
-    def _check_query(
-        self, operation: _Operation, query: Mapping[str, str | Sequence[str]]
-    ) -> list[str]:
+    def _discriminated(self, schema: Mapping[str, Any], instance: object, *,
+                       read: bool) -> list[str]:
+        """Violations of the schema a base schema's ``discriminator`` (without ``oneOf``) maps
+        ``instance`` to; ``[]`` when there is no such mapping."""
+        node = self._deref(schema)
+        discriminator = node.get("discriminator")
+        if (not isinstance(discriminator, Mapping) or not isinstance(instance, Mapping)
+                or any(key in node for key in ("oneOf", "anyOf", "allOf"))):
+            return []
+        target = (discriminator.get("mapping") or {}).get(
+            instance.get(discriminator.get("propertyName", ""))
+        )
+        if not isinstance(target, str) or not target.startswith("#"):
+            return []
+        validator = self._schema_validator(target[1:], read)
+        return [line for error in validator.iter_errors(instance)
+                for line in _schema_error(error, "body")]
+
+    def _schema_validator(self, pointer: str, read: bool) -> Validator:
+        key = (pointer, read)
+        validator = self._schema_validators.get(key)
+        if validator is None:
+            cls = OAS30ReadValidator if read else OAS30WriteValidator
+            checker = FormatChecker(formats=())
+            for name, check in FORMATS.items():
+                checker.checks(name)(check)
+            validator = self._schema_validators[key] = cls(
+                {"$ref": SPEC_URI + "#" + pointer}, registry=self._registry,
+                format_checker=checker,
+            )
+        return validator
+
+    def _query_rules(self, operation: _Operation, items: list[tuple[str, str]]) -> list[str]:
         violations: list[str] = []
-        given: dict[str, list[str]] = {
-            name: [values] if isinstance(values, str) else list(values)
-            for name, values in query.items()
-        }
-        for name, values in given.items():
+        counts: dict[str, int] = {}
+        for name, _ in items:
+            counts[name] = counts.get(name, 0) + 1
+        for name, count in counts.items():
             param = operation.params.get(("query", name))
             if param is None:
                 violations.append(f"query.{name}: unknown query parameter for "
                                   f"{operation.method} {operation.template}")
-            else:
-                violations += self._check_param(param, values)
-        for (location, name), param in operation.params.items():
-            if location == "query" and param.required and name not in given:
-                violations.append(f"query.{name}: required query parameter is missing")
+            elif param.single and count > 1:
+                violations.append(
+                    f"query.{name}: given {count} times; the spec reads it once (an array here "
+                    "is one comma-separated value: style form, explode false)"
+                )
         return violations
 
-    def _check_param(self, param: _Param, values: list[str]) -> list[str]:
-        where = f"{param.location}.{param.name}"
-        if param.kind == "array":
-            if len(values) > 1 and not param.explode:
-                return [f"{where}: send one comma-separated value (style form, explode false), "
-                        f"not {len(values)} repeated parameters"]
-            items = [part for value in values for part in value.split(",")]
-            coerced: object = [_coerce(item, param.item_kind) for item in items]
-        else:
-            if len(values) > 1:
-                return [f"{where}: given {len(values)} times, expected once"]
-            coerced = _coerce(values[0], param.kind)
-            if coerced is _INVALID:
-                return [f"{where}: {values[0]!r} is not a valid {param.kind}"]
-        if isinstance(coerced, list) and _INVALID in coerced:
-            return [f"{where}: items must be of type {param.item_kind}"]
-        return self._schema_violations(param.schema_pointer, coerced, where, read=False)
-
-    # -- bodies ---------------------------------------------------------------------------------
-
-    def _check_body(
-        self, operation: _Operation, body: object | None, content_type: str | None
-    ) -> list[str]:
+    def _raw_body(
+        self, operation: _Operation, body: object | None, media_type: str
+    ) -> tuple[bytes | None, list[str]]:
+        """The body as bytes for openapi-core, less the extra form fields the spec allows."""
         if body is None or body in (b"", ""):
-            if operation.body_required:
-                return ["body: a request body is required"]
-            return []
-        if not operation.body_pointers:
-            return [f"body: {operation.method} {operation.template} takes no request body"]
-        media_type = (content_type or "").split(";", 1)[0].strip().lower()
-        if media_type not in operation.body_pointers:
-            expected = ", ".join(operation.body_pointers)
-            return [f"body: content type {content_type or 'missing'} is not accepted "
-                    f"(expected {expected})"]
-        pointer = operation.body_pointers[media_type]
-        violations: list[str] = []
-        if media_type == FORM:
-            if isinstance(body, str | bytes):
-                raw = body.decode() if isinstance(body, bytes) else body
-                body = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-            if not isinstance(body, Mapping):
-                return ["body: a form body must be a mapping of field names to strings"]
-            body, violations = self._form_fields(operation, pointer, body)
-        elif isinstance(body, bytes):
-            return [f"body: undecodable {media_type} body"]
-        structure = self._unknown_fields(pointer, body, "body")
-        schema = [v for v in self._schema_violations(pointer, body, "body", read=False)
-                  if "could not be resolved" not in v]  # an unknown discriminator value
-        return list(dict.fromkeys([*violations, *schema, *structure]))
-
-    def _form_fields(
-        self, operation: _Operation, pointer: str, body: Mapping[str, Any]
-    ) -> tuple[dict[str, object], list[str]]:
+            return None, []
         extras = EXTRA_FORM_FIELDS.get((operation.method, operation.template), {})
-        fields: dict[str, object] = {}
-        violations: list[str] = []
-        kinds = self._property_kinds(pointer, body)
-        for name, value in body.items():
-            if name in extras:
-                if str(value) not in extras[name]:
+        if media_type == FORM:
+            if isinstance(body, bytes | str):
+                text = body.decode("latin-1") if isinstance(body, bytes) else body
+                fields = parse_qsl(text, keep_blank_values=True)
+            elif isinstance(body, Mapping):
+                fields = [(str(k), str(v)) for k, v in body.items()]
+            else:
+                return None, ["body: a form body must be a mapping of field names to strings"]
+            violations: list[str] = []
+            kept: list[tuple[str, str]] = []
+            for name, value in fields:
+                if name not in extras:
+                    kept.append((name, value))
+                elif value not in extras[name]:
                     allowed = " or ".join(extras[name])
                     violations.append(f"body.{name}: must be {allowed}, got {value!r}")
-                continue
-            coerced = _coerce(str(value), kinds.get(name, "string"))
-            fields[name] = value if coerced is _INVALID else coerced
-        return fields, violations
-
-    def _property_kinds(self, pointer: str, instance: object) -> dict[str, str]:
-        kinds: dict[str, str] = {}
-        for name, sub_pointers in self._known_properties(pointer, instance)[0].items():
-            for sub in sub_pointers:
-                node = self._deref(_resolve_pointer(self.spec, sub), sub)[1]
-                if "type" in node:
-                    kinds[name] = str(node["type"])
-        return kinds
-
-    # -- schemas --------------------------------------------------------------------------------
-
-    def _schema_violations(self, pointer: str, instance: object, where: str, *,
-                           read: bool) -> list[str]:
-        errors = list(self._validator(pointer, read).iter_errors(instance))
-        mapped = self._discriminated(pointer, instance)
-        if mapped is not None and not errors:
-            errors = list(self._validator(mapped, read).iter_errors(instance))
-        return list(dict.fromkeys(_describe(error, where) for error in errors))
-
-    def _discriminated(self, pointer: str, instance: object) -> str | None:
-        """A base schema's ``discriminator`` without ``oneOf``: the mapped subschema's pointer."""
-        node = self._deref(_resolve_pointer(self.spec, pointer), pointer)[1]
-        discriminator = node.get("discriminator")
-        if not discriminator or "oneOf" in node or "anyOf" in node or "allOf" in node:
-            return None
-        if not isinstance(instance, Mapping):
-            return None
-        target = discriminator.get("mapping", {}).get(instance.get(discriminator["propertyName"]))
-        return _ref_pointer(target) if isinstance(target, str) else None
-
-    @lru_cache(maxsize=4096)  # noqa: B019 - one contract per process, it lives as long
-    def _validator(self, pointer: str, read: bool) -> Any:
-        cls = OAS30ReadValidator if read else OAS30WriteValidator
-        return cls({"$ref": SPEC_URI + "#" + pointer}, registry=self._registry,
-                   format_checker=self._formats)
-
-    def _unknown_fields(self, pointer: str, instance: object, where: str) -> list[str]:
-        """Fields of ``instance`` (recursively) that its schema does not name."""
-        if isinstance(instance, list):
-            node_ptr, node = self._deref(_resolve_pointer(self.spec, pointer), pointer)
-            if "items" not in node:
-                return []
-            items_ptr = node_ptr + "/items"
-            return [v for i, item in enumerate(instance)
-                    for v in self._unknown_fields(items_ptr, item, f"{where}[{i}]")]
-        if not isinstance(instance, Mapping):
-            return []
-        violations = self._discriminator_violations(pointer, instance, where)
-        if violations:
-            return violations
-        known, is_open = self._known_properties(pointer, instance)
-        for name, value in instance.items():
-            if name not in known:
-                if not is_open:
-                    violations.append(f"{where}.{name}: unknown field (not in Pinterest's spec)")
-                continue
-            for sub in known[name]:
-                violations += self._unknown_fields(sub, value, f"{where}.{name}")
-        return violations
-
-    def _discriminator_violations(
-        self, pointer: str, instance: Mapping[str, Any], where: str
-    ) -> list[str]:
-        node = self._deref(_resolve_pointer(self.spec, pointer), pointer)[1]
-        discriminator = node.get("discriminator")
-        if not discriminator or not ("oneOf" in node or "anyOf" in node):
-            return []
-        name = discriminator["propertyName"]
-        allowed = list(discriminator.get("mapping", {}))
-        if name in instance and allowed and instance[name] not in allowed:
-            return [f"{where}.{name}: {instance[name]!r} is not one of {allowed}"]
-        return []
-
-    def _known_properties(
-        self, pointer: str, instance: object, depth: int = 0
-    ) -> tuple[dict[str, list[str]], bool]:
-        """Property name -> schema pointers, and whether other properties are allowed."""
-        pointer, node = self._deref(_resolve_pointer(self.spec, pointer), pointer)
-        known: dict[str, list[str]] = {}
-        if depth > 16:
-            return known, True
-        additional = node.get("additionalProperties")
-        is_open = additional not in (None, False)
-        for name in node.get("properties", {}):
-            known.setdefault(name, []).append(pointer + _pointer("properties", name))
-        parts = [f"{pointer}/allOf/{i}" for i in range(len(node.get("allOf", [])))]
-        parts += self._chosen_branches(pointer, node, instance)
-        mapped = self._discriminated(pointer, instance)
-        if mapped is not None:
-            parts.append(mapped)
-        for part in parts:
-            sub_known, sub_open = self._known_properties(part, instance, depth + 1)
-            is_open = is_open or sub_open
-            for name, pointers in sub_known.items():
-                known.setdefault(name, []).extend(pointers)
-        if not known and not parts:
-            is_open = True  # a free-form object
-        return known, is_open
-
-    def _chosen_branches(
-        self, pointer: str, node: Mapping[str, Any], instance: object
-    ) -> list[str]:
-        keyword = "oneOf" if "oneOf" in node else "anyOf" if "anyOf" in node else None
-        if keyword is None:
-            return []
-        branches = [f"{pointer}/{keyword}/{i}" for i in range(len(node[keyword]))]
-        discriminator = node.get("discriminator")
-        if discriminator and isinstance(instance, Mapping):
-            target = discriminator.get("mapping", {}).get(
-                instance.get(discriminator["propertyName"])
-            )
-            if isinstance(target, str):
-                return [_ref_pointer(target)]
-        valid = [b for b in branches if self._validator(b, False).is_valid(instance)]
-        return valid or branches
-
-    @cached_property
-    def template_count(self) -> int:
-        """How many path templates the spec has."""
-        return sum(len(entries) for entries in self._templates.values())
+            return urlencode(kept).encode(), violations
+        if isinstance(body, bytes):
+            return body, []
+        if isinstance(body, str):
+            return body.encode(), []
+        return json.dumps(body).encode(), []
 
 
-_INVALID: Any = object()
+# -- messages -------------------------------------------------------------------------------------
 
 
-def _coerce(value: str, kind: str) -> object:
-    """A query or form string as the schema's type (``_INVALID`` when it cannot be)."""
-    if kind == "integer":
-        return int(value) if re.fullmatch(r"[+-]?\d+", value) else _INVALID
-    if kind == "number":
-        try:
-            return float(value)
-        except ValueError:
-            return _INVALID
-    if kind == "boolean":
-        lowered = value.lower()
-        return lowered == "true" if lowered in ("true", "false") else _INVALID
-    return value
+def _relative(url_path: str) -> str:
+    """``/v5/boards?x`` -> ``/boards``."""
+    path = url_path.split("?", 1)[0]
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        path = path[len(API_PREFIX):]
+    return "/" + path.strip("/")
 
 
-def _ref_pointer(ref: str) -> str:
-    if not ref.startswith("#"):
-        raise ValueError(f"only local $refs are supported, got {ref!r}")
-    return ref[1:]
+def _query_items(query: Query) -> list[tuple[str, str]]:
+    if isinstance(query, Mapping):
+        return [(str(name), value) for name, values in query.items()
+                for value in ([values] if isinstance(values, str) else values)]
+    return [(str(name), str(value)) for name, value in query]
 
 
-def _resolve_pointer(document: Mapping[str, Any], pointer: str) -> Mapping[str, Any]:
-    node: Any = document
-    for part in pointer.split("/")[1:]:
-        key = part.replace("~1", "/").replace("~0", "~")
-        node = node[int(key)] if isinstance(node, list) else node[key]
-    if not isinstance(node, Mapping):
-        raise KeyError(pointer)
-    return node
+def _no_operation(method: str, url_path: str) -> str:
+    return f"{method.upper()} {url_path}: no such operation in Pinterest's API spec"
 
 
-def _describe(error: ValidationError, where: str) -> str:
+def _parsed(raw: bytes, media_type: str) -> object:
+    """A JSON or form body as data (``None`` when it does not parse: openapi-core said so)."""
+    if media_type == FORM:
+        return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _request_error(error: Exception, method: str, url_path: str) -> list[str]:
+    if isinstance(error, PathError):
+        return [_no_operation(method, url_path)]
+    if isinstance(error, MissingRequiredParameter):
+        where = f"{error.location}.{error.name}"
+        return [f"{where}: required {error.location} parameter is missing"]
+    if isinstance(error, ParameterValidationError):
+        return _cause(error.__cause__, f"{error.location}.{error.name}")
+    if isinstance(error, MissingRequiredRequestBody):
+        return ["body: a request body is required"]
+    if isinstance(error, RequestBodyValidationError):
+        return _cause(error.__cause__, "body")
+    return [f"request: {error}"]
+
+
+def _response_error(error: Exception, status: int) -> list[str]:
+    if isinstance(error, ResponseNotFound):
+        return [f"status {status} is not documented for this operation"]
+    if isinstance(error, MissingData):
+        return [f"status {status} needs a body"]
+    if isinstance(error, DataValidationError):
+        return _cause(error.__cause__, "body")
+    return [f"response: {error}"]
+
+
+def _cause(cause: BaseException | None, where: str) -> list[str]:
+    if isinstance(cause, InvalidSchemaValue):
+        return [line for error in cause.schema_errors for line in _schema_error(error, where)]
+    if isinstance(cause, MediaTypeNotFound):
+        expected = ", ".join(cause.availableMimetypes)
+        return [f"{where}: content type {cause.mimetype or 'missing'} is not accepted "
+                f"(expected {expected})"]
+    if isinstance(cause, EmptyQueryParameterValue):
+        return [f"{where}: an empty value is not allowed"]
+    if isinstance(cause, CastError):
+        return [f"{where}: {cause.value!r} is not a valid {cause.type}"]
+    if isinstance(cause, DeserializeError):
+        return [f"{where}: could not be read as the spec declares it ({cause.__cause__ or cause})"]
+    return [f"{where}: {cause}"]
+
+
+def _schema_error(error: Exception, where: str) -> Iterator[str]:
+    if not isinstance(error, ValidationError):
+        yield f"{where}: {error}"
+        return
     location = where + "".join(
         f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
     )
+    instance, schema = error.instance, error.schema
+    if error.message.startswith(_UNKNOWN_FIELDS) and isinstance(instance, dict):
+        known = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+        for name in instance:
+            if name not in known:
+                yield f"{location}.{name}: unknown field (not in Pinterest's spec)"
+        return
+    discriminator = schema.get("discriminator") if isinstance(schema, Mapping) else None
+    if isinstance(discriminator, Mapping) and isinstance(instance, dict):
+        name = discriminator["propertyName"]
+        allowed = list(discriminator.get("mapping", {}))
+        if name not in instance:
+            yield f"{location}: {name!r} is a required property"
+            return
+        if instance[name] not in allowed:
+            yield f"{location}.{name}: {instance[name]!r} is not one of {allowed}"
+            return
     message = error.message
     if len(message) > _MAX_SHOWN:
         message = message[:_MAX_SHOWN] + "..."
-    if error.validator in ("maxLength", "minLength", "maxItems", "minItems", "maximum",
-                           "minimum", "pattern"):
+    if error.validator in _BOUNDS:
         message += f" ({error.validator}={error.validator_value})"
-    best = _best_context(error)
-    if best is not None:
-        message += f"; {best}"
-    return f"{location}: {message}"
-
-
-def _best_context(error: ValidationError) -> str | None:
-    contexts: Iterator[ValidationError] = iter(error.context or ())
-    first = next(contexts, None)
-    return first.message[:_MAX_SHOWN] if first is not None else None
+    first = next(iter(error.context or ()), None)
+    if first is not None:
+        message += f"; {first.message[:_MAX_SHOWN]}"
+    yield f"{location}: {message}"

@@ -6,13 +6,15 @@ caller may catch ``PinterestError`` to know *where* a job failed or ``TransientE
 
     PinterestError(WorkerError)                        status, pinterest_code, request_id
     ├── PinterestTransientError(TransientError)        retry: 5xx, network, 2787, image fetch
-    │   └── PinterestRateLimitedError(RateLimitedError)     429; retry_after_s from headers
+    │   ├── PinterestRateLimitedError(RateLimitedError)     429; retry_after_s from headers
+    │   └── PaginationLoopError                        a list repeated its bookmark
     ├── PinterestPermanentError(PermanentError)        other 4xx: fail now, dead-letter
     │   ├── PinterestSpamError                         429 "spam": NEVER retry
     │   └── PinterestNotFoundError                     404, code 40 (board) / 50 (pin)
     ├── PinterestValidationError(InvalidInputError)    local limit checks; ``field`` names it
     ├── PinterestAuthError(AuthError)                  401, code 2/3, insufficient scope
     └── PinterestConfigurationError(ConfigurationError)  code 29 (Trial app), app credentials
+        └── TooManyPagesError                          a list longer than the page cap
 
 Machine codes (``exc.code``) are short snake_case strings; every message says how to fix the
 problem when it can. ``details`` carries ``status``, ``pinterest_code``, ``request_id`` (the
@@ -41,6 +43,7 @@ from providers.errors import (
 )
 
 __all__ = [
+    "PaginationLoopError",
     "PinterestAuthError",
     "PinterestConfigurationError",
     "PinterestError",
@@ -50,6 +53,7 @@ __all__ = [
     "PinterestSpamError",
     "PinterestTransientError",
     "PinterestValidationError",
+    "TooManyPagesError",
     "error_from_response",
     "network_error",
     "response_summary",
@@ -147,6 +151,22 @@ class PinterestConfigurationError(PinterestError, ConfigurationError):
     """The operator's setup is wrong (Trial app on production, missing app credentials)."""
 
     default_code = "configuration"
+
+
+class PaginationLoopError(PinterestTransientError):
+    """Pinterest handed back a bookmark it had already given; following it would loop forever.
+
+    Transient: a list served from a replica mid-update may repeat itself once and be whole later.
+    ``details``: ``path`` and ``pages`` (how many pages were read).
+    """
+
+    default_code = "pagination_loop"
+
+
+class TooManyPagesError(PinterestConfigurationError):
+    """A list needs more pages than the page cap (``PINTEREST_AGENT_MAX_PAGES``) allows."""
+
+    default_code = "too_many_pages"
 
 
 def error_from_response(response: httpx.Response) -> PinterestError:

@@ -14,10 +14,11 @@ Two kinds of model live here:
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -216,6 +217,16 @@ class PinCreate(_Request):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+def _as_utc(value: datetime) -> datetime:
+    """Pinterest's spec says RFC 3339 ``date-time``, yet timestamps without an offset are seen
+    (``2026-11-24T10:45:44``): they are UTC, so every parsed timestamp is aware."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A response timestamp, always timezone-aware (UTC when Pinterest wrote no offset)."""
+
+
 class _Response(BaseModel):
     """A response body: tolerant of fields added by Pinterest after spec 5.23."""
 
@@ -256,8 +267,8 @@ class Board(_Response):
     pin_count: int | None = None
     follower_count: int | None = None
     collaborator_count: int | None = None
-    created_at: datetime | None = None
-    board_pins_modified_at: datetime | None = None
+    created_at: UtcDatetime | None = None
+    board_pins_modified_at: UtcDatetime | None = None
     is_ads_only: bool | None = None
 
 
@@ -272,7 +283,7 @@ class Pin(_Response):
     """A Pin as Pinterest returns it (201 on create, 200 on get and in lists)."""
 
     id: str
-    created_at: datetime | None = None
+    created_at: UtcDatetime | None = None
     link: str | None = None
     title: str | None = None
     description: str | None = None

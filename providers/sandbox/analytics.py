@@ -248,7 +248,7 @@ def multi_pin_analytics(request: SandboxRequest) -> SandboxResponse:
         raise ApiError(403, 403, "This endpoint is in beta and not available to your app.")
     start, end = _window(request)
     metrics = _pin_metric_types(request)
-    ids = [i for value in request.query.get("pin_ids", []) for i in value.split(",") if i]
+    ids = request.query.get("pin_ids", [])  # form, exploded: pin_ids=1&pin_ids=2
     pins = owned_pins(request.state, user.id, ids)
     if pins is None:
         raise ApiError(404, 50, "Pin not found.")

@@ -4,8 +4,11 @@
 :class:`~providers.sandbox.routes.RouteRegistry` filled by the route modules in
 :data:`ROUTE_MODULES` (each exposes ``register(registry)``; optional ones that are missing or fail
 to import are skipped). Every request goes through :func:`dispatch`: count it, apply global
-latency and faults, check requests under ``/v5/`` against Pinterest's OpenAPI contract (400
-``{"code": 1, ...}`` on a violation), run the handler, stamp ``x-pinterest-rid``.
+latency and faults, check requests under ``/v5/`` against Pinterest's OpenAPI spec with openapi-core
+(the spec's 400 ``{"code": 1, "message": ...}`` on a violation, naming it), run the handler, stamp
+``x-pinterest-rid``. With ``validate_responses=True`` (the test suite's sandboxes) every answer a
+handler gives to a spec operation is checked against the spec too; violations are logged and kept
+in ``SandboxServer.response_violations`` for the caller to fail on.
 
     with SandboxServer() as sandbox:
         account = sandbox.state.seed_account()
@@ -64,6 +67,7 @@ _FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_san
                  "/_sandbox/latency")
 
 RequestCheck = Callable[[SandboxRequest], list[str]]
+ResponseCheck = Callable[[SandboxRequest, SandboxResponse], None]
 
 
 def build_registry(optional: Sequence[str] = ROUTE_MODULES) -> RouteRegistry:
@@ -88,31 +92,42 @@ def build_registry(optional: Sequence[str] = ROUTE_MODULES) -> RouteRegistry:
 
 
 def contract_check(request: SandboxRequest) -> list[str]:
-    """Pinterest's OpenAPI violations of a ``/v5/`` request (none for other paths)."""
+    """Pinterest's OpenAPI violations of a ``/v5/`` request as received (none for other paths)."""
     if not request.path.startswith("/v5/") or request.method == "HEAD":
         return []
     from providers.pinterest.contract import load_contract
 
-    body: object | None = None
-    content_type = request.content_type
-    if request.body:
-        if content_type == "application/x-www-form-urlencoded":
-            body = request.form
-        elif content_type == "application/json":
-            body = request.json
-            if body is None:
-                return ["body: not valid JSON"]
-        else:
-            body = request.body
     return load_contract().validate_request(
-        request.method, request.path, request.query, body, content_type
+        request.method, request.path, request.query, request.body or None,
+        request.header("Content-Type"),
+    )
+
+
+def response_contract_check(request: SandboxRequest, response: SandboxResponse) -> list[str]:
+    """Pinterest's OpenAPI violations of the answer to a ``/v5/`` spec operation (else none)."""
+    if not request.path.startswith("/v5/") or request.method == "HEAD":
+        return []
+    from providers.pinterest.contract import load_contract
+
+    contract = load_contract()
+    if contract.operation_id(request.method, request.path) is None:
+        return []
+    return contract.validate_response(
+        request.method, request.path, response.status, response.body or None
     )
 
 
 def dispatch(
-    registry: RouteRegistry, request: SandboxRequest, check: RequestCheck | None = contract_check
+    registry: RouteRegistry,
+    request: SandboxRequest,
+    check: RequestCheck | None = contract_check,
+    response_check: ResponseCheck | None = None,
 ) -> SandboxResponse:
-    """Answer one request: faults, latency, contract check, handler, request id."""
+    """Answer one request: faults, latency, contract check, handler, request id.
+
+    ``response_check`` sees every answer of a handler (not the injected faults, which break the
+    spec on purpose).
+    """
     state = request.state
     matched = registry.match(request.method, request.path)
     template = matched[0].pattern if matched else request.path
@@ -128,6 +143,8 @@ def dispatch(
         response = _fault_response(fault)
     else:
         response = _answer(registry, request, matched, check)
+        if response_check is not None:
+            response_check(request, response)
         if fault is not None and fault.after:
             _delay(state, fault)  # the request took effect; the answer is late (or never comes)
         if fault is not None and fault.status is not None:
@@ -232,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             state=sandbox.state,
             base_url=self.server.base_url,
         )
-        response = dispatch(sandbox.registry, request, sandbox.check)
+        response = dispatch(sandbox.registry, request, sandbox.check, sandbox.response_check)
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -293,6 +310,11 @@ class _HTTPServer(ThreadingHTTPServer):
 class SandboxServer:
     """A local, stateful emulation of Pinterest v5 (plus plug-in routes) on loopback.
 
+    ``validate_requests`` (default on) answers a request that breaks Pinterest's spec with the
+    spec's 400; ``validate_responses`` (off by default, on in the test suite) checks every answer
+    of a handler against the spec and appends each violation, as ``"METHOD /path -> status:
+    violation"``, to :attr:`response_violations`.
+
     ``state_options`` go to :class:`SandboxState` (``access_token_ttl_s``, ``refresh_token_ttl_s``,
     ``code_ttl_s``, ``media_polls``, ``enforce_scopes``, ``clock``). With ``https=True`` a second
     listener serves the same routes over TLS (``https_base_url``), with a throwaway CA in
@@ -309,6 +331,7 @@ class SandboxServer:
         latency_ms: int = 0,
         seed: int = 0,
         validate_requests: bool = True,
+        validate_responses: bool = False,
         https: bool = False,
         https_port: int = 0,
         state: SandboxState | None = None,
@@ -321,6 +344,11 @@ class SandboxServer:
         )
         self.registry = registry or build_registry()
         self.check: RequestCheck | None = contract_check if validate_requests else None
+        self.response_check: ResponseCheck | None = (
+            self._record_response_violations if validate_responses else None
+        )
+        self.response_violations: list[str] = []
+        self._violations_lock = threading.Lock()
         self._httpd = _HTTPServer((host, port), self)
         self._listeners = [self._httpd]
         self.tls: SandboxTLS | None = None
@@ -332,10 +360,21 @@ class SandboxServer:
                 _HTTPServer((host, https_port), self, tls=self.tls.server_context())
             )
         self._threads: list[threading.Thread] = []
-        if validate_requests:  # load and index the spec now, not on the first request
+        if validate_requests or validate_responses:  # load the spec now, not on a request
             from providers.pinterest.contract import load_contract
 
             load_contract()
+
+    def _record_response_violations(
+        self, request: SandboxRequest, response: SandboxResponse
+    ) -> None:
+        found = response_contract_check(request, response)
+        if not found:
+            return
+        lines = [f"{request.method} {request.path} -> {response.status}: {v}" for v in found]
+        log.warning("sandbox answer breaks Pinterest's spec: %s", "; ".join(lines))
+        with self._violations_lock:
+            self.response_violations.extend(lines)
 
     @property
     def host(self) -> str:

@@ -471,8 +471,9 @@ class SandboxState:
 
 
 def iso(timestamp: float) -> str:
-    """Pinterest's timestamp format (UTC, seconds, no offset)."""
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """An RFC 3339 ``date-time`` in UTC to the second, as the spec's format asks
+    (``2026-11-24T10:45:44Z``; the offset is required)."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def paginate(
