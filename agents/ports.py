@@ -139,6 +139,8 @@ class SlotHandle:
 
     key: str
     holder: str
+    limit: int = 1
+    wake_key: str = ""
     released: bool = False
 
 

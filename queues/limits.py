@@ -65,24 +65,6 @@ class AtomicRedisBackend(RedisBackend):  # type: ignore[misc]
         return bool(self._decr(keys=[key], args=[amount, minimum, ttl]))
 
 
-def _poll(
-    attempt: Callable[[], bool],
-    deadline: float,
-    busy: Callable[[], Exception],
-    *,
-    first_delay_s: float = POLL_S,
-    max_delay_s: float = MAX_POLL_S,
-) -> None:
-    """Call *attempt* until it succeeds, with jittered exponential backoff until *deadline*
-    (``time.monotonic``), then raise ``busy()``."""
-    delay_s = first_delay_s
-    while not attempt():
-        if time.monotonic() >= deadline:
-            raise busy()
-        time.sleep(delay_s * (1 + random.random()))
-        delay_s = min(delay_s * 2, max_delay_s)
-
-
 @contextmanager
 def _hold(
     limiter: RateLimiter,
@@ -119,12 +101,28 @@ return 1
 """
 
 
+# KEYS[1]: the slot set, KEYS[2]: its wake-up list. ARGV: holder, limit. Free the holder's slot
+# and wake one process waiting for it (the list is capped at the number of slots).
+RELEASE_SLOT = """
+if redis.call('zrem', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('lpush', KEYS[2], '1')
+redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('pexpire', KEYS[2], 60000)
+return 1
+"""
+
+WAKE_POLL_S = 0.5
+"""A waiter re-checks the slots at least this often (a lapsed holder wakes nobody)."""
+
+
 class ChannelWriteSlots:
     """At most ``limit`` creates in flight per channel, across every worker process.
 
     Each slot belongs to one holder and lapses ``ttl_ms`` after its last renewal (the live
     holder renews it through :class:`~queues.renewal.Renewer`), so a killed worker's slot frees
-    within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones.
+    within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones. A holder
+    that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
+    a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
     """
 
     def __init__(
@@ -144,11 +142,19 @@ class ChannelWriteSlots:
         self._ttl_ms = ttl_ms
         self._wait_s = wait_s
         self._take = client.register_script(_TAKE_SLOT)
+        self._release = client.register_script(RELEASE_SLOT)
         self._local_lock = threading.Lock()
         self._local_slots: dict[str, threading.BoundedSemaphore] = {}
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
     def key(self, channel_id: str) -> str:
         return f"{self._prefix}:write-slots:{channel_id}"
+
+    def wake_key(self, channel_id: str) -> str:
+        return f"{self._prefix}:write-slots-freed:{channel_id}"
 
     def holders(self, channel_id: str) -> int:
         """Slots currently taken (lapsed ones included until the next take drops them)."""
@@ -169,19 +175,26 @@ class ChannelWriteSlots:
         deadline = time.monotonic() + self._wait_s
         if not local.acquire(timeout=self._wait_s):
             raise self._busy(channel_id)
-        key, holder = self.key(channel_id), uuid.uuid4().hex
+        handle = SlotHandle(self.key(channel_id), uuid.uuid4().hex, limit=self._limit,
+                            wake_key=self.wake_key(channel_id))
         try:
-            _poll(lambda: bool(self._take(keys=[key], args=[holder, self._limit, self._ttl_ms])),
-                  deadline, lambda: self._busy(channel_id))
-            handle = SlotHandle(key, holder)
+            self._take_or_wait(handle, deadline, channel_id)
             try:
-                with self._renewer.hold(Claim("slot", key, holder, self._ttl_ms)):
+                with self._renewer.hold(Claim("slot", handle.key, handle.holder, self._ttl_ms)):
                     yield handle
             finally:
                 if not handle.released:
-                    self._client.zrem(key, holder)
+                    self._release(keys=[handle.key, handle.wake_key],
+                                  args=[handle.holder, self._limit])
         finally:
             local.release()
+
+    def _take_or_wait(self, handle: SlotHandle, deadline: float, channel_id: str) -> None:
+        while not self._take(keys=[handle.key], args=[handle.holder, self._limit, self._ttl_ms]):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._busy(channel_id)
+            self._client.blpop([handle.wake_key], timeout=min(left, WAKE_POLL_S))
 
     def _busy(self, channel_id: str) -> ChannelBusyError:
         return ChannelBusyError(

@@ -42,6 +42,7 @@ from agents.insights.followers import FollowerSnapshot
 from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry, SlotHandle
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
+from queues.limits import RELEASE_SLOT
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = [
@@ -316,6 +317,7 @@ class RedisPublishLedger:
         self._clear_media = client.register_script(_CLEAR_MEDIA)
         self._upgrade_leased = client.register_script(_UPGRADE_LEASED)
         self._reschedule = client.register_script(_RESCHEDULE)
+        self._release_slot = client.register_script(RELEASE_SLOT)
 
     @property
     def open_key(self) -> str:
@@ -388,7 +390,8 @@ class RedisPublishLedger:
     ) -> None:
         with self._client.pipeline(transaction=False) as pipe:
             if slot is not None:
-                pipe.zrem(slot.key, slot.holder)
+                self._release_slot(keys=[slot.key, slot.wake_key], args=[slot.holder, slot.limit],
+                                   client=pipe)
             pipe.hset(
                 self._key("publish", post_id),
                 mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
