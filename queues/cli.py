@@ -14,11 +14,12 @@ import click
 from pydantic import BaseModel
 
 from agents.messages import InsightsRequest, PinBrief, SocialPost
+from providers.errors import ConfigurationError
 from queues.cli_channels import channels
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
-from queues.cli_support import ReportingGroup, check_worker_settings, echo_json
+from queues.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
 from queues.settings import load_settings
 
 __all__ = ["main"]
@@ -51,12 +52,40 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--https-port", default=None, type=int,
+              help="The HTTPS listener (test pages); default: --port + 1.")
 @click.option("--latency-ms", default=0, show_default=True, type=int)
-def sandbox(host: str, port: int, latency_ms: int) -> None:
-    """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground."""
-    from providers.sandbox.server import serve
+@click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the export lines to this file (source it: . ./FILE).")
+def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
+            env_file: Path | None) -> None:
+    """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground, and print the
+    settings that point a worker and every command at it."""
+    import contextlib
 
-    serve(host, port, latency_ms=latency_ms, https=True)
+    from providers.sandbox.server import SandboxServer, describe
+    from queues.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
+
+    try:
+        server = SandboxServer(host, port, latency_ms=latency_ms, https=True,
+                               https_port=https_port if https_port is not None else port + 1)
+    except OSError as exc:
+        fail(ConfigurationError(f"the sandbox cannot listen on {host}:{port} or the next port "
+                                f"({exc.strerror}); stop what uses them or pass --port",
+                                code="port_in_use"))
+    account = server.state.seed_account(DEMO_CHANNEL)
+    env = sandbox_env(server, account)
+    click.echo(describe(server, account))
+    click.echo("\nPoint a worker and the CLI at it (or source the --env-file):")
+    click.echo("\n".join(export_lines(env)))
+    click.echo(f"pinterest-agent channels add --channel {DEMO_CHANNEL} "
+               f'--board "$PINTEREST_AGENT_SANDBOX_BOARD"')
+    if env_file is not None:
+        write_env_file(env_file, env)
+        click.echo(f"\n(written to {env_file})")
+    click.echo("\nPress Ctrl+C to stop.", nl=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 @main.command()

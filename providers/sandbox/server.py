@@ -45,7 +45,14 @@ from providers.sandbox.state import DEFAULT_APP_ID, DEFAULT_APP_SECRET, SandboxS
 if TYPE_CHECKING:
     from providers.sandbox.tls import SandboxTLS
 
-__all__ = ["REQUIRED_ROUTE_MODULES", "ROUTE_MODULES", "SandboxServer", "dispatch", "serve"]
+__all__ = [
+    "REQUIRED_ROUTE_MODULES",
+    "ROUTE_MODULES",
+    "SandboxServer",
+    "describe",
+    "dispatch",
+    "serve",
+]
 
 log = logging.getLogger(__name__)
 
@@ -460,6 +467,13 @@ def serve(host: str = "127.0.0.1", port: int = 8765, **options: Any) -> None:
     """Run a sandbox in the foreground, printing its URLs and a ready demo token."""
     server = SandboxServer(host, port, **options)
     account = server.state.seed_account("demo")
+    print(describe(server, account) + "\nPress Ctrl+C to stop.", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+def describe(server: SandboxServer, account: Any) -> str:
+    """The sandbox's URLs, app credentials and the seeded account, one per line."""
     lines = [
         f"Pinterest sandbox listening on {server.base_url}",
         f"  API base     {server.api_base}",
@@ -472,8 +486,5 @@ def serve(host: str = "127.0.0.1", port: int = 8765, **options: Any) -> None:
         f"  access token {account.access_token}",
         f"  refresh tok. {account.refresh_token}",
         "Control: GET /_sandbox/stats, POST /_sandbox/seed, /_sandbox/reset, /_sandbox/faults",
-        "Press Ctrl+C to stop.",
     ]
-    print("\n".join(lines), flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    return "\n".join(lines)
