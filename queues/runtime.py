@@ -140,6 +140,7 @@ class Runtime:
                 options=VideoOptions(
                     max_bytes=settings.max_video_bytes,
                     processing_timeout_s=settings.video_processing_timeout_s,
+                    tmp_dir=settings.video_tmp_dir,
                 ),
             ),
         )

@@ -137,7 +137,15 @@ class Settings(BaseSettings):
 
     # Video Pins.
     max_video_bytes: int = Field(
-        default=200 * 1024 * 1024, ge=1, description="The largest video file fetched."
+        default=2 * 1024 * 1024 * 1024, ge=1,
+        description="The largest video file fetched (streamed to a temporary file, never held "
+        "in memory).",
+    )
+    video_tmp_dir: Path | None = Field(
+        default=None,
+        description="Where a video waits between its fetch and its upload (deleted right "
+        "after); unset: the system's temporary directory. Needs room for max_video_bytes per "
+        "worker thread; avoid a RAM-backed tmpfs.",
     )
     video_poll_interval_s: float = Field(
         default=10.0, gt=0, description="Delay between checks of Pinterest's video processing."
