@@ -27,7 +27,7 @@ from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
 from queues.limits import ChannelWriteSlots
 from queues.renewal import Renewer
 from queues.settings import Settings
-from queues.store import SecretBox, Store
+from queues.store import RedisImageStore, SecretBox, Store
 
 __all__ = ["Runtime"]
 
@@ -55,6 +55,7 @@ class Runtime:
     tokens: TokenKeeper
     fetcher: SafeFetcher
     write_slots: ChannelWriteSlots
+    images: RedisImageStore
     publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -116,6 +117,8 @@ class Runtime:
             limit=settings.pinterest_write_concurrency,
             ttl_ms=claim_ttl_ms,
         )
+        images = RedisImageStore(client, settings.key_prefix,
+                                 ttl_s=settings.image_ttl_days * 86400)
         runtime = cls(
             settings=settings,
             redis_client=client,
@@ -125,6 +128,7 @@ class Runtime:
             tokens=tokens,
             fetcher=fetcher,
             write_slots=write_slots,
+            images=images,
         )
         runtime.publishers["pinterest"] = PinterestPublisher(
             tokens=tokens,
@@ -134,6 +138,7 @@ class Runtime:
             preflight=fetcher.check_reachable,
             check_media_url=fetcher.check_url,
             check_link=fetcher.check_link,
+            images=images,
             video=VideoUploads(
                 ledger=store.ledger,
                 fetcher=fetcher,

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         description="Publish rendered images as image_url under this public base "
         "(the files are written to media_dir); unset: sent inline as image_base64.",
     )
+    image_ttl_days: int = Field(
+        default=7, ge=1,
+        description="How long a rendered image is kept for its post (counted from the post's "
+        "scheduled_at when later); the writer hands the publisher a reference to it "
+        "(image_ref), so messages, drafts and events never carry the image.",
+    )
     media_dir: Path | None = Field(
         default=None, description="Where the writer saves rendered images (served at "
         "media_public_base_url when that is set)."
