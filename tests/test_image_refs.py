@@ -75,7 +75,7 @@ def brief(sandbox: SandboxServer, brief_id: str, **overrides: Any) -> dict[str, 
 
 def enqueue_brief(running: RunningWorker, payload: dict[str, Any]) -> Any:
     return enqueue_message(running.broker, queue=running.runtime.settings.queue_writer,
-                           actor=WRITE_ACTOR, payload=payload)  # type: ignore[arg-type]
+                           actor=WRITE_ACTOR, payload=payload)
 
 
 def stored_values(client: redis.Redis[bytes], prefix: str) -> Iterator[tuple[bytes, bytes]]:
@@ -84,7 +84,7 @@ def stored_values(client: redis.Redis[bytes], prefix: str) -> Iterator[tuple[byt
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
         if key.startswith(f"{prefix}:image:".encode()):
             continue
-        kind = client.type(key)
+        kind = client.type(key)  # type: ignore[no-untyped-call]
         values: list[bytes] = []
         if kind == b"string":
             values = [client.get(key) or b""]
