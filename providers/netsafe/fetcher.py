@@ -300,9 +300,9 @@ class SafeFetcher:
         ``with`` block ends, and at once when the fetch fails.
 
         The same guard, redirect checks and failures as :meth:`fetch`; the size cap is checked
-        against ``Content-Length`` first and again while streaming. *check_head*, when given,
-        sees the first *head_bytes* bytes before anything more is read: raising there refuses
-        the body without downloading the rest.
+        against ``Content-Length`` first and again while streaming. *check_head*, when given
+        with *head_bytes* > 0, sees the first *head_bytes* bytes (all of a shorter body) before
+        anything more is read: raising there refuses the body without downloading the rest.
         """
         fd, name = tempfile.mkstemp(prefix="pinterest-agent-", suffix=".part", dir=directory)
         path = Path(name)

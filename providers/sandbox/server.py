@@ -224,8 +224,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _body_stream(self, registry: RouteRegistry, path: str) -> BodyStream | None:
         """A chunked reader for a ``stream_body`` route's body of known length, else None."""
         length = self.headers.get("Content-Length", "")
+        if not length.isdigit() or length == "0":
+            return None
         matched = registry.match(self.command, path)
-        if matched is None or not matched[0].stream_body or not length.isdigit():
+        if matched is None or not matched[0].stream_body:
             return None
         return BodyStream(self.rfile, int(length))
 
