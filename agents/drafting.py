@@ -7,10 +7,13 @@ without spending tokens), then runs the writer and the designer, makes an image 
 
 The post's media:
 
-- by default ``image_base64`` with the rendered JPEG inline (Pinterest accepts it directly);
 - with ``media_public_base_url`` set, ``image_url`` = ``{media_public_base_url}/{media_key}``:
   the caller must store ``draft.image.data`` at that URL (``draft.media_key`` names the object)
-  *before* the post is published, since Pinterest fetches the URL itself.
+  *before* the post is published, since Pinterest fetches the URL itself;
+- else, with an ``images`` store (the worker always passes one), ``image_ref``: the rendered
+  image is stored once by content hash and the post carries only the reference, which the
+  publisher resolves (the image is kept for the store's TTL after the post's ``scheduled_at``);
+- else ``image_base64`` with the rendered JPEG inline (Pinterest accepts it directly).
 
 ``board_id`` is the brief's; when the brief has only a ``board_hint``, the post's ``board_id`` is
 ``None`` and the publisher resolves the hint to a board.
@@ -35,6 +38,7 @@ from agents.design.imaging import (
 )
 from agents.design.scene_map import SCENE_MAP, Scene
 from agents.image_generation import ImageGenerator
+from agents.image_refs import store_image
 from agents.llm import StructuredLLM
 from agents.messages import (
     SCHEMA_VERSION,
@@ -44,6 +48,7 @@ from agents.messages import (
     PinBrief,
     SocialPost,
 )
+from agents.ports import ImageStore
 from agents.writer import PinCopy, post_description, write_copy
 from providers.errors import ConfigurationError
 
@@ -105,6 +110,7 @@ def draft_post(
     media_public_base_url: str | None = None,
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
     max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
+    images: ImageStore | None = None,
 ) -> Draft:
     if media_public_base_url is not None and not media_public_base_url.startswith(
         ("https://", "http://")
@@ -139,6 +145,9 @@ def draft_post(
     if media_public_base_url is not None:
         media_key = f"{brief.brief_id}.{_EXTENSIONS.get(image.content_type, 'img')}"
         media = ImageUrlMedia(url=f"{media_public_base_url.rstrip('/')}/{quote(media_key)}")
+    elif images is not None:
+        due_at = brief.scheduled_at.timestamp() if brief.scheduled_at is not None else None
+        media = store_image(images, image.data, _content_type(image.content_type), due_at=due_at)
     else:
         media = ImageBase64Media(
             content_type=_content_type(image.content_type),

@@ -29,6 +29,7 @@ __all__ = [
     "CarouselItem",
     "CarouselMedia",
     "ImageBase64Media",
+    "ImageRefMedia",
     "ImageUrlMedia",
     "InsightsRequest",
     "Media",
@@ -39,6 +40,10 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 
+IMAGE_MAX_BYTES = 20 * 1024 * 1024
+"""Pinterest's largest image."""
+IMAGE_BASE64_MAX = 4 * -(-IMAGE_MAX_BYTES // 3)
+"""That image in base64: 27,962,028 characters."""
 TITLE_MAX = 100
 DESCRIPTION_MAX = 800
 ALT_TEXT_MAX = 500
@@ -132,11 +137,29 @@ class ImageUrlMedia(_Message):
 
 
 class ImageBase64Media(_Message):
-    """Image bytes sent inline (``image_base64``): for private assets and rendered designs."""
+    """Image bytes sent inline (``image_base64``): for private assets. At most Pinterest's
+    20 MiB image; the bytes travel in the message, so prefer ``image_url`` for large images."""
 
     type: Literal["image_base64"] = "image_base64"
     content_type: Literal["image/jpeg", "image/png"]
-    data: str = Field(pattern=r"^[a-zA-Z0-9+/=]+$", min_length=4, repr=False)
+    data: str = Field(pattern=r"^[a-zA-Z0-9+/=]+$", min_length=4, max_length=IMAGE_BASE64_MAX,
+                      repr=False)
+
+
+class ImageRefMedia(_Message):
+    """A rendered image the worker stored itself, by content hash (``image_ref``).
+
+    The writer sends this to the publisher instead of the image's bytes: the image is stored
+    once for ``PINTEREST_AGENT_IMAGE_TTL_DAYS`` days (counted from the post's ``scheduled_at``
+    when later), and the publisher sends it to Pinterest as ``image_base64``. A reference to an
+    image no longer stored fails with ``image_expired``. Upstream producers send
+    ``image_url`` or ``image_base64`` instead.
+    """
+
+    type: Literal["image_ref"] = "image_ref"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$",
+                        description="SHA-256 (hex) of the stored image's bytes.")
+    content_type: Literal["image/jpeg", "image/png"]
 
 
 class CarouselItem(_Message):
@@ -202,7 +225,8 @@ class VideoMedia(_Message):
 
 
 Media = Annotated[
-    ImageUrlMedia | ImageBase64Media | CarouselMedia | VideoMedia, Field(discriminator="type")
+    ImageUrlMedia | ImageBase64Media | ImageRefMedia | CarouselMedia | VideoMedia,
+    Field(discriminator="type"),
 ]
 
 

@@ -17,6 +17,7 @@ from providers.errors import TransientError
 __all__ = [
     "ChannelCredentials",
     "CredentialStore",
+    "ImageStore",
     "LeaseLostError",
     "LedgerEntry",
     "PublishLedger",
@@ -142,6 +143,25 @@ class SlotHandle:
     limit: int = 1
     wake_key: str = ""
     released: bool = False
+
+
+class ImageStore(Protocol):
+    """Rendered images by content hash, kept for a while (the writer stores, the publisher
+    reads): messages, drafts, outcomes and events carry the hash, never the bytes."""
+
+    def put(self, data: bytes, *, due_at: float | None = None) -> str:
+        """Store *data* once (the same bytes are stored once) and return its SHA-256 (hex).
+        It is kept for the store's TTL after *due_at* (epoch seconds; now when ``None`` or
+        past); storing it again only ever extends that."""
+        ...
+
+    def get(self, sha256: str) -> bytes | None:
+        """The image's bytes, or ``None`` when it expired or was never stored."""
+        ...
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the image is still stored."""
+        ...
 
 
 class WriteLimiter(Protocol):

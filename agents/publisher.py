@@ -29,14 +29,16 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from agents.image_refs import image_source
 from agents.messages import (
     CarouselMedia,
     ImageBase64Media,
+    ImageRefMedia,
     ImageUrlMedia,
     SocialPost,
     VideoMedia,
 )
-from agents.ports import LedgerEntry, PublishLedger, WriteLimiter
+from agents.ports import ImageStore, LedgerEntry, PublishLedger, WriteLimiter
 from agents.tokens import TokenKeeper
 from agents.video import VideoUploads, video_source
 from providers.errors import InvalidInputError, TransientError, WorkerError
@@ -147,8 +149,12 @@ def publish(post: SocialPost, publishers: Mapping[str, PlatformPublisher]) -> Pu
     return publisher.publish(post)
 
 
-def to_pin_create(post: SocialPost, board_id: str, *, media_id: str | None = None) -> PinCreate:
-    """The ``POST /pins`` body; a video post needs the ``media_id`` of its processed upload."""
+def to_pin_create(
+    post: SocialPost, board_id: str, *, media_id: str | None = None,
+    images: ImageStore | None = None,
+) -> PinCreate:
+    """The ``POST /pins`` body; a video post needs the ``media_id`` of its processed upload, an
+    ``image_ref`` post the store holding its image (sent as ``image_base64``)."""
     media = post.media
     source: ImageUrlSource | ImageBase64Source | MultipleImageUrlsSource | VideoIdSource
     if isinstance(media, VideoMedia):
@@ -159,6 +165,8 @@ def to_pin_create(post: SocialPost, board_id: str, *, media_id: str | None = Non
         source = ImageUrlSource(url=media.url)
     elif isinstance(media, ImageBase64Media):
         source = ImageBase64Source(content_type=media.content_type, data=media.data)
+    elif isinstance(media, ImageRefMedia):
+        source = image_source(media, images)
     elif isinstance(media, CarouselMedia):
         source = MultipleImageUrlsSource(
             items=[item.model_dump(exclude_none=True, exclude={"type"}) for item in media.items]
@@ -183,6 +191,7 @@ class PinterestPublisher:
     ``preflight(link)`` checks the destination link (a request); ``check_media_url(url, field)``
     checks each URL in the media (syntax and resolved addresses, no request) and raises for one
     Pinterest must not be sent (``SafeFetcher.check_reachable`` / ``SafeFetcher.check_url``).
+    ``images`` holds the rendered images ``image_ref`` posts refer to.
     """
 
     def __init__(
@@ -198,7 +207,9 @@ class PinterestPublisher:
         check_link: Callable[[str], object] | None = None,
         reconcile_pages: int = DEFAULT_RECONCILE_PAGES,
         clock: Callable[[], float] = time.time,
+        images: ImageStore | None = None,
     ) -> None:
+        self._images = images
         self._tokens = tokens
         self._ledger = ledger
         self._api_factory = api_factory
@@ -268,7 +279,8 @@ class PinterestPublisher:
         video = post.media if isinstance(post.media, VideoMedia) else None
         # Local limit checks before any request (a video's are the message's own: no media_id
         # yet, so its body is built once the upload is processed).
-        pin_create = None if video is not None else to_pin_create(post, board_id)
+        pin_create = None if video is not None else to_pin_create(post, board_id,
+                                                                  images=self._images)
         if self._preflight is not None:
             self._preflight(post.link)
         api = _ChannelApi(self._tokens, self._api_factory, post.channel_id,

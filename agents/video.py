@@ -3,8 +3,10 @@
 The publisher calls :meth:`VideoUploads.ready_media_id` under the post's lease, before it takes
 a channel write slot (fetching, uploading and polling never hold one)::
 
-    ledger has a media_id?  no -> fetch the file (SSRF-safe, size cap), check it is MP4/MOV
-                                  (an ``ftyp`` box), POST /media, upload to its upload_url,
+    ledger has a media_id?  no -> stream the file to a temporary file (SSRF-safe, size cap
+                                  checked while streaming, refused at its first bytes unless
+                                  MP4/MOV: an ``ftyp`` box), POST /media, stream it to the
+                                  upload_url with a real Content-Length, delete the file,
                                   ledger.set_media(...) at once: a redelivery never uploads twice
     GET /media/{media_id}   succeeded            -> the media_id (the publisher creates the Pin)
                             failed               -> forget the upload; VideoProcessingFailedError
@@ -15,20 +17,27 @@ a channel write slot (fetching, uploading and polling never hold one)::
 ``VideoProcessingError`` is an expected state, not a failure: the queue layer turns it into a
 delayed retry with a budget of its own. A crash between the upload and ``set_media`` costs one
 more upload on the next attempt, never a second Pin.
+
+A video is never held in memory: the fetch writes it to ``VideoOptions.tmp_dir`` (the system's
+temporary directory by default; not a RAM-backed tmpfs for 2 GB files) and the upload reads it
+back in chunks. The file is deleted once the upload is sent, and when any step fails.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from agents.messages import VideoMedia
 from agents.ports import LedgerEntry, PublishLedger
 from providers.errors import InvalidInputError, TransientError
-from providers.netsafe import FetchedBody
+from providers.netsafe import FetchedFile
 from providers.pinterest import PinterestClient, VideoIdSource
 
 __all__ = [
@@ -41,6 +50,7 @@ __all__ = [
     "VideoProcessingError",
     "VideoProcessingFailedError",
     "VideoProcessingTimeoutError",
+    "VideoSpoolError",
     "VideoUploads",
     "sniff_video",
     "video_source",
@@ -50,8 +60,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 * 1024 * 1024
+"""2 GiB, what the services users compare this worker with accept."""
 DEFAULT_VIDEO_PROCESSING_TIMEOUT_S = 1800.0
+SNIFF_BYTES = 12
+"""How much of the file :func:`sniff_video` needs: the ``ftyp`` box's size, type and brand."""
 _QUICKTIME_BRAND = b"qt  "
 
 
@@ -79,10 +92,24 @@ class VideoProcessingTimeoutError(TransientError):
     default_code = "video_processing_timeout"
 
 
+class VideoSpoolError(TransientError):
+    """The video could not be written to its temporary file (no room, or no such directory)."""
+
+    default_code = "video_spool_failed"
+
+
 class VideoFetcher(Protocol):
     """``providers.netsafe.SafeFetcher`` satisfies this."""
 
-    def fetch(self, url: str, *, max_bytes: int) -> FetchedBody: ...
+    def fetch_to_file(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        directory: str | os.PathLike[str] | None = None,
+        head_bytes: int = 0,
+        check_head: Callable[[bytes], object] | None = None,
+    ) -> AbstractContextManager[FetchedFile]: ...
 
 
 class ApiCall(Protocol):
@@ -94,10 +121,13 @@ class ApiCall(Protocol):
 @dataclass(frozen=True, slots=True)
 class VideoOptions:
     """``max_bytes``: the largest file fetched; ``processing_timeout_s``: how long after the
-    upload Pinterest may take to process it before the attempt gives up."""
+    upload Pinterest may take to process it before the attempt gives up; ``tmp_dir``: where the
+    file is kept between the fetch and the upload (``None``: the system's temporary directory).
+    """
 
     max_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     processing_timeout_s: float = DEFAULT_VIDEO_PROCESSING_TIMEOUT_S
+    tmp_dir: Path | None = None
 
 
 def sniff_video(data: bytes) -> str:
@@ -174,17 +204,31 @@ class VideoUploads:
         )
 
     def _upload(self, post_id: str, media: VideoMedia, call: ApiCall) -> tuple[str, float]:
-        data = self._fetch(media.url)
-        extension = sniff_video(data)
-        upload = call(lambda api: api.media.register_video())
-        registered_at = self._clock()
-        call(lambda api: api.media.upload(upload, data, f"video{extension}"))
+        with ExitStack() as cleanup:  # the temporary file goes, whatever happens
+            fetched = self._fetch(media.url, cleanup)
+            extension = sniff_video(fetched.head)
+            upload = call(lambda api: api.media.register_video())
+            registered_at = self._clock()
+            call(lambda api: api.media.upload(upload, fetched.path, f"video{extension}"))
         self._ledger.set_media(post_id, upload.media_id, registered_at)
         log.info("video uploaded post_id=%s media_id=%s bytes=%d",
-                 post_id, upload.media_id, len(data))
+                 post_id, upload.media_id, fetched.size)
         return upload.media_id, registered_at
 
-    def _fetch(self, url: str) -> bytes:
-        """The file, or ``source_unreachable`` / ``source_unavailable`` / ``source_too_large``
-        / ``unsafe_url`` from the SSRF-safe fetcher."""
-        return self._fetcher.fetch(url, max_bytes=self._options.max_bytes).content
+    def _fetch(self, url: str, cleanup: ExitStack) -> FetchedFile:
+        """The file, streamed to a temporary file that *cleanup* deletes; or
+        ``source_unreachable`` / ``source_unavailable`` / ``source_too_large`` / ``unsafe_url``
+        from the SSRF-safe fetcher, ``source_not_a_video`` at its first bytes, or
+        :class:`VideoSpoolError`."""
+        try:
+            return cleanup.enter_context(self._fetcher.fetch_to_file(
+                url, max_bytes=self._options.max_bytes, directory=self._options.tmp_dir,
+                head_bytes=SNIFF_BYTES, check_head=sniff_video,
+            ))
+        except OSError as exc:
+            where = self._options.tmp_dir or "the system's temporary directory"
+            raise VideoSpoolError(
+                f"could not write the video to a temporary file in {where} "
+                f"({exc.strerror or exc}); check PINTEREST_AGENT_VIDEO_TMP_DIR exists, is "
+                "writable and has room for PINTEREST_AGENT_MAX_VIDEO_BYTES",
+            ) from exc

@@ -7,6 +7,7 @@ Dramatiq's ``Retries``. Outcomes are recorded here on success and by
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -162,16 +163,43 @@ def run_publish(
 
 def bounded_message(payload: object) -> dict[str, Any]:
     """The message for an outcome or event: whole when its JSON is at most
-    :data:`PREVIEW_CHARS` characters, else a preview; always its SHA-256."""
+    :data:`PREVIEW_CHARS` characters, else a preview; always its SHA-256 (and its size when
+    not whole). An inline image (``image_base64`` media) is first replaced by its length and
+    SHA-256, so no outcome or event carries image bytes."""
     try:
         text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
     except (ValueError, RecursionError):
         text = repr(payload)[: PREVIEW_CHARS * 2]
-    shown = preview(text)
+    original = preview(text)
+    shown_payload = payload
+    summarised = _without_inline_image(payload)
+    if summarised is not None:
+        shown_payload, text = summarised, json.dumps(summarised)
+    shown = preview(text) if summarised is not None else original
     if not shown["truncated"]:
-        return {"message": payload, "message_sha256": shown["sha256"]}
-    return {"message_preview": shown["preview"], "message_bytes": shown["bytes"],
-            "message_sha256": shown["sha256"]}
+        return {"message": shown_payload, "message_sha256": original["sha256"]}
+    return {"message_preview": shown["preview"], "message_bytes": original["bytes"],
+            "message_sha256": original["sha256"]}
+
+
+def _without_inline_image(payload: object) -> dict[str, Any] | None:
+    """The message with its ``media.data`` replaced by ``data_chars`` and ``data_sha256``;
+    None when it has no inline image (or is not a JSON object)."""
+    data = payload
+    if isinstance(payload, str | bytes | bytearray):
+        try:
+            data = json.loads(payload)
+        except (ValueError, RecursionError):
+            return None
+    if not isinstance(data, dict):
+        return None
+    media = data.get("media")
+    if not isinstance(media, dict) or not isinstance(media.get("data"), str):
+        return None
+    inline: str = media["data"]
+    kept = {key: value for key, value in media.items() if key != "data"}
+    return {**data, "media": {**kept, "data_chars": len(inline),
+                              "data_sha256": hashlib.sha256(inline.encode()).hexdigest()}}
 
 
 def post_failure_outcome(

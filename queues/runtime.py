@@ -28,7 +28,7 @@ from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
 from queues.limits import ChannelWriteSlots
 from queues.renewal import Renewer
 from queues.settings import Settings
-from queues.store import SecretBox, Store
+from queues.store import RedisImageStore, SecretBox, Store
 
 __all__ = ["Runtime"]
 
@@ -56,6 +56,7 @@ class Runtime:
     tokens: TokenKeeper
     fetcher: SafeFetcher
     write_slots: ChannelWriteSlots
+    images: RedisImageStore
     publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -119,6 +120,8 @@ class Runtime:
             limit=settings.pinterest_write_concurrency,
             ttl_ms=claim_ttl_ms,
         )
+        images = RedisImageStore(client, settings.key_prefix,
+                                 ttl_s=settings.image_ttl_days * 86400)
         runtime = cls(
             settings=settings,
             redis_client=client,
@@ -128,6 +131,7 @@ class Runtime:
             tokens=tokens,
             fetcher=fetcher,
             write_slots=write_slots,
+            images=images,
         )
         runtime.publishers["pinterest"] = PinterestPublisher(
             tokens=tokens,
@@ -137,12 +141,14 @@ class Runtime:
             preflight=checks.check_reachable,
             check_media_url=checks.check_url,
             check_link=checks.check_link,
+            images=images,
             video=VideoUploads(
                 ledger=store.ledger,
                 fetcher=fetcher,
                 options=VideoOptions(
                     max_bytes=settings.max_video_bytes,
                     processing_timeout_s=settings.video_processing_timeout_s,
+                    tmp_dir=settings.video_tmp_dir,
                 ),
             ),
         )

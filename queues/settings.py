@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="Publish rendered images as image_url under this public base "
         "(the files are written to media_dir); unset: sent inline as image_base64.",
     )
+    image_ttl_days: int = Field(
+        default=7, ge=1,
+        description="How long a rendered image is kept for its post (counted from the post's "
+        "scheduled_at when later); the writer hands the publisher a reference to it "
+        "(image_ref), so messages, drafts and events never carry the image.",
+    )
     media_dir: Path | None = Field(
         default=None, description="Where the writer saves rendered images (served at "
         "media_public_base_url when that is set)."
@@ -154,7 +160,15 @@ class Settings(BaseSettings):
 
     # Video Pins.
     max_video_bytes: int = Field(
-        default=200 * 1024 * 1024, ge=1, description="The largest video file fetched."
+        default=2 * 1024 * 1024 * 1024, ge=1,
+        description="The largest video file fetched (streamed to a temporary file, never held "
+        "in memory).",
+    )
+    video_tmp_dir: Path | None = Field(
+        default=None,
+        description="Where a video waits between its fetch and its upload (deleted right "
+        "after); unset: the system's temporary directory. Needs room for max_video_bytes per "
+        "worker thread; avoid a RAM-backed tmpfs.",
     )
     video_poll_interval_s: float = Field(
         default=10.0, gt=0, description="Delay between checks of Pinterest's video processing."

@@ -16,7 +16,10 @@ Keys (``P`` is the ``key_prefix`` setting)::
     P:oauth-state:{flow}        str   one-time OAuth state (TTL, consumed once)
     P:followers:{channel}       list  follower snapshots (JSON)
     P:insight:{channel}         list  ChannelInsight JSON, newest first
-    P:draft:{post_id}           str   a drafted SocialPost JSON
+    P:draft:{post_id}           str   a drafted SocialPost JSON (its rendered image as a
+                                      reference, ``image_ref``)
+    P:image:{sha256}            str   a rendered image's bytes, stored once (SET NX), expiring
+                                      ``image_ttl_days`` after its post is due
     P:dead-reason:{dead_id}     str   why a dead letter is there ({code, message}; 30 days)
     <events_stream>             stream  post.drafted / post.published / post.failed / insight.ready
 
@@ -26,6 +29,7 @@ other. Nothing here logs a token.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import time
@@ -52,6 +56,7 @@ __all__ = [
     "OAuthStates",
     "OutcomeLog",
     "RedisFollowerSnapshots",
+    "RedisImageStore",
     "RedisPublishLedger",
     "SecretBox",
     "Store",
@@ -550,6 +555,41 @@ class Documents:
 
     def history(self, name: str, subject_id: str, *, limit: int = 200) -> list[str]:
         return [_str(v) for v in self._client.lrange(self._key(name, subject_id), 0, limit - 1)]
+
+
+# KEYS: the image. ARGV: bytes, ttl_s. Store once; storing again only extends the expiry.
+_PUT_IMAGE = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('ttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('expire', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class RedisImageStore:
+    """``agents.ports.ImageStore`` on Redis: ``P:image:{sha256}`` holds the bytes, kept
+    ``ttl_s`` after the post is due, so a message, a draft or an event carries only the hash."""
+
+    def __init__(
+        self, client: redis.Redis[bytes], prefix: str, *, ttl_s: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._client = client
+        self._key = _Keys(prefix)
+        self._ttl_s = ttl_s
+        self._clock = clock
+        self._put = client.register_script(_PUT_IMAGE)
+
+    def put(self, data: bytes, *, due_at: float | None = None) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        wait_s = max(0.0, (due_at or 0.0) - self._clock())
+        self._put(keys=[self._key("image", digest)], args=[data, self._ttl_s + int(wait_s)])
+        return digest
+
+    def get(self, sha256: str) -> bytes | None:
+        return self._client.get(self._key("image", sha256))
+
+    def exists(self, sha256: str) -> bool:
+        return bool(self._client.exists(self._key("image", sha256)))
 
 
 class RedisFollowerSnapshots:

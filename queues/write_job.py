@@ -4,11 +4,17 @@ brief says ``publish: true`` (delayed until ``scheduled_at``).
 
 A redelivered brief whose draft is already stored is not written again: the stored draft is
 reused (and the LLM cache covers a crash mid-draft), and the hand-off is idempotent because the
-publisher publishes a ``post_id`` once.
+publisher publishes a ``post_id`` once. A stored draft whose rendered image has expired from the
+image store is drafted again (the LLM cache makes that cheap).
+
+The rendered image is stored once in the image store (``P:image:{sha256}``) and the draft, the
+hand-off message, the outcome and the ``post.drafted`` event carry only its reference
+(``image_ref``); with ``media_public_base_url`` set the post uses ``image_url`` instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +22,7 @@ from typing import Any
 
 from agents.boards import match_board
 from agents.drafting import Draft, draft_post
-from agents.messages import PinBrief, SocialPost
+from agents.messages import ImageRefMedia, PinBrief, SocialPost
 from providers.errors import ConfigurationError
 from queues.jobs import decode_message
 from queues.runtime import Runtime
@@ -59,16 +65,30 @@ def _save_image(runtime: Runtime, draft: Draft) -> Path | None:
     return path
 
 
+def _reusable_draft(
+    runtime: Runtime, brief: PinBrief
+) -> tuple[SocialPost, dict[str, Any]] | None:
+    """The stored draft and its outcome when the brief was drafted and its image is still
+    stored; None when it must be drafted (again)."""
+    stored = runtime.store.documents.get("draft", brief.brief_id)
+    previous = runtime.store.outcomes.get("brief", brief.brief_id)
+    if stored is None or previous is None or previous.get("status") != "drafted":
+        return None
+    post = SocialPost.model_validate_json(stored)
+    if isinstance(post.media, ImageRefMedia) and not runtime.images.exists(post.media.sha256):
+        log.info("brief %s: the stored draft's image expired; drafting again", brief.brief_id)
+        return None
+    return post, dict(previous)
+
+
 def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) -> dict[str, Any]:
     brief = decode_message(PinBrief, payload)
     outcomes = runtime.store.outcomes
     documents = runtime.store.documents
-    stored = documents.get("draft", brief.brief_id)
-    previous = outcomes.get("brief", brief.brief_id)
-    if stored is not None and previous is not None and previous.get("status") == "drafted":
-        post = SocialPost.model_validate_json(stored)  # redelivery: reuse, don't pay again
+    reusable = _reusable_draft(runtime, brief)
+    if reusable is not None:
+        post, outcome = reusable  # redelivery: reuse, don't pay again
         log.info("brief %s already drafted; reusing the stored draft", brief.brief_id)
-        outcome = dict(previous)
     else:
         runtime.tokens.credentials(brief.channel_id)  # unknown channel: fail before the LLM
         log.info("brief %s: writing copy and designing the image", brief.brief_id)
@@ -79,6 +99,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             image_generator=runtime.image_generator,
             media_public_base_url=runtime.settings.media_public_base_url,
             max_source_bytes=runtime.settings.max_source_image_bytes,
+            images=runtime.images,
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)
@@ -97,7 +118,8 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             "layout": image.layout,
             "image": {"width": image.width, "height": image.height, "bytes": len(image.data),
                       "content_type": image.content_type, "path": str(image_path or "") or None,
-                      "contrast_ratio": round(image.contrast_ratio, 2)},
+                      "contrast_ratio": round(image.contrast_ratio, 2),
+                      "sha256": hashlib.sha256(image.data).hexdigest()},
             "provenance": draft.provenance.as_dict(),
         }
         outcome = outcomes.record("brief", brief.brief_id, outcome, event="post.drafted")

@@ -190,6 +190,7 @@ def test_the_netsafe_package_exports_exactly_its_public_names() -> None:
     assert sorted(netsafe.__all__) == sorted([
         "AddressGuard", "AddressPolicy", "CheckedURL", "DestinationUnavailableError",
         "DestinationUnreachableError", "FetchFailedError", "FetchTooLargeError",
-        "FetchUnavailableError", "FetchedBody", "HostLookupError", "HostNotFoundError",
-        "Resolver", "SafeFetcher", "UnsafeURLError", "parse_url", "redact", "system_resolver",
+        "FetchUnavailableError", "FetchedBody", "FetchedFile", "HostLookupError",
+        "HostNotFoundError", "Resolver", "SafeFetcher", "UnsafeURLError", "parse_url", "redact",
+        "system_resolver",
     ])

@@ -19,7 +19,7 @@ from providers.netsafe.errors import (
     HostNotFoundError,
     UnsafeURLError,
 )
-from providers.netsafe.fetcher import CheckedURL, FetchedBody, SafeFetcher
+from providers.netsafe.fetcher import CheckedURL, FetchedBody, FetchedFile, SafeFetcher
 from providers.netsafe.guard import AddressGuard, Resolver, system_resolver
 from providers.netsafe.policy import AddressPolicy
 from providers.netsafe.urls import parse_url, redact
@@ -34,6 +34,7 @@ __all__ = [
     "FetchTooLargeError",
     "FetchUnavailableError",
     "FetchedBody",
+    "FetchedFile",
     "HostLookupError",
     "HostNotFoundError",
     "Resolver",

@@ -15,12 +15,15 @@ tests and is never the default.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urljoin
 
 import httpcore
@@ -45,6 +48,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_S",
     "CheckedURL",
     "FetchedBody",
+    "FetchedFile",
     "SafeFetcher",
 ]
 
@@ -60,6 +64,18 @@ _REDIRECTS = {301, 302, 303, 307, 308}
 @dataclass(frozen=True, slots=True)
 class FetchedBody:
     content: bytes
+    content_type: str | None
+    final_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFile:
+    """A body streamed to a temporary file (see :meth:`SafeFetcher.fetch_to_file`)."""
+
+    path: Path
+    size: int
+    head: bytes
+    """The body's first bytes (as many as were asked for, fewer when the body is shorter)."""
     content_type: str | None
     final_url: str
 
@@ -262,30 +278,78 @@ class SafeFetcher:
         :class:`FetchTooLargeError` or :class:`UnsafeURLError`.
         """
         with self._open(SOURCE, "GET", url) as (response, final_url):
-            failure = self._status_failure(SOURCE, response, final_url)
-            if failure is not None:
-                raise failure
-            declared = response.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchTooLargeError(
-                    f"the source is {int(declared)} bytes, over the {max_bytes}-byte limit",
-                    url=redact(url),
-                )
-            chunks: list[bytes] = []
-            size = 0
-            try:
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchTooLargeError(
-                            f"the source is over the {max_bytes}-byte limit", url=redact(url)
-                        )
-                    chunks.append(chunk)
-            except httpx.TransportError as exc:
-                raise transport_failure(SOURCE, exc, url=redact(final_url),
-                                        timeout_s=self._timeout_s) from exc
+            chunks = list(self._body(response, url, final_url, max_bytes))
             return FetchedBody(
                 content=b"".join(chunks),
                 content_type=response.headers.get("content-type"),
                 final_url=final_url,
             )
+
+    @contextmanager
+    def fetch_to_file(
+        self,
+        url: str,
+        *,
+        max_bytes: int,
+        directory: str | os.PathLike[str] | None = None,
+        head_bytes: int = 0,
+        check_head: Callable[[bytes], object] | None = None,
+    ) -> Iterator[FetchedFile]:
+        """GET *url* streamed into a temporary file in *directory* (the system's temporary
+        directory by default), never holding the body in memory; the file is deleted when the
+        ``with`` block ends, and at once when the fetch fails.
+
+        The same guard, redirect checks and failures as :meth:`fetch`; the size cap is checked
+        against ``Content-Length`` first and again while streaming. *check_head*, when given
+        with *head_bytes* > 0, sees the first *head_bytes* bytes (all of a shorter body) before
+        anything more is read: raising there refuses the body without downloading the rest.
+        """
+        fd, name = tempfile.mkstemp(prefix="pinterest-agent-", suffix=".part", dir=directory)
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as sink, \
+                    self._open(SOURCE, "GET", url) as (response, final_url):
+                head = b""
+                size = 0
+                for chunk in self._body(response, url, final_url, max_bytes):
+                    if len(head) < head_bytes:
+                        head += chunk[: head_bytes - len(head)]
+                        if len(head) == head_bytes and check_head is not None:
+                            check_head(head)
+                    sink.write(chunk)
+                    size += len(chunk)
+                if len(head) < head_bytes and check_head is not None:
+                    check_head(head)  # the whole body is shorter than the head
+                fetched = FetchedFile(path=path, size=size, head=head,
+                                      content_type=response.headers.get("content-type"),
+                                      final_url=final_url)
+            log.debug("fetched to file url=%s bytes=%d", redact(url), size)
+            yield fetched
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _body(
+        self, response: httpx.Response, url: str, final_url: str, max_bytes: int
+    ) -> Iterator[bytes]:
+        """The body's chunks after a status and size check, stopping past *max_bytes*."""
+        failure = self._status_failure(SOURCE, response, final_url)
+        if failure is not None:
+            raise failure
+        declared = response.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            raise FetchTooLargeError(
+                f"the source is {int(declared)} bytes, over the {max_bytes}-byte limit",
+                url=redact(url),
+            )
+        size = 0
+        try:
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchTooLargeError(
+                        f"the source is over the {max_bytes}-byte limit", url=redact(url)
+                    )
+                yield chunk
+        except httpx.TransportError as exc:
+            raise transport_failure(SOURCE, exc, url=redact(final_url),
+                                    timeout_s=self._timeout_s) from exc

@@ -4,12 +4,18 @@ The flow is three steps a worker runs as separate messages: :meth:`Media.registe
 :meth:`Media.upload` (a multipart POST to ``upload_url`` with every ``upload_parameters`` field
 and the file as ``file``, with a real ``Content-Length``: S3 answers 411 to a chunked body, and
 no Pinterest token), then :meth:`Media.get` until ``succeeded`` (``failed`` is terminal).
+
+An upload from a file is streamed: httpx's multipart encoder sizes a real file with ``fstat``
+up front (so the request carries its ``Content-Length``) and reads it in 64 KiB chunks while
+sending, so a 2 GB video costs no more memory than a small one.
 """
 
 from __future__ import annotations
 
 import mimetypes
-from typing import TYPE_CHECKING
+import os
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, BinaryIO
 
 import httpx
 
@@ -43,12 +49,13 @@ class Media:
     def upload(
         self,
         upload: MediaUpload,
-        data: bytes,
+        source: bytes | os.PathLike[str],
         filename: str,
         *,
         timeout_s: float = DEFAULT_UPLOAD_TIMEOUT_S,
     ) -> None:
-        """POST ``data`` to ``upload.upload_url`` as the form S3 expects.
+        """POST ``source`` (the bytes, or the path of a file, streamed) to ``upload.upload_url``
+        as the form S3 expects, with a real ``Content-Length``.
 
         Repeating an upload overwrites the same key, so a timeout here is plainly transient.
         """
@@ -58,17 +65,24 @@ class Media:
                 "video again with register_video().",
                 field="upload",
             )
-        if not data:
-            raise PinterestValidationError("The video file is empty.", field="data")
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        request = self._api.http.build_request(
-            "POST",
-            upload.upload_url,
-            data=dict(upload.upload_parameters),
-            files={"file": (filename, data, content_type)},
-            timeout=httpx.Timeout(timeout_s),
-        )
-        self._api.send(request, idempotent=True, recast=_upload_refused)
+        with ExitStack() as files:
+            body: bytes | BinaryIO
+            if isinstance(source, bytes):
+                body, size = source, len(source)
+            else:
+                body = files.enter_context(open(source, "rb"))
+                size = os.fstat(body.fileno()).st_size
+            if size == 0:
+                raise PinterestValidationError("The video file is empty.", field="data")
+            request = self._api.http.build_request(
+                "POST",
+                upload.upload_url,
+                data=dict(upload.upload_parameters),
+                files={"file": (filename, body, content_type)},
+                timeout=httpx.Timeout(timeout_s),
+            )
+            self._api.send(request, idempotent=True, recast=_upload_refused)
 
     def get(self, media_id: str) -> MediaStatus:
         """``GET /media/{media_id}``: the upload's processing status."""

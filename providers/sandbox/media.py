@@ -6,23 +6,39 @@ a real Content-Length (411 ``MissingContentLength`` otherwise, as S3 answers str
 every ``upload_parameters`` field unchanged, and the ``file`` field last; it answers 204. After the
 upload ``GET /v5/media/{id}`` reports ``processing`` for ``state.media_polls`` polls, then
 ``succeeded`` (``failed`` when the file is empty or contains ``sandbox:fail``).
+
+The upload is parsed as it arrives (python-multipart's streaming parser): the form fields are
+kept, the file only as its size and SHA-256 (``Media.size``, ``Media.sha256``), so a 1 GB
+upload costs the sandbox no memory either.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
+import io
+from typing import TYPE_CHECKING
+
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
 
 from providers.sandbox.pinterest import json_body, page_size, user_of
-from providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
+from providers.sandbox.routes import (
+    BodyStream,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
 from providers.sandbox.state import Media, paginate
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 __all__ = ["register"]
 
 FAIL_MARKER = b"sandbox:fail"
+MAX_FIELD_BYTES = 64 * 1024
+"""A form field other than ``file`` longer than this is refused (S3's policy fields are short)."""
 
 
 def register(registry: RouteRegistry) -> None:
@@ -30,7 +46,7 @@ def register(registry: RouteRegistry) -> None:
     registry.add("POST", "/v5/media", register_media)
     registry.add("GET", "/v5/media", list_media)
     registry.add("GET", "/v5/media/{media_id}", get_media)
-    registry.add("POST", "/_sandbox/upload/{media_id}", upload_media)
+    registry.add("POST", "/_sandbox/upload/{media_id}", upload_media, stream_body=True)
 
 
 def _upload_parameters(media: Media) -> dict[str, str]:
@@ -87,37 +103,104 @@ def upload_media(request: SandboxRequest) -> SandboxResponse:
     if request.content_type != "multipart/form-data":
         return _s3_error(412, "PreconditionFailed", "Bucket POST must be of the enclosure-type "
                                                     "multipart/form-data.")
-    fields = _multipart_fields(request)
-    names = [name for name, _ in fields]
-    if not names or names[-1] != "file":
+    form = _read_form(request)
+    if isinstance(form, SandboxResponse):
+        return form
+    if not form.order or form.order[-1] != "file":
         return _s3_error(400, "InvalidArgument", "POST requires exactly one file upload per "
                                                  "request, sent as the last field 'file'.")
-    values = dict(fields)
     expected = _upload_parameters(media)
-    wrong = [name for name, value in expected.items() if values.get(name) != value.encode()]
+    wrong = [name for name, value in expected.items() if form.fields.get(name) != value.encode()]
     if wrong:
         return _s3_error(403, "AccessDenied",
                          f"Invalid according to Policy: missing or wrong {', '.join(wrong)}.")
-    content = values["file"]
-    if not content or FAIL_MARKER in content:
+    if form.file_size == 0 or form.failed:
         with request.state.lock:
             media.status = "failed"
     else:
-        request.state.mark_uploaded(media, len(content))
+        request.state.mark_uploaded(media, form.file_size, form.file_hash.hexdigest())
     return SandboxResponse.empty(204)
 
 
-def _multipart_fields(request: SandboxRequest) -> list[tuple[str, bytes]]:
-    header = f"Content-Type: {request.header('Content-Type')}\r\n\r\n".encode()
-    message = BytesParser(policy=HTTP).parsebytes(header + request.body)
-    fields: list[tuple[str, bytes]] = []
-    for part in message.iter_parts() if message.is_multipart() else ():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str):
-            fields.append((name, payload if isinstance(payload, bytes) else b""))
-    return fields
+class _Form:
+    """python-multipart's callbacks for an upload: the fields in order, ``file`` kept only as
+    its size, SHA-256 and whether it carries :data:`FAIL_MARKER`."""
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.fields: dict[str, bytes] = {}
+        self.file_size = 0
+        self.file_hash = hashlib.sha256()
+        self.failed = False
+        self.too_long = False
+        self.ended = False
+        self._name = ""
+        self._header = b""
+        self._value = b""
+        self._tail = b""  # the file's last bytes: a marker split across chunks is still found
+
+    def callbacks(self) -> MultipartCallbacks:
+        return {
+            "on_part_begin": self._part_begin, "on_header_field": self._header_field,
+            "on_header_value": self._header_value, "on_header_end": self._header_end,
+            "on_part_data": self._part_data, "on_part_end": self._part_end,
+            "on_end": self._end,
+        }
+
+    def _part_begin(self) -> None:
+        self._name, self._header, self._value = "", b"", b""
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        if self._header.lower() == b"content-disposition":
+            self._name = parse_options_header(self._value)[1].get(b"name", b"").decode("latin-1")
+        self._header, self._value = b"", b""
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        chunk = data[start:end]
+        if self._name == "file":
+            self.file_size += len(chunk)
+            self.file_hash.update(chunk)
+            self.failed = self.failed or FAIL_MARKER in self._tail + chunk
+            self._tail = (self._tail + chunk)[-len(FAIL_MARKER):]
+            return
+        value = self.fields.get(self._name, b"") + chunk
+        self.too_long = self.too_long or len(value) > MAX_FIELD_BYTES
+        self.fields[self._name] = value[:MAX_FIELD_BYTES]
+
+    def _part_end(self) -> None:
+        self.order.append(self._name)
+        if self._name != "file":
+            self.fields.setdefault(self._name, b"")
+
+    def _end(self) -> None:
+        self.ended = True
+
+
+def _read_form(request: SandboxRequest) -> _Form | SandboxResponse:
+    """Parse the multipart body chunk by chunk, keeping no more than the fields."""
+    malformed = _s3_error(400, "MalformedPOSTRequest",
+                          "The body of your POST request is not well-formed multipart/form-data.")
+    boundary = parse_options_header(request.header("Content-Type"))[1].get(b"boundary")
+    if not boundary:
+        return malformed
+    form = _Form()
+    parser = MultipartParser(boundary, form.callbacks())
+    body = request.body_stream or BodyStream(io.BytesIO(request.body), len(request.body))
+    try:
+        while chunk := body.read():
+            parser.write(chunk)
+    except MultipartParseError:
+        return malformed
+    if body.remaining:
+        return _s3_error(400, "IncompleteBody", "You did not provide the number of bytes "
+                                                "specified by the Content-Length HTTP header.")
+    return form if form.ended and not form.too_long else malformed
 
 
 def _s3_error(status: int, code: str, message: str) -> SandboxResponse:

@@ -27,6 +27,10 @@ A handler receives a :class:`SandboxRequest`: ``method``, ``path`` (no query str
 (parsed lazily; ``None`` / ``{}`` when the body is not of that kind), ``state`` (the server's
 :class:`~providers.sandbox.state.SandboxState`) and ``base_url`` (``http://127.0.0.1:PORT``).
 
+A route added with ``stream_body=True`` (the S3 upload stand-in) gets a body with a
+Content-Length as ``body_stream`` (a :class:`BodyStream`, read in chunks) and ``body == b""``,
+so a 1 GB upload is never held in memory; the server reads what the handler leaves unread.
+
 It returns a :class:`SandboxResponse` (``status``, ``body`` bytes, ``headers``) built with
 ``SandboxResponse.json(...)``, ``.error(status, code, message)``, ``.text(...)``, ``.empty()``
 or ``.redirect(url)``; or it raises :class:`ApiError`, which the server renders as Pinterest's
@@ -47,7 +51,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
@@ -55,6 +59,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ApiError",
+    "BodyStream",
     "Handler",
     "Route",
     "RouteRegistry",
@@ -123,6 +128,38 @@ class SandboxResponse:
         return cls(status, b"", {"Location": location})
 
 
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class BodyStream:
+    """A request body read from the connection in chunks: exactly its Content-Length bytes
+    (fewer only when the client hangs up early; :attr:`remaining` then stays above zero)."""
+
+    def __init__(self, source: _Readable, length: int) -> None:
+        self._source = source
+        self._hung_up = False
+        self.length = length
+        self.remaining = length
+
+    def read(self, size: int = 1 << 20) -> bytes:
+        """Up to *size* bytes; ``b""`` at the end of the body."""
+        wanted = min(size, self.remaining)
+        if wanted <= 0 or self._hung_up:
+            return b""
+        data = self._source.read(wanted)
+        if not data:  # the client went away mid-body
+            self._hung_up = True
+            return b""
+        self.remaining -= len(data)
+        return data
+
+    def drain(self) -> None:
+        """Read and drop what is left, so the connection can carry the next request."""
+        while self.read():
+            pass
+
+
 @dataclass
 class SandboxRequest:
     """One parsed HTTP request as a handler sees it."""
@@ -136,6 +173,8 @@ class SandboxRequest:
     base_url: str
     path_params: dict[str, str] = field(default_factory=dict)
     route: Route | None = None
+    body_stream: BodyStream | None = None
+    """Set instead of ``body`` for a ``stream_body`` route's body with a Content-Length."""
 
     def query_one(self, name: str, default: str | None = None) -> str | None:
         """The first value of query parameter ``name`` (or ``default``)."""
@@ -195,6 +234,8 @@ class Route:
     method: str
     pattern: str
     handler: Handler
+    stream_body: bool = False
+    """The handler reads ``request.body_stream`` instead of ``request.body``."""
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     specificity: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
@@ -231,9 +272,11 @@ class RouteRegistry:
     def __init__(self) -> None:
         self._routes: dict[str, list[Route]] = {}
 
-    def add(self, method: str, pattern: str, handler: Handler) -> Route:
+    def add(
+        self, method: str, pattern: str, handler: Handler, *, stream_body: bool = False
+    ) -> Route:
         """Register ``handler`` for ``method`` on ``pattern``; returns the route."""
-        route = Route(method, pattern, handler)
+        route = Route(method, pattern, handler, stream_body)
         routes = self._routes.setdefault(route.method, [])
         routes[:] = [existing for existing in routes if existing.pattern != route.pattern]
         routes.append(route)

@@ -36,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 from providers.sandbox.faults import Fault
 from providers.sandbox.routes import (
     ApiError,
+    BodyStream,
     RouteRegistry,
     SandboxRequest,
     SandboxResponse,
@@ -244,19 +245,33 @@ class _Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return b""
 
+    def _body_stream(self, registry: RouteRegistry, path: str) -> BodyStream | None:
+        """A chunked reader for a ``stream_body`` route's body of known length, else None."""
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit() or length == "0":
+            return None
+        matched = registry.match(self.command, path)
+        if matched is None or not matched[0].stream_body:
+            return None
+        return BodyStream(self.rfile, int(length))
+
     def _handle(self) -> None:
         sandbox = self.server.sandbox
         split = urlsplit(self.path)
+        stream = self._body_stream(sandbox.registry, split.path or "/")
         request = SandboxRequest(
             method=self.command,
             path=split.path or "/",
             query=parse_qs(split.query, keep_blank_values=True),
             headers=self.headers,  # type: ignore[arg-type]
-            body=self._read_body(),
+            body=self._read_body() if stream is None else b"",
             state=sandbox.state,
             base_url=self.server.base_url,
+            body_stream=stream,
         )
         response = dispatch(sandbox.registry, request, sandbox.check, sandbox.response_check)
+        if stream is not None:
+            stream.drain()  # a refused upload's rest, so the connection stays in step
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)

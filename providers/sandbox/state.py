@@ -128,6 +128,8 @@ class Media:
     seq: int
     polls_left: int = 0
     size: int = 0
+    sha256: str = ""
+    """Of the uploaded file (the sandbox keeps the hash, not the bytes)."""
 
 
 @dataclass(frozen=True)
@@ -453,10 +455,11 @@ class SandboxState:
             raise ApiError(404, 404, "Media not found.")
         return media
 
-    def mark_uploaded(self, media: Media, size: int) -> None:
+    def mark_uploaded(self, media: Media, size: int, sha256: str = "") -> None:
         """The file arrived: processing for ``media_polls`` polls, then succeeded."""
         with self.lock:
             media.size = size
+            media.sha256 = sha256
             media.polls_left = self.media_polls
             media.status = "processing" if self.media_polls > 0 else "succeeded"
 
