@@ -79,6 +79,8 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             image_generator=runtime.image_generator,
             media_public_base_url=runtime.settings.media_public_base_url,
             max_source_bytes=runtime.settings.max_source_image_bytes,
+            source_rules=runtime.source_rules,
+            vision=runtime.settings.openai_vision,
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)
