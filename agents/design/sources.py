@@ -225,13 +225,15 @@ def load_source(data: bytes, target: tuple[int, int], rules: SourceRules | None 
     rules = rules or SourceRules()
     image = open_source(data, rules)
     try:
-        return _decode(image, target, rules)
+        source = _decode(image, target, rules)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        image.close()
         raise SourceNotAnImageError(
             f"the source image is damaged or truncated and cannot be decoded: {exc}"
         ) from exc
-    finally:
-        image.close()
+    if source.image is not image:
+        image.close()  # else the decoded image *is* the working image: keep it open, no copy
+    return source
 
 
 def _decode(image: Image.Image, target: tuple[int, int], rules: SourceRules) -> Source:
@@ -247,8 +249,6 @@ def _decode(image: Image.Image, target: tuple[int, int], rules: SourceRules) -> 
         image.load()
         factor = max(1, math.floor(image.width / (stored[0] * scale) + 1e-9))
         working = _reduce_flat(image, factor)
-        if working is image:
-            working = image.copy()
     if working.mode not in ("RGB", "L", "CMYK"):
         working = working.convert("RGB")
     working = to_srgb(working, icc if isinstance(icc, bytes) else None)
