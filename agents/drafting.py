@@ -37,8 +37,8 @@ from agents.design.imaging import (
 )
 from agents.design.preview import preview_data_url
 from agents.design.saliency import estimate_subject
-from agents.design.sources import Source, SourceRules, load_source
 from agents.design.scene_map import SCENE_MAP, Scene
+from agents.design.sources import Source, SourceRules, load_source
 from agents.image_generation import ImageGenerator
 from agents.llm import StructuredLLM
 from agents.messages import (

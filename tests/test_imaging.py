@@ -22,10 +22,10 @@ from agents.design.imaging import (
     prepare,
     render,
 )
-from agents.design.saliency import Subject
-from agents.design.sources import SourceRules, load_source
 from agents.design.overlay import choose_layout
+from agents.design.saliency import Subject
 from agents.design.scene_map import PINTEREST
+from agents.design.sources import SourceRules, load_source
 from agents.drafting import draft_post
 from agents.llm import ScriptedLLM
 from providers.errors import PermanentError, WorkerError
@@ -238,7 +238,7 @@ def test_pillow_bomb_guard_is_turned_into_the_same_error() -> None:
     with pytest.raises(SourceTooLargeError, match="decompression bomb"):
         open_source(lying_png(20_000, 20_000), SourceRules(max_pixels=10**12))
     # And our stricter cap catches what Pillow's default guard lets through (60 MP < 89 MP)
-    with pytest.raises(SourceTooLargeError, match="60.0 MP"):
+    with pytest.raises(SourceTooLargeError, match=r"60\.0 MP"):
         open_source(lying_png(10_000, 6_000))
 
 

@@ -83,7 +83,7 @@ def test_every_kind_of_transparency_is_flattened_onto_white(name: str) -> None:
 
 
 def test_red_disc_on_transparent_rgb_keeps_its_colour() -> None:
-    result, image = rendered("trns_rgb.png")
+    _result, image = rendered("trns_rgb.png")
     assert pixel(image, (500, 750)) == pytest.approx(RED, abs=6)
 
 
@@ -157,7 +157,7 @@ def test_a_source_too_small_to_crop_is_shown_whole_not_stretched() -> None:
     image = Image.open(BytesIO(result.data))
     # Then the whole picture is shown at 2.5x (1000x1000, rows 250-1250), frame and all
     assert result.fit == "contain"
-    left, top, right, bottom = result.band_box
+    _left, top, _right, bottom = result.band_box
     frame = [(10, 750), (990, 750), (500, 260), (500, 1240)]  # the frame is 20 px wide
     visible = [(x, y) for x, y in frame if not top <= y <= bottom]
     assert len(visible) == 3

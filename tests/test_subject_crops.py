@@ -57,7 +57,9 @@ def spec(**changes: object) -> DesignSpec:
     return DesignSpec.model_construct(**values)  # type: ignore[arg-type]
 
 
-def colour_mask(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 40) -> Image.Image:
+def colour_mask(
+    image: Image.Image, colour: tuple[int, int, int], tolerance: int = 40
+) -> Image.Image:
     """An ``L`` mask (255) of the pixels within ``tolerance`` of ``colour`` on every channel."""
     diff = ImageChops.difference(image.convert("RGB"), Image.new("RGB", image.size, colour))
     r, g, b = (band.point(lambda v: 255 if v <= tolerance else 0) for band in diff.split())
@@ -202,7 +204,7 @@ def test_with_vision_the_design_call_carries_a_small_jpeg_of_the_photo() -> None
     draft = draft_post(brief, llm=llm, fetcher=fetcher, vision=True)  # type: ignore[arg-type]
     # Then the design request's user message has the text and one image part: a JPEG data URL
     # of at most 512 px, at OpenAI's low detail
-    design_call = [c for c in llm.calls if c.output is DesignSpec][0]
+    design_call = next(c for c in llm.calls if c.output is DesignSpec)
     content = design_call.messages[-1]["content"]
     assert isinstance(content, list) and content[0]["type"] == "text"
     assert "The attached image is the source photo" in content[0]["text"]
@@ -223,7 +225,7 @@ def test_without_vision_the_model_is_told_it_cannot_see_and_the_estimate_decides
     brief, fetcher = cutout_brief()
     llm = ScriptedLLM().enqueue(PinCopy, copy_for("product")).enqueue(DesignSpec, spec())
     draft = draft_post(brief, llm=llm, fetcher=fetcher, vision=False)  # type: ignore[arg-type]
-    design_call = [c for c in llm.calls if c.output is DesignSpec][0]
+    design_call = next(c for c in llm.calls if c.output is DesignSpec)
     assert isinstance(design_call.messages[-1]["content"], str)
     assert "You cannot see the photo" in design_call.messages[0]["content"]
     assert draft.image.subject_source == "estimate"

@@ -5,10 +5,11 @@ output model's schema, validates it with pydantic and then with the caller's ``c
 sentences naming problems). Any problem earns exactly one repair round, in which the model sees its
 previous answer and the list of problems; a second failure raises ``LLMOutputInvalidError`` listing
 them. A refusal or a truncated answer is a typed error at once (no repair: it would fail the same
-way). ``images`` (image data URLs, e.g. ``data:image/jpeg;base64,...``) are attached to the user
-message as ``image_url`` parts after the template's text, for models that accept images; they are
-part of the cache key by their SHA-256. Every call is logged once (model, template, template hash, tokens, latency, outcome; never a
-key or the prompt text) and handed to the optional ``on_call`` hook.
+way). ``images`` (image data URLs, ``data:image/jpeg;base64,...``) are attached to the user
+message as ``image_url`` parts after the template's text, for models that accept images; they
+are part of the cache key by their SHA-256. Every call is logged once (model, template, template
+hash, tokens, latency, outcome; never a key or the prompt text) and handed to the optional
+``on_call`` hook.
 """
 
 from __future__ import annotations

@@ -41,9 +41,9 @@ __all__ = [
     "chat_completion",
     "design_spec_answer",
     "image_parts",
-    "subject_in_image",
     "pin_copy_answer",
     "register",
+    "subject_in_image",
     "tagged_json",
 ]
 
