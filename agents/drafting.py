@@ -1,9 +1,12 @@
 """Brief in, draft post out: fetch the source image, write the copy, design, render.
 
-``draft_post`` is the writer actor's whole job minus recording and publishing. It validates the
-source image *before* any LLM call (a private-address URL, a 404, a bomb or a non-image fails
-without spending tokens), then runs the writer and the designer, makes an image with the
-``ImageGenerator`` when the brief has none and generation is enabled, and renders.
+``draft_post`` is the writer actor's whole job minus recording and publishing. It fetches and
+fully decodes the source image *before* any LLM call (a private-address URL, a 404, a bomb, a
+non-image, a truncated file or one too small for a Pin fails without spending tokens), estimates
+its subject, then runs the writer and the designer (with ``vision``, the designer sees a small
+copy of the photo and answers the subject's box too), makes an image with the ``ImageGenerator``
+when the brief has none and generation is enabled, and renders around the chosen subject
+(``agents.design.focus``).
 
 The post's media:
 
@@ -29,14 +32,16 @@ from urllib.parse import quote
 
 from agents.design.designer import DesignSpec, design_result
 from agents.design.imaging import (
-    DEFAULT_MAX_SOURCE_PIXELS,
     ImageFetcher,
     NoSourceImageError,
     RenderedImage,
-    open_source,
-    render,
+    compose,
+    subject_of,
 )
+from agents.design.preview import preview_data_url
+from agents.design.saliency import estimate_subject
 from agents.design.scene_map import SCENE_MAP, Scene
+from agents.design.sources import Source, SourceRules, load_source
 from agents.image_generation import ImageGenerator
 from agents.image_refs import store_image
 from agents.llm import StructuredLLM
@@ -92,12 +97,12 @@ class Draft:
 
 
 def fetch_source(
-    url: str, fetcher: ImageFetcher, *, max_bytes: int, max_pixels: int
-) -> bytes:
-    """The source image's bytes, checked to be an image within the caps (header only)."""
+    url: str, fetcher: ImageFetcher, *, max_bytes: int, rules: SourceRules, scene: Scene
+) -> Source:
+    """The source image fetched and fully decoded for ``scene`` (so a truncated or unusable
+    image fails here, before any LLM call); the fetched bytes are not kept."""
     body = fetcher.fetch(url, max_bytes=max_bytes)
-    open_source(body.content, max_pixels=max_pixels).close()
-    return body.content
+    return load_source(body.content, scene.size, rules)
 
 
 def draft_post(
@@ -109,9 +114,13 @@ def draft_post(
     image_generator: ImageGenerator | None = None,
     media_public_base_url: str | None = None,
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
-    max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
     images: ImageStore | None = None,
+    source_rules: SourceRules | None = None,
+    vision: bool = True,
 ) -> Draft:
+    """``vision``: the model accepts images, so the design call carries a preview of the source
+    (the ``openai_vision`` setting)."""
+    rules = source_rules or SourceRules()
     if media_public_base_url is not None and not media_public_base_url.startswith(
         ("https://", "http://")
     ):
@@ -119,11 +128,11 @@ def draft_post(
             "PINTEREST_AGENT_MEDIA_PUBLIC_BASE_URL must be an http(s) URL",
             setting="media_public_base_url",
         )
-    source: bytes | None = None
+    source: Source | None = None
     if brief.source_image_urls:
         source = fetch_source(
-            brief.source_image_urls[0], fetcher, max_bytes=max_source_bytes,
-            max_pixels=max_source_pixels,
+            brief.source_image_urls[0], fetcher, max_bytes=max_source_bytes, rules=rules,
+            scene=scene,
         )
     elif image_generator is None:
         raise NoSourceImageError(
@@ -132,13 +141,18 @@ def draft_post(
             field="source_image_urls",
         )
 
+    estimate = estimate_subject(source.image) if source is not None else None
+    preview = preview_data_url(source.image) if source is not None and vision else None
+
     written = write_copy(brief, llm)
-    designed = design_result(brief, written.copy, llm, scene)
+    designed = design_result(brief, written.copy, llm, scene, preview=preview)
     if source is None:
         assert image_generator is not None
         prompt = designed.spec.image_prompt or written.copy.alt_text
-        source = image_generator.generate(prompt, width=scene.width, height=scene.height)
-    image = render(source, designed.spec, scene, max_source_pixels=max_source_pixels)
+        generated = image_generator.generate(prompt, width=scene.width, height=scene.height)
+        source = load_source(generated, scene.size, rules)
+    subject = subject_of(designed.spec, source, estimate)
+    image = compose(source, designed.spec, scene, subject)
 
     media: Media
     media_key = None

@@ -96,7 +96,8 @@ def draft(brief_file: Path, out: Path | None) -> None:
     rt = runtime()
     brief = decode_message(PinBrief, read_json(brief_file))
     made = draft_post(brief, llm=rt.llm, fetcher=rt.fetcher, image_generator=rt.image_generator,
-                      max_source_bytes=rt.settings.max_source_image_bytes)
+                      max_source_bytes=rt.settings.max_source_image_bytes,
+                      source_rules=rt.source_rules, vision=rt.settings.openai_vision)
     path = out or Path(f"{brief.brief_id}.jpg")
     path.write_bytes(made.image.data)
     echo_json({

@@ -15,6 +15,7 @@ import httpx
 import openai
 import redis
 
+from agents.design.sources import DecodeGate, SourceRules
 from agents.image_generation import ImageGenerator, OpenAIImageGenerator
 from agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
 from agents.publisher import PinterestPublisher, PlatformPublisher
@@ -174,6 +175,18 @@ class Runtime:
         return OpenAIStructuredLLM(
             self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
             cache=cache,
+        )
+
+    @cached_property
+    def source_rules(self) -> SourceRules:
+        """The source-image rules, with this process's one gate on large decodes."""
+        s = self.settings
+        return SourceRules(
+            max_pixels=s.max_source_pixels,
+            min_side_px=s.min_source_side_px,
+            max_upscale=s.max_source_upscale,
+            max_aspect=s.max_source_aspect,
+            gate=DecodeGate(large_pixels=s.large_decode_pixels, slots=s.large_decode_slots),
         )
 
     @cached_property

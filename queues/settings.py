@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         default=20.0, gt=0, description="Per request; with retries well below the actor limit."
     )
     openai_max_retries: int = Field(default=1, ge=0)
+    openai_vision: bool = Field(
+        default=True,
+        description="The model accepts images (gpt-4o-mini does): the design call sees a "
+        "512 px copy of the source photo and answers the subject's box.",
+    )
     llm_cache: bool = True
     image_generation: bool = False
     prompts_dir: Path | None = Field(default=None, description="Overrides packaged templates.")
@@ -157,6 +162,28 @@ class Settings(BaseSettings):
         "tests point it at the sandbox's throwaway CA.",
     )
     max_source_image_bytes: int = 20 * 1024 * 1024
+    max_source_pixels: int = Field(
+        default=50_000_000, ge=1, description="Larger sources are refused (source_too_large)."
+    )
+    min_source_side_px: int = Field(
+        default=400, ge=1,
+        description="Sources with a shorter shortest side are refused (source_too_small).",
+    )
+    max_source_aspect: float = Field(
+        default=4.0, ge=1.5,
+        description="Sources longer than this many times their width are refused "
+        "(source_too_small).",
+    )
+    max_source_upscale: float = Field(
+        default=2.5, ge=1.0,
+        description="A 2:3 crop needing more upscaling than this is not cropped: the whole "
+        "picture is shown, scaled up at most this much, on a blurred backdrop.",
+    )
+    large_decode_pixels: int = Field(
+        default=20_000_000, ge=1,
+        description="Decodes of larger sources wait for one of large_decode_slots per process.",
+    )
+    large_decode_slots: int = Field(default=2, ge=1)
 
     # Video Pins.
     max_video_bytes: int = Field(

@@ -100,6 +100,8 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             media_public_base_url=runtime.settings.media_public_base_url,
             max_source_bytes=runtime.settings.max_source_image_bytes,
             images=runtime.images,
+            source_rules=runtime.source_rules,
+            vision=runtime.settings.openai_vision,
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)

@@ -30,6 +30,7 @@ def spec(**changes: object) -> DesignSpec:
         "palette": ["#1F3A4D", "#E8EEF2"],
         "dominant_color": "#E8EEF2",
         "focal_point": FocalPoint(x=0.5, y=0.5),
+        "subject": None,
         "image_prompt": None,
     }
     values.update(changes)

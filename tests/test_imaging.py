@@ -23,7 +23,9 @@ from agents.design.imaging import (
     render,
 )
 from agents.design.overlay import choose_layout
+from agents.design.saliency import Subject
 from agents.design.scene_map import PINTEREST
+from agents.design.sources import SourceRules, load_source
 from agents.drafting import draft_post
 from agents.llm import ScriptedLLM
 from providers.errors import PermanentError, WorkerError
@@ -44,7 +46,7 @@ def spec(**changes: object) -> DesignSpec:
     values: dict[str, object] = {
         "headline": "Small balcony, big garden", "layout": Layout.BAND_TOP,
         "palette": ["#FFD166"], "dominant_color": "#FFD166",
-        "focal_point": FocalPoint(x=0.5, y=0.5), "image_prompt": None,
+        "focal_point": FocalPoint(x=0.5, y=0.5), "subject": None, "image_prompt": None,
     }
     values.update(changes)
     return DesignSpec.model_construct(**values)  # type: ignore[arg-type]
@@ -64,18 +66,22 @@ def test_crop_is_2_by_3_in_bounds_and_keeps_the_focal_point(
     assert left <= focal[0] * size[0] <= right and top <= focal[1] * size[1] <= bottom
 
 
+def at(x: float, y: float) -> Subject:
+    return Subject((x, y, x, y), (x, y), "model")
+
+
 def test_jpeg_draft_mode_decodes_a_24_megapixel_portrait_at_reduced_scale() -> None:
-    # Given a 4000x6000 JPEG, when prepared for 1000x1500
-    image = open_source(jpeg((4000, 6000)))
-    prepared = prepare(image, (1000, 1500), (0.5, 0.5))
+    # Given a 4000x6000 JPEG, when loaded and prepared for 1000x1500
+    source = load_source(jpeg((4000, 6000)), (1000, 1500))
+    prepared = prepare(source, (1000, 1500), at(0.5, 0.5))
     # Then the decoder was asked for 1/4 scale (1000x1500), not the full 24 MP
-    assert image.size == (1000, 1500)
+    assert source.image.size == (1000, 1500)
     assert prepared.image.size == (1000, 1500) and prepared.source_size == (4000, 6000)
 
 
 def test_landscape_subject_on_the_right_stays_in_frame() -> None:
     source = (IMAGES / "landscape.jpg").read_bytes()
-    prepared = prepare(open_source(source), (1000, 1500), (0.75, 0.5))
+    prepared = prepare(load_source(source, (1000, 1500)), (1000, 1500), at(0.75, 0.5))
     fx, fy = prepared.focal_point
     assert prepared.image.getpixel((int(fx * 999), int(fy * 1499))) == pytest.approx(RED, abs=40)
 
@@ -85,16 +91,16 @@ def test_exif_orientation_is_honoured() -> None:
     source = (IMAGES / "exif_rotated.jpg").read_bytes()
     assert Image.open(BytesIO(source)).size == (1200, 800)
     # When prepared with the focal point where the upright subject is
-    prepared = prepare(open_source(source), (1000, 1500), (0.5, 0.3))
+    prepared = prepare(load_source(source, (1000, 1500)), (1000, 1500), at(0.5, 0.3))
     # Then the output is upright: the subject is at the focal point, not rotated away
     assert prepared.source_size == (800, 1200)
     x, y = prepared.focal_point
     assert prepared.image.getpixel((int(x * 999), int(y * 1499))) == pytest.approx(RED, abs=40)
 
 
-def test_small_sources_are_upscaled_and_transparent_pngs_flattened() -> None:
+def test_transparent_pngs_are_flattened_onto_white() -> None:
     buffer = BytesIO()
-    Image.new("RGBA", (200, 300), (0, 0, 0, 0)).save(buffer, "PNG")
+    Image.new("RGBA", (400, 600), (0, 0, 0, 0)).save(buffer, "PNG")
     rendered = render(buffer.getvalue(), spec(), PINTEREST)
     decoded = Image.open(BytesIO(rendered.data))
     assert decoded.size == (1000, 1500) and decoded.mode == "RGB"
@@ -129,7 +135,7 @@ def test_headline_stays_inside_the_safe_zone(layout: Layout, headline: str) -> N
 
 
 def test_band_moves_off_the_subject() -> None:
-    layout, band_top = choose_layout(Layout.BAND_TOP, 0.1, PINTEREST, band_h=250)
+    layout, band_top = choose_layout(Layout.BAND_TOP, (500, 150, 500, 150), PINTEREST, band_h=250)
     assert layout is not Layout.BAND_TOP
     assert not band_top <= 0.1 * 1500 <= band_top + 250
 
@@ -230,9 +236,9 @@ def lying_png(width: int, height: int) -> bytes:
 def test_pillow_bomb_guard_is_turned_into_the_same_error() -> None:
     # Given a header claiming 400 MP, over Pillow's own guard, with our cap switched off
     with pytest.raises(SourceTooLargeError, match="decompression bomb"):
-        open_source(lying_png(20_000, 20_000), max_pixels=10**12)
+        open_source(lying_png(20_000, 20_000), SourceRules(max_pixels=10**12))
     # And our stricter cap catches what Pillow's default guard lets through (60 MP < 89 MP)
-    with pytest.raises(SourceTooLargeError, match="60 MP"):
+    with pytest.raises(SourceTooLargeError, match=r"60\.0 MP"):
         open_source(lying_png(10_000, 6_000))
 
 

@@ -1,34 +1,50 @@
-"""Pillow rendering of a designed Pin image: decode fast, orient, crop 2:3, overlay, encode.
+"""Pillow rendering of a designed Pin image: decode, find the subject, crop 2:3, overlay, encode.
 
-The source is untrusted bytes, so the order matters:
-
-1. ``open_source`` reads only the header: formats other than JPEG/PNG/WebP/GIF, and bodies that
-   are not images, are ``source_not_an_image``; more than ``max_source_pixels`` (50 MP by default,
-   stricter than Pillow's own ``Image.MAX_IMAGE_PIXELS`` bomb guard, whose error is caught too) is
-   ``source_too_large``. Nothing is decoded yet.
-2. ``prepare`` asks the JPEG decoder for the smallest DCT scale (1/2, 1/4, 1/8) that still covers
-   the target crop (``Image.draft``), applies the EXIF orientation, and resizes the 2:3 crop
-   around the focal point with ``reducing_gap`` (a cheap integer reduce, then Lanczos on the rest).
-   The crop always contains the focal point.
-3. ``agents.design.overlay`` draws the headline band inside the safe zone.
-4. ``encode`` writes a progressive JPEG (or PNG) and checks it against the platform's size limit.
+1. ``agents.design.sources.load_source`` checks the header and decodes the source within a memory
+   bound into an upright 8-bit sRGB working image (see that module for every rule and error).
+2. ``agents.design.saliency.estimate_subject`` estimates the subject's box from the pixels, and
+   ``agents.design.focus.choose_subject`` decides between it and the vision model's box.
+3. ``prepare`` makes the canvas: for a ``cover`` source the largest 2:3 crop centred as near the
+   subject's focal point as fits (the crop always contains it), resized with Lanczos; for a
+   ``contain`` source (too small to crop without stretching) the whole picture, scaled up at most
+   ``SourceRules.max_upscale`` times, centred on a blurred backdrop made from itself. Either way
+   the subject's box is mapped into the canvas.
+4. ``agents.design.overlay`` draws the headline band inside the safe zone where it covers least of
+   the subject.
+5. ``encode`` writes a progressive JPEG (or PNG) tagged with the sRGB ICC profile and checks it
+   against the platform's size limit.
 
 Every failure is a permanent ``InvalidInputError`` subclass with a machine-readable code.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Protocol, cast
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter
 
+from agents.design.colour import SRGB_ICC
 from agents.design.contrast import RGB, rgb_to_hex
 from agents.design.designer import DesignSpec, Layout
+from agents.design.focus import choose_subject
 from agents.design.overlay import draw_headline
+from agents.design.saliency import Subject, estimate_subject
 from agents.design.scene_map import Scene
+from agents.design.sources import (
+    ALLOWED_FORMATS,
+    DEFAULT_MAX_SOURCE_PIXELS,
+    Fit,
+    Source,
+    SourceNotAnImageError,
+    SourceRules,
+    SourceTooLargeError,
+    SourceTooSmallError,
+    cover_box,
+    load_source,
+    open_source,
+)
 from providers.errors import InvalidInputError, PermanentError
 from providers.netsafe import FetchedBody
 
@@ -42,34 +58,30 @@ __all__ = [
     "RenderedImage",
     "SourceNotAnImageError",
     "SourceTooLargeError",
+    "SourceTooSmallError",
+    "compose",
     "crop_box",
     "dominant_color",
     "encode",
     "open_source",
     "prepare",
     "render",
+    "subject_of",
 ]
 
-DEFAULT_MAX_SOURCE_PIXELS = 50_000_000
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 REDUCING_GAP = 2.0
 """Pillow reduces by an integer factor first while the remaining scale is at least this."""
+BACKDROP_SIZE = (12, 18)
+"""A ``contain`` backdrop is the picture squeezed to this and smoothly enlarged: a soft blur."""
 
 Box = tuple[int, int, int, int]
+crop_box = cover_box
 
 
 class ImageFetcher(Protocol):
     """Fetches a source image URL safely (``providers.netsafe.SafeFetcher`` in production)."""
 
     def fetch(self, url: str, *, max_bytes: int) -> FetchedBody: ...
-
-
-class SourceNotAnImageError(InvalidInputError):
-    default_code = "source_not_an_image"
-
-
-class SourceTooLargeError(InvalidInputError):
-    default_code = "source_too_large"
 
 
 class NoSourceImageError(InvalidInputError):
@@ -84,11 +96,14 @@ class RenderError(PermanentError):
 class Prepared:
     image: Image.Image
     crop_box: tuple[float, float, float, float]
-    """In the oriented (and draft-scaled) source's pixels."""
+    """The part of the working image shown, in its pixels."""
     focal_point: tuple[float, float]
-    """Where the source's focal point landed, as fractions of the output."""
+    """Where the subject's focal point landed, as fractions of the output."""
+    subject_box: Box
+    """The subject's box in the output's pixels (clipped to the canvas)."""
     source_size: tuple[int, int]
-    """The oriented source's full size, before draft scaling."""
+    """The upright source's full size, before any reduction."""
+    fit: Fit
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -106,6 +121,11 @@ class RenderedImage:
     text_color: str
     contrast_ratio: float
     source_size: tuple[int, int]
+    subject_box: Box = (0, 0, 0, 0)
+    subject_source: str = "estimate"
+    """Who placed the subject: ``model``, ``estimate`` or ``centre`` (see agents.design.focus)."""
+    fit: Fit = "cover"
+    source_profile: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -114,86 +134,51 @@ class RenderedImage:
         )
 
 
-def open_source(data: bytes, *, max_pixels: int = DEFAULT_MAX_SOURCE_PIXELS) -> Image.Image:
-    """Identify ``data`` as an image (header only) and enforce the pixel cap."""
-    try:
-        image = Image.open(BytesIO(data), formats=ALLOWED_FORMATS)
-    except Image.DecompressionBombError as exc:
-        raise SourceTooLargeError(
-            f"the source image is a decompression bomb by Pillow's guard: {exc}"
-        ) from exc
-    except UnidentifiedImageError as exc:
-        raise SourceNotAnImageError(
-            "the source URL did not return a JPEG, PNG, WebP or GIF image",
-            bytes=len(data),
-        ) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise SourceNotAnImageError(f"the source image is damaged: {exc}") from exc
-    width, height = image.size
-    if width * height > max_pixels:
-        raise SourceTooLargeError(
-            f"the source image is {width}x{height} ({width * height / 1e6:.0f} MP), over the "
-            f"{max_pixels / 1e6:.0f} MP limit; use a smaller image",
-            width=width,
-            height=height,
-        )
-    if width < 1 or height < 1:
-        raise SourceNotAnImageError("the source image has no pixels")
-    return image
+def _clip(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
 
 
-def crop_box(
-    size: tuple[int, int], ratio: float, focal: tuple[float, float]
-) -> tuple[float, float, float, float]:
-    """The largest ``ratio`` (width/height) box in ``size`` centred as near ``focal`` as fits."""
-    width, height = size
-    if width / height > ratio:
-        crop_w, crop_h = height * ratio, float(height)
-    else:
-        crop_w, crop_h = float(width), width / ratio
-    left = min(max(focal[0] * width - crop_w / 2, 0.0), width - crop_w)
-    top = min(max(focal[1] * height - crop_h / 2, 0.0), height - crop_h)
-    return (left, top, left + crop_w, top + crop_h)
-
-
-_TRANSPOSED = {5, 6, 7, 8}
-
-
-def prepare(image: Image.Image, size: tuple[int, int], focal: tuple[float, float]) -> Prepared:
-    """``image`` (opened, not decoded) as exactly ``size``, cropped around ``focal``."""
+def prepare(source: Source, size: tuple[int, int], subject: Subject) -> Prepared:
+    """The canvas of exactly ``size`` from ``source``, placed around ``subject``."""
+    image = source.image
     target_w, target_h = size
-    ratio = target_w / target_h
-    orientation = image.getexif().get(0x0112, 1)
-    stored_w, stored_h = image.size
-    shown = (stored_h, stored_w) if orientation in _TRANSPOSED else (stored_w, stored_h)
-    left, top, right, bottom = crop_box(shown, ratio, focal)
-    scale = max(target_w / (right - left), target_h / (bottom - top))
-    if image.format == "JPEG" and scale < 1:
-        need = (math.ceil(shown[0] * scale), math.ceil(shown[1] * scale))
-        if orientation in _TRANSPOSED:
-            need = (need[1], need[0])
-        image.draft("RGB", need)
-    try:
-        ImageOps.exif_transpose(image, in_place=True)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise SourceNotAnImageError(f"the source image is damaged: {exc}") from exc
-    if image.mode not in ("RGB", "RGBA", "L", "LA"):
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    box = crop_box(image.size, ratio, focal)
-    out = image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
-    if out.mode != "RGB":
-        out = _flatten(out)
-    fx = (focal[0] * image.width - box[0]) / (box[2] - box[0])
-    fy = (focal[1] * image.height - box[1]) / (box[3] - box[1])
-    return Prepared(out, box, (fx, fy), shown)
+    sx0, sy0, sx1, sy1 = subject.box
+    fx, fy = subject.focal
+    if source.fit == "cover":
+        box = cover_box(image.size, target_w / target_h, (fx, fy))
+        canvas = image.resize(size, Image.Resampling.LANCZOS, box=box,
+                              reducing_gap=REDUCING_GAP)
+        left, top = box[0], box[1]
+        scale = target_w / (box[2] - box[0])
+        offset = (0.0, 0.0)
+    else:
+        scale = source.scale * source.size[0] / image.width
+        photo_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        photo = image.resize(photo_size, Image.Resampling.LANCZOS)
+        canvas = _backdrop(image, size)
+        offset = ((target_w - photo_size[0]) / 2, (target_h - photo_size[1]) / 2)
+        canvas.paste(photo, (round(offset[0]), round(offset[1])))
+        box = (0.0, 0.0, float(image.width), float(image.height))
+        left = top = 0.0
+
+    def to_canvas(x: float, y: float) -> tuple[float, float]:
+        return (offset[0] + (x * image.width - left) * scale,
+                offset[1] + (y * image.height - top) * scale)
+
+    bx0, by0 = to_canvas(sx0, sy0)
+    bx1, by1 = to_canvas(sx1, sy1)
+    px, py = to_canvas(fx, fy)
+    subject_box = (round(_clip(bx0, 0, target_w)), round(_clip(by0, 0, target_h)),
+                   round(_clip(bx1, 0, target_w)), round(_clip(by1, 0, target_h)))
+    focal = (_clip(px / target_w, 0.0, 1.0), _clip(py / target_h, 0.0, 1.0))
+    return Prepared(canvas, box, focal, subject_box, source.size, source.fit)
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-        return background
-    return image.convert("RGB")
+def _backdrop(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    small = image.resize(BACKDROP_SIZE, Image.Resampling.BOX,
+                         box=cover_box(image.size, size[0] / size[1], (0.5, 0.5)))
+    small = small.filter(ImageFilter.GaussianBlur(1))
+    return small.resize(size, Image.Resampling.BICUBIC)
 
 
 def dominant_color(image: Image.Image) -> str:
@@ -210,11 +195,13 @@ def dominant_color(image: Image.Image) -> str:
 
 
 def encode(image: Image.Image, scene: Scene) -> bytes:
+    """The canvas as the scene's format, tagged sRGB, within its size limit."""
     buffer = BytesIO()
     if scene.content_type == "image/png":
-        image.save(buffer, "PNG", optimize=False)
+        image.save(buffer, "PNG", optimize=False, icc_profile=SRGB_ICC)
     else:
-        image.save(buffer, "JPEG", quality=scene.jpeg_quality, progressive=True, optimize=False)
+        image.save(buffer, "JPEG", quality=scene.jpeg_quality, progressive=True, optimize=False,
+                   icc_profile=SRGB_ICC)
     data = buffer.getvalue()
     if len(data) > scene.max_file_bytes:
         raise RenderError(
@@ -225,26 +212,19 @@ def encode(image: Image.Image, scene: Scene) -> bytes:
     return data
 
 
-def render(
-    source: bytes,
-    spec: DesignSpec,
-    scene: Scene,
-    *,
-    max_source_pixels: int = DEFAULT_MAX_SOURCE_PIXELS,
-) -> RenderedImage:
-    """Source bytes and a design in, the finished Pin image out."""
-    image = open_source(source, max_pixels=max_source_pixels)
-    try:
-        prepared = prepare(image, scene.size, (spec.focal_point.x, spec.focal_point.y))
-    except OSError as exc:
-        raise SourceNotAnImageError(f"the source image could not be decoded: {exc}") from exc
-    finally:
-        image.close()
+def subject_of(spec: DesignSpec, source: Source, estimate: Subject | None = None) -> Subject:
+    """The subject the renderer uses: the model's box or the estimate (``choose_subject``)."""
+    estimate = estimate or estimate_subject(source.image)
+    model_box = spec.subject.as_tuple() if spec.subject is not None else None
+    return choose_subject(model_box, (spec.focal_point.x, spec.focal_point.y), estimate)
+
+
+def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject) -> RenderedImage:
+    """A decoded source, a design and its subject in, the finished Pin image out."""
+    prepared = prepare(source, scene.size, subject)
     canvas = prepared.image
-    overlay = draw_headline(
-        canvas, spec.headline, scene, spec.layout, spec.palette[0],
-        focal_y=prepared.focal_point[1],
-    )
+    overlay = draw_headline(canvas, spec.headline, scene, spec.layout, spec.palette[0],
+                            subject=prepared.subject_box)
     data = encode(canvas, scene)
     return RenderedImage(
         data=data,
@@ -260,4 +240,21 @@ def render(
         text_color=rgb_to_hex(overlay.text_color),
         contrast_ratio=overlay.contrast_ratio,
         source_size=prepared.source_size,
+        subject_box=prepared.subject_box,
+        subject_source=subject.source,
+        fit=prepared.fit,
+        source_profile=source.profile,
     )
+
+
+def render(
+    source: bytes | Source,
+    spec: DesignSpec,
+    scene: Scene,
+    *,
+    rules: SourceRules | None = None,
+) -> RenderedImage:
+    """Source bytes (or a decoded ``Source``) and a design in, the finished Pin image out."""
+    if not isinstance(source, Source):
+        source = load_source(source, scene.size, rules)
+    return compose(source, spec, scene, subject_of(spec, source))

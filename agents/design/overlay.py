@@ -1,8 +1,10 @@
 """The headline band: a solid band inside the scene's safe zone with contrast-checked text.
 
-The band spans the safe zone's width; its vertical place follows the design's layout (top, centre
-or bottom of the safe zone) unless that band would cover the focal point: then the layout whose
-band stays clearest of the subject is used instead (``Overlay.layout`` says which).
+The band spans the safe zone's width. Its vertical place is the one inside the safe zone that
+covers least of the subject's box (``choose_layout``): the design's layout (top, centre or bottom
+of the safe zone) when that keeps clear of the subject, else another layout's place, else any
+place in the zone (in ``STEP_PX`` steps) that covers less of it. ``Overlay.layout`` names the
+layout nearest to where the band went.
 
 The headline is set in the bundled DejaVu Sans Bold (Bitstream Vera licence,
 ``agents/design/fonts/LICENSE-DejaVu.txt``) at the largest size from the scene's range that fits in
@@ -89,8 +91,10 @@ def fit_headline(headline: str, scene: Scene, max_width: int) -> tuple[ImageFont
     return font, lines
 
 
-SUBJECT_MARGIN = 0.08
-"""Keep the band this fraction of the height away from the focal point when a layout allows."""
+SUBJECT_MARGIN = 0.04
+"""Keep the band this fraction of the height away from the subject's box when a place allows."""
+STEP_PX = 10
+"""Besides the three layouts' places, the band may sit at any multiple of this inside the zone."""
 
 
 def _band_top(layout: Layout, top: int, bottom: int, band_h: int) -> int:
@@ -102,21 +106,31 @@ def _band_top(layout: Layout, top: int, bottom: int, band_h: int) -> int:
 
 
 def choose_layout(
-    wanted: Layout, focal_y: float, scene: Scene, band_h: int
+    wanted: Layout, subject: tuple[float, float, float, float], scene: Scene, band_h: int
 ) -> tuple[Layout, int]:
-    """``wanted`` if its band keeps clear of the focal point, else the clearest layout."""
-    _, top, _, bottom = scene.safe_box()
+    """Where the band goes: the place inside the safe zone covering least of ``subject`` (a box in
+    canvas pixels), keeping ``SUBJECT_MARGIN`` from it when it can; among equal places the
+    ``wanted`` layout's, then the other layouts' places, then the one nearest to ``wanted``.
+    Returns the layout whose place is nearest to the band and the band's top."""
+    left, top, right, bottom = scene.safe_box()
     margin = SUBJECT_MARGIN * scene.height
-    subject = focal_y * scene.height
+    sx0, sy0, sx1, sy1 = subject
+    width = max(0, min(right, sx1) - max(left, sx0))
+    wanted_top = _band_top(wanted, top, bottom, band_h)
+    places = {_band_top(layout, top, bottom, band_h) for layout in Layout}
+    highest = max(top, bottom - band_h)
+    candidates = places | set(range(top, highest + 1, STEP_PX))
 
-    def clearance(layout: Layout) -> float:
-        band_top = _band_top(layout, top, bottom, band_h)
-        return max(band_top - subject, subject - (band_top + band_h))
+    def cost(band_top: int) -> tuple[float, float, int, int]:
+        band_bottom = band_top + band_h
+        overlap = max(0, min(band_bottom, sy1) - max(band_top, sy0)) * width
+        clearance = max(band_top - sy1, sy0 - band_bottom)
+        rank = 0 if band_top == wanted_top else 1 if band_top in places else 2
+        return (overlap, -min(clearance, margin), rank, abs(band_top - wanted_top))
 
-    if clearance(wanted) >= margin:
-        return wanted, _band_top(wanted, top, bottom, band_h)
-    best = max(Layout, key=clearance)
-    return best, _band_top(best, top, bottom, band_h)
+    best = min(sorted(candidates), key=cost)
+    layout = min(Layout, key=lambda lay: abs(_band_top(lay, top, bottom, band_h) - best))
+    return layout, best
 
 
 def draw_headline(
@@ -125,18 +139,20 @@ def draw_headline(
     scene: Scene,
     layout: Layout,
     band_hint: str,
-    focal_y: float = 0.5,
+    subject: tuple[float, float, float, float] | None = None,
 ) -> Overlay:
     """Draw the band and headline on ``image`` (in place) and say where they went.
 
-    ``focal_y`` is the subject's height in the output as a fraction (0 top, 1 bottom)."""
+    ``subject`` is the subject's box in the canvas's pixels (a point at the centre if unknown)."""
     left, _, right, _ = scene.safe_box()
     font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX)
     ascent, descent = font.getmetrics()
     line_h = round((ascent + descent) * LINE_SPACING)
     text_h = line_h * (len(lines) - 1) + ascent + descent
     band_h = text_h + 2 * PADDING_PX
-    layout, band_top = choose_layout(layout, focal_y, scene, band_h)
+    if subject is None:
+        subject = (scene.width // 2, scene.height // 2, scene.width // 2, scene.height // 2)
+    layout, band_top = choose_layout(layout, subject, scene, band_h)
     band_box = (left, band_top, right, band_top + band_h)
     band, text_color, ratio = readable_pair(hex_to_rgb(band_hint), minimum=scene.min_contrast_ratio)
 

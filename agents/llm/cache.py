@@ -1,6 +1,7 @@
 """A cache of validated LLM answers, so a redelivered job does not pay for the same call twice.
 
-The key is the SHA-256 of (model, template hash, canonical JSON of the variables, output schema):
+The key is the SHA-256 of (model, template hash, canonical JSON of the variables, output schema,
+the SHA-256 of each attached image):
 change any of them (another model, an edited template, another brief, a changed output model)
 and the call is made again. The value is the validated answer as JSON; a hit is validated and
 checked again before use, so a stale or tampered entry is ignored, never trusted. A cache that
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import redis
@@ -41,16 +42,24 @@ class LLMCache(Protocol):
 
 
 def cache_key(
-    *, model: str, template_hash: str, variables: Mapping[str, Any], schema: Mapping[str, Any]
+    *,
+    model: str,
+    template_hash: str,
+    variables: Mapping[str, Any],
+    schema: Mapping[str, Any],
+    images: Sequence[str] = (),
 ) -> str:
-    """The hex SHA-256 naming one (model, template, inputs, output schema) call."""
+    """The hex SHA-256 naming one (model, template, inputs, output schema, images) call."""
+    payload: dict[str, Any] = {
+        "model": model,
+        "template_hash": template_hash,
+        "variables": to_jsonable_python(dict(variables)),
+        "schema": schema,
+    }
+    if images:  # absent, not empty, without images: keys of text-only calls stay as they were
+        payload["images"] = [hashlib.sha256(url.encode("utf-8")).hexdigest() for url in images]
     canonical = json.dumps(
-        {
-            "model": model,
-            "template_hash": template_hash,
-            "variables": to_jsonable_python(dict(variables)),
-            "schema": schema,
-        },
+        payload,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

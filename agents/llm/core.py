@@ -5,15 +5,18 @@ output model's schema, validates it with pydantic and then with the caller's ``c
 sentences naming problems). Any problem earns exactly one repair round, in which the model sees its
 previous answer and the list of problems; a second failure raises ``LLMOutputInvalidError`` listing
 them. A refusal or a truncated answer is a typed error at once (no repair: it would fail the same
-way). Every call is logged once (model, template, template hash, tokens, latency, outcome; never a
-key or the prompt text) and handed to the optional ``on_call`` hook.
+way). ``images`` (image data URLs, ``data:image/jpeg;base64,...``) are attached to the user
+message as ``image_url`` parts after the template's text, for models that accept images; they
+are part of the cache key by their SHA-256. Every call is logged once (model, template, template
+hash, tokens, latency, outcome; never a key or the prompt text) and handed to the optional
+``on_call`` hook.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -38,13 +41,18 @@ __all__ = [
     "StructuredLLM",
     "StructuredLLMBase",
     "T",
+    "message_text",
     "repair_instructions",
+    "user_content",
     "validation_problems",
 ]
 
 T = TypeVar("T", bound=BaseModel)
 Check = Callable[[T], list[str]]
-Message = dict[str, str]
+Message = dict[str, Any]
+"""A chat message: ``role`` and ``content`` (text, or a list of text and image parts)."""
+IMAGE_DETAIL = "low"
+"""OpenAI's image detail level for attached images: one fixed-cost tile, within the budget."""
 
 log = logging.getLogger("agents.llm")
 
@@ -102,7 +110,29 @@ class StructuredLLM(Protocol):
         variables: Mapping[str, Any],
         output: type[T],
         check: Callable[[T], list[str]] | None = None,
+        images: Sequence[str] = (),
     ) -> LLMResult[T]: ...
+
+
+def user_content(text: str, images: Sequence[str]) -> str | list[dict[str, Any]]:
+    """The user message's content: the text alone, or the text and one part per image."""
+    if not images:
+        return text
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    parts += [{"type": "image_url", "image_url": {"url": url, "detail": IMAGE_DETAIL}}
+              for url in images]
+    return parts
+
+
+def message_text(message: Message) -> str:
+    """The text of a message, whichever form its content has (images left out)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content
+                         if isinstance(part, dict) and part.get("type") == "text")
+    return ""
 
 
 def validation_problems(exc: ValidationError) -> list[str]:
@@ -153,6 +183,7 @@ class StructuredLLMBase:
         variables: Mapping[str, Any],
         output: type[T],
         check: Callable[[T], list[str]] | None = None,
+        images: Sequence[str] = (),
     ) -> LLMResult[T]:
         prompt = self.prompts.render(template, variables)
         started = time.perf_counter()
@@ -163,6 +194,7 @@ class StructuredLLMBase:
                 template_hash=prompt.hash,
                 variables=variables,
                 schema=strict_json_schema(output),
+                images=images,
             )
             hit = self._from_cache(key, output, check)
             if hit is not None:
@@ -177,7 +209,7 @@ class StructuredLLMBase:
 
         messages: list[Message] = [
             {"role": "system", "content": prompt.system},
-            {"role": "user", "content": prompt.user},
+            {"role": "user", "content": user_content(prompt.user, images)},
         ]
         tokens_in = tokens_out = 0
         model = self.model

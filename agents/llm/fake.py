@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from agents.llm.cache import LLMCache
-from agents.llm.core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
+from agents.llm.core import (
+    Completion,
+    LLMCallRecord,
+    Message,
+    StructuredLLMBase,
+    log,
+    message_text,
+)
 from prompts.loader import PromptLibrary
 
 __all__ = ["Answer", "ScriptedCall", "ScriptedLLM"]
@@ -71,7 +78,7 @@ class ScriptedLLM(StructuredLLMBase):
         if isinstance(answer, Exception):
             raise answer
         content = answer.model_dump_json() if isinstance(answer, BaseModel) else answer
-        words = sum(len(m["content"].split()) for m in messages)
+        words = sum(len(message_text(m).split()) for m in messages)
         return Completion(
             content=content, refusal=None, finish_reason="stop",
             input_tokens=words, output_tokens=len(content.split()), model=self.model,

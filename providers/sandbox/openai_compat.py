@@ -8,7 +8,12 @@ Routes (base URL for the client: ``<sandbox>/openai/v1``):
   (title from the first keyword and the name, link = the brief's ``destination_url``, sentences
   carrying URLs left out, like a model that ignores injected instructions). Other schema names
   use a builder added with :func:`add_answer_builder`, or a filler that walks the JSON Schema.
-  ``usage`` counts tokens roughly (4 characters a token).
+  ``usage`` counts tokens roughly (4 characters a token, 85 per attached image).
+  A ``DesignSpec`` request with an image part (a ``data:image/...;base64`` URL, as a vision
+  model gets) is answered *from the image*: the subject's box is where the pixels differ from
+  the background (each pixel against both ends of its row and of its column, so gradients and
+  plain backdrops count as background), the focal point is the box's centre. Without an image,
+  ``subject`` is null and the focal point the centre, like a model that cannot see.
 - ``POST /openai/v1/images/generations``: a deterministic 1024x1536 PNG gradient as ``b64_json``.
 
 Requests without ``Authorization: Bearer ...`` get OpenAI's 401 error envelope. Responses carry
@@ -35,8 +40,10 @@ __all__ = [
     "build_answer",
     "chat_completion",
     "design_spec_answer",
+    "image_parts",
     "pin_copy_answer",
     "register",
+    "subject_in_image",
     "tagged_json",
 ]
 
@@ -77,6 +84,9 @@ def tagged_json(messages: list[Mapping[str, Any]], tag: str) -> Any:
     pattern = re.compile(rf"<{tag}>(.*?)</{tag}>", re.DOTALL)
     for message in messages:
         content = message.get("content")
+        if isinstance(content, list):  # text and image parts: search the text parts
+            content = "\n".join(str(p.get("text", "")) for p in content
+                                if isinstance(p, Mapping) and p.get("type") == "text")
         if not isinstance(content, str):
             continue
         found = pattern.search(content)
@@ -135,20 +145,90 @@ def pin_copy_answer(brief: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def design_spec_answer(brief: Mapping[str, Any], copy: Mapping[str, Any] | None) -> dict[str, Any]:
-    """A valid ``DesignSpec`` for the brief's data."""
+def image_parts(messages: list[Mapping[str, Any]]) -> list[bytes]:
+    """The decoded bytes of every ``data:`` image URL in the messages' content parts."""
+    found: list[bytes] = []
+    for message in messages:
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if not isinstance(part, Mapping) or part.get("type") != "image_url":
+                continue
+            url = str((part.get("image_url") or {}).get("url", ""))
+            header, _, data = url.partition(",")
+            if header.startswith("data:image/") and header.endswith(";base64"):
+                try:
+                    found.append(base64.b64decode(data, validate=True))
+                except ValueError:
+                    continue
+    return found
+
+
+_SUBJECT_SIDE = 96
+_SUBJECT_DIFF = 48
+"""A channel this far from both row ends and both column ends is not background."""
+
+
+def subject_in_image(data: bytes) -> dict[str, float] | None:
+    """The box ``{x0, y0, x1, y1}`` (fractions) of the pixels unlike the background, or None."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as opened:
+            image = opened.convert("RGB")
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    image.thumbnail((_SUBJECT_SIDE, _SUBJECT_SIDE))
+    width, height = image.size
+    pixels = image.load()
+    assert pixels is not None
+
+    def far(a: Any, b: Any) -> bool:
+        return max(abs(int(a[i]) - int(b[i])) for i in range(3)) > _SUBJECT_DIFF
+
+    xs: list[int] = []
+    ys: list[int] = []
+    for y in range(height):
+        row_ends = (pixels[0, y], pixels[width - 1, y])
+        for x in range(width):
+            p = pixels[x, y]
+            if (far(p, row_ends[0]) and far(p, row_ends[1]) and far(p, pixels[x, 0])
+                    and far(p, pixels[x, height - 1])):
+                xs.append(x)
+                ys.append(y)
+    if len(xs) < max(4, width * height // 400):
+        return None
+    xs.sort()
+    ys.sort()
+    trim = len(xs) // 50  # ignore the outermost 2 % of foreground pixels (specks, noise)
+    return {"x0": round(xs[trim] / width, 3), "y0": round(ys[trim] / height, 3),
+            "x1": round((xs[-1 - trim] + 1) / width, 3),
+            "y1": round((ys[-1 - trim] + 1) / height, 3)}
+
+
+def design_spec_answer(
+    brief: Mapping[str, Any], copy: Mapping[str, Any] | None, image: bytes | None = None
+) -> dict[str, Any]:
+    """A valid ``DesignSpec`` for the brief's data (and the attached photo, if any)."""
     kind = str(brief.get("kind", "other"))
     name = str(brief.get("name", "Untitled"))
     palette = _PALETTES.get(kind, ["#264653", "#F1FAEE", "#E9C46A"])
     prompt = None
     if not brief.get("has_source_image", True):
         prompt = f"A vertical natural-light photo of {_clip_words(name, 200)}, no text, no logos."
+    subject = subject_in_image(image) if image is not None else None
+    focal = {"x": 0.5, "y": 0.5}
+    if subject is not None:
+        focal = {"x": round((subject["x0"] + subject["x1"]) / 2, 3),
+                 "y": round((subject["y0"] + subject["y1"]) / 2, 3)}
     return {
         "headline": _clip_words(name, 40),
         "layout": _LAYOUTS.get(kind, "band_bottom"),
         "palette": palette,
         "dominant_color": palette[1],
-        "focal_point": {"x": 0.5, "y": 0.5},
+        "focal_point": focal,
+        "subject": subject,
         "image_prompt": prompt,
     }
 
@@ -188,7 +268,9 @@ def build_answer(
     if name == "PinCopy" and isinstance(brief, dict):
         return pin_copy_answer(brief)
     if name == "DesignSpec" and isinstance(brief, dict):
-        return design_spec_answer(brief, tagged_json(messages, "copy"))
+        images = image_parts(messages)
+        return design_spec_answer(brief, tagged_json(messages, "copy"),
+                                  images[0] if images else None)
     schema = json_schema.get("schema", {})
     answer = _filler(schema, schema)
     return answer if isinstance(answer, dict) else {"value": answer}
@@ -196,6 +278,21 @@ def build_answer(
 
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
+
+
+_IMAGE_TOKENS = 85
+"""What OpenAI counts for one ``detail: "low"`` image on gpt-4o."""
+
+
+def _without_images(messages: list[Mapping[str, Any]]) -> list[Any]:
+    out: list[Any] = []
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = [p for p in content if not (isinstance(p, Mapping)
+                                                  and p.get("type") == "image_url")]
+        out.append({**message, "content": content})
+    return out
 
 
 def chat_completion(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,7 +305,10 @@ def chat_completion(body: Mapping[str, Any]) -> dict[str, Any]:
         content = "Sandbox answer."
     prompt_text = json.dumps(messages) + json.dumps(response_format)
     digest = hashlib.sha256(prompt_text.encode()).hexdigest()[:24]
-    prompt_tokens, completion_tokens = _tokens(prompt_text), _tokens(content)
+    images = image_parts(messages)
+    text_only = json.dumps(_without_images(messages)) + json.dumps(response_format)
+    prompt_tokens = _tokens(text_only) + _IMAGE_TOKENS * len(images)
+    completion_tokens = _tokens(content)
     return {
         "id": f"chatcmpl-sandbox{digest}",
         "object": "chat.completion",
