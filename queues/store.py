@@ -65,7 +65,10 @@ __all__ = [
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
      "post.redriven",
-     "insight.ready", "insight.failed", "insight.retrying", "message.rejected"}
+     "insight.ready", "insight.failed", "insight.retrying", "message.rejected",
+     # catalogs (queues/update_job.py, queues/catalog_run.py)
+     "update.applied", "update.failed", "update.retrying", "catalog.synced",
+     "catalog.item_unavailable"}
 )
 OAUTH_STATE_TTL_S = 600
 DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000
