@@ -1,11 +1,13 @@
 """The Pin designs and how each is chosen and rendered.
 
-| layout | needs | what |
-|---|---|---|
-| ``band`` | 1 photo | the photo cropped 2:3 around its subject, the headline in a band where it covers least of it (``agents.design.overlay``) |
-| ``split`` | 1 photo | the photo above a text panel with the headline and the brand (``agents.design.split``) |
-| ``collage`` | 2-3 photos | the photos tiled, the headline on a band across the seam (``agents.design.collage``) |
-| ``typographic`` | none | the headline set large on the brand's colours (``agents.design.typographic``) |
+- ``band`` (1 photo): the photo cropped 2:3 around its subject, the headline in a band where
+  it covers least of it (``agents.design.overlay``);
+- ``split`` (1 photo): the photo above a text panel with the headline and the brand
+  (``agents.design.split``);
+- ``collage`` (2-3 photos): the photos tiled, the headline on a band across the seam
+  (``agents.design.collage``);
+- ``typographic`` (no photo): the headline set large on the brand's colours
+  (``agents.design.typographic``).
 
 Every layout applies the channel's :class:`~agents.design.brand.BrandKit` and passes the same
 checks (every piece of text inside the safe zone, WCAG contrast at least the scene's minimum);

@@ -27,10 +27,10 @@ __all__ = [
     "draw_text",
     "fit_text",
     "fit_text_in_box",
-    "line_height",
-    "text_height",
     "layout_problems",
+    "line_height",
     "text_colour_on",
+    "text_height",
     "union",
 ]
 
