@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from agents.messages import InsightsRequest, PinBrief, SocialPost
 from providers.errors import ConfigurationError
+from queues.cli_catalog import catalog
 from queues.cli_channels import channels
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
@@ -121,7 +122,7 @@ def schema(model: str | None) -> None:
         echo_json({name: m.model_json_schema() for name, m in models.items()})
 
 
-for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts):
+for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, catalog):
     main.add_command(command)
 
 
