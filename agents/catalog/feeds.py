@@ -299,11 +299,17 @@ def _shopify_rows(data: bytes, site: str | None) -> Iterator[tuple[str, dict[str
         handle = product.get("handle")
         link = f"{site.rstrip('/')}/products/{handle}" if site and handle else None
         published = product.get("published_at")
+        if link is None:
+            yield f"product {number}", {
+                "id": str(product.get("id") or ""),
+                "_problem": "has no link: a products.json read from a file needs the shop's "
+                            "address as `site:` in the mapping" if handle else "has no handle"}
+            continue
         yield f"product {number}", {
             "id": str(product.get("id") or ""),
             "title": product.get("title"),
             "description": html_text(str(product.get("body_html") or "")),
-            "link": link if link else "",
+            "link": link,
             "image_link": images[0] if images else None,
             "additional_image_link": [str(url) for url in images[1:] if url],
             "price": variants[0].get("price") if variants else None,
