@@ -350,8 +350,9 @@ def _entry_image(entry: Mapping[str, Any]) -> list[str]:
 
 def _blog_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
     parsed = feedparser.parse(data)
-    if parsed.get("bozo") and not parsed.entries:
-        raise FeedError(f"the feed is not RSS or Atom ({parsed.get('bozo_exception')})")
+    if not parsed.entries and not parsed.get("version"):
+        why = parsed.get("bozo_exception")
+        raise FeedError("the feed is not RSS or Atom" + (f" ({why})" if why else ""))
     for number, entry in enumerate(parsed.entries, 1):
         images = _entry_image(entry)
         summary = entry.get("summary") or ""
