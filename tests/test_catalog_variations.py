@@ -21,7 +21,8 @@ def all_variations(kind: str, images: tuple[str, ...], limit: int = 10) -> list[
         if plan is None:
             break
         used.append(plan.image)
-        plans.append((plan.layout, plan.images[0], plan.image, plan.angle or "-"))
+        first = plan.images[0] if plan.images else ""
+        plans.append((plan.layout, first, plan.image, plan.angle or "-"))
     return plans
 
 
