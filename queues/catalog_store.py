@@ -100,6 +100,8 @@ class RedisCatalogStore:
         self, channel_id: str, *, states: Sequence[ItemState], fingerprints: Mapping[str, str],
         outbox: Sequence[OutboxEntry], calendar: Mapping[str, int], pins: Mapping[str, str],
     ) -> None:
+        if not (states or fingerprints or outbox or calendar or pins):
+            return
         with self._client.pipeline(transaction=True) as pipe:
             if states:
                 pipe.hset(self._key(channel_id, "state"),

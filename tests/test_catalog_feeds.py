@@ -39,11 +39,11 @@ def test_csv_rows_become_items_and_bad_rows_are_reported_with_their_line() -> No
 
 
 def test_tsv_with_quoted_newlines_and_a_short_row() -> None:
-    data = ("id\ttitle\tlink\tdescription\tavailability\n"
-            "A\tOne\thttps://s.example/a\t\"two\nlines\"\tin stock\n"
-            "B\tTwo\n"
-            "A\tAgain\thttps://s.example/a2\tx\tin stock\n"
-            "C\tThree\thttps://s.example/c\tx\tsometimes\n").encode()
+    data = (b"id\ttitle\tlink\tdescription\tavailability\n"
+            b"A\tOne\thttps://s.example/a\t\"two\nlines\"\tin stock\n"
+            b"B\tTwo\n"
+            b"A\tAgain\thttps://s.example/a2\tx\tin stock\n"
+            b"C\tThree\thttps://s.example/c\tx\tsometimes\n")
     parsed = parse_feed(data)
     assert parsed.format == "tsv"
     assert [i.item_id for i in parsed.items] == ["A"]

@@ -64,6 +64,9 @@ log = logging.getLogger(__name__)
 
 COPY_FIELDS = ("title", "description", "price")
 DEFAULT_BATCH = 500
+PIN_GRACE = timedelta(minutes=10)
+PIN_WATCH = timedelta(days=7)
+"""A planned Pin's id is looked for from ``PIN_GRACE`` after its slot, for ``PIN_WATCH``."""
 DEFAULT_BOARD = ""
 """The planner's name for the channel's default board."""
 Action = Literal["new", "updated", "unchanged", "skipped", "error", "variation", "unavailable",
@@ -265,19 +268,26 @@ class CatalogSync:
 
     def _touched(self, touched: Sequence[tuple[FeedItem, Route]],
                  states: Sequence[ItemState | None]) -> list[_Work]:
-        pending = [v.brief_id for state in states if state is not None
-                   for v in state.variations if v.pin_id is None]
-        live = self._store.published(pending) if pending else {}
+        self._discover_pins([state for state in states if state is not None])
         works = []
         for (item, route), state in zip(touched, states, strict=True):
             if state is None:  # a fingerprint without its state: treat as new
                 works.append(self._new_item(item, route))
                 continue
+            works.append(self._changed(item, route, state))
+        return works
+
+    def _discover_pins(self, states: Sequence[ItemState]) -> None:
+        """Fill in the Pins that went live since the last sync (one read for the batch); an item
+        whose new Pin is a top Pin counts as a top item at once."""
+        pending = [v.brief_id for state in states for v in state.variations if v.pin_id is None]
+        live = self._store.published(pending) if pending else {}
+        for state in states:
             for variation in state.variations:
                 if variation.pin_id is None and variation.brief_id in live:
                     variation.pin_id = live[variation.brief_id]
-            works.append(self._changed(item, route, state))
-        return works
+                    if variation.pin_id in self._top_pin_ids:
+                        self._top.add(state.item_id)
 
     def _changed(self, item: FeedItem, route: Route, state: ItemState) -> _Work:
         work = _Work(item, route, state)
@@ -411,9 +421,9 @@ class CatalogSync:
         for start in range(0, len(gone), self._options.batch_size):
             ids = gone[start:start + self._options.batch_size]
             works = []
-            for state in self._store.states(channel, ids):
-                if state is None:
-                    continue
+            states = [state for state in self._store.states(channel, ids) if state is not None]
+            self._discover_pins(states)
+            for state in states:
                 work = _Work(None, None, state)
                 self._unavailable(work, "removed from the feed")
                 state.status = "r"
@@ -450,7 +460,7 @@ class CatalogSync:
                 entries.append(self._new_pin(work, plan, slot))
             top = state.item_id in self._top
             fingerprints[state.item_id] = self._fingerprint(work, top).dump()
-        if self._options.dry_run:
+        if self._options.dry_run or not (works or entries):
             return
         self._store.commit(channel, states=[w.state for w in works], fingerprints=fingerprints,
                            outbox=entries, calendar=dict(self._planner.added), pins=pins)
@@ -494,6 +504,13 @@ class CatalogSync:
             if plan is not None:
                 due = int(when.timestamp()) if state.variations else \
                     int((self._now + timedelta(days=1)).timestamp())
+        # Look again once a Pin should have gone live, to learn its id (for updates and top
+        # Pins), for up to PIN_WATCH after its slot.
+        waiting = [v.at + PIN_GRACE for v in state.variations
+                   if v.pin_id is None and v.at + PIN_WATCH > self._now]
+        if waiting:
+            look = int(max(min(waiting), self._now + PIN_GRACE).timestamp())
+            due = min(due, look) if due else look
         return Fingerprint(state.content, state.image, state.status, due, dirty)
 
     def _drain(self) -> int:
