@@ -39,6 +39,8 @@ _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _drop_controls(text: str, keep: str) -> str:
+    if text.isprintable():  # the usual case: no control, format (bidi) or surrogate character
+        return text
     return "".join(c for c in text if c in keep or (
         c not in _BIDI and unicodedata.category(c) not in ("Cc", "Cs")))
 

@@ -31,13 +31,21 @@ brand:                          # applied to every layout of the channel's Pins
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+)
 
 from agents.catalog.items import FeedItem
 from agents.design.brand import BrandKit
@@ -46,6 +54,8 @@ from providers.errors import InvalidInputError
 __all__ = ["BrandSpec", "CatalogMapping", "MappingError", "Route", "Rule", "load_mapping"]
 
 Kind = Literal["product", "recipe", "how-to", "article", "other"]
+ROUTE_CACHE = 10_000
+"""Routes remembered per mapping (by what the rules read of an item)."""
 
 
 def _listed(value: object) -> object:
@@ -105,11 +115,18 @@ class Route:
     """The rule's number (1-based), None for the default."""
 
 
-def _matches(globs: list[str] | None, values: list[str]) -> bool:
+Matcher = re.Pattern[str] | None
+"""Any of a condition's globs, compiled (None: no condition)."""
+
+
+def _compile(globs: list[str] | None) -> Matcher:
     if globs is None:
-        return True
-    return any(fnmatch.fnmatchcase(value.casefold(), glob.casefold())
-               for glob in globs for value in values)
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(g.casefold())})" for g in globs))
+
+
+def _matches(matcher: Matcher, values: tuple[str, ...]) -> bool:
+    return matcher is None or any(matcher.match(value.casefold()) for value in values)
 
 
 class CatalogMapping(_Strict):
@@ -121,15 +138,36 @@ class CatalogMapping(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     brand: BrandSpec | None = None
 
+    _matchers: list[tuple[Matcher, Matcher, Matcher, Matcher]] = PrivateAttr(
+        default_factory=list)
+    _routes: dict[tuple[str, ...], Route | None] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: object, /) -> None:
+        self._matchers = [(_compile(r.when.product_type), _compile(r.when.category),
+                           _compile(r.when.tags), _compile(r.when.url_path))
+                          for r in self.rules]
+
     def route(self, item: FeedItem) -> Route | None:
-        """The first matching rule's route, the default board's, or None (skipped)."""
-        path = urlsplit(item.link).path or "/"
-        for number, rule in enumerate(self.rules, 1):
-            when = rule.when
-            if (_matches(when.product_type, [item.product_type or ""])
-                    and _matches(when.category, [item.google_product_category or ""])
-                    and _matches(when.tags, list(item.tags))
-                    and _matches(when.url_path, [path])):
+        """The first matching rule's route, the default board's, or None (skipped). Items
+        alike in what the rules read share one answer (a feed has few product types)."""
+        by_path = any(m[3] is not None for m in self._matchers)
+        path = (urlsplit(item.link).path or "/") if by_path else ""
+        key = (item.product_type or "", item.google_product_category or "", item.kind, path,
+               *item.tags)
+        if key not in self._routes:
+            if len(self._routes) >= ROUTE_CACHE:
+                self._routes.clear()
+            self._routes[key] = self._route(item, path)
+        return self._routes[key]
+
+    def _route(self, item: FeedItem, path: str) -> Route | None:
+        for number, (rule, matchers) in enumerate(zip(self.rules, self._matchers,
+                                                      strict=True), 1):
+            product_type, category, tags, url_path = matchers
+            if (_matches(product_type, (item.product_type or "",))
+                    and _matches(category, (item.google_product_category or "",))
+                    and _matches(tags, item.tags)
+                    and _matches(url_path, (path,))):
                 return Route(rule.board or self.default_board, rule.section,
                              rule.kind or item.kind, tuple(rule.keywords), rule.tone,
                              rule.audience, number)
