@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from agents.messages import InsightsRequest, PinBrief, SocialPost
+from agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from providers.errors import ConfigurationError
 from queues.cli_catalog import catalog
 from queues.cli_channels import channels
@@ -110,11 +110,13 @@ def keygen() -> None:
 
 
 @main.command()
-@click.option("--model", type=click.Choice(["SocialPost", "PinBrief", "InsightsRequest"]))
+@click.option("--model", type=click.Choice(["SocialPost", "PinBrief", "InsightsRequest",
+                                           "PostUpdate"]))
 def schema(model: str | None) -> None:
     """Print the JSON Schema of the queue messages."""
     models: dict[str, type[BaseModel]] = {
-        "SocialPost": SocialPost, "PinBrief": PinBrief, "InsightsRequest": InsightsRequest
+        "SocialPost": SocialPost, "PinBrief": PinBrief, "InsightsRequest": InsightsRequest,
+        "PostUpdate": PostUpdate,
     }
     if model:
         echo_json(models[model].model_json_schema())

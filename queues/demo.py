@@ -22,11 +22,13 @@ import httpx
 import redis
 from pydantic import SecretStr
 
+from agents.design.brand import BrandKit
 from agents.insights.models import ChannelInsight
 from providers.errors import ConfigurationError
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
 from queues.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
+from queues.brand_store import save_brand_kit
 from queues.connect import connect_with_oauth
 from queues.enqueue import enqueue_message
 from queues.insights_job import insights_request, latest_insight
@@ -105,13 +107,20 @@ def sample_brief(sandbox: SandboxServer, brief_id: str) -> dict[str, Any]:
             "certified, finished with a simple fringe."
         ),
         "destination_url": f"{sandbox.https_base_url}/_sandbox/pages/linen-throw-sage",
-        "source_image_urls": [f"{sandbox.base_url}/_sandbox/images/linen-throw-1200x1800.jpg"],
+        "source_image_urls": [
+            f"{sandbox.base_url}/_sandbox/images/product-linen-throw-1200x1800.jpg"],
         "audience": "people furnishing a calm, natural living room",
         "keywords": ["linen throw blanket", "sage green decor", "cozy living room"],
         "tone": "warm, understated",
         "locale": "en-US",
+        "layout": "split",
         "publish": True,
     }
+
+
+DEMO_BRAND = BrandKit(name="Linen & Sage", domain="shop.example.com", primary="#2E5E4E",
+                      accent="#B5651D", background="#F4EFE6")
+"""The demo channel's brand kit: a catalog mapping's ``brand:`` sets a real channel's."""
 
 
 def run_demo(
@@ -135,8 +144,9 @@ def run_demo(
                 open_url=lambda url: httpx.get(url, follow_redirects=True, timeout=10).close(),
                 default_board_id=seeded.board_id,
             )
+            save_brand_kit(runtime, "demo", DEMO_BRAND)
             echo(f"2. channel 'demo' connected by OAuth as {creds.username}; it has 90 days "
-                 "of Pins and analytics history in the sandbox")
+                 "of Pins and analytics history in the sandbox, and a brand kit")
             broker = build_broker(settings, client)
             declare_actors(broker, runtime)
             broker.emit_after("process_boot")
@@ -155,7 +165,7 @@ def run_demo(
             echo(f"   alt text:    {drafted['alt_text']}")
             echo(f"   image:       {drafted['image']['path']} "
                  f"({drafted['image']['width']}x{drafted['image']['height']}, "
-                 f"headline {drafted['headline']!r}, layout {drafted['layout']})")
+                 f"headline {drafted['headline']!r}, {drafted['design']} layout)")
             published = _wait_outcome(runtime, "post", brief_id, {"published", "failed"})
             _stop_on_failure(published, echo)
             echo(f"4. published: Pin {published['pin_id']}  {published['pin_url']}")
