@@ -2,7 +2,8 @@
 
 A still life rather than a flat gradient, so a demo Pin looks like something someone would save:
 a soft two-tone backdrop, a tabletop, a shadow, and one object drawn from ``NAME`` (a folded
-throw, a vase with a stem, or a mug), its colours seeded by the name. Deterministic: the same
+throw, a vase with a stem, or a mug), its colours from a colour word in the name (sage, clay,
+navy, ochre, ...) or seeded by it. Deterministic: the same
 name and size give the same bytes.
 """
 
@@ -22,6 +23,10 @@ _PALETTES: tuple[tuple[RGB, RGB, RGB], ...] = (
     ((240, 232, 212), (220, 204, 170), (196, 140, 44)),    # sand and ochre
 )
 
+_PALETTE_WORDS = (("sage", "linen", "green"), ("terracotta", "clay", "blush", "cocoa"),
+                  ("navy", "ink", "blue", "wool"), ("ochre", "sand", "oat", "vase"))
+"""A name with one of these words gets that palette (else one chosen by its hash)."""
+
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
     return (round(a[0] + (b[0] - a[0]) * t), round(a[1] + (b[1] - a[1]) * t),
@@ -35,7 +40,10 @@ def _shade(colour: RGB, factor: float) -> RGB:
 
 def still_life(name: str, width: int, height: int) -> Image.Image:
     digest = hashlib.sha256(name.encode()).digest()
-    wall, table, colour = _PALETTES[digest[0] % len(_PALETTES)]
+    lowered = name.lower()
+    named = [index for index, words in enumerate(_PALETTE_WORDS)
+             if any(word in lowered for word in words)]
+    wall, table, colour = _PALETTES[named[0] if named else digest[0] % len(_PALETTES)]
     image = Image.new("RGB", (width, height), wall)
     draw = ImageDraw.Draw(image)
     horizon = round(height * 0.64)
