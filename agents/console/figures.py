@@ -121,7 +121,7 @@ SORT_KEYS: dict[str, Callable[[PinFigures], float]] = {
 
 
 class ChannelFigures(_Model):
-    schema_version: Literal[1] = FIGURES_SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     channel_id: str
     generated_at: datetime
     status: FiguresStatus
