@@ -50,7 +50,8 @@ def _csp(oauth_url: str) -> str:
 
 
 class SecurityHeaders:
-    """No framing, no referrer (a callback URL never leaks), no sniffing, no caching of pages,
+    """No framing, no referrer beyond the console (a callback URL never leaks; ``no-referrer``
+    would make browsers send ``Origin: null`` with every form), no sniffing, no page caching,
     no script; and one log line per request without its query."""
 
     def __init__(self, app: ASGIApp, *, csp: str) -> None:
@@ -58,7 +59,7 @@ class SecurityHeaders:
         self.headers = [
             (b"content-security-policy", csp.encode()),
             (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"no-referrer"),
+            (b"referrer-policy", b"same-origin"),
             (b"x-content-type-options", b"nosniff"),
         ]
 
