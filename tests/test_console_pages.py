@@ -139,3 +139,40 @@ def test_dead_letters_are_listed_with_their_reason_and_retried(
     # And the Jobs page lists the failure, newest first, filtered by status
     jobs = client.get("/jobs?status=failed")
     assert "ghost-1" in jobs.text and "post.failed" in jobs.text
+
+
+def test_a_kept_demo_opens_in_the_console(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    # Given the README's sequence: `pinterest-agent demo --keep`
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            value = value.get_secret_value() if isinstance(value, SecretStr) else value
+            monkeypatch.setenv(f"PINTEREST_AGENT_{name.upper()}", str(value))
+    monkeypatch.delenv("PINTEREST_AGENT_SECRET_KEY")
+    load_settings.cache_clear()
+    try:
+        demo = CliRunner().invoke(main, ["demo", "--keep", "--out", str(tmp_path / "demo")])
+        assert demo.exit_code == 0, demo.output
+        assert f". {tmp_path / 'demo' / 'demo.env'} && pinterest-agent console" in demo.output
+        # When its env file is sourced
+        env_file = tmp_path / "demo" / "demo.env"
+        assert env_file.stat().st_mode & 0o777 == 0o600
+        for line in env_file.read_text().splitlines():
+            if line.startswith("export "):
+                name, _, value = line[len("export "):].partition("=")
+                monkeypatch.setenv(name, value.strip("'"))
+        load_settings.cache_clear()
+        # Then the console finds the demo channel with its figures, charts and insight
+        runtime = Runtime.build(load_settings())
+        try:
+            with TestClient(console_app(runtime), base_url=ORIGIN) as client:
+                log_in(client)
+                assert ">demo</a>" in client.get("/").text
+                overview = client.get("/channels/demo")
+                assert overview.status_code == 200 and overview.text.count("<svg") == 4
+                assert "Write this Pin" in client.get("/channels/demo/suggestions").text
+        finally:
+            runtime.close()
+    finally:
+        load_settings.cache_clear()
