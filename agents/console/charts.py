@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -83,15 +84,24 @@ class ChartSeries:
         return sum(value is not None for value in self.marked)
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day_label(day: date) -> str:
+    """``Sep 01`` (as ``strftime("%b %d")`` in English, without its cost per label)."""
+    return f"{_MONTHS[day.month - 1]} {day.day:02d}"
+
+
 def daily_series(figures: ChannelFigures, metric: DailyMetric, title: str) -> ChartSeries:
     """``metric`` per day of the snapshot, provisional days marked."""
-    values = tuple(getattr(day, metric) if day.has_data else None for day in figures.days)
+    days = figures.days
+    values = tuple(getattr(day, metric) if day.has_data else None for day in days)
     marked = tuple(value if day.provisional else None
-                   for day, value in zip(figures.days, values, strict=True))
+                   for day, value in zip(days, values, strict=True))
     return ChartSeries(
         title=title,
         name=title.lower(),
-        labels=tuple(day.date.strftime("%b %d") for day in figures.days),
+        labels=tuple(day_label(day.date) for day in days),
         values=values,
         marked=marked if any(v is not None for v in marked) else (),
         marked_label=PROVISIONAL_LABEL,
@@ -104,7 +114,7 @@ def follower_series(snapshots: Sequence[FollowerSnapshot]) -> ChartSeries:
     return ChartSeries(
         title="Board followers",
         name="followers",
-        labels=tuple(s.taken_at.strftime("%b %d %Y") for s in ordered),
+        labels=tuple(f"{day_label(s.taken_at.date())} {s.taken_at.year}" for s in ordered),
         values=tuple(s.total for s in ordered),
     )
 
