@@ -107,6 +107,18 @@ def _css(driver: Any, selector: str) -> list[Any]:
     return found
 
 
+def _arrive(driver: Any, url: str) -> None:
+    """Wait until the browser has loaded ``url`` (a click returns before the next page)."""
+    def there() -> bool:
+        return bool(driver.current_url == url and driver.execute_script(
+            "return document.readyState") == "complete")
+    try:
+        wait_for(there)
+    except AssertionError:
+        raise AssertionError(f"expected {url}, at {driver.current_url}: "
+                             f"{driver.page_source[-1500:]}") from None
+
+
 def _until_on_page(driver: Any, url: str, selector: str, text: str | None = None) -> Any:
     """Reload ``url`` until ``selector`` (containing ``text``) is on it."""
     def probe() -> Any:
@@ -138,13 +150,13 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     shot("login")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
-    assert driver.current_url == f"{console_url}/connect", driver.page_source[-1500:]
+    _arrive(driver, f"{console_url}/connect")
 
     # And connects the account: Pinterest's approval page sends the browser back with a code
     driver.find_element(By.ID, "channel_id").send_keys("shop")
     shot("connect")
     driver.find_element(By.ID, "connect").click()
-    assert driver.current_url == f"{console_url}/channels/shop/board", driver.page_source[:500]
+    _arrive(driver, f"{console_url}/channels/shop/board")
     boards = _css(driver, "input[name=board_id]")
     assert len(boards) == 3 + 1  # the sandbox board, two generated ones, and "a new board"
     shot("pick-board")
@@ -153,7 +165,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     driver.find_element(By.ID, "board-new").click()
     driver.find_element(By.ID, "new_board").send_keys("Console picks")
     driver.find_element(By.ID, "use-board").click()
-    assert driver.current_url == f"{console_url}/channels/shop"
+    _arrive(driver, f"{console_url}/channels/shop")
     credentials = runtime.store.credentials.get("shop")
     assert credentials is not None and credentials.username == "shop_owner"
     new_board = [b for b in fresh_sandbox.state.boards_of(account.user_id)
@@ -162,7 +174,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
 
     # And builds an insight now; the worker runs it and the Jobs page shows it
     driver.find_element(By.ID, "run-insights").click()
-    assert "/jobs" in driver.current_url
+    _arrive(driver, f"{console_url}/jobs?channel=shop")
     _until_on_page(driver, f"{console_url}/jobs?channel=shop", "#jobs tr[data-type]",
                    "insight.ready")
     shot("jobs-insight-ready")
@@ -188,6 +200,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
 
     # And Top Pins lists Pins with thumbnails, sortable, each linking to the Pin
     driver.find_element(By.ID, "tab-top-pins").click()
+    _arrive(driver, f"{console_url}/channels/shop/top-pins")
     rows = _css(driver, "#top-pins tbody tr")
     assert len(rows) >= 10
     thumbs = _css(driver, "#top-pins img.thumb")[:3]  # the rest load lazily, when scrolled to
@@ -197,6 +210,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert rows[0].find_element(By.CSS_SELECTOR, "td a").get_attribute("href").startswith(
         "https://www.pinterest.com/pin/")
     driver.find_element(By.CSS_SELECTOR, "a[data-sort=impressions]").click()
+    _arrive(driver, f"{console_url}/channels/shop/top-pins?sort=impressions&order=desc")
     impressions = [int(r.find_elements(By.CSS_SELECTOR, "td.num")[0].text.replace(",", ""))
                    for r in _css(driver, "#top-pins tbody tr")]
     assert impressions == sorted(impressions, reverse=True)
@@ -204,6 +218,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
 
     # And Insights shows the summary and the figures it rests on
     driver.find_element(By.ID, "tab-insights").click()
+    _arrive(driver, f"{console_url}/channels/shop/insights")
     assert driver.find_element(By.CSS_SELECTOR, "#insight .summary").text
     assert len(_css(driver, "#insight table.figures tr")) > 20
     shot("insights")
@@ -211,10 +226,11 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     # And Suggestions lists them with the next Pin concept; "Write this Pin" sends it to the
     # writer, and the job is drafted
     driver.find_element(By.ID, "tab-suggestions").click()
+    _arrive(driver, f"{console_url}/channels/shop/suggestions")
     assert 3 <= len(_css(driver, "#suggestions li")) <= 5
     shot("suggestions")
     driver.find_element(By.ID, "write-pin").click()
-    sent = driver.find_element(By.ID, "sent-job")
+    sent = wait_for(lambda: next(iter(_css(driver, "#sent-job")), None))
     brief_id = sent.find_element(By.TAG_NAME, "a").text
     assert brief_id.startswith("insight-")
     shot("suggestions-sent")
