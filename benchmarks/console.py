@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import secrets
 import statistics
 import sys
 import time
@@ -133,10 +134,12 @@ def main() -> int:
         def load() -> object:
             return store.load(CHANNEL)
 
+        session_token = secrets.token_urlsafe(32)  # what a logged-in page carries
+
         def page() -> str:
             context = tab_context(runtime, store, CHANNEL, "overview")
-            return template.render(**context, request=None, csrf_token="x", logged_in=True,
-                                   report=False)
+            return template.render(**context, request=None, csrf_token=session_token,
+                                   logged_in=True, report=False)
 
         render_chart.cache_clear()
         started = time.perf_counter()
