@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from agents.messages import InsightsRequest, PinBrief, SocialPost
 from providers.errors import ConfigurationError
 from queues.cli_channels import channels
+from queues.cli_console import console, report
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
@@ -121,7 +122,8 @@ def schema(model: str | None) -> None:
         echo_json({name: m.model_json_schema() for name, m in models.items()})
 
 
-for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts):
+for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
+                report):
     main.add_command(command)
 
 
