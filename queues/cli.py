@@ -17,6 +17,7 @@ from agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from providers.errors import ConfigurationError
 from queues.cli_catalog import catalog
 from queues.cli_channels import channels
+from queues.cli_console import console, report
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
@@ -124,7 +125,8 @@ def schema(model: str | None) -> None:
         echo_json({name: m.model_json_schema() for name, m in models.items()})
 
 
-for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, catalog):
+for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
+                report, catalog):
     main.add_command(command)
 
 

@@ -206,6 +206,16 @@ class Settings(BaseSettings):
         "video is still not processed this long after its upload.",
     )
 
+    # Web console.
+    console_password: SecretStr | None = Field(
+        default=None,
+        description="The console's login password; required to listen beyond loopback. "
+        "Unset (loopback only): a one-time password is printed when the console starts.",
+    )
+    console_session_max_age_s: int = Field(
+        default=12 * 3600, ge=60, description="A console login lasts this long."
+    )
+
     # Insights.
     insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
     analytics_requests_per_minute: int = Field(

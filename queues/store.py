@@ -505,7 +505,14 @@ class OutcomeLog:
         return json.loads(raw) if raw is not None else None
 
     def events(self, *, count: int = 100, since: str = "-") -> list[dict[str, Any]]:
-        rows = self._client.xrange(self.stream, min=since, count=count)
+        return self._decode(self._client.xrange(self.stream, min=since, count=count))
+
+    def recent(self, *, count: int = 100) -> list[dict[str, Any]]:
+        """The newest ``count`` events, newest first."""
+        return self._decode(self._client.xrevrange(self.stream, count=count))
+
+    @staticmethod
+    def _decode(rows: Any) -> list[dict[str, Any]]:
         return [
             {
                 "stream_id": _str(sid),
