@@ -69,3 +69,20 @@ def test_the_writer_refuses_to_repeat_an_earlier_pins_title() -> None:
     assert "repeats an earlier Pin's title" in repair
     # And the template asked for the angle
     assert '"benefit" angle' in llm.calls[0].messages[0]["content"]
+
+
+def test_the_sandbox_model_writes_a_new_title_for_a_variation() -> None:
+    from agents.writer import copy_problems
+    from providers.sandbox.openai_compat import pin_copy_answer
+
+    # Given the sandbox's answer for an item's first Pin
+    first = PinBrief(schema_version=1, brief_id="shop.B.v1", channel_id="shop",
+                     name="Terracotta Morning Mug", summary="A mug.",
+                     destination_url="https://shop.example/mug", keywords=["stoneware mug"])
+    title = pin_copy_answer(first.model_dump(mode="json"))["title"]
+    # When it answers the item's second Pin (an angle, the first title to avoid)
+    second = first.model_copy(update={"brief_id": "shop.B.v2", "title_angle": "benefit",
+                                      "avoid_titles": [title]})
+    answer = PinCopy.model_validate(pin_copy_answer(second.model_dump(mode="json")))
+    # Then its title is new and passes the writer's checks
+    assert answer.title != title and copy_problems(answer, second) == []
