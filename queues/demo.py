@@ -123,7 +123,7 @@ def run_demo(
         client, real_redis = _redis(base.redis_url, echo)
         prefix = f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}"
         settings = sandbox_settings(base, sandbox, prefix).model_copy(
-            update={"media_dir": out_dir.resolve()}
+            update={"media_dir": out_dir.resolve(), "broker_url": None}  # Redis, own namespace
         )
         runtime = Runtime.build(settings, redis_client=client)
         worker: dramatiq.Worker | None = None
