@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import click
 import dramatiq.errors
+import pika.exceptions
 import redis
 
 from providers.errors import ConfigurationError, WorkerError
@@ -82,7 +83,6 @@ def check_worker_settings(settings: Settings) -> None:
 def check_rabbitmq(settings: Settings) -> None:
     """Open (and close) one connection to the RabbitMQ broker, or fail with one line."""
     import pika
-    import pika.exceptions
 
     assert settings.broker_url is not None
     parameters = pika.URLParameters(settings.broker_url)
@@ -108,8 +108,8 @@ class ReportingGroup(click.Group):
             fail(exc)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             fail(redis_unreachable(exc))
-        except dramatiq.errors.BrokerConnectionError as exc:  # RabbitMQ (Dramatiq wraps pika)
-            fail(broker_unreachable(load_settings(), exc))
+        except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPConnectionError) as exc:
+            fail(broker_unreachable(load_settings(), exc))  # RabbitMQ (Dramatiq wraps pika's)
 
 
 def runtime() -> Runtime:
