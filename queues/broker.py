@@ -7,7 +7,11 @@ private_api.py`` fails when upstream changes what it relies on). Redis:
   ``_RedisConsumer`` calls and which normally dispatches to ``dispatch.lua``;
 - the key layout of ``dispatch.lua``: ``{ns}:{queue}`` (list of ids), ``{ns}:{queue}.msgs``
   (id -> message), ``{ns}:__acks__.{broker_id}.{queue}`` (fetched, not yet acked),
-  ``{ns}:__heartbeats__`` (worker id -> last beat), ``{ns}:{queue}.XQ[.msgs]`` (dead letters).
+  ``{ns}:__heartbeats__`` (worker id -> last beat), ``{ns}:{queue}.XQ[.msgs]`` (dead letters);
+- Dramatiq's consumer thread drops the delayed messages it holds on a broker connection error
+  and moves due ones with ``broker.enqueue``: so ``do_fetch`` treats a Redis outage as "nothing
+  fetched" and ``enqueue`` waits one out in a worker (else a retry waiting in a live worker is
+  stranded in its ack set until the reconciler finds the post, or the thread dies).
 
 RabbitMQ:
 
@@ -58,6 +62,7 @@ from queues.envelopes import (
     check_envelope,
     dead_id_of,
 )
+from queues.retrying import store_or_wait
 
 __all__ = [
     "DEFAULT_MAINTENANCE_INTERVAL_S",
@@ -177,6 +182,10 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
         super().__init__(**options)
         self.max_message_bytes = max_message_bytes
         self.max_depth = max_depth
+        self.wait_out_outages = False
+        """Set in worker processes (:class:`BrokerMaintenance`): :meth:`enqueue` then waits for a
+        Redis that does not answer instead of failing."""
+        self._fetch_failing = False
         self._fetch = self.client.register_script(_FETCH)
         self._bury = self.client.register_script(_BURY)
         self._maintain = self.client.register_script(_MAINTAIN)
@@ -196,11 +205,22 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
                         ", ".join(names))
         return requeued
 
-    # Dramatiq's _RedisConsumer calls this to prefetch; it returns message bodies only.
+    # Dramatiq's _RedisConsumer calls this to prefetch; it returns message bodies only. A Redis
+    # that does not answer is "nothing fetched": were it raised, Dramatiq's consumer thread would
+    # drop the delayed messages it holds (left in this live worker's ack set: stranded).
     def do_fetch(self, queue_name: str, count: int) -> list[bytes]:
         now = str(int(time.time() * 1000))
-        reply = self._fetch(keys=[self.namespace],
-                            args=[queue_name, self.broker_id, now, int(count)])
+        try:
+            reply = self._fetch(keys=[self.namespace],
+                                args=[queue_name, self.broker_id, now, int(count)])
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if not self._fetch_failing:
+                log.warning("Redis does not answer (%s); fetching again until it does", exc)
+            self._fetch_failing = True
+            return []
+        if self._fetch_failing:
+            log.info("Redis answers again; fetching messages")
+            self._fetch_failing = False
         accepted: list[bytes] = []
         for index in range(0, len(reply), 2):
             redis_id = _text(reply[index])
@@ -212,6 +232,15 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
                 self._quarantine(queue_name, redis_id, reply[index + 1], verdict)
         return accepted
 
+    def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
+        """Dramatiq's enqueue; in a worker, it waits out a Redis outage. Dramatiq's consumer
+        thread moves a due delayed message to its queue with it: a failure there kills the
+        thread, or drops the delayed messages it holds (stranded in this worker's ack set)."""
+        if not self.wait_out_outages:
+            return super().enqueue(message, delay=delay)
+        return store_or_wait(lambda: super(QuarantiningRedisBroker, self).enqueue(
+            message, delay=delay), what=f"message {message.message_id} on {message.queue_name}")
+
     def dead_id(self, message: Any) -> str:
         """The id a message of this broker has in the dead-letter queue (``jobs retry`` takes)."""
         return str(message.options.get("redis_message_id") or message.message_id)
@@ -219,8 +248,9 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
     def _quarantine(self, queue_name: str, dead_id: str, raw: bytes | None,
                     rejected: Rejected) -> None:
         now = str(int(time.time() * 1000))
-        self._bury(keys=[self.namespace],
-                   args=[queue_name, canonical_queue(queue_name), self.broker_id, now, dead_id])
+        store_or_wait(lambda: self._bury(keys=[self.namespace], args=[
+            queue_name, canonical_queue(queue_name), self.broker_id, now, dead_id]),
+            what=f"refused message {dead_id} in the dead-letter queue")
         _report(self.on_quarantine, queue_name, dead_id, raw, rejected)
 
 
@@ -314,13 +344,15 @@ class BrokerMaintenance(Middleware):  # type: ignore[misc]
     """Runs :meth:`QuarantiningRedisBroker.maintain` every ``interval_s`` in each worker process
     for the queues it consumes, so a dead worker's messages come back within the heartbeat
     timeout plus one interval, whatever the traffic; and keeps the heartbeat fresh even while
-    every thread is busy with long jobs (Dramatiq beats only when a consumer fetches)."""
+    every thread is busy with long jobs (Dramatiq beats only when a consumer fetches). It also
+    makes the worker's broker wait out Redis outages when enqueueing."""
 
     def __init__(self, *, interval_s: float = DEFAULT_MAINTENANCE_INTERVAL_S) -> None:
         self.interval_s = interval_s
         self._stop = threading.Event()
 
     def after_worker_boot(self, broker: QuarantiningRedisBroker, worker: Any) -> None:
+        broker.wait_out_outages = True
         self._stop.clear()
         threading.Thread(target=self._run, args=(broker, worker), name="broker-maintenance",
                          daemon=True).start()

@@ -86,3 +86,14 @@ def test_rabbitmq_queues_dead_letter_into_their_xq() -> None:
     assert "self._declare_xq_queue(canonical_queue_name)" in inspect.getsource(
         rabbitmq_broker.RabbitmqBroker._ensure_queue)
 
+
+def test_a_consumer_thread_drops_its_delayed_messages_on_a_connection_error() -> None:
+    # Why QuarantiningRedisBroker.do_fetch turns a Redis outage into "nothing fetched" and its
+    # enqueue waits in a worker: otherwise the delayed messages are stranded in the ack set.
+    from dramatiq.worker import _ConsumerThread
+
+    run = inspect.getsource(_ConsumerThread.run)
+    assert "except BrokerConnectionError" in run and "self.delay_queue = PriorityQueue()" in run
+    assert "self.broker.enqueue(new_message)" in inspect.getsource(
+        _ConsumerThread.handle_delayed_messages)
+
