@@ -13,11 +13,12 @@ What runs, with the DEFAULT settings except what pointing at the sandbox needs (
 - the store (and the Redis broker) on a private ``redis-server`` on a free port, AOF with
   ``appendfsync always`` (never the machine's shared Redis on 6379);
 - the local sandbox (``SandboxServer(https=True)``) in this process, two connected channels:
-  every create takes 1.5 s; 15 % of creates are applied, then answered 500 after 1.5 s (the Pin
+  every create takes 2.5 s; 15 % of creates are applied, then answered 500 after 2.5 s (the Pin
   exists but the worker sees an error); a burst of 429s without ``Retry-After``, a burst of
   503s, and a burst of 429s with ``Retry-After: 2``;
-- the posts are enqueued over the first 60 % of the run; every 8-20 s a random worker process
-  is killed (SIGKILL, at a moment some post is being created) and a replacement started; once,
+- every 8-20 s a random worker process is killed (SIGKILL, at a moment some post is being
+  created) and a replacement started (as is one that exits by itself, as a supervisor would);
+  the posts are enqueued in bursts just before the kills of the first 60 % of the run; once,
   half way, Redis is killed and restarted 2.5 s later from its append-only file.
 
 Then it clears the faults, waits for quiet (every post finished, no event for 10 s, nothing
@@ -64,7 +65,7 @@ from queues.settings import Settings
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 TARGET_P95_S = {"redis": 30.0, "rabbitmq": 10.0}
-CREATE_LATENCY_MS = 1500
+CREATE_LATENCY_MS = 2500
 CREATE_THEN_FAIL = 0.15
 KILL_EVERY_S = (8.0, 20.0)
 REDIS_DOWN_S = 2.5
@@ -124,6 +125,18 @@ class Workers:
         process.wait()
         self.processes.remove(process)
 
+    def supervise(self) -> list[int]:
+        """Start a replacement for each worker that exited on its own (as a supervisor would:
+        a worker that lost a thread exits with status 70); returns their exit codes."""
+        codes: list[int] = []
+        for process in list(self.processes):
+            code = process.poll()
+            if code is not None:
+                self.processes.remove(process)
+                codes.append(code)
+                self.start()
+        return codes
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -156,7 +169,7 @@ class Run:
     post_ids: list[str]
     done_at: dict[str, float] = field(default_factory=dict)
     kills: list[Kill] = field(default_factory=list)
-    log: Callable[[str], None] = print
+    exits: list[int] = field(default_factory=list)
 
     def poll(self) -> None:
         """Note when each post first has a terminal outcome; attribute recent kills."""
@@ -346,7 +359,7 @@ def chaos(args: argparse.Namespace) -> int:
             for _ in range(args.workers):
                 workers.start()
             _storm(args, rng, run, workers, store, producer)
-            quiet = _wait_for_quiet(run)
+            quiet = _wait_for_quiet(run, workers)
             workers.stop()
             return _report(run, quiet)
         finally:
@@ -365,8 +378,11 @@ def _storm(args: argparse.Namespace, rng: random.Random, run: Run, workers: Work
     window = args.minutes * 60
     start = time.monotonic()
     channels = sorted(run.boards)
-    enqueue_at = sorted(rng.uniform(0, window * 0.6) for _ in run.post_ids)
-    pending = list(zip(enqueue_at, run.post_ids, strict=True))
+    # Posts come in bursts over the first 60 % of the run, each just before a kill, so that
+    # some are being created when a worker dies.
+    cycles = max(1, int(window * 0.6 / (sum(KILL_EVERY_S) / 2 + 3)))
+    per_burst = -(-len(run.post_ids) // cycles)
+    pending = list(run.post_ids)
     redis_restart_at = window * 0.5
     bursts = sorted([
         (window * 0.25, {"status": 429, "times": 8}),
@@ -376,12 +392,19 @@ def _storm(args: argparse.Namespace, rng: random.Random, run: Run, workers: Work
     next_kill = rng.uniform(*KILL_EVERY_S)
     restarted = False
     base_faults(run.sandbox)
-    while (elapsed := time.monotonic() - start) < window:
-        while pending and pending[0][0] <= elapsed:
-            _, post_id = pending.pop(0)
+
+    def send(post_ids: list[str]) -> None:
+        for post_id in post_ids:
             channel_id = channels[int(post_id[-3:]) % len(channels)]
             _retrying(lambda post_id=post_id, channel_id=channel_id: enqueue_post(
                 run.settings, post(run.sandbox, post_id, channel_id), broker=producer))
+
+    def send_burst() -> None:
+        burst = pending if time.monotonic() - start >= window * 0.6 else pending[:per_burst]
+        send(burst)
+        del pending[:len(burst)]
+
+    while (elapsed := time.monotonic() - start) < window:
         while bursts and bursts[0][0] <= elapsed:
             _, burst = bursts.pop(0)
             base_faults(run.sandbox, burst)
@@ -394,15 +417,15 @@ def _storm(args: argparse.Namespace, rng: random.Random, run: Run, workers: Work
             restarted = True
             next_kill = max(next_kill, elapsed + REDIS_DOWN_S + 8)
         if elapsed >= next_kill and abs(elapsed - redis_restart_at) > 8:
-            _kill_one(rng, run, workers, start)
+            _kill_one(rng, run, workers, start, send_burst if pending else None)
             next_kill = time.monotonic() - start + rng.uniform(*KILL_EVERY_S)
+        for code in workers.supervise():
+            run.exits.append(code)
+            print(f"  {elapsed:6.1f}s a worker exited by itself (status {code}); "
+                  "started a replacement", flush=True)
         run.poll()
         time.sleep(0.1)
-    while pending:  # a very short run: enqueue the rest now
-        _, post_id = pending.pop(0)
-        channel_id = channels[int(post_id[-3:]) % len(channels)]
-        _retrying(lambda post_id=post_id, channel_id=channel_id: enqueue_post(
-            run.settings, post(run.sandbox, post_id, channel_id), broker=producer))
+    send(pending)  # a very short run: the rest now
 
 
 def _retrying(send: Callable[[], Any]) -> None:
@@ -415,19 +438,19 @@ def _retrying(send: Callable[[], Any]) -> None:
     send()
 
 
-def _kill_one(rng: random.Random, run: Run, workers: Workers, start: float) -> None:
-    """Kill a random worker, preferably while some post is being created (up to 5 s)."""
-    deadline = time.monotonic() + 5
-    held: dict[str, str] = {}
-    while time.monotonic() < deadline:
-        try:
-            held = run.held_leases()
-        except redis.RedisError:
-            held = {}
-        if held:
-            break
+def _kill_one(rng: random.Random, run: Run, workers: Workers, start: float,
+              send_burst: Callable[[], None] | None) -> None:
+    """Kill a random worker, preferably while some post is being created: when none is, send
+    the next burst of posts (if any) and wait for one to start (up to 10 s), then kill at a
+    random moment of the next 2 s."""
+    if send_burst is not None and not _held(run):
+        send_burst()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not _held(run):
         run.poll()
         time.sleep(0.1)
+    time.sleep(rng.uniform(0, 2))
+    held = _held(run)
     victim = rng.choice(workers.processes)
     workers.kill(victim)
     now = time.monotonic()
@@ -437,13 +460,23 @@ def _kill_one(rng: random.Random, run: Run, workers: Workers, start: float) -> N
           "created somewhere); started a replacement", flush=True)
 
 
-def _wait_for_quiet(run: Run) -> bool:
+def _held(run: Run) -> dict[str, str]:
+    try:
+        return run.held_leases()
+    except redis.RedisError:
+        return {}
+
+
+def _wait_for_quiet(run: Run, workers: Workers) -> bool:
     """Faults cleared, no kills: wait until every post is finished, no event has come for
     ``QUIET_S`` and the queues are empty."""
     run.sandbox.state.faults.clear()
-    deadline = time.monotonic() + QUIET_TIMEOUT_S
+    started = time.monotonic()
+    deadline = started + QUIET_TIMEOUT_S
     last_event, since = "", time.monotonic()
+    print("  waiting for quiet", flush=True)
     while time.monotonic() < deadline:
+        run.exits.extend(workers.supervise())
         run.poll()
         try:
             event = last_event_id(run.runtime)
@@ -494,8 +527,9 @@ def _report(run: Run, quiet: bool) -> int:
         if not ok:
             misses.append(name)
 
+    exits = f", {len(run.exits)} worker(s) exited by themselves {run.exits}" if run.exits else ""
     print(f"\nchaos results ({run.broker}): {len(run.post_ids)} posts, {len(run.kills)} kills, "
-          f"1 Redis restart{'' if quiet else '; NOT QUIET by the deadline'}")
+          f"1 Redis restart{exits}{'' if quiet else '; NOT QUIET by the deadline'}")
     line("Pins per post", f"exactly 1 for {one_pin}/{len(pins)} "
          f"(0: {sum(1 for c in pins.values() if c == 0)}, "
          f">1: {sum(1 for c in pins.values() if c > 1)})",
@@ -542,6 +576,7 @@ def main() -> int:
         args.seed = random.randrange(1_000_000)
     if shutil.which("redis-server") is None:
         raise SystemExit("needs the redis-server binary (a private Redis is started and restarted)")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up workers and Redis too
     return chaos(args)
 
 
