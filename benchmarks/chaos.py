@@ -18,7 +18,7 @@ What runs, with the DEFAULT settings except what pointing at the sandbox needs (
   503s, and a burst of 429s with ``Retry-After: 2``;
 - every 8-20 s a random worker process is killed (SIGKILL, at a moment some post is being
   created) and a replacement started (as is one that exits by itself, as a supervisor would);
-  the posts are enqueued in bursts just before the kills of the first 60 % of the run; once,
+  the posts are enqueued in bursts just before the kills of the first 80 % of the run; once,
   half way, Redis is killed and restarted 2.5 s later from its append-only file.
 
 Then it clears the faults, waits for quiet (every post finished, no event for 10 s, nothing
@@ -70,6 +70,7 @@ CREATE_THEN_FAIL = 0.15
 KILL_EVERY_S = (8.0, 20.0)
 REDIS_DOWN_S = 2.5
 QUIET_S = 10.0
+POSTING_SHARE = 0.8  # posts come in bursts over this share of the run
 QUIET_TIMEOUT_S = 900.0
 TERMINAL = ("published", "failed")
 
@@ -192,12 +193,18 @@ class Run:
         ttl_ms = int(self.settings.claim_ttl_s * 1000)
         ledger_key = f"{self.settings.key_prefix}:publish-lease:"
         client = self.runtime.redis_client
+        seen: list[str] = []
         for post_id, attempt in kill.held.items():
             holder = client.get(ledger_key + post_id)
             left_ms = client.pttl(ledger_key + post_id)
-            if holder is not None and holder.decode() == attempt and 0 < left_ms < ttl_ms * 0.6:
+            same = holder is not None and holder.decode() == attempt
+            if same and 0 < left_ms < ttl_ms * 0.6:
                 kill.on_killed.append(post_id)
+            seen.append(f"{post_id}: {'same attempt' if same else 'released'}, {left_ms} ms left")
         kill.classified = True
+        if kill.held:
+            print(f"    kill -> +2.5 s: {len(kill.on_killed)} of {len(kill.held)} on the killed "
+                  f"worker ({'; '.join(seen)})", flush=True)
 
     def held_leases(self) -> dict[str, str]:
         held: dict[str, str] = {}
@@ -378,9 +385,9 @@ def _storm(args: argparse.Namespace, rng: random.Random, run: Run, workers: Work
     window = args.minutes * 60
     start = time.monotonic()
     channels = sorted(run.boards)
-    # Posts come in bursts over the first 60 % of the run, each just before a kill, so that
+    # Posts come in bursts over the first 80 % of the run, each just before a kill, so that
     # some are being created when a worker dies.
-    cycles = max(1, int(window * 0.6 / (sum(KILL_EVERY_S) / 2 + 3)))
+    cycles = max(1, int(window * POSTING_SHARE / (sum(KILL_EVERY_S) / 2 + 3)))
     per_burst = -(-len(run.post_ids) // cycles)
     pending = list(run.post_ids)
     redis_restart_at = window * 0.5
@@ -400,7 +407,8 @@ def _storm(args: argparse.Namespace, rng: random.Random, run: Run, workers: Work
                 run.settings, post(run.sandbox, post_id, channel_id), broker=producer))
 
     def send_burst() -> None:
-        burst = pending if time.monotonic() - start >= window * 0.6 else pending[:per_burst]
+        late = time.monotonic() - start >= window * POSTING_SHARE
+        burst = pending if late else pending[:per_burst]
         send(burst)
         del pending[:len(burst)]
 
