@@ -14,6 +14,7 @@ with ``args = [<InsightsRequest JSON object>]``; actor ``update_pin`` on the pub
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from dramatiq.middleware import CurrentMessage, Retries
 
 from agents.messages import PostUpdate, SocialPost
 from queues import insights_job, jobs, update_job, write_job
-from queues.broker import BrokerMaintenance, QuarantiningRedisBroker
+from queues.broker import BrokerMaintenance, QuarantiningRabbitmqBroker, QuarantiningRedisBroker
 from queues.deadletters import DEAD_MESSAGE_TTL_MS
 from queues.envelopes import Rejected
 from queues.middleware import FailureRecorder, OutcomeMiddleware
@@ -61,24 +62,37 @@ UPDATE_ACTOR = "update_pin"
 
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
-    """A Redis broker with the worker's middleware; dead letters are kept 30 days."""
+    """The worker's broker with its middleware: RabbitMQ when ``broker_url`` is set, else the
+    Redis at ``redis_url`` (*client*, when given); dead letters are kept 30 days."""
     middleware = [DurableRetries() if kind is Retries else kind()
                   for kind in dramatiq.middleware.default_middleware]
-    broker = QuarantiningRedisBroker(
-        middleware=middleware,
-        url=None if client is not None else settings.redis_url,
-        client=client,
-        namespace=settings.broker_namespace,
-        dead_message_ttl=DEAD_MESSAGE_TTL_MS,
-        heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
-        max_message_bytes=settings.max_message_bytes,
-        max_depth=settings.max_message_depth,
-    )
+    broker: QuarantiningRedisBroker | QuarantiningRabbitmqBroker
+    if settings.broker_url is not None:
+        broker = QuarantiningRabbitmqBroker(
+            middleware=middleware,
+            url=settings.broker_url,
+            dead_message_ttl=DEAD_MESSAGE_TTL_MS,
+            max_message_bytes=settings.max_message_bytes,
+            max_depth=settings.max_message_depth,
+        )
+    else:
+        broker = QuarantiningRedisBroker(
+            middleware=middleware,
+            url=None if client is not None else settings.redis_url,
+            client=client,
+            namespace=settings.broker_namespace,
+            dead_message_ttl=DEAD_MESSAGE_TTL_MS,
+            heartbeat_timeout=settings.broker_heartbeat_timeout_ms,
+            max_message_bytes=settings.max_message_bytes,
+            max_depth=settings.max_message_depth,
+        )
     broker.add_middleware(OutcomeMiddleware(), before=Retries)
     broker.add_middleware(WaitCounter(), after=Retries)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(ThreadWatchdog())
-    broker.add_middleware(BrokerMaintenance(interval_s=settings.broker_maintenance_interval_s))
+    if isinstance(broker, QuarantiningRedisBroker):  # RabbitMQ redelivers a dead consumer's own
+        broker.add_middleware(BrokerMaintenance(
+            interval_s=settings.broker_maintenance_interval_s))
     return broker
 
 
@@ -171,11 +185,13 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
     broker.add_middleware(ReconcilerMiddleware(reconciler,
                                                interval_s=settings.reconcile_interval_s))
     middleware = outcome_middleware(broker)
-    middleware.register(PUBLISH_ACTOR, _recorder(runtime, "post", "post_id", "post"))
-    middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post"))
+    dead_id = broker.dead_id
+    middleware.register(PUBLISH_ACTOR, _recorder(runtime, "post", "post_id", "post", dead_id))
+    middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post", dead_id))
     middleware.register(INSIGHTS_ACTOR,
-                        _recorder(runtime, "insight", "channel_id", "insight"))
-    middleware.register(UPDATE_ACTOR, _recorder(runtime, "update", "update_id", "update"))
+                        _recorder(runtime, "insight", "channel_id", "insight", dead_id))
+    middleware.register(UPDATE_ACTOR,
+                        _recorder(runtime, "update", "update_id", "update", dead_id))
     return Actors(publish=publish_actor, write=write_actor, insights=insights_actor,
                   reconciler=reconciler, update=update_actor)
 
@@ -202,7 +218,8 @@ def _waiting(runtime: Runtime, message: Any) -> None:
         runtime.store.ledger.reschedule(post_id, int(delay))
 
 
-def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> FailureRecorder:
+def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str,
+              dead_id: Callable[[Any], str]) -> FailureRecorder:
     def record(message: Any, exc: BaseException, final: bool) -> None:
         if not final and is_control_flow(exc):
             if kind == "post":
@@ -219,7 +236,7 @@ def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str) -> 
             exc=cause,
             final=final,
             message_id=message.message_id,
-            dead_id=str(message.options.get("redis_message_id") or message.message_id),
+            dead_id=dead_id(message),
             queue=message.queue_name,
             retries=int(message.options.get("retries", 0)),
             retry_in_ms=message.options.get("retry_in_ms"),

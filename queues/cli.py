@@ -41,7 +41,7 @@ def main(verbose: bool) -> None:
 @click.option("--threads", "-t", default=8, show_default=True, type=click.IntRange(min=1))
 @click.option("--queues", "-Q", multiple=True, help="Only these queues (default: all).")
 def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
-    """Run the actors (Dramatiq worker processes) against the configured Redis."""
+    """Run the actors (Dramatiq worker processes) against the configured broker."""
     settings = load_settings()
     check_worker_settings(settings)
     argv = [sys.executable, "-m", "dramatiq", "queues.entry", "--processes", str(processes),

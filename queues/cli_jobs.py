@@ -7,13 +7,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from providers.errors import WorkerError
 from queues.cli_support import echo_json, read_json, runtime
 from queues.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from queues.deadletters import DeadLetterQueue
 
 __all__ = ["enqueue", "jobs", "publish"]
 
@@ -124,15 +127,13 @@ def jobs_status(post_id: str, kind: str) -> None:
     echo_json(outcome)
 
 
-def _dead_letters(settings: Settings) -> Any:
+def _dead_letters(settings: Settings) -> DeadLetterQueue:
     import redis
 
-    from queues.deadletters import DeadLetters, DeadReasons
+    from queues.deadletters import open_dead_letters
 
     client: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
-    return DeadLetters(client, settings.broker_namespace,
-                       [settings.queue_publisher, settings.queue_writer, settings.queue_insights],
-                       DeadReasons(client, settings.key_prefix))
+    return open_dead_letters(settings, client)
 
 
 @jobs.command("dead")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import click
+import dramatiq.errors
+import pika.exceptions
 import redis
 
 from providers.errors import ConfigurationError, WorkerError
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ReportingGroup",
+    "broker_unreachable",
+    "check_rabbitmq",
     "check_worker_settings",
     "echo_json",
     "fail",
@@ -41,6 +45,15 @@ def redis_unreachable(exc: Exception) -> ConfigurationError:
     )
 
 
+def broker_unreachable(settings: Settings, exc: Exception) -> ConfigurationError:
+    url = _redact_url(settings.broker_url or "")
+    return ConfigurationError(
+        f"RabbitMQ does not answer at {url} ({type(exc).__name__}); start it, or point "
+        "PINTEREST_AGENT_BROKER_URL at one that does (unset it to use Redis as the broker)",
+        code="broker_unreachable",
+    )
+
+
 def _redact_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -49,8 +62,9 @@ def _redact_url(url: str) -> str:
 
 
 def check_worker_settings(settings: Settings) -> None:
-    """What a worker process needs before it forks: a usable secret key and a Redis that
-    answers (each refused with one clear line instead of a child's traceback)."""
+    """What a worker process needs before it forks: a usable secret key, a Redis that answers
+    and, when configured, a RabbitMQ broker that answers (each refused with one clear line
+    instead of a child's traceback)."""
     from queues.store import SecretBox
 
     if settings.secret_key is None:
@@ -62,12 +76,30 @@ def check_worker_settings(settings: Settings) -> None:
         redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3).ping()
     except redis.RedisError as exc:
         fail(redis_unreachable(exc))
+    if settings.broker_url is not None:
+        check_rabbitmq(settings)
+
+
+def check_rabbitmq(settings: Settings) -> None:
+    """Open (and close) one connection to the RabbitMQ broker, or fail with one line."""
+    import pika
+
+    assert settings.broker_url is not None
+    parameters = pika.URLParameters(settings.broker_url)
+    parameters.connection_attempts = 1
+    parameters.socket_timeout = 3
+    parameters.blocked_connection_timeout = 3
+    try:
+        pika.BlockingConnection(parameters).close()
+    except pika.exceptions.AMQPError as exc:
+        fail(broker_unreachable(settings, exc))
 
 
 class ReportingGroup(click.Group):
     """The root command group: any ``WorkerError`` from any command becomes a one-line
     ``error: [code] message`` on stderr and exit 1 (2 for configuration), never a traceback;
-    so does a Redis that does not answer (exit 2, naming ``PINTEREST_AGENT_REDIS_URL``)."""
+    so does a Redis (or RabbitMQ broker) that does not answer (exit 2, naming
+    ``PINTEREST_AGENT_REDIS_URL`` or ``PINTEREST_AGENT_BROKER_URL``)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -76,6 +108,8 @@ class ReportingGroup(click.Group):
             fail(exc)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             fail(redis_unreachable(exc))
+        except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPConnectionError) as exc:
+            fail(broker_unreachable(load_settings(), exc))  # RabbitMQ (Dramatiq wraps pika's)
 
 
 def runtime() -> Runtime:

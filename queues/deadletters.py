@@ -1,10 +1,13 @@
-"""Read and replay Dramatiq's dead-letter queues on Redis, with the reason each job failed.
+"""Read and replay Dramatiq's dead-letter queues, with the reason each job failed.
 
-Dramatiq's Redis broker keeps a failed message in ``{namespace}:{queue}.XQ`` (a sorted set of
-message ids by failure time) and ``{namespace}:{queue}.XQ.msgs`` (id -> encoded message) for the
-broker's ``dead_message_ttl``. The worker records why each one is there in :class:`DeadReasons`
-(``P:dead-reason:{dead_id}``: the error's code and sentence, kept as long as the dead letter), so
-``jobs dead`` shows the recorded reason rather than a traceback line.
+:func:`open_dead_letters` picks the implementation for the configured broker: :class:`DeadLetters`
+here for Redis, :class:`queues.rabbitmq_deadletters.RabbitmqDeadLetters` for RabbitMQ; both
+satisfy :class:`DeadLetterQueue`. Dramatiq's Redis broker keeps a failed message in
+``{namespace}:{queue}.XQ`` (a sorted set of message ids by failure time) and
+``{namespace}:{queue}.XQ.msgs`` (id -> encoded message) for the broker's ``dead_message_ttl``.
+Wherever the letters are, the worker records why each one is there in Redis, in
+:class:`DeadReasons` (``P:dead-reason:{dead_id}``: the error's code and sentence, kept as long as
+the dead letter), so ``jobs dead`` shows the recorded reason rather than a traceback line.
 """
 
 from __future__ import annotations
@@ -13,15 +16,27 @@ import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import dramatiq
 import dramatiq.errors
 import redis
 
-from queues.envelopes import Rejected, check_envelope
+from queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, Rejected, check_envelope
 
-__all__ = ["DEAD_MESSAGE_TTL_MS", "DeadJob", "DeadLetters", "DeadReasons"]
+if TYPE_CHECKING:
+    from queues.settings import Settings
+
+__all__ = [
+    "DEAD_MESSAGE_TTL_MS",
+    "DeadJob",
+    "DeadLetterQueue",
+    "DeadLetters",
+    "DeadReasons",
+    "describe_dead_letter",
+    "open_dead_letters",
+    "replayable",
+]
 
 DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
 """How long dead letters (and their reasons) are kept."""
@@ -71,7 +86,62 @@ class DeadJob:
     reason: str
 
 
+class DeadLetterQueue(Protocol):
+    """The dead letters of the worker's queues, whichever broker holds them."""
+
+    def list(self) -> list[DeadJob]:
+        """Every dead letter, oldest first, with its recorded reason."""
+        ...
+
+    def find(self, some_id: str) -> DeadJob | None:
+        """By dead id or by Dramatiq message id."""
+        ...
+
+    def retry(self, broker: Any, some_id: str) -> dramatiq.Message:
+        """Put a dead letter back on its queue with a fresh retry budget and drop it from the
+        dead-letter queue (``KeyError`` when there is none, ``ValueError`` when it is not a job
+        this worker would run)."""
+        ...
+
+
+def open_dead_letters(settings: Settings, client: redis.Redis[bytes],
+                      reasons: DeadReasons | None = None) -> DeadLetterQueue:
+    """The dead letters of the publisher, writer and insights queues on the configured broker
+    (RabbitMQ when ``broker_url`` is set, else Redis); reasons are read from *client*."""
+    queues = [settings.queue_publisher, settings.queue_writer, settings.queue_insights]
+    reasons = reasons if reasons is not None else DeadReasons(client, settings.key_prefix)
+    if settings.broker_url is not None:
+        from queues.rabbitmq_deadletters import RabbitmqDeadLetters
+
+        return RabbitmqDeadLetters(settings.broker_url, queues, reasons,
+                                   max_bytes=settings.max_message_bytes,
+                                   max_depth=settings.max_message_depth)
+    return DeadLetters(client, settings.broker_namespace, queues, reasons)
+
+
+def replayable(job: DeadJob, data: bytes, *, redis_id: str | None,
+               max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+               max_depth: int = DEFAULT_MAX_DEPTH) -> dramatiq.Message:
+    """The dead letter *data* as a fresh message for its queue (no retries, traceback, delay or
+    wait counters), or ``ValueError`` when the worker refused it as a message."""
+    some_id, queue = job.dead_id, job.queue
+    verdict = check_envelope(queue, redis_id, data, max_bytes=max_bytes, max_depth=max_depth)
+    if isinstance(verdict, Rejected):
+        raise ValueError(
+            f"{some_id} was refused by the worker ({job.reason_code}) and cannot be replayed "
+            "as a job; fix the producer and send a new message"
+        )
+    try:
+        message = dramatiq.Message.decode(data)
+    except dramatiq.errors.DecodeError as exc:  # pragma: no cover - checked above
+        raise ValueError(f"{some_id} is not a Dramatiq message and cannot be replayed") from exc
+    options = {k: v for k, v in message.options.items() if k not in _RESET_OPTIONS}
+    return dataclasses.replace(message, queue_name=queue, options=options)
+
+
 class DeadLetters:
+    """The dead letters of Dramatiq's Redis broker."""
+
     def __init__(self, client: redis.Redis[bytes], namespace: str, queues: list[str],
                  reasons: DeadReasons | None = None) -> None:
         self._client = client
@@ -94,7 +164,8 @@ class DeadLetters:
                 data = self._client.hget(messages, raw_id)
                 if data is None:
                     continue
-                jobs.append(_dead_job(dead_id, queue, int(score), data, reasons.get(dead_id)))
+                jobs.append(describe_dead_letter(dead_id, queue, int(score), data,
+                                                 reasons.get(dead_id)))
         return sorted(jobs, key=lambda job: job.failed_at_ms)
 
     def find(self, some_id: str) -> DeadJob | None:
@@ -112,17 +183,7 @@ class DeadLetters:
         data = self._client.hget(messages, job.dead_id)
         if data is None:
             raise KeyError(some_id)
-        if isinstance(check_envelope(job.queue, job.dead_id, data), Rejected):
-            raise ValueError(
-                f"{some_id} was refused by the worker ({job.reason_code}) and cannot be replayed "
-                "as a job; fix the producer and send a new message"
-            )
-        try:
-            message = dramatiq.Message.decode(data)
-        except dramatiq.errors.DecodeError as exc:  # pragma: no cover - checked above
-            raise ValueError(f"{some_id} is not a Dramatiq message and cannot be replayed") from exc
-        options = {k: v for k, v in message.options.items() if k not in _RESET_OPTIONS}
-        fresh = dataclasses.replace(message, queue_name=job.queue, options=options)
+        fresh = replayable(job, data, redis_id=job.dead_id)
         broker.enqueue(fresh)
         with self._client.pipeline(transaction=True) as pipe:
             pipe.zrem(index, job.dead_id)
@@ -133,8 +194,9 @@ class DeadLetters:
         return fresh
 
 
-def _dead_job(dead_id: str, queue: str, failed_at_ms: int, data: bytes,
-              reason: dict[str, str] | None) -> DeadJob:
+def describe_dead_letter(dead_id: str, queue: str, failed_at_ms: int, data: bytes,
+                         reason: dict[str, str] | None) -> DeadJob:
+    """A dead letter as ``jobs dead`` shows it (whatever its bytes are)."""
     try:
         fields = json.loads(data)
         if not isinstance(fields, dict):

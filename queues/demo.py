@@ -141,7 +141,7 @@ def run_demo(
         prefix = (base.key_prefix + KEPT_SUFFIX if keep
                   else f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}")
         settings = sandbox_settings(base, sandbox, prefix).model_copy(
-            update={"media_dir": out_dir.resolve()}
+            update={"media_dir": out_dir.resolve(), "broker_url": None}  # Redis, own namespace
         )
         if keep and base.secret_key is not None:  # keep the operator's key: the console has it
             settings = settings.model_copy(update={"secret_key": base.secret_key})

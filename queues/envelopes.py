@@ -15,7 +15,8 @@ a message only when:
 Anything else is :class:`Rejected` with a sentence naming what is wrong; the broker moves it to
 the dead-letter queue, records it and announces ``message.rejected``. A message whose
 ``options.redis_message_id`` is missing or differs from the id it was stored under is accepted
-with the id corrected, so acknowledging it always removes the right entry.
+with the id corrected, so acknowledging it always removes the right entry (on RabbitMQ, which
+has no such id, :func:`dead_id_of` names a message in the dead-letter queue).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "Accepted",
     "Rejected",
     "check_envelope",
+    "dead_id_of",
     "depth_of",
     "preview",
 ]
@@ -99,14 +101,17 @@ def _reject(reason: str, code: str = "invalid_envelope") -> Rejected:
 
 def check_envelope(
     queue_name: str,
-    redis_id: str,
+    redis_id: str | None,
     raw: bytes | None,
     *,
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Accepted | Rejected:
-    """Accept or reject the message stored as *redis_id*, fetched from *queue_name*."""
-    if raw is None:
+    """Accept or reject the message stored as *redis_id* (``None`` on a broker without ids,
+    RabbitMQ), fetched from *queue_name*."""
+    if raw is None or (redis_id is None and not raw):
+        if redis_id is None:
+            return _reject(f"an empty message was published on {queue_name!r}", "empty_message")
         return _reject(f"the id {redis_id!r} was pushed on {queue_name!r} with no message body "
                        "(HSET the .msgs hash before RPUSH)", "empty_message")
     if len(raw) > max_bytes:
@@ -137,12 +142,31 @@ def check_envelope(
     problem = _shape_problem(fields, queue_name)
     if problem is not None:
         return _reject(problem)
+    changed = "options" not in fields or "kwargs" not in fields
     options = fields.setdefault("options", {})
     fields.setdefault("kwargs", {})
-    if options.get("redis_message_id") != redis_id:
+    if redis_id is not None and options.get("redis_message_id") != redis_id:
         options["redis_message_id"] = redis_id
+        changed = True
+    if changed:
         return Accepted(json.dumps(fields, separators=(",", ":")).encode())
     return Accepted(raw)
+
+
+def dead_id_of(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> str:
+    """The id a message without a broker id (RabbitMQ) is known by in the dead-letter queue:
+    its ``message_id`` when it decodes to an object with one (what Dramatiq's failures are
+    recorded under), else ``sha256-`` and
+    the SHA-256 of its bytes (stable: the same bytes always get the same id)."""
+    if len(raw) <= max_bytes:
+        try:
+            fields = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            fields = None
+        message_id = fields.get("message_id") if isinstance(fields, dict) else None
+        if isinstance(message_id, str) and 0 < len(message_id) <= 256:
+            return message_id
+    return "sha256-" + hashlib.sha256(raw).hexdigest()
 
 
 def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:

@@ -69,3 +69,6 @@ def configure_logging(*, verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # pika logs every connection attempt, and a refused one with its traceback; a command that
+    # cannot reach RabbitMQ says so in one line of its own.
+    logging.getLogger("pika").setLevel(logging.DEBUG if verbose else logging.CRITICAL)

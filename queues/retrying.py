@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 import dramatiq
 import dramatiq.errors
+import pika.exceptions
 import redis
 from dramatiq.middleware import Middleware, Retries
 
@@ -170,8 +171,9 @@ def retry_policy(
 
 
 class _StoreOrWait:
-    """The broker, with an ``enqueue`` that keeps trying until Redis stores the message (a retry
-    must never be lost to a Redis outage: the message it replaces is acked right after)."""
+    """The broker, with an ``enqueue`` that keeps trying until the broker stores the message (a
+    retry must never be lost to a Redis or RabbitMQ outage: the message it replaces is acked
+    right after)."""
 
     def __init__(self, broker: Any, *, first_delay_s: float = 0.2, max_delay_s: float = 5.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -192,14 +194,16 @@ class _StoreOrWait:
                              sleep=self._sleep)
 
 
-_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError)
+_UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, dramatiq.errors.BrokerConnectionError,
+                pika.exceptions.AMQPConnectionError, pika.exceptions.AMQPChannelError)
+"""Redis or RabbitMQ not answering (or RabbitMQ refusing to confirm a publish): wait it out."""
 
 
 def store_or_wait(write: Callable[[], T], *, what: str, first_delay_s: float = 0.2,
                   max_delay_s: float = 5.0,
                   sleep: Callable[[float], None] = time.sleep) -> T:
-    """Run *write* until Redis accepts it, backing off while Redis is unreachable (logged once
-    when it starts failing, once when it works again)."""
+    """Run *write* until Redis (or the RabbitMQ broker) accepts it, backing off while it is
+    unreachable (logged once when it starts failing, once when it works again)."""
     delay_s = first_delay_s
     failures = 0
     while True:
@@ -207,7 +211,8 @@ def store_or_wait(write: Callable[[], T], *, what: str, first_delay_s: float = 0
             result = write()
         except _UNREACHABLE as exc:
             if failures == 0:
-                log.warning("could not store %s (%s); retrying until Redis answers", what, exc)
+                log.warning("could not store %s (%s: %s); retrying until it is stored", what,
+                            type(exc).__name__, exc)
             failures += 1
             sleep(delay_s)
             delay_s = min(delay_s * 2, max_delay_s)
@@ -218,10 +223,10 @@ def store_or_wait(write: Callable[[], T], *, what: str, first_delay_s: float = 0
 
 
 class DurableRetries(Retries):  # type: ignore[misc]
-    """Dramatiq's ``Retries``, except that scheduling the retry waits out a Redis outage instead
-    of failing: stock ``Retries`` logs the failed enqueue and the message is then acked, so the
-    job is lost. When it schedules a retry it notes when (``options["retry_in_ms"]``) for the
-    outcome recorder."""
+    """Dramatiq's ``Retries``, except that scheduling the retry waits out a broker outage (Redis
+    or RabbitMQ) instead of failing: stock ``Retries`` logs the failed enqueue and the message
+    is then acked, so the job is lost. When it schedules a retry it notes when
+    (``options["retry_in_ms"]``) for the outcome recorder."""
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
                               exception: BaseException | None = None) -> None:

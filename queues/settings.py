@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from providers.pinterest.pager import DEFAULT_PAGE_CAP
@@ -27,8 +27,14 @@ class Settings(BaseSettings):
         env_prefix="PINTEREST_AGENT_", env_file=None, extra="ignore", frozen=True
     )
 
-    # Redis: the broker, the store, locks and rate limits.
+    # Redis: the store (ledger, leases, slots, outcomes, events, credentials), locks, rate limits,
+    # and the broker unless broker_url names RabbitMQ.
     redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str | None = Field(
+        default=None, pattern=r"^amqps?://",
+        description="amqp://user:password@host:5672/vhost: use RabbitMQ as the broker (Redis "
+        "stays the store); unset: the Redis at redis_url is the broker too.",
+    )
     key_prefix: str = Field(default="pinterest-agent", description="Prefix of the store's keys.")
 
     # Pinterest app and API.
@@ -246,6 +252,12 @@ class Settings(BaseSettings):
         description="Items per Redis round trip (and per transaction) in a sync.")
     catalog_max_feed_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1024, description="The largest feed fetched or read.")
+
+
+    @field_validator("broker_url", mode="before")
+    @classmethod
+    def _empty_broker_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 @lru_cache(maxsize=1)

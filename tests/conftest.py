@@ -25,6 +25,11 @@ from queues.settings import Settings
 from tests.helpers import fail_on_spec_violations
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
+RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+BROKER_KINDS = ("redis", "rabbitmq")
+both_brokers = pytest.mark.parametrize(
+    "broker_kind", ["redis", pytest.param("rabbitmq", marks=pytest.mark.rabbitmq)], indirect=True)
+"""Runs a test once on each broker (RabbitMQ isolated by queue names, Redis by namespace)."""
 
 
 @pytest.fixture(scope="session")
@@ -63,8 +68,35 @@ def fresh_sandbox(sandbox: SandboxServer) -> SandboxServer:
     return sandbox
 
 
-def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
-    """The demo's sandbox settings, with quick retries for tests."""
+def broker_settings(kind: str, prefix: str) -> dict[str, Any]:
+    """What points a test at *kind* of broker: RabbitMQ has no namespaces, so its tests use
+    queue names of their own (deleted afterwards by :func:`delete_rabbitmq_queues`)."""
+    if kind == "redis":
+        return {}
+    assert kind == "rabbitmq", kind
+    return {"broker_url": RABBITMQ_URL, "queue_writer": f"{prefix}.writer",
+            "queue_publisher": f"{prefix}.publisher", "queue_insights": f"{prefix}.insights"}
+
+
+def delete_rabbitmq_queues(settings: Settings) -> None:
+    """Delete a test's RabbitMQ queues, their delay and dead-letter queues included."""
+    import pika
+
+    if settings.broker_url is None:
+        return
+    connection = pika.BlockingConnection(pika.URLParameters(settings.broker_url))
+    try:
+        channel = connection.channel()
+        for queue in (settings.queue_writer, settings.queue_publisher, settings.queue_insights):
+            for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+                channel.queue_delete(name)
+    finally:
+        connection.close()
+
+
+def make_settings(prefix: str, sandbox: SandboxServer, *, broker_kind: str = "redis",
+                  **overrides: Any) -> Settings:
+    """The demo's sandbox settings on *broker_kind*, with quick retries for tests."""
     base = Settings(redis_url=REDIS_URL, openai_api_key=None, openai_base_url=None)
     values: dict[str, Any] = {
         "min_backoff_ms": 50,
@@ -72,14 +104,23 @@ def make_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Sett
         "max_retries": 5,
         "pinterest_timeout_s": 5.0,
         "video_poll_interval_s": 0.05,
+        **broker_settings(broker_kind, prefix),
     }
     values.update(overrides)
     return sandbox_settings(base, sandbox, prefix).model_copy(update=values)
 
 
 @pytest.fixture()
-def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
-    return make_settings(prefix, fresh_sandbox)
+def broker_kind(request: pytest.FixtureRequest) -> str:
+    """The broker a test runs on: Redis, unless it is marked :data:`both_brokers`."""
+    return str(getattr(request, "param", "redis"))
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer, broker_kind: str) -> Iterator[Settings]:
+    settings = make_settings(prefix, fresh_sandbox, broker_kind=broker_kind)
+    yield settings
+    delete_rabbitmq_queues(settings)
 
 
 @pytest.fixture()
@@ -133,7 +174,7 @@ class RunningWorker:
 
 @pytest.fixture()
 def start_worker(runtime: Runtime) -> Iterator[Callable[..., RunningWorker]]:
-    running: list[dramatiq.Worker] = []
+    running: list[RunningWorker] = []
 
     def start(threads: int = 4) -> RunningWorker:
         broker = build_broker(runtime.settings, runtime.redis_client)
@@ -141,12 +182,14 @@ def start_worker(runtime: Runtime) -> Iterator[Callable[..., RunningWorker]]:
         broker.emit_after("process_boot")
         worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
         worker.start()
-        running.append(worker)
-        return RunningWorker(broker, actors, worker, runtime)
+        running.append(RunningWorker(broker, actors, worker, runtime))
+        return running[-1]
 
     yield start
-    for worker in running:
-        worker.stop(timeout=10_000)
+    for each in running:
+        each.worker.stop(timeout=10_000)
+        if runtime.settings.broker_url is not None:
+            each.broker.close()  # RabbitMQ: the connections this test's threads opened
 
 
 @pytest.fixture()

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import dramatiq
+import pika
 import pytest
+import redis
 
 from providers.sandbox.server import SandboxServer
 from queues.actors import PUBLISH_ACTOR
-from queues.deadletters import DeadLetters
+from queues.deadletters import DeadLetterQueue, open_dead_letters
+from queues.envelopes import dead_id_of
 from queues.runtime import Runtime
 from queues.settings import Settings
 
@@ -76,11 +79,27 @@ def outcome_status(runtime: Runtime, post_id: str, *statuses: str) -> dict[str, 
     return None
 
 
-def dead_letters(runtime: Runtime) -> DeadLetters:
-    settings = runtime.settings
-    return DeadLetters(
-        runtime.redis_client,
-        settings.broker_namespace,
-        [settings.queue_publisher, settings.queue_writer, settings.queue_insights],
-        runtime.store.dead_reasons,
-    )
+def dead_letters(runtime: Runtime) -> DeadLetterQueue:
+    """The dead letters on the test's broker (Redis or RabbitMQ), as the CLI opens them."""
+    return open_dead_letters(runtime.settings, runtime.redis_client, runtime.store.dead_reasons)
+
+
+def push_raw(broker: Any, settings: Settings, queue: str, redis_id: str, raw: bytes | None) -> str:
+    """Put bytes on *queue* the way a hand-written producer would, bypassing Dramatiq: on Redis
+    ``HSET`` the body (unless ``None``) and ``RPUSH`` *redis_id*; on RabbitMQ publish the bytes
+    (``None`` as an empty body). Returns the id the message has in the dead-letter queue."""
+    if settings.broker_url is None:
+        client = redis.Redis.from_url(settings.redis_url)
+        if raw is not None:
+            client.hset(f"{settings.broker_namespace}:{queue}.msgs", redis_id, raw)
+        client.rpush(f"{settings.broker_namespace}:{queue}", redis_id)
+        return redis_id
+    broker.declare_queue(queue, ensure=True)
+    connection = pika.BlockingConnection(pika.URLParameters(settings.broker_url))
+    try:
+        connection.channel().basic_publish(exchange="", routing_key=queue, body=raw or b"",
+                                           properties=pika.BasicProperties(delivery_mode=2))
+    finally:
+        connection.close()
+    return dead_id_of(raw or b"")
+

@@ -16,19 +16,27 @@ from providers.sandbox.server import SandboxServer
 from queues.cli import main
 from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
-from tests.conftest import Channel, RunningWorker, make_settings
-from tests.helpers import post_payload, wait_for
+from tests.conftest import (
+    Channel,
+    RunningWorker,
+    both_brokers,
+    delete_rabbitmq_queues,
+    make_settings,
+)
+from tests.helpers import dead_letters, outcome_status, post_payload, wait_for
 
 pytestmark = pytest.mark.redis
 
 
 @pytest.fixture()
-def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
-    return make_settings(
-        prefix, fresh_sandbox,
+def settings(prefix: str, fresh_sandbox: SandboxServer, broker_kind: str) -> Iterator[Settings]:
+    settings = make_settings(
+        prefix, fresh_sandbox, broker_kind=broker_kind,
         openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
         openai_api_key=SecretStr("sandbox-key"),
     )
+    yield settings
+    delete_rabbitmq_queues(settings)
 
 
 def _env(settings: Settings) -> dict[str, str]:
@@ -125,6 +133,34 @@ def test_jobs_commands_report_unknown_ids(cli: CliRunner) -> None:
     assert cli.invoke(main, ["jobs", "retry", "nope"]).exit_code == 1
     dead = cli.invoke(main, ["jobs", "dead"])
     assert dead.exit_code == 0 and "no dead-lettered jobs" in dead.output
+
+
+@both_brokers
+def test_enqueue_then_list_and_retry_a_dead_letter(
+    cli: CliRunner, channel: Channel, fresh_sandbox: SandboxServer, runtime: Runtime,
+    start_worker: Callable[..., RunningWorker], tmp_path: Path,
+) -> None:
+    # Given a worker, and a post enqueued from the CLI for a channel not connected yet
+    start_worker()
+    path = write(tmp_path, "post.json", post_payload(fresh_sandbox, "later-1",
+                                                     channel_id="later"))
+    enqueued = cli.invoke(main, ["enqueue", "publish", path])
+    assert enqueued.exit_code == 0, enqueued.output
+    wait_for(lambda: outcome_status(runtime, "later-1", "failed"))
+    # When the operator lists the dead letters
+    dead = wait_for(lambda: dead_letters(runtime).list())
+    listed = cli.invoke(main, ["jobs", "dead"])
+    # Then the job is there with its recorded reason
+    assert listed.exit_code == 0, listed.output
+    assert dead[0].dead_id in listed.output and "[unknown_channel]" in listed.output
+    # And once the channel is connected, `jobs retry` publishes it and it is no longer dead
+    creds = runtime.store.credentials.get("shop")
+    assert creds is not None
+    runtime.store.credentials.put(creds.model_copy(update={"channel_id": "later"}))
+    retried = cli.invoke(main, ["jobs", "retry", dead[0].dead_id])
+    assert retried.exit_code == 0, retried.output
+    wait_for(lambda: outcome_status(runtime, "later-1", "published"))
+    assert "no dead-lettered jobs" in cli.invoke(main, ["jobs", "dead"]).output
 
 
 def test_insights_run_show_and_next(

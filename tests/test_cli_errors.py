@@ -44,6 +44,25 @@ def test_every_command_says_once_that_redis_does_not_answer(
         assert "[redis_unreachable]" in result.output
 
 
+def test_every_broker_command_says_once_that_rabbitmq_does_not_answer(
+    cli: CliRunner, fresh_sandbox: SandboxServer, tmp_path: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given RabbitMQ as the broker, at a URL where nothing listens
+    monkeypatch.setenv("PINTEREST_AGENT_BROKER_URL", "amqp://guest:guest@127.0.0.1:1/%2F")
+    load_settings.cache_clear()
+    post = write(tmp_path, "post.json", post_payload(fresh_sandbox))
+    for command in (["worker"], ["enqueue", "publish", post], ["jobs", "dead"],
+                    ["jobs", "retry", "some-id"]):
+        # When the operator runs a command that needs the broker
+        result = cli.invoke(main, command)
+        # Then it exits 2 with one line naming the setting, and no password
+        assert result.exit_code == 2, (command, result.output)
+        _one_clean_line(result.output)
+        assert "PINTEREST_AGENT_BROKER_URL" in result.output, command
+        assert "[broker_unreachable]" in result.output and "guest:" not in result.output
+
+
 def test_a_malformed_secret_key_is_refused_before_the_worker_starts(
     cli: CliRunner, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:

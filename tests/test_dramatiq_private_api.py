@@ -1,4 +1,5 @@
-"""What queues/broker.py (and the watchdog) rely on in Dramatiq beyond its public API.
+"""What queues/broker.py (and the watchdog) rely on in Dramatiq beyond its public API, on Redis and
+on RabbitMQ.
 
 When an upgrade changes any of it, this file fails first, naming what moved; read
 ``queues/broker.py`` and adapt it before upgrading.
@@ -10,10 +11,12 @@ import inspect
 from importlib import resources
 
 import dramatiq
+from dramatiq.brokers import rabbitmq as rabbitmq_broker
 from dramatiq.brokers import redis as redis_broker
+from dramatiq.common import dq_name, xq_name
 from dramatiq.worker import Worker
 
-from queues.broker import QuarantiningRedisBroker
+from queues.broker import QuarantiningRabbitmqBroker, QuarantiningRedisBroker
 
 
 def test_dramatiq_major_version_is_the_one_the_broker_was_written_for() -> None:
@@ -51,3 +54,46 @@ def test_broker_and_worker_attributes_used() -> None:
     assert "worker_threads" in init.parameters
     worker = Worker(broker, worker_threads=1)
     assert isinstance(worker.workers, list) and isinstance(worker.consumers, dict)
+
+
+def test_the_rabbitmq_consumer_reads_self_iterator_and_nacks_without_requeue() -> None:
+    consumer = rabbitmq_broker._RabbitmqConsumer
+    init = inspect.signature(consumer.__init__)
+    assert list(init.parameters) == ["self", "broker", "queue_name", "prefetch", "timeout"]
+    assert "self.iterator = self.channel.consume(" in inspect.getsource(consumer.__init__)
+    step = inspect.getsource(consumer.__next__)
+    assert "next(self.iterator)" in step and "if method is None:" in step
+    assert "Message.decode(body)" in step
+    nack = inspect.getsource(consumer._nack)
+    assert "basic_nack" in nack and "requeue=False" in nack
+    assert issubclass(QuarantiningRabbitmqBroker, rabbitmq_broker.RabbitmqBroker)
+    assert isinstance(inspect.getattr_static(rabbitmq_broker.RabbitmqBroker, "consumer_class"),
+                      property)
+    assert issubclass(QuarantiningRabbitmqBroker(url="amqp://127.0.0.1:1/%2F",
+                                                 dead_message_ttl=1000).consumer_class,
+                      consumer)
+
+
+def test_rabbitmq_queues_dead_letter_into_their_xq() -> None:
+    assert (xq_name("q"), dq_name("q"), xq_name("q.DQ")) == ("q.XQ", "q.DQ", "q.XQ")
+    broker = QuarantiningRabbitmqBroker(url="amqp://127.0.0.1:1/%2F", dead_message_ttl=1000)
+    assert broker._build_queue_arguments("q")["x-dead-letter-routing-key"] == "q.XQ"
+    assert broker._build_queue_arguments("q")["x-dead-letter-exchange"] == ""
+    for name in ("_declare_queue", "_declare_dq_queue", "_declare_xq_queue", "channel",
+                 "declare_queue", "get_queue_message_counts"):
+        assert hasattr(rabbitmq_broker.RabbitmqBroker, name), name
+    assert broker.confirm_delivery is True
+    assert "self._declare_xq_queue(canonical_queue_name)" in inspect.getsource(
+        rabbitmq_broker.RabbitmqBroker._ensure_queue)
+
+
+def test_a_consumer_thread_drops_its_delayed_messages_on_a_connection_error() -> None:
+    # Why QuarantiningRedisBroker.do_fetch turns a Redis outage into "nothing fetched" and its
+    # enqueue waits in a worker: otherwise the delayed messages are stranded in the ack set.
+    from dramatiq.worker import _ConsumerThread
+
+    run = inspect.getsource(_ConsumerThread.run)
+    assert "except BrokerConnectionError" in run and "self.delay_queue = PriorityQueue()" in run
+    assert "self.broker.enqueue(new_message)" in inspect.getsource(
+        _ConsumerThread.handle_delayed_messages)
+

@@ -1,5 +1,6 @@
 """No message can stop a worker: envelopes that are not messages this worker runs are refused at
-the consumer, kept in the dead-letter queue with their reason, and the worker keeps serving."""
+the consumer, kept in the dead-letter queue with their reason, and the worker keeps serving (on
+Redis and on RabbitMQ)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,15 @@ import pytest
 from providers.sandbox.server import SandboxServer
 from queues.actors import PUBLISH_ACTOR
 from queues.envelopes import DEFAULT_MAX_MESSAGE_BYTES
-from tests.conftest import Channel, RunningWorker
-from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
+from tests.conftest import Channel, RunningWorker, both_brokers
+from tests.helpers import (
+    dead_letters,
+    enqueue_publish,
+    outcome_status,
+    post_payload,
+    push_raw,
+    wait_for,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -29,14 +37,11 @@ def _envelope(queue: str, payload: object, **changes: object) -> dict[str, objec
     return envelope
 
 
-def _push(running: RunningWorker, queue: str, dead_id: str, raw: bytes | None) -> None:
-    ns = running.runtime.settings.broker_namespace
-    client = running.runtime.redis_client
-    if raw is not None:
-        client.hset(f"{ns}:{queue}.msgs", dead_id, raw)
-    client.rpush(f"{ns}:{queue}", dead_id)
+def _push(running: RunningWorker, queue: str, redis_id: str, raw: bytes | None) -> str:
+    return push_raw(running.broker, running.runtime.settings, queue, redis_id, raw)
 
 
+@both_brokers
 def test_poison_envelopes_are_refused_and_a_valid_post_still_publishes(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
 ) -> None:
@@ -65,8 +70,7 @@ def test_poison_envelopes_are_refused_and_a_valid_post_still_publishes(
     }
     # Given a worker, and a producer that pushed every poison envelope above (twice as many as
     # the worker has threads), then one valid post
-    for dead_id, (raw, _) in poison.items():
-        _push(running, queue, dead_id, raw)
+    dead_ids = {name: _push(running, queue, name, raw) for name, (raw, _) in poison.items()}
     enqueue_publish(running.broker, settings, post_payload(fresh_sandbox, "good-post"))
 
     # Then the valid post is published
@@ -79,18 +83,22 @@ def test_poison_envelopes_are_refused_and_a_valid_post_still_publishes(
     assert all(thread.is_alive() for thread in running.worker.consumers.values())
     # And each poison message is in the dead-letter queue with its reason, recorded and announced
     letters = dead_letters(running.runtime)
-    for dead_id, (_, code) in poison.items():
+    for name, (_, code) in poison.items():
+        dead_id = dead_ids[name]
         job = wait_for(lambda dead_id=dead_id: letters.find(dead_id))
-        assert job.reason_code == code, (dead_id, job)
+        assert job.reason_code == code, (name, job)
         outcome = running.runtime.store.outcomes.get("message", dead_id)
         assert outcome is not None and outcome["error"]["code"] == code
-    # And nothing is left unacknowledged by this worker
-    ns = settings.broker_namespace
-    acks = running.runtime.redis_client.keys(f"{ns}:__acks__.*")
-    assert all(running.runtime.redis_client.scard(key) == 0 for key in acks)
+    # And nothing is left unacknowledged by this worker (RabbitMQ: nothing left on the queue)
+    if settings.broker_url is None:
+        ns = settings.broker_namespace
+        acks = running.runtime.redis_client.keys(f"{ns}:__acks__.*")
+        assert all(running.runtime.redis_client.scard(key) == 0 for key in acks)
+    else:
+        assert running.broker.get_queue_message_counts(queue)[:2] == (0, 0)
     # And events carry a bounded preview and a hash, never the whole message
     rejected = [e for e in running.runtime.store.outcomes.events()
-                if e["type"] == "message.rejected" and e["id"] == "huge"]
+                if e["type"] == "message.rejected" and e["id"] == dead_ids["huge"]]
     assert rejected and len(json.dumps(rejected[0]["payload"])) < 10_000
     assert len(rejected[0]["payload"]["raw"]["sha256"]) == 64
 

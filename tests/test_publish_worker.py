@@ -1,4 +1,5 @@
-"""The publisher end to end: real Redis, real Dramatiq worker threads, the local sandbox.
+"""The publisher end to end: real Redis, real Dramatiq worker threads, the local sandbox; each
+test runs on both brokers (Redis, RabbitMQ).
 
 Each test reads as a story: Given a connected channel, When a job goes through the worker, Then
 exactly what Pinterest should hold, the recorded outcome, and the event stream.
@@ -18,10 +19,10 @@ import pytest
 from providers.sandbox.server import SandboxServer
 from queues.runtime import Runtime
 from queues.store import RedisPublishLedger
-from tests.conftest import Channel, RunningWorker
+from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, both_brokers]
 
 
 def pins(sandbox: SandboxServer, channel: Channel) -> list[Any]:

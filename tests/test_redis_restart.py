@@ -21,6 +21,7 @@ import redis
 from providers.sandbox.server import SandboxServer
 from queues.runtime import Runtime
 from queues.settings import Settings
+from queues.watchdog import ThreadWatchdog
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import enqueue_publish, post_payload, wait_for
 
@@ -112,3 +113,42 @@ def test_a_redis_restart_mid_run_loses_nothing(
     assert len(pins) == POSTS, "a post was published twice or not at all"
     published = {e["id"] for e in runtime.store.outcomes.events() if e["type"] == "post.published"}
     assert published == set(ids)
+
+
+def test_a_retry_waiting_in_a_worker_survives_a_redis_restart(
+    fresh_sandbox: SandboxServer, channel: Channel, private_redis: PrivateRedis,
+    start_worker: Callable[..., RunningWorker],
+) -> None:
+    # Given a post whose create was rate limited with Retry-After: 4, so that its retry waits in
+    # the worker's delay queue (fetched from the .DQ queue, held in memory until it is due)
+    fresh_sandbox.state.faults.add("POST", "/v5/pins", status=429, times=1,
+                                   headers={"Retry-After": "4"})
+    running = start_worker(threads=2)
+    deaths: list[int] = []
+    for middleware in running.broker.middleware:
+        if isinstance(middleware, ThreadWatchdog):  # a dead thread is reported, not an exit
+            middleware.on_dead = deaths.append
+    runtime = running.runtime
+    enqueue_publish(running.broker, runtime.settings, post_payload(fresh_sandbox))
+    ns, dq = runtime.settings.broker_namespace, f"{runtime.settings.queue_publisher}.DQ"
+    wait_for(lambda: any(runtime.redis_client.scard(key) for key in
+                         runtime.redis_client.scan_iter(f"{ns}:__acks__.*.{dq}")))
+    # When Redis is killed while the retry waits, and comes back 2.5 s later
+    private_redis.kill()
+    time.sleep(2.5)
+    private_redis.start()
+
+    # Then the retry still runs when it is due: the post is published, within seconds (not
+    # left in the live worker's ack set until the reconciler's 10 minutes)
+    def published() -> bool:
+        try:
+            return (runtime.store.outcomes.get("post", "post-1") or {}).get(
+                "status") == "published"
+        except redis.RedisError:
+            return False
+
+    wait_for(published, timeout_s=30)
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 1
+    # And no worker thread died on the way
+    assert deaths == []
+    assert all(thread.is_alive() for thread in running.worker.consumers.values())

@@ -11,8 +11,11 @@ path (no query string). When it applies, the server, in this order:
    sleeps, then answers with the fault, emulating "it worked but the client saw an error" (or,
    with a long ``hang_s``, "it worked and the worker died waiting for the answer").
 
-A fault without ``status`` only adds delay. ``times`` caps how many requests a fault applies to
-(``None``: all of them); spent faults are dropped. The first matching fault wins.
+A fault without ``status`` only adds delay. ``probability`` (default 1) makes a fault apply to
+each matching request with that chance (a request it passes over goes on to the next matching
+fault, and does not count against ``times``). ``times`` caps how many requests a fault applies
+to (``None``: all of them); spent faults are dropped. The first matching fault that applies
+wins.
 
 In process: ``server.state.faults.add("POST", r"/v5/pins", status=429, times=2)``.
 Over HTTP: ``POST /_sandbox/faults`` with the same fields as JSON
@@ -23,6 +26,7 @@ Over HTTP: ``POST /_sandbox/faults`` with the same fields as JSON
 from __future__ import annotations
 
 import itertools
+import random
 import re
 import threading
 from collections.abc import Mapping
@@ -56,6 +60,7 @@ class Fault:
     latency_ms: int = 0
     hang_s: float = 0.0
     after: bool = False
+    probability: float = 1.0
     id: int = 0
     hits: int = 0
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -83,17 +88,18 @@ class Fault:
             "id": self.id, "method": self.method, "path": self.path, "status": self.status,
             "body": self.body, "headers": self.headers, "times": self.times,
             "latency_ms": self.latency_ms, "hang_s": self.hang_s, "after": self.after,
-            "hits": self.hits,
+            "probability": self.probability, "hits": self.hits,
         }
 
 
 class FaultRegistry:
     """The active faults of one sandbox; thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, rng: random.Random | None = None) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
+        self._rng = rng or random.Random()
 
     def add(
         self,
@@ -107,14 +113,18 @@ class FaultRegistry:
         latency_ms: int = 0,
         hang_s: float = 0.0,
         after: bool = False,
+        probability: float = 1.0,
     ) -> Fault:
         """Add a fault; returns it (its ``hits`` count how often it applied)."""
         if times is not None and times < 1:
             raise ValueError("times must be at least 1 (or None for every request)")
         if after and status is None:
             raise ValueError("after=True needs a status to answer with")
+        if not 0 < probability <= 1:
+            raise ValueError("probability must be above 0 and at most 1")
         fault = Fault(
-            method, path, status, body, dict(headers or {}), times, latency_ms, hang_s, after
+            method, path, status, body, dict(headers or {}), times, latency_ms, hang_s, after,
+            probability,
         )
         with self._lock:
             fault.id = next(self._ids)
@@ -124,7 +134,7 @@ class FaultRegistry:
     def add_json(self, data: Mapping[str, Any]) -> Fault:
         """Add a fault from a JSON object with the keyword names of :meth:`add`."""
         known = {"method", "path", "status", "body", "headers", "times", "latency_ms",
-                 "hang_s", "after"}
+                 "hang_s", "after", "probability"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
@@ -138,6 +148,7 @@ class FaultRegistry:
             latency_ms=int(data.get("latency_ms") or 0),
             hang_s=float(data.get("hang_s") or 0.0),
             after=bool(data.get("after", False)),
+            probability=float(data.get("probability", 1.0)),
         )
 
     def take(self, method: str, path: str) -> Fault | None:
@@ -146,7 +157,8 @@ class FaultRegistry:
             if not self._faults:
                 return None
             for fault in self._faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path) and (
+                        fault.probability >= 1 or self._rng.random() < fault.probability):
                     fault.hits += 1
                     if fault.times is not None and fault.hits >= fault.times:
                         self._faults.remove(fault)
