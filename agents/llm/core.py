@@ -14,11 +14,12 @@ hash, tokens, latency, outcome; never a key or the prompt text) and handed to th
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -155,6 +156,13 @@ def repair_instructions(problems: list[str]) -> str:
     )
 
 
+class _Keep:
+    """The default of :meth:`StructuredLLMBase.using`'s ``cache``: keep the current one."""
+
+
+_KEEP = _Keep()
+
+
 class StructuredLLMBase:
     """``generate`` over an abstract ``_complete``; backends implement only ``_complete``."""
 
@@ -172,6 +180,23 @@ class StructuredLLMBase:
         self._cache = cache
         self._log = logger
         self._on_call = on_call
+
+    def using(
+        self,
+        *,
+        prompts: PromptLibrary | None = None,
+        cache: LLMCache | _Keep | None = _KEEP,
+    ) -> Self:
+        """A shallow copy of this backend (same client, model and hooks) rendering from
+        ``prompts`` and/or caching in ``cache`` (``None``: no cache); the original is unchanged.
+        The workbench and the prompt router use it to run one backend with several template
+        versions."""
+        clone = copy.copy(self)
+        if prompts is not None:
+            clone.prompts = prompts
+        if not isinstance(cache, _Keep):
+            clone._cache = cache
+        return clone
 
     def _complete(self, messages: list[Message], output: type[BaseModel]) -> Completion:
         raise NotImplementedError
