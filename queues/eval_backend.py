@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import redis
 
 from agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCache, make_openai_client
-from agents.workbench import Prices
+from agents.workbench.results import Prices
 from prompts.loader import PromptLibrary
 from queues.settings import Settings
 

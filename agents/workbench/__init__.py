@@ -17,84 +17,8 @@ and template versions compared by the measured results of the Pins they wrote.
 
 Storage is behind protocols (``VersionStore``, ``UsageLog``); ``queues.prompt_store`` keeps them
 in Redis. The error tree is drawn in :mod:`agents.workbench.errors`.
+
+Import from the modules (as for ``agents.design`` and ``agents.insights``): the weekly insight's
+models import :mod:`~agents.workbench.performance`, which must not pull in the suites (they import
+the insight writer).
 """
-
-from __future__ import annotations
-
-from agents.workbench.assertions import Assertion, Context, RubricVerdict, Verdict
-from agents.workbench.comparison import SuiteComparison, compare_results, comparison_report
-from agents.workbench.errors import SuiteError, UnknownVersionError
-from agents.workbench.performance import (
-    DEFAULT_MIN_IMPRESSIONS,
-    DEFAULT_MIN_PINS,
-    TemplateVersionReport,
-    VersionResult,
-    compare_versions,
-    report_lines,
-    version_report,
-)
-from agents.workbench.promptfoo import export_promptfoo
-from agents.workbench.reports import html_report, json_report, summary_line, text_report
-from agents.workbench.results import AssertionOutcome, CaseRun, Prices, SuiteResult
-from agents.workbench.rollout import PromptChoice, PromptRouter, RoutedLLM, bucket, fixed_choice
-from agents.workbench.runner import run_suite
-from agents.workbench.suites import Case, Suite, load_suite, packaged_suites
-from agents.workbench.usage import PromptUse, UsageLog
-from agents.workbench.versions import (
-    DEFAULT_LABEL,
-    Rollout,
-    Routing,
-    TemplateRef,
-    TemplateVersion,
-    VersionStore,
-    check_label,
-    read_template_dir,
-)
-
-__all__ = [
-    "DEFAULT_LABEL",
-    "DEFAULT_MIN_IMPRESSIONS",
-    "DEFAULT_MIN_PINS",
-    "Assertion",
-    "AssertionOutcome",
-    "Case",
-    "CaseRun",
-    "Context",
-    "Prices",
-    "PromptChoice",
-    "PromptRouter",
-    "PromptUse",
-    "Rollout",
-    "RoutedLLM",
-    "Routing",
-    "RubricVerdict",
-    "Suite",
-    "SuiteComparison",
-    "SuiteError",
-    "SuiteResult",
-    "TemplateRef",
-    "TemplateVersion",
-    "TemplateVersionReport",
-    "UnknownVersionError",
-    "UsageLog",
-    "Verdict",
-    "VersionResult",
-    "VersionStore",
-    "bucket",
-    "check_label",
-    "compare_results",
-    "compare_versions",
-    "comparison_report",
-    "export_promptfoo",
-    "fixed_choice",
-    "html_report",
-    "json_report",
-    "load_suite",
-    "packaged_suites",
-    "read_template_dir",
-    "report_lines",
-    "run_suite",
-    "summary_line",
-    "text_report",
-    "version_report",
-]

@@ -29,6 +29,7 @@ __all__ = [
     "PinFigures",
     "TemplateComparison",
     "TemplateVersionReport",
+    "VersionReportHook",
     "VersionResult",
     "compare_versions",
     "report_lines",
@@ -39,6 +40,11 @@ DEFAULT_MIN_PINS = 5
 DEFAULT_MIN_IMPRESSIONS = 500
 PinFigures = Mapping[str, float]
 """One Pin's period ``summary_metrics`` (``IMPRESSION``, ``SAVE``, ``OUTBOUND_CLICK``, ...)."""
+
+
+VersionReportHook = Callable[[date, date, Mapping[str, PinFigures]], "TemplateVersionReport"]
+"""``(start, end, Pin id -> figures) -> report``: what the insight job calls with the per-Pin
+figures it already fetched (``queues.runtime.Runtime.template_version_hook``)."""
 
 
 class _Model(BaseModel):
