@@ -18,15 +18,18 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
 from agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCache, make_openai_client
+from agents.workbench.errors import UnknownVersionError
 from agents.workbench.results import Prices
+from agents.workbench.versions import VersionStore, check_label
 from prompts.loader import PromptLibrary
 from queues.settings import Settings
 
-__all__ = ["EvalBackend", "eval_backend"]
+__all__ = ["EvalBackend", "eval_backend", "template_library", "template_spec"]
 
 SANDBOX_KEY = "sandbox-key"
 
@@ -89,3 +92,45 @@ def _cache(
         warn(f"Redis does not answer ({type(exc).__name__}): running without the LLM cache")
         return None
     return RedisLLMCache(client, prefix)
+
+
+def template_library(
+    settings: Settings,
+    versions: VersionStore | None,
+    *,
+    folder: Path | None = None,
+    version: str | None = None,
+) -> tuple[PromptLibrary, str]:
+    """The templates a run uses, and how the report names them: a folder (``--templates``), a
+    published version (``--version 3``, a label such as ``--version staging``, or ``packaged``),
+    else the default templates (``PINTEREST_AGENT_PROMPTS_DIR``, or the packaged ones)."""
+    if folder is not None:
+        return PromptLibrary(folder), f"folder {folder}"
+    if version is None or version == "packaged":
+        if version is None and settings.prompts_dir is not None:
+            return PromptLibrary(settings.prompts_dir), f"folder {settings.prompts_dir}"
+        return PromptLibrary(), "packaged"
+    if versions is None:
+        raise UnknownVersionError("published versions live in Redis, which does not answer")
+    if version.isdigit():
+        number, named = int(version), f"v{int(version)}"
+    else:
+        check_label(version)
+        found = versions.routing().labels.get(version)
+        if found is None:
+            raise UnknownVersionError(
+                f"the label {version!r} points at no version; `pinterest-agent prompts versions` "
+                "lists them (publish with --label to set one)", label=version,
+            )
+        number, named = found, f"v{found} ({version})"
+    return PromptLibrary(sources=versions.sources(number)), named
+
+
+def template_spec(
+    settings: Settings, versions: VersionStore | None, spec: str | None
+) -> tuple[PromptLibrary, str]:
+    """``--a`` / ``--b`` of ``prompts compare``: a folder if one exists at ``spec``, else a
+    version as for ``--version``."""
+    if spec is not None and Path(spec).is_dir():
+        return template_library(settings, versions, folder=Path(spec))
+    return template_library(settings, versions, version=spec)

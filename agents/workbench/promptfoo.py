@@ -80,11 +80,13 @@ the Python promptfoo uses:
 ```bash
 export PROMPTFOO_PYTHON=$(which python)      # the interpreter with pinterest-agent-worker
 export OPENAI_API_KEY=...                    # or set apiBaseUrl in promptfooconfig.yaml
-PROMPTFOO_PASS_RATE_THRESHOLD={threshold} npx promptfoo@latest eval --repeat {repeat}
+npx promptfoo@latest eval --repeat {repeat}
 ```
 
-`templates/{template}.j2` is the template version exported ({hash}); `prompt.py` renders it with
-the project's Jinja2 loader, and `asserts.py` runs the project's assertions.
+`templates/{template}.j2` is the template version exported ({hash}); `prompt.py` renders
+it with the project's Jinja2 loader, and `asserts.py` runs the project's assertions. promptfoo
+fails the run on any failed test; the suite's own gate is a pass rate of {threshold:.0%}
+(`pinterest-agent prompts eval {suite}` applies it).
 """
 
 
