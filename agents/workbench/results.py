@@ -49,7 +49,12 @@ class CaseRun(_Model):
     repaired: bool = False
 
 
-class SuiteResult(_Model):
+class SuiteResult(BaseModel):
+    """One run of a suite. Its JSON (``prompts eval --json``) also carries the totals below;
+    they are recomputed, not read, when it is loaded again."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
     suite: str
     source: str
     task: str
