@@ -132,12 +132,15 @@ def pin_copy_answer(brief: Mapping[str, Any], *, title_max: int = 100) -> dict[s
     keywords = [str(k) for k in brief.get("keywords", [])][:8]
     main = keywords[0] if keywords else None
     early = main is None or _words(main) in _words(name)[:40]
-    title = name if early or main is None else f"{main.title()}: {name}"
+    title_max = max(10, min(title_max, 100))
+    title = _clip_words(name if early or main is None else f"{main.title()}: {name}", title_max)
+    if main is not None and _words(main) not in _words(title):  # the cut dropped the keyword
+        title = _clip_words(f"{main.title()}: {name}", title_max)
     summary = _clean_sentences(str(brief.get("summary", name)), 420)
     extra = f" Ideas for {', '.join(keywords[1:3])}." if len(keywords) > 1 else ""
     hashtag = "#" + re.sub(r"\W", "", main.title()) if main else None
     return {
-        "title": _clip_words(title, max(10, min(title_max, 100))),
+        "title": title,
         "description": _clip_words(summary + extra, 480),
         "alt_text": _clip_words(f"Photo of {name}, shown clearly in vertical format.", 500),
         "link": str(brief.get("destination_url", "")),
