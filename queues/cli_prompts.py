@@ -400,14 +400,31 @@ def prompts_versions(as_json: bool) -> None:
                    f"briefs, the rest {rollout.label}'s")
 
 
+def _version_number(store: RedisPromptVersions, spec: str) -> int:
+    """A version given by number (``3``, ``v3``) or by a label pointing at it (``staging``)."""
+    from agents.workbench.errors import UnknownVersionError
+    from agents.workbench.versions import check_label
+
+    digits = spec.removeprefix("v")
+    if digits.isdigit():
+        return int(digits)
+    number = store.routing().labels.get(check_label(spec))
+    if number is None:
+        raise UnknownVersionError(f"the label {spec!r} points at no version; `pinterest-agent "
+                                  "prompts versions` lists them", label=spec)
+    return number
+
+
 @prompts.command("promote")
-@click.argument("version", type=click.IntRange(min=1))
+@click.argument("version")
 @click.option("--label", default="production", show_default=True)
-def prompts_promote(version: int, label: str) -> None:
-    """Point LABEL at VERSION (atomically; the move is kept for `prompts rollback`). A rollout
-    of that version under that label ends: every brief now gets it."""
+def prompts_promote(version: str, label: str) -> None:
+    """Point LABEL at VERSION (a number, or a label such as staging), atomically; the move is
+    kept for `prompts rollback`. A rollout of that version under that label ends: every brief
+    now gets it."""
     store = _store(load_settings())
-    click.echo(_moved(label, store.move_label(label, version), version))
+    number = _version_number(store, version)
+    click.echo(_moved(label, store.move_label(label, number), number))
 
 
 @prompts.command("rollback")
@@ -422,14 +439,15 @@ def prompts_rollback(label: str) -> None:
 
 @prompts.command("rollout")
 @click.argument("template")
-@click.option("--candidate", type=click.IntRange(min=1), default=None,
-              help="The published version whose TEMPLATE a share of briefs gets.")
+@click.option("--candidate", default=None,
+              help="The published version whose TEMPLATE a share of briefs gets (a number, or a "
+              "label such as staging).")
 @click.option("--share", type=click.FloatRange(0.0, 1.0), default=None,
               help="The share of briefs (0.2 = 20 %), chosen by a hash of brief_id.")
 @click.option("--label", default="production", show_default=True,
               help="The label the other briefs follow.")
 @click.option("--stop", is_flag=True, help="End TEMPLATE's rollout.")
-def prompts_rollout(template: str, candidate: int | None, share: float | None, label: str,
+def prompts_rollout(template: str, candidate: str | None, share: float | None, label: str,
                     stop: bool) -> None:
     """Send a stable share of briefs to a candidate version of TEMPLATE; the rest keep the
     label's. Raising the share keeps every brief already on the candidate there."""
@@ -445,16 +463,17 @@ def prompts_rollout(template: str, candidate: int | None, share: float | None, l
     if candidate is None or share is None:
         raise click.UsageError("give --candidate V and --share S (or --stop)")
     check_label(label)
-    found = store.version(candidate)
+    number = _version_number(store, candidate)
+    found = store.version(number)
     if found is None or template not in found.templates:
         raise UnknownVersionError(
-            f"version {candidate} has no {template} template; publish a folder holding "
-            f"{template}.j2 and roll that version out", version=candidate,
+            f"version {number} has no {template} template; publish a folder holding "
+            f"{template}.j2 and roll that version out", version=number,
         )
-    store.set_rollout(Rollout(template=template, candidate=candidate, share=share, label=label,
+    store.set_rollout(Rollout(template=template, candidate=number, share=share, label=label,
                               started_at=datetime.now(UTC)))
     base = store.routing().labels.get(label)
-    click.echo(f"{template}: {share:.0%} of briefs get v{candidate}, the rest {label}'s "
+    click.echo(f"{template}: {share:.0%} of briefs get v{number}, the rest {label}'s "
                f"({f'v{base}' if base else 'packaged'})")
 
 
