@@ -9,7 +9,7 @@ way). ``images`` (image data URLs, ``data:image/jpeg;base64,...``) are attached 
 message as ``image_url`` parts after the template's text, for models that accept images; they
 are part of the cache key by their SHA-256. Every call is logged once (model, template, template
 hash, tokens, latency, outcome; never a key or the prompt text) and handed to the optional
-``on_call`` hook.
+``on_call`` hook. A cache hit is found by the template's hash and renders nothing.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agents.llm.cache import LLMCache, cache_key
+from agents.llm.cache import LLMCache, keyed_by
 from agents.llm.errors import (
     LLMError,
     LLMOutputInvalidError,
     LLMRefusalError,
     LLMTruncatedError,
 )
-from agents.llm.schema import strict_json_schema
-from prompts.loader import PromptLibrary
+from agents.llm.schema import strict_schema_json
+from prompts.loader import SUFFIX, PromptLibrary
 
 __all__ = [
     "Check",
@@ -210,27 +210,30 @@ class StructuredLLMBase:
         check: Callable[[T], list[str]] | None = None,
         images: Sequence[str] = (),
     ) -> LLMResult[T]:
-        prompt = self.prompts.render(template, variables)
         started = time.perf_counter()
         key = None
         if self._cache is not None:
-            key = cache_key(
+            # The key needs the template's hash, not its rendering: a hit renders nothing (the
+            # same template and variables rendered fine when the answer was cached).
+            name, template_hash = template.removesuffix(SUFFIX), self.prompts.hash(template)
+            key = keyed_by(
                 model=self.model,
-                template_hash=prompt.hash,
+                template_hash=template_hash,
                 variables=variables,
-                schema=strict_json_schema(output),
+                schema_json=strict_schema_json(output),
                 images=images,
             )
             hit = self._from_cache(key, output, check)
             if hit is not None:
                 latency = (time.perf_counter() - started) * 1000
                 record = LLMCallRecord(
-                    self.model, prompt.name, prompt.hash, output.__name__, 0, 0, latency,
+                    self.model, name, template_hash, output.__name__, 0, 0, latency,
                     cached=True, repaired=False, outcome="ok",
                 )
                 self._report(record)
-                return LLMResult(hit, prompt.name, prompt.hash, self.model, 0, 0, latency,
+                return LLMResult(hit, name, template_hash, self.model, 0, 0, latency,
                                  cached=True, repaired=False)
+        prompt = self.prompts.render(template, variables)
 
         messages: list[Message] = [
             {"role": "system", "content": prompt.system},

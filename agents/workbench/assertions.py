@@ -22,8 +22,9 @@ matches several values must hold for each; a field the output lacks fails.
                     figures, as the insight writer's own check judges it (rounding allowed)
 ``json_path``       ``path`` matches; then any of ``equals``, ``min``, ``max``, ``matches``
                     (regex), ``count_min``, ``count_max``; ``exists: false`` for "absent"
-``novelty``         ``field`` (``title``) is less similar than ``threshold`` (0.8, difflib's
-                    ratio of the normalised text) to each of the channel's recent Pin titles
+``novelty``         ``field`` (``title``) is less similar than ``threshold`` (0.8: rapidfuzz's
+                    ``ratio``, the normalised Indel similarity difflib's ``ratio`` approximates,
+                    of the casefolded words) to each of the channel's recent Pin titles
                     (from the stored drafts; ``titles`` to give them inline, ``channel`` to name
                     another channel than the brief's)
 ``rubric``          a judge model grades the output against ``value``; passes at ``threshold``
@@ -34,7 +35,6 @@ matches several values must hold for each; a field the output lacks fails.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -44,6 +44,7 @@ from typing import Annotated, Any, Literal
 
 import jsonpath
 from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz import fuzz, process
 
 from agents.insights.figures import ungrounded_numbers
 from agents.insights.models import FigureValue
@@ -82,6 +83,9 @@ class Verdict:
     score: float | None = None
 
 
+_PASS = Verdict(True)
+
+
 Judge = Callable[["Rubric", Mapping[str, Any]], RubricVerdict]
 TitleSource = Callable[[str, int], Sequence[str]]
 
@@ -111,9 +115,37 @@ def _compiled(path: str) -> jsonpath.JSONPath | jsonpath.CompoundJSONPath:
     return jsonpath.compile(path)
 
 
+_SIMPLE = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\[\*\]|\.\*)*)$")
+_STEP = re.compile(r"\.([A-Za-z_][\w-]*|\*)|\[(\d+|\*)\]")
+
+
 def field_values(output: Mapping[str, Any], path: str) -> list[Any]:
-    """Every value ``path`` (dotted or JSONPath) matches in ``output``."""
-    return list(_compiled(path).findall(output))
+    """Every value ``path`` (dotted or JSONPath) matches in ``output``.
+
+    Dotted paths and JSONPaths made only of names, indexes and wildcards (``$.keywords[*]``,
+    ``$.suggestions[0].priority``) are walked directly; anything richer (filters, slices,
+    recursive descent) goes to python-jsonpath."""
+    if not path.startswith("$"):
+        steps: list[str] | None = path.split(".")
+    else:
+        simple = _SIMPLE.match(path)
+        steps = ([name or index for name, index in _STEP.findall(simple.group(1))]
+                 if simple else None)
+    if steps is None:
+        return list(_compiled(path).findall(output))
+    nodes: list[Any] = [output]
+    for step in steps:
+        found: list[Any] = []
+        for node in nodes:
+            if step == "*":
+                found += list(node.values()) if isinstance(node, Mapping) else (
+                    list(node) if isinstance(node, list) else [])
+            elif isinstance(node, Mapping) and step in node:
+                found.append(node[step])
+            elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+                found.append(node[int(step)])
+        nodes = found
+    return nodes
 
 
 def _text(value: Any) -> str:
@@ -134,6 +166,21 @@ def text_values(value: Any, where: str = "") -> Iterator[tuple[str, str]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from text_values(item, f"{where}.{index}" if where else str(index))
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string inside ``value`` (no paths: the fast walk for counting)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            found.append(node)
+        elif isinstance(node, Mapping):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
 def _listed(value: Text) -> list[str]:
@@ -166,7 +213,7 @@ class _FieldRule(_Assertion):
             verdict = self.judge_value(value, ctx)
             if not verdict.passed:
                 return verdict
-        return Verdict(True)
+        return _PASS
 
     def judge_value(self, value: Any, ctx: Context) -> Verdict:
         raise NotImplementedError
@@ -183,7 +230,7 @@ class MaxLength(_FieldRule):
         size = len(value) if isinstance(value, str | list) else len(_text(value))
         if size > self.value:
             return Verdict(False, f"{self.field} is {size} long, over {self.value}")
-        return Verdict(True)
+        return _PASS
 
 
 class MinLength(_FieldRule):
@@ -197,7 +244,7 @@ class MinLength(_FieldRule):
         size = len(value) if isinstance(value, str | list) else len(_text(value))
         if size < self.value:
             return Verdict(False, f"{self.field} is {size} long, under {self.value}")
-        return Verdict(True)
+        return _PASS
 
 
 class KeywordWithin(_FieldRule):
@@ -221,7 +268,7 @@ class KeywordWithin(_FieldRule):
         if position > self.value:
             return Verdict(False, f"{keyword!r} starts at character {position} of {self.field}, "
                                   f"after {self.value}")
-        return Verdict(True)
+        return _PASS
 
 
 class Contains(_FieldRule):
@@ -239,7 +286,7 @@ class Contains(_FieldRule):
                    if (v.casefold() if self.ignore_case else v) not in hay]
         if missing:
             return Verdict(False, f"{self.field} lacks {', '.join(map(repr, missing))}")
-        return Verdict(True)
+        return _PASS
 
 
 class NotContains(_FieldRule):
@@ -257,7 +304,7 @@ class NotContains(_FieldRule):
                  if (v.casefold() if self.ignore_case else v) in hay]
         if found:
             return Verdict(False, f"{self.field} contains {', '.join(map(repr, found))}")
-        return Verdict(True)
+        return _PASS
 
 
 class Regex(_FieldRule):
@@ -272,7 +319,7 @@ class Regex(_FieldRule):
         flags = re.IGNORECASE if self.ignore_case else 0
         if re.search(self.value, _text(value), flags) is None:
             return Verdict(False, f"{self.field} does not match /{self.value}/")
-        return Verdict(True)
+        return _PASS
 
 
 class Hashtags(_Assertion):
@@ -286,10 +333,10 @@ class Hashtags(_Assertion):
 
     def evaluate(self, ctx: Context) -> Verdict:
         source: Any = ctx.output if self.field is None else field_values(ctx.output, self.field)
-        count = sum(len(hashtags_in(text)) for _, text in text_values(source))
+        count = len(hashtags_in("\n".join(_strings(source))))
         if not self.min <= count <= self.max:
             return Verdict(False, f"{count} hashtags, not {self.min} to {self.max}")
-        return Verdict(True)
+        return _PASS
 
 
 class LinkEqualsBrief(_FieldRule):
@@ -305,7 +352,7 @@ class LinkEqualsBrief(_FieldRule):
         if value != ctx.brief.destination_url:
             return Verdict(False, f"{self.field} is {value!r}, not the brief's "
                                   f"{ctx.brief.destination_url}")
-        return Verdict(True)
+        return _PASS
 
 
 class NoInventedUrl(_Assertion):
@@ -320,11 +367,14 @@ class NoInventedUrl(_Assertion):
         allowed = set(self.allowed)
         if ctx.brief is not None:
             allowed.add(ctx.brief.destination_url)
+        if self.fields is None and all(url in allowed for text in _strings(ctx.output)
+                                       for url in find_urls(text)):
+            return _PASS  # the common case, without building every field's path
         for where, text in _texts(ctx.output, self.fields):
             for url in find_urls(text):
                 if url not in allowed:
                     return Verdict(False, f"{where} carries {url!r}, which the brief never gave")
-        return Verdict(True)
+        return _PASS
 
 
 class GroundedNumbers(_Assertion):
@@ -341,7 +391,7 @@ class GroundedNumbers(_Assertion):
             bad = ungrounded_numbers(text, ctx.figures)
             if bad:
                 return Verdict(False, f"{where} states {', '.join(bad)}, not among the figures")
-        return Verdict(True)
+        return _PASS
 
 
 class JsonPath(_Assertion):
@@ -378,7 +428,7 @@ class JsonPath(_Assertion):
             problem = self._problem(value)
             if problem:
                 return Verdict(False, f"{self.path}: {problem}")
-        return Verdict(True)
+        return _PASS
 
     def _problem(self, value: Any) -> str | None:
         if self.equals is not None and value != self.equals:
@@ -415,14 +465,17 @@ class Novelty(_FieldRule):
                                       "store of drafts (Redis) to read them from; give titles")
             recent = list(ctx.titles(channel, self.limit))
         text = normalise(_text(value))
-        best, closest = 0.0, ""
-        for title in recent:
-            ratio = difflib.SequenceMatcher(None, text, normalise(title), autojunk=False).ratio()
-            if ratio > best:
-                best, closest = ratio, title
-        if best >= self.threshold:
+        found = process.extractOne(text, _normalised(tuple(recent)), scorer=fuzz.ratio)
+        best = found[1] / 100 if found is not None else 0.0
+        if found is not None and best >= self.threshold:
+            closest = recent[found[2]]
             return Verdict(False, f"{self.field} is {best:.2f} similar to {closest!r}", best)
         return Verdict(True, f"closest {best:.2f}" if recent else "no recent titles", best)
+
+
+@functools.lru_cache(maxsize=64)
+def _normalised(titles: tuple[str, ...]) -> list[str]:
+    return [normalise(title) for title in titles]
 
 
 class Rubric(_Assertion):

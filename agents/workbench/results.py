@@ -3,6 +3,7 @@ the CI gate read (``SuiteResult.pass_rate``, ``passed``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,11 @@ class Prices(_Model):
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
 
 
-class AssertionOutcome(_Model):
+@dataclass(frozen=True, slots=True)
+class AssertionOutcome:
+    """One assertion on one case run (a plain dataclass: a run makes one per assertion and
+    case, and pydantic still serialises and loads it inside ``CaseRun``)."""
+
     column: str
     type: str
     passed: bool

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.workbench.assertions import Assertion, column_names
+from agents.workbench.assertions import Assertion, assertion_key, column_names
 from agents.workbench.errors import SuiteError
 
 __all__ = [
@@ -114,6 +114,11 @@ class Suite:
     cases: tuple[Case, ...]
     columns: Mapping[str, str] = field(default_factory=dict)
     """Assertion key -> its column name, in order (the suite's assertions first)."""
+    column_of: Mapping[int, str] = field(default_factory=dict, compare=False, repr=False)
+    """``id(assertion)`` -> its column, for every assertion object of every case."""
+    prepared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Each case made ready for its task, by case id (filled by the runner, once per suite:
+    ``prompts compare`` runs the same suite twice)."""
 
 
 def packaged_suites() -> list[str]:
@@ -154,6 +159,7 @@ def load_suite(ref: str | Path) -> Suite:
         name=name, source=source, task=spec.task, template=spec.template or spec.task,
         threshold=spec.threshold, repeat=spec.repeat, repair=spec.repair,
         description=spec.description, cases=cases, columns=columns,
+        column_of={id(a): columns[assertion_key(a)] for case in cases for a in case.assertions},
     )
 
 
