@@ -1,7 +1,7 @@
 """An eval suite of 50 cases with the LLM cache warm, against rendering the same prompts alone
 (target: the suite takes at most 2x the rendering: the harness adds little).
 
-    python benchmarks/prompt_eval.py [--rounds 7]
+    python benchmarks/prompt_eval.py [--rounds 15]
 
 The suite is ``pin_copy`` with 50 generated briefs and the packaged suite's assertions (lengths,
 keyword placement, hashtags, the link, invented URLs, clickbait words, keyword count, novelty
@@ -75,7 +75,7 @@ def suite_file(folder: Path) -> Path:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=15)
     options = parser.parse_args()
     import tempfile
 
