@@ -40,6 +40,7 @@ from agents.workbench.versions import (
     set_digest,
     source_digest,
 )
+from providers.errors import TransientError
 
 __all__ = ["DEFAULT_USAGE_RETENTION_DAYS", "RedisPromptUsage", "RedisPromptVersions"]
 
@@ -195,7 +196,14 @@ class RedisPromptVersions:
     # -- labels and rollouts -----------------------------------------------------------------
 
     def routing(self) -> Routing:
-        raw = self._client.hgetall(self._key("routing"))
+        try:
+            raw = self._client.hgetall(self._key("routing"))
+        except redis.RedisError as exc:
+            raise TransientError(
+                f"cannot read the prompt labels from Redis ({type(exc).__name__}); the job is "
+                "retried, and a worker that read them before goes on with those",
+                code="prompt_routing_unavailable",
+            ) from exc
         labels: dict[str, int] = {}
         rollouts: dict[str, Rollout] = {}
         serial = 0

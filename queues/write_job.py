@@ -7,6 +7,11 @@ reused (and the LLM cache covers a crash mid-draft), and the hand-off is idempot
 publisher publishes a ``post_id`` once. A stored draft whose rendered image has expired from the
 image store is drafted again (the LLM cache makes that cheap).
 
+The copy and the design are written with the template versions the job's brief routes to (the
+worker's label, or a rollout's candidate; ``Runtime.llm_for``): the outcome's provenance names
+each one's version, and the draft is recorded for the comparison of versions by results
+(``P:prompts:use:{post_id}``).
+
 The rendered image is stored once in the image store (``P:image:{sha256}``) and the draft, the
 hand-off message, the outcome and the ``post.drafted`` event carry only its reference
 (``image_ref``); with ``media_public_base_url`` set the post uses ``image_url`` instead.

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 from pydantic import SecretStr
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from agents.text_rules import find_urls
 from agents.workbench.errors import UnknownVersionError
@@ -23,6 +25,12 @@ from tests.conftest import REDIS_URL
 from tests.conftest_llm import load_brief
 
 pytestmark = pytest.mark.redis
+
+
+def no_redis() -> redis.Redis[bytes]:
+    """A client of a port nothing listens on, giving up at once (no retries)."""
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
 
 
 def base(prefix: str, **values: object) -> Settings:
@@ -58,7 +66,7 @@ def test_with_a_key_the_configured_server_is_used(prefix: str, sandbox: SandboxS
 
 def test_without_redis_the_run_goes_on_uncached_and_says_so(prefix: str) -> None:
     warnings: list[str] = []
-    down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    down = no_redis()
     with eval_backend(base(prefix, redis_url="redis://127.0.0.1:1/0"), library=PromptLibrary(),
                       redis_client=down, warn=warnings.append) as backend:
         assert backend.cache is None

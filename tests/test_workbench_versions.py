@@ -8,14 +8,23 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from agents.workbench.errors import UnknownVersionError
 from agents.workbench.rollout import PromptRouter, bucket
 from agents.workbench.versions import Rollout, Routing
 from prompts.loader import PromptLibrary
+from providers.errors import TransientError
 from queues.prompt_store import RedisPromptVersions
 
 pytestmark = pytest.mark.redis
+
+
+def no_redis() -> redis.Redis[bytes]:
+    """A client of a port nothing listens on, giving up at once (no retries)."""
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
@@ -166,7 +175,7 @@ class CountingSource:
     def routing(self) -> Routing:
         self.routing_reads += 1
         if self.fail:
-            raise redis.ConnectionError("Redis went away")
+            raise TransientError("Redis went away", code="prompt_routing_unavailable")
         return self.inner.routing()
 
     def sources(self, number: int) -> dict[str, str]:
@@ -183,9 +192,30 @@ def test_one_routing_read_per_job_and_each_version_fetched_once(
     for n in range(20):
         router.choose(f"brief-{n}")
     assert source.routing_reads == 20 and source.source_reads == 1
-    # When Redis fails, the last routing read is used
+    # When Redis fails, the last routing read is used; a router that never read one fails
+    # transiently (the job is retried)
     source.fail = True
     assert router.choose("brief-x").templates["pin_copy"].version == 1
+    with pytest.raises(TransientError):
+        PromptRouter(source).choose("brief-x")
+
+
+def test_the_redis_store_reports_an_unreachable_redis_as_transient(prefix: str) -> None:
+    down = RedisPromptVersions(no_redis(), prefix)
+    with pytest.raises(TransientError) as info:
+        down.routing()
+    assert info.value.code == "prompt_routing_unavailable"
+
+
+class Snapshot:
+    """The store's routing read once (the statistics below make 20,000 choices)."""
+
+    def __init__(self, store: RedisPromptVersions) -> None:
+        self._routing = store.routing()
+        self.sources = store.sources
+
+    def routing(self) -> Routing:
+        return self._routing
 
 
 def test_a_rollout_routes_a_stable_share_of_briefs(store: RedisPromptVersions) -> None:
@@ -193,7 +223,7 @@ def test_a_rollout_routes_a_stable_share_of_briefs(store: RedisPromptVersions) -
     v1 = publish(store, "base", label="production")
     v2 = publish(store, "candidate")
     store.set_rollout(Rollout(template="pin_copy", candidate=v2, share=0.2, started_at=NOW))
-    router = PromptRouter(store)
+    router = PromptRouter(Snapshot(store))  # the routing as read once, for 20,000 choices
     ids = [f"brief-{n}" for n in range(10_000)]
     # When 10,000 briefs are routed
     picked = {i: router.choose(i).templates["pin_copy"] for i in ids}
@@ -208,6 +238,7 @@ def test_a_rollout_routes_a_stable_share_of_briefs(store: RedisPromptVersions) -
                for i in ids[:500])
     # And raising the share keeps every brief already on the candidate there
     store.set_rollout(Rollout(template="pin_copy", candidate=v2, share=0.5, started_at=NOW))
+    router = PromptRouter(Snapshot(store))
     wider = {i for i in ids if router.choose(i).templates["pin_copy"].version == v2}
     assert on_candidate <= wider and 4_800 <= len(wider) <= 5_200
     # And the design template is untouched by a pin_copy rollout

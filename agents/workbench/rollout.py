@@ -7,7 +7,8 @@ else the version the worker's label points at, else the packaged template. Versi
 once published, so their sources are fetched once per process and the libraries built from them
 are reused; only the routing is read per job, so a moved label or a new rollout takes effect on
 the next job of every worker, without a restart. If that read fails (Redis briefly away), the last
-routing read is used (and the error raised when there is none).
+routing read is used (and the transient error raised, so the job is retried, when there is
+none).
 
 A rollout routes a subject (a brief) by :func:`bucket`: a number in [0, 1) from the SHA-256 of
 the template name and the subject id, so a brief always gets the same version, briefs spread
@@ -27,6 +28,7 @@ from typing import Any, Protocol
 from agents.llm import LLMResult, StructuredLLM, StructuredLLMBase, T
 from agents.workbench.versions import Routing, TemplateRef
 from prompts.loader import SUFFIX, PromptLibrary
+from providers.errors import TransientError
 
 __all__ = [
     "DEFAULT_LIBRARY_CACHE",
@@ -47,7 +49,9 @@ log = logging.getLogger(__name__)
 class RoutingSource(Protocol):
     """What the router reads: :class:`~agents.workbench.versions.VersionStore` has both."""
 
-    def routing(self) -> Routing: ...
+    def routing(self) -> Routing:
+        """Every label and rollout; ``TransientError`` when the store does not answer."""
+        ...
 
     def sources(self, number: int) -> dict[str, str]: ...
 
@@ -106,11 +110,11 @@ class PromptRouter:
     def routing(self) -> Routing:
         try:
             routing = self._source.routing()
-        except Exception as exc:
+        except TransientError as exc:
             if self._last is None:
                 raise
             log.warning("prompt routing read failed (%s); using the last one read (serial %d)",
-                        type(exc).__name__, self._last.serial)
+                        exc.code, self._last.serial)
             return self._last
         self._last = routing
         return routing
