@@ -6,7 +6,9 @@ non-image, a truncated file or one too small for a Pin fails without spending to
 its subject, then runs the writer and the designer (with ``vision``, the designer sees a small
 copy of the photo and answers the subject's box too), makes an image with the ``ImageGenerator``
 when the brief has none and generation is enabled, and renders around the chosen subject
-(``agents.design.focus``).
+(``agents.design.focus``) in the brief's layout (``agents.design.layouts``: band, split, a collage
+of up to three of its photos, or typographic, which needs none: a brief with no image and image
+generation off is typographic rather than a ``no_source_image`` failure).
 
 The post's media:
 
@@ -30,14 +32,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from agents.design.brand import BrandKit
 from agents.design.designer import DesignSpec, design_result
 from agents.design.imaging import (
     ImageFetcher,
     NoSourceImageError,
     RenderedImage,
-    compose,
     subject_of,
 )
+from agents.design.layouts import PinLayout, compose_layout, effective_layout, photos_needed
 from agents.design.preview import preview_data_url
 from agents.design.saliency import estimate_subject
 from agents.design.scene_map import SCENE_MAP, Scene
@@ -117,9 +120,12 @@ def draft_post(
     images: ImageStore | None = None,
     source_rules: SourceRules | None = None,
     vision: bool = True,
+    brand: BrandKit | None = None,
 ) -> Draft:
     """``vision``: the model accepts images, so the design call carries a preview of the source
-    (the ``openai_vision`` setting)."""
+    (the ``openai_vision`` setting); ``brand``: the channel's brand kit, applied to every
+    layout. The layout is the brief's (``agents.design.layouts.effective_layout``): with no
+    source image and no image generation, typographic."""
     rules = source_rules or SourceRules()
     if media_public_base_url is not None and not media_public_base_url.startswith(
         ("https://", "http://")
@@ -128,31 +134,36 @@ def draft_post(
             "PINTEREST_AGENT_MEDIA_PUBLIC_BASE_URL must be an http(s) URL",
             setting="media_public_base_url",
         )
-    source: Source | None = None
-    if brief.source_image_urls:
-        source = fetch_source(
-            brief.source_image_urls[0], fetcher, max_bytes=max_source_bytes, rules=rules,
-            scene=scene,
-        )
-    elif image_generator is None:
-        raise NoSourceImageError(
-            "the brief has no source_image_urls and image generation is off: add an image URL "
-            "or enable image generation",
+    layout = effective_layout(brief.layout, images=len(brief.source_image_urls),
+                              can_generate=image_generator is not None)
+    if layout is PinLayout.TYPOGRAPHIC and brief.layout != layout.value:
+        brief = brief.model_copy(update={"layout": layout.value})  # no image prompt needed
+    sources = [
+        fetch_source(url, fetcher, max_bytes=max_source_bytes, rules=rules, scene=scene)
+        for url in brief.source_image_urls[: photos_needed(layout)]
+    ]
+    source = sources[0] if sources else None
+    if layout is not PinLayout.TYPOGRAPHIC and source is None and image_generator is None:
+        raise NoSourceImageError(  # unreachable: effective_layout chose typographic
+            "the brief has no source_image_urls and image generation is off",
             field="source_image_urls",
         )
 
-    estimate = estimate_subject(source.image) if source is not None else None
+    estimates = [estimate_subject(each.image) for each in sources]
     preview = preview_data_url(source.image) if source is not None and vision else None
 
     written = write_copy(brief, llm)
     designed = design_result(brief, written.copy, llm, scene, preview=preview)
-    if source is None:
+    if source is None and layout is not PinLayout.TYPOGRAPHIC:
         assert image_generator is not None
         prompt = designed.spec.image_prompt or written.copy.alt_text
         generated = image_generator.generate(prompt, width=scene.width, height=scene.height)
-        source = load_source(generated, scene.size, rules)
-    subject = subject_of(designed.spec, source, estimate)
-    image = compose(source, designed.spec, scene, subject)
+        sources = [load_source(generated, scene.size, rules)]
+        estimates = [estimate_subject(sources[0].image)]
+    subjects = [subject_of(designed.spec, sources[0], estimates[0])] if sources else []
+    subjects += estimates[1:]  # the other photos of a collage: their own estimate
+    image = compose_layout(layout, sources, subjects, designed.spec, scene, kind=brief.kind,
+                           brand=brand)
 
     media: Media
     media_key = None
@@ -174,6 +185,7 @@ def draft_post(
         platform=scene.platform,
         channel_id=brief.channel_id,
         board_id=brief.board_id,
+        board_section_id=brief.board_section_id,
         title=copy.title,
         description=post_description(copy),
         link=brief.destination_url,

@@ -34,7 +34,9 @@ __all__ = [
     "InsightsRequest",
     "Media",
     "PinBrief",
+    "PostUpdate",
     "SocialPost",
+    "UpdateTarget",
     "VideoMedia",
 ]
 
@@ -50,6 +52,8 @@ ALT_TEXT_MAX = 500
 LINK_MAX = 2048
 
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+PIN_LAYOUTS = ("band", "split", "collage", "typographic")
+"""The Pin designs the renderer knows (``agents.design.layouts``)."""
 _PIN_ID_RE = r"^\d+$"
 _HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
@@ -270,6 +274,15 @@ class SocialPost(_Message):
         return value.astimezone(UTC) if value is not None else None
 
 
+class UpdateTarget(_Message):
+    """The Pin a brief's new copy goes to (``PinBrief.update_of``)."""
+
+    pin_id: str = Field(pattern=_PIN_ID_RE)
+    revision: StrictInt = Field(
+        ge=0, description="Later revisions win: an older update never overwrites a newer one."
+    )
+
+
 class PinBrief(_Message):
     """A product or article to turn into a Pin, on ``agent__social-post-writer``."""
 
@@ -291,6 +304,28 @@ class PinBrief(_Message):
     board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
     scheduled_at: Instant | None = None
     publish: Annotated[bool, Strict()] = False
+    # Catalog variations (all optional; a plain brief leaves them out).
+    board_section_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+    layout: Literal["band", "split", "collage", "typographic"] | None = Field(
+        default=None,
+        description="The Pin's design: band (headline band on the photo, the default), split "
+        "(photo above a text panel), collage (2-3 of the source images) or typographic (no "
+        "photo; also used when the brief has no image and image generation is off).",
+    )
+    title_angle: Line | None = Field(
+        default=None, max_length=60,
+        description="How this Pin's title approaches the subject (a variation of an earlier "
+        "Pin): search, benefit, question, occasion or detail.",
+    )
+    avoid_titles: list[Annotated[Line, Field(max_length=TITLE_MAX)]] = Field(
+        default_factory=list, max_length=20,
+        description="Titles of earlier Pins of the same item: the new title must differ.",
+    )
+    update_of: UpdateTarget | None = Field(
+        default=None,
+        description="Rewrite the copy of this existing Pin instead of making a new one: the "
+        "writer writes copy only and hands the publisher a PostUpdate.",
+    )
 
     @field_validator("scheduled_at")
     @classmethod
@@ -298,6 +333,40 @@ class PinBrief(_Message):
         if value is not None and value.tzinfo is None:
             raise ValueError("must carry a UTC offset, e.g. 2026-11-23T09:00:00Z")
         return value.astimezone(UTC) if value is not None else None
+
+
+class PostUpdate(_Message):
+    """Change an existing Pin (``PATCH /pins/{pin_id}``), on ``agent__social-publisher``.
+
+    ``update_id`` is the business key: one ``update_id`` is applied at most once. Of several
+    updates of one Pin, the one with the highest ``revision`` wins: an older one arriving late is
+    recorded as ``superseded`` and not sent. ``board_id`` (with ``board_section_id``) moves the
+    Pin, e.g. to an archive board when its product is sold out.
+    """
+
+    schema_version: Version
+    update_id: str = Field(pattern=_ID_RE, description="Unique id of this change.")
+    platform: str = Field(min_length=1, max_length=40, description='"pinterest" is supported.')
+    channel_id: str = Field(pattern=_ID_RE)
+    pin_id: str = Field(pattern=_PIN_ID_RE)
+    revision: StrictInt = Field(default=0, ge=0)
+    post_id: str | None = Field(default=None, pattern=_ID_RE,
+                                description="The post that made the Pin, for the record.")
+    title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: Prose | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    link: HttpsLink | None = None
+    alt_text: Prose | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+    board_section_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> PostUpdate:
+        fields = (self.title, self.description, self.link, self.alt_text, self.board_id,
+                  self.board_section_id)
+        if all(value is None for value in fields):
+            raise ValueError("an update changes at least one of title, description, link, "
+                             "alt_text, board_id, board_section_id")
+        return self
 
 
 class InsightsRequest(_Message):

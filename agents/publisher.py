@@ -55,6 +55,7 @@ from providers.pinterest import (
 )
 
 __all__ = [
+    "ChannelApi",
     "ChannelBusyError",
     "MissingBoardError",
     "PinterestPublisher",
@@ -101,7 +102,7 @@ class _Lease:
     released: bool = False
 
 
-class _ChannelApi:
+class ChannelApi:
     """The channel's API client for one attempt: a 401 refreshes the token once per call (the
     refused request changed nothing), and later calls use the refreshed token."""
 
@@ -283,7 +284,7 @@ class PinterestPublisher:
                                                                   images=self._images)
         if self._preflight is not None:
             self._preflight(post.link)
-        api = _ChannelApi(self._tokens, self._api_factory, post.channel_id,
+        api = ChannelApi(self._tokens, self._api_factory, post.channel_id,
                           self._tokens.access_token_for(creds))
         if video is not None:  # outside the write slot: fetching, uploading, polling
             media_id = self._video.ready_media_id(post.post_id, video, entry, api)
@@ -313,7 +314,7 @@ class PinterestPublisher:
                  "reconciled" if found else "published", post.post_id, pin_id, board_id)
         return self._result(post, pin_id, board_id, reconciled=found is not None)
 
-    def _create(self, post: SocialPost, pin_create: PinCreate, api: _ChannelApi) -> Pin:
+    def _create(self, post: SocialPost, pin_create: PinCreate, api: ChannelApi) -> Pin:
         try:
             # A 401 means the Pin was not created: the client refreshes once and tries again.
             return api(lambda client: client.pins.create(pin_create))

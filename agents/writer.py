@@ -94,10 +94,13 @@ def copy_variables(brief: PinBrief) -> dict[str, Any]:
     facts = brief.model_dump(
         mode="json",
         include={"kind", "name", "summary", "destination_url", "audience", "keywords", "tone",
-                 "locale"},
+                 "locale", "title_angle", "avoid_titles"},
         exclude_none=True,
     )
-    return {"brief": facts, "locale": brief.locale, "limits": copy_limits()}
+    if not facts.get("avoid_titles"):
+        facts.pop("avoid_titles", None)
+    return {"brief": facts, "locale": brief.locale, "limits": copy_limits(),
+            "angle": brief.title_angle}
 
 
 def post_description(copy: PinCopy) -> str:
@@ -131,6 +134,13 @@ def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
             f"description plus hashtags must fit in {DESCRIPTION_MAX} characters; shorten the "
             f"description (aim for {DESCRIPTION_TARGET})"
         )
+    earlier = {_comparable(title) for title in brief.avoid_titles}
+    if _comparable(copy.title) in earlier:
+        problems.append(
+            "title repeats an earlier Pin's title for the same item; write a different title "
+            f"(angle: {brief.title_angle or 'another angle'}), not one of: "
+            + "; ".join(brief.avoid_titles)
+        )
     if brief.keywords:
         main = brief.keywords[0]
         position = keyword_position(main, copy.title)
@@ -140,6 +150,11 @@ def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
                 f"{KEYWORD_WITHIN} characters"
             )
     return problems
+
+
+def _comparable(title: str) -> str:
+    """A title as compared with earlier ones: case, punctuation and spacing ignored."""
+    return " ".join("".join(c if c.isalnum() else " " for c in title.casefold()).split())
 
 
 def write_copy(brief: PinBrief, llm: StructuredLLM) -> WriterResult:

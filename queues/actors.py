@@ -7,7 +7,8 @@ to a broker and a :class:`Runtime`, so tests can build as many isolated workers 
 Messages upstream producers send (any language; see the README): actor ``publish_post`` on the
 publisher queue with ``args = [<SocialPost JSON object>]``; actor ``write_post`` on the writer
 queue with ``args = [<PinBrief JSON object>]``; actor ``build_insight`` on the insights queue
-with ``args = [<InsightsRequest JSON object>]``.
+with ``args = [<InsightsRequest JSON object>]``; actor ``update_pin`` on the publisher queue with
+``args = [<PostUpdate JSON object>]``.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import dramatiq.middleware
 import redis
 from dramatiq.middleware import CurrentMessage, Retries
 
-from agents.messages import SocialPost
-from queues import insights_job, jobs, write_job
+from agents.messages import PostUpdate, SocialPost
+from queues import insights_job, jobs, update_job, write_job
 from queues.broker import BrokerMaintenance, QuarantiningRedisBroker
 from queues.deadletters import DEAD_MESSAGE_TTL_MS
 from queues.envelopes import Rejected
@@ -44,6 +45,7 @@ from queues.watchdog import ThreadWatchdog
 __all__ = [
     "INSIGHTS_ACTOR",
     "PUBLISH_ACTOR",
+    "UPDATE_ACTOR",
     "WRITE_ACTOR",
     "Actors",
     "build_broker",
@@ -55,6 +57,7 @@ log = logging.getLogger(__name__)
 PUBLISH_ACTOR = "publish_post"
 WRITE_ACTOR = "write_post"
 INSIGHTS_ACTOR = "build_insight"
+UPDATE_ACTOR = "update_pin"
 
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
@@ -94,6 +97,7 @@ class Actors:
     write: Any
     insights: Any
     reconciler: Reconciler
+    update: Any = None
 
 
 def declare_actors(broker: Any, runtime: Runtime) -> Actors:
@@ -125,6 +129,13 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         publish_post, actor_name=PUBLISH_ACTOR, queue_name=settings.queue_publisher, **common
     )
 
+    def update_pin(payload: object) -> None:
+        _run(update_job.run_update, runtime, payload)
+
+    update_actor = dramatiq.actor(
+        update_pin, actor_name=UPDATE_ACTOR, queue_name=settings.queue_publisher, **common
+    )
+
     def write_post(payload: object) -> None:
         def hand_off(post: SocialPost) -> str:
             message = publish_actor.send_with_options(
@@ -133,7 +144,12 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
             )
             return str(message.message_id)
 
-        _run(write_job.run_write, runtime, payload, hand_off=hand_off)
+        def hand_off_update(update: PostUpdate) -> str:
+            message = update_actor.send(update.model_dump(mode="json", exclude_none=True))
+            return str(message.message_id)
+
+        _run(write_job.run_write, runtime, payload, hand_off=hand_off,
+             hand_off_update=hand_off_update)
 
     write_actor = dramatiq.actor(
         write_post, actor_name=WRITE_ACTOR, queue_name=settings.queue_writer, **common
@@ -159,8 +175,9 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
     middleware.register(WRITE_ACTOR, _recorder(runtime, "brief", "brief_id", "post"))
     middleware.register(INSIGHTS_ACTOR,
                         _recorder(runtime, "insight", "channel_id", "insight"))
+    middleware.register(UPDATE_ACTOR, _recorder(runtime, "update", "update_id", "update"))
     return Actors(publish=publish_actor, write=write_actor, insights=insights_actor,
-                  reconciler=reconciler)
+                  reconciler=reconciler, update=update_actor)
 
 
 def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:

@@ -13,9 +13,11 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from agents.messages import InsightsRequest, PinBrief, SocialPost
+from agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from providers.errors import ConfigurationError
+from queues.cli_catalog import catalog
 from queues.cli_channels import channels
+from queues.cli_console import console, report
 from queues.cli_insights import insights, scheduler
 from queues.cli_jobs import enqueue, jobs, publish
 from queues.cli_prompts import draft, prompts
@@ -109,11 +111,13 @@ def keygen() -> None:
 
 
 @main.command()
-@click.option("--model", type=click.Choice(["SocialPost", "PinBrief", "InsightsRequest"]))
+@click.option("--model", type=click.Choice(["SocialPost", "PinBrief", "InsightsRequest",
+                                           "PostUpdate"]))
 def schema(model: str | None) -> None:
     """Print the JSON Schema of the queue messages."""
     models: dict[str, type[BaseModel]] = {
-        "SocialPost": SocialPost, "PinBrief": PinBrief, "InsightsRequest": InsightsRequest
+        "SocialPost": SocialPost, "PinBrief": PinBrief, "InsightsRequest": InsightsRequest,
+        "PostUpdate": PostUpdate,
     }
     if model:
         echo_json(models[model].model_json_schema())
@@ -121,7 +125,8 @@ def schema(model: str | None) -> None:
         echo_json({name: m.model_json_schema() for name, m in models.items()})
 
 
-for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts):
+for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
+                report, catalog):
     main.add_command(command)
 
 

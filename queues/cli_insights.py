@@ -48,23 +48,17 @@ def insights_show(channel_id: str) -> None:
 @click.option("--enqueue", "send", is_flag=True, help="Send it to the writer queue as is.")
 def insights_next(channel_id: str, send: bool) -> None:
     """Print the next Pin concept (a ready PinBrief) of CHANNEL's latest insight."""
-    from queues.actors import WRITE_ACTOR, build_broker
-    from queues.enqueue import enqueue_message
-    from queues.insights_job import latest_insight
+    from queues.next_pin import next_pin_brief, send_next_pin
 
     rt = runtime()
-    insight = latest_insight(rt, channel_id)
-    if insight is None or insight.next_pin is None:
+    brief = next_pin_brief(rt, channel_id)
+    if brief is None:
         click.echo(f"{channel_id!r} has no insight with a next Pin concept yet", err=True)
         sys.exit(1)
-    brief = insight.next_pin.model_dump(mode="json", exclude_none=True)
     echo_json(brief)
     if send:
-        message = enqueue_message(build_broker(rt.settings, rt.redis_client),
-                                  queue=rt.settings.queue_writer, actor=WRITE_ACTOR,
-                                  payload=brief)
-        click.echo(f"enqueued on {rt.settings.queue_writer} (message {message.message_id})",
-                   err=True)
+        sent = send_next_pin(rt, brief)
+        click.echo(f"enqueued on {sent.queue} (message {sent.message_id})", err=True)
 
 
 @click.command()

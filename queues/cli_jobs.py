@@ -111,10 +111,11 @@ def jobs() -> None:
 @jobs.command("status")
 @click.argument("post_id")
 @click.option("--kind", default="post", show_default=True,
-              type=click.Choice(["post", "brief", "insight", "message"]))
+              type=click.Choice(["post", "brief", "insight", "message", "update", "catalog"]))
 def jobs_status(post_id: str, kind: str) -> None:
     """Print the recorded outcome of a post (or a brief, an insight by channel id, a refused
-    message by its dead-letter id)."""
+    message by its dead-letter id, a Pin update by its update id, a channel's last catalog
+    sync)."""
     rt = runtime()
     outcome = rt.store.outcomes.get(kind, post_id)
     if outcome is None:

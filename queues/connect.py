@@ -27,7 +27,16 @@ from providers.errors import AuthError, ConfigurationError, InvalidInputError
 from providers.pinterest import PinterestOAuth, TokenSet, check_scopes
 from queues.runtime import Runtime
 
-__all__ = ["OAuthStateError", "connect_with_oauth", "import_tokens", "store_tokens"]
+__all__ = [
+    "OAuthStart",
+    "OAuthStateError",
+    "begin_oauth",
+    "connect_with_oauth",
+    "finish_oauth",
+    "import_tokens",
+    "set_default_board",
+    "store_tokens",
+]
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +134,81 @@ def import_tokens(
     return store_tokens(runtime, channel_id, tokens, default_board_id=default_board_id)
 
 
+@dataclass(frozen=True)
+class OAuthStart:
+    """An authorization request: where to send the user, and the flow id its state is kept
+    under (the caller keeps the flow id: a CLI in memory, the console in its session)."""
+
+    flow_id: str
+    url: str
+    scopes: list[str]
+
+
+def _oauth(runtime: Runtime) -> PinterestOAuth:
+    oauth = runtime.oauth
+    if not isinstance(oauth, PinterestOAuth):
+        raise ConfigurationError(
+            "set PINTEREST_AGENT_PINTEREST_APP_ID and PINTEREST_AGENT_PINTEREST_APP_SECRET "
+            "to connect accounts with OAuth"
+        )
+    return oauth
+
+
+def begin_oauth(runtime: Runtime, *, redirect_uri: str) -> OAuthStart:
+    """Issue a one-time ``state`` (kept in Redis under a new flow id, with a TTL) and build
+    Pinterest's authorization URL for the configured scopes."""
+    oauth = _oauth(runtime)
+    flow_id = uuid.uuid4().hex
+    state = secrets.token_urlsafe(32)
+    runtime.store.oauth_states.save(flow_id, state)
+    scopes = [s for s in runtime.settings.pinterest_scopes.split(",") if s]
+    url = oauth.authorization_url(redirect_uri=redirect_uri, state=state, scopes=scopes)
+    return OAuthStart(flow_id=flow_id, url=url, scopes=scopes)
+
+
+def finish_oauth(
+    runtime: Runtime,
+    channel_id: str,
+    *,
+    flow_id: str,
+    redirect_uri: str,
+    code: str | None,
+    state: str | None,
+    error: str | None = None,
+    default_board_id: str | None = None,
+) -> ChannelCredentials:
+    """The callback: consume the state once (constant-time compare), exchange the code, check
+    the granted scopes, verify the account and store the credentials encrypted."""
+    oauth = _oauth(runtime)
+    if error:
+        raise AuthError(f"Pinterest reported {error!r} instead of a code", code="oauth_denied")
+    if not state or not runtime.store.oauth_states.consume(flow_id, state):
+        raise OAuthStateError(
+            "the OAuth callback's state does not match the one issued (or was already used); "
+            "start connecting again"
+        )
+    if not code:
+        raise AuthError("the OAuth callback carried no code", code="oauth_no_code")
+    tokens = oauth.exchange_code(code=code, redirect_uri=redirect_uri)
+    check_scopes(tokens.scope, [s for s in runtime.settings.pinterest_scopes.split(",") if s])
+    return store_tokens(runtime, channel_id, tokens, default_board_id=default_board_id)
+
+
+def set_default_board(runtime: Runtime, channel_id: str, board_id: str) -> ChannelCredentials:
+    """Make ``board_id`` the channel's default board (posts without a board go there)."""
+    store = runtime.store.credentials
+    with store.lock(channel_id):  # a token refresh rewrites the same record
+        credentials = store.get(channel_id)
+        if credentials is None:
+            raise InvalidInputError(f"channel {channel_id!r} is not connected",
+                                    field="channel_id")
+        updated = credentials.model_copy(update={"default_board_id": board_id,
+                                                 "updated_at": time.time()})
+        store.put(updated)
+    runtime.tokens.forget(channel_id)
+    return updated
+
+
 def connect_with_oauth(
     runtime: Runtime,
     channel_id: str,
@@ -135,23 +219,15 @@ def connect_with_oauth(
     default_board_id: str | None = None,
 ) -> ChannelCredentials:
     """Run the authorization-code flow with a loopback callback on *port*."""
-    oauth = runtime.oauth
-    if not isinstance(oauth, PinterestOAuth):
-        raise ConfigurationError(
-            "set PINTEREST_AGENT_PINTEREST_APP_ID and PINTEREST_AGENT_PINTEREST_APP_SECRET "
-            "to connect accounts with OAuth"
-        )
+    _oauth(runtime)
     results: queue.Queue[_Callback] = queue.Queue()
     server = _callback_server(port, results)
     redirect_uri = f"http://127.0.0.1:{server.server_address[1]}/callback"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        flow_id = uuid.uuid4().hex
-        state = secrets.token_urlsafe(32)
-        runtime.store.oauth_states.save(flow_id, state)
-        scopes = [s for s in runtime.settings.pinterest_scopes.split(",") if s]
-        open_url(oauth.authorization_url(redirect_uri=redirect_uri, state=state, scopes=scopes))
+        start = begin_oauth(runtime, redirect_uri=redirect_uri)
+        open_url(start.url)
         try:
             callback = results.get(timeout=timeout_s)
         except queue.Empty as exc:
@@ -162,16 +238,6 @@ def connect_with_oauth(
     finally:
         server.shutdown()
         server.server_close()
-    if callback.error:
-        raise AuthError(f"Pinterest reported {callback.error!r} instead of a code",
-                        code="oauth_denied")
-    if not callback.state or not runtime.store.oauth_states.consume(flow_id, callback.state):
-        raise OAuthStateError(
-            "the OAuth callback's state does not match the one issued (or was already used); "
-            "start again with `channels connect`"
-        )
-    if not callback.code:
-        raise AuthError("the OAuth callback carried no code", code="oauth_no_code")
-    tokens = oauth.exchange_code(code=callback.code, redirect_uri=redirect_uri)
-    check_scopes(tokens.scope, scopes)
-    return store_tokens(runtime, channel_id, tokens, default_board_id=default_board_id)
+    return finish_oauth(runtime, channel_id, flow_id=start.flow_id, redirect_uri=redirect_uri,
+                        code=callback.code, state=callback.state, error=callback.error,
+                        default_board_id=default_board_id)

@@ -5,7 +5,11 @@ connects a sandbox channel with the real OAuth flow, and runs real Dramatiq work
 Redis (or, when no Redis answers, on an in-memory Redis so the same broker and store code runs).
 A product brief goes writer -> designer -> publisher (the rendered image is saved to a file it
 names), then the weekly insights job reads the channel's analytics and prints its insight.
-Keys it writes use a fresh prefix and are removed afterwards unless ``--keep``.
+Keys it writes use a fresh prefix and are removed afterwards. With ``--keep`` they stay under
+the prefix ``pinterest-agent-demo`` (a later ``--keep`` run replaces the channel), and the
+settings that open them (prefix, namespace, stream, the secret key the credentials are sealed
+with) are written to ``OUT/demo.env``: ``. pinterest-agent-demo/demo.env && pinterest-agent
+console`` shows the demo channel, its figures and insight in the web console.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import httpx
 import redis
 from pydantic import SecretStr
 
+from agents.design.brand import BrandKit
 from agents.insights.models import ChannelInsight
 from providers.errors import ConfigurationError
 from providers.sandbox.analytics_data import populate_channel
 from providers.sandbox.server import SandboxServer
 from queues.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
+from queues.brand_store import save_brand_kit
 from queues.connect import connect_with_oauth
 from queues.enqueue import enqueue_message
 from queues.insights_job import insights_request, latest_insight
@@ -34,10 +40,14 @@ from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
 from queues.store import SecretBox
 
-__all__ = ["run_demo", "sandbox_settings"]
+__all__ = ["KEPT_SUFFIX", "run_demo", "sandbox_settings"]
 
 Echo = Callable[[str], None]
 DEMO_TIMEOUT_S = 60.0
+KEPT_SUFFIX = "-demo"
+"""``demo --keep`` leaves its keys under the configured key prefix plus this (by default
+``pinterest-agent-demo``; one kept demo at a time)."""
+ENV_FILE = "demo.env"
 
 
 def _redis(url: str, echo: Echo) -> tuple[redis.Redis[bytes], bool]:
@@ -105,13 +115,20 @@ def sample_brief(sandbox: SandboxServer, brief_id: str) -> dict[str, Any]:
             "certified, finished with a simple fringe."
         ),
         "destination_url": f"{sandbox.https_base_url}/_sandbox/pages/linen-throw-sage",
-        "source_image_urls": [f"{sandbox.base_url}/_sandbox/images/linen-throw-1200x1800.jpg"],
+        "source_image_urls": [
+            f"{sandbox.base_url}/_sandbox/images/product-linen-throw-1200x1800.jpg"],
         "audience": "people furnishing a calm, natural living room",
         "keywords": ["linen throw blanket", "sage green decor", "cozy living room"],
         "tone": "warm, understated",
         "locale": "en-US",
+        "layout": "split",
         "publish": True,
     }
+
+
+DEMO_BRAND = BrandKit(name="Linen & Sage", domain="shop.example.com", primary="#2E5E4E",
+                      accent="#B5651D", background="#F4EFE6")
+"""The demo channel's brand kit: a catalog mapping's ``brand:`` sets a real channel's."""
 
 
 def run_demo(
@@ -121,10 +138,13 @@ def run_demo(
     with SandboxServer(https=True) as sandbox:
         echo(f"1. local Pinterest + OpenAI-compatible sandbox on {sandbox.base_url}")
         client, real_redis = _redis(base.redis_url, echo)
-        prefix = f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}"
+        prefix = (base.key_prefix + KEPT_SUFFIX if keep
+                  else f"pinterest-agent-demo-{uuid.uuid4().hex[:8]}")
         settings = sandbox_settings(base, sandbox, prefix).model_copy(
             update={"media_dir": out_dir.resolve()}
         )
+        if keep and base.secret_key is not None:  # keep the operator's key: the console has it
+            settings = settings.model_copy(update={"secret_key": base.secret_key})
         runtime = Runtime.build(settings, redis_client=client)
         worker: dramatiq.Worker | None = None
         try:
@@ -135,8 +155,9 @@ def run_demo(
                 open_url=lambda url: httpx.get(url, follow_redirects=True, timeout=10).close(),
                 default_board_id=seeded.board_id,
             )
+            save_brand_kit(runtime, "demo", DEMO_BRAND)
             echo(f"2. channel 'demo' connected by OAuth as {creds.username}; it has 90 days "
-                 "of Pins and analytics history in the sandbox")
+                 "of Pins and analytics history in the sandbox, and a brand kit")
             broker = build_broker(settings, client)
             declare_actors(broker, runtime)
             broker.emit_after("process_boot")
@@ -155,7 +176,7 @@ def run_demo(
             echo(f"   alt text:    {drafted['alt_text']}")
             echo(f"   image:       {drafted['image']['path']} "
                  f"({drafted['image']['width']}x{drafted['image']['height']}, "
-                 f"headline {drafted['headline']!r}, layout {drafted['layout']})")
+                 f"headline {drafted['headline']!r}, {drafted['design']} layout)")
             published = _wait_outcome(runtime, "post", brief_id, {"published", "failed"})
             _stop_on_failure(published, echo)
             echo(f"4. published: Pin {published['pin_id']}  {published['pin_url']}")
@@ -171,6 +192,8 @@ def run_demo(
             insight = latest_insight(runtime, "demo")
             assert insight is not None
             _print_insight(insight, echo)
+            if keep:
+                _write_env(out_dir / ENV_FILE, settings, echo, persisted=real_redis)
             return {"brief": drafted, "post": published, "events": events,
                     "insight": insight.model_dump(mode="json"), "redis": real_redis}
         finally:
@@ -180,6 +203,31 @@ def run_demo(
                 for key in client.scan_iter(match=f"{prefix}*", count=1000):
                     client.delete(key)
             runtime.close()
+
+
+def _write_env(path: Path, settings: Settings, echo: Echo, *, persisted: bool) -> None:
+    """The settings that open the kept demo data (0600: it holds the secret key)."""
+    if not persisted:
+        echo("7. --keep: the in-memory Redis is gone with this process; start Redis to keep "
+             "the demo for the console")
+        return
+    from queues.sandbox_env import export_lines
+
+    assert settings.secret_key is not None
+    env = {
+        "PINTEREST_AGENT_REDIS_URL": settings.redis_url,
+        "PINTEREST_AGENT_KEY_PREFIX": settings.key_prefix,
+        "PINTEREST_AGENT_BROKER_NAMESPACE": settings.broker_namespace,
+        "PINTEREST_AGENT_EVENTS_STREAM": settings.events_stream,
+        "PINTEREST_AGENT_SECRET_KEY": settings.secret_key.get_secret_value(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Written by `pinterest-agent demo --keep`: source it, then run "
+                    "`pinterest-agent console` and open channel 'demo'\n"
+                    + "\n".join(export_lines(env)) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    echo(f"7. kept in Redis under {settings.key_prefix!r}; open it in the web console:")
+    echo(f"   . {path} && pinterest-agent console      (then open channel 'demo')")
 
 
 def _stop_on_failure(outcome: dict[str, Any], echo: Echo) -> None:

@@ -14,10 +14,12 @@ from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
+from agents.console.recorder import RecordingAnalytics
 from agents.insights.models import ChannelInsight
 from agents.insights.writer import build_insight
 from agents.messages import SCHEMA_VERSION, InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI
+from queues.figures_store import save_channel_figures
 from queues.jobs import decode_message
 from queues.limits import AnalyticsThrottle
 from queues.runtime import Runtime
@@ -51,7 +53,8 @@ def run_insights(
         channel_id=channel_id,
         per_minute=runtime.settings.analytics_requests_per_minute,
     )
-    analytics = AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle)
+    analytics = RecordingAnalytics(  # keeps what it reads for the console's figures snapshot
+        AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle))
     log.info("insights channel=%s: reading %d days of analytics", channel_id,
              request.period_days)
     insight = build_insight(
@@ -62,6 +65,7 @@ def run_insights(
         clock=clock,
         template_versions=runtime.template_version_hook(channel_id),
     )
+    save_channel_figures(runtime, analytics, insight)
     runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)
     runtime.store.outcomes.record(
         "insight",

@@ -230,11 +230,46 @@ class Settings(BaseSettings):
         "video is still not processed this long after its upload.",
     )
 
+    # Web console.
+    console_password: SecretStr | None = Field(
+        default=None,
+        description="The console's login password; required to listen beyond loopback. "
+        "Unset (loopback only): a one-time password is printed when the console starts.",
+    )
+    console_session_max_age_s: int = Field(
+        default=12 * 3600, ge=60, description="A console login lasts this long."
+    )
+
     # Insights.
     insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
     analytics_requests_per_minute: int = Field(
         default=300, ge=1, description="Per channel and category, apart from publishing."
     )
+
+    # Catalogs and feeds (queues/catalog_run.py).
+    catalog_pins_per_board_per_day: int = Field(
+        default=2, ge=1, description="New catalog Pins planned per board per day at most.")
+    catalog_pins_per_board_per_week: int = Field(
+        default=10, ge=1,
+        description="New catalog Pins planned per board per ISO week at most (Pinterest's "
+        "guidance: about 5-15).")
+    catalog_horizon_days: int = Field(
+        default=365, ge=7, description="How far ahead the planner may place Pins.")
+    catalog_max_variations: int = Field(
+        default=4, ge=1, description="Pins per item over time (each a new image, layout, title).")
+    catalog_variation_interval_days: float = Field(
+        default=28.0, gt=0, description="Days between an item's Pins.")
+    catalog_top_pin_bonus: int = Field(
+        default=2, ge=0,
+        description="Extra variations for an item whose Pin is among the latest insight's top "
+        "Pins.")
+    catalog_top_pin_interval_days: float = Field(
+        default=7.0, gt=0, description="Days between a top item's Pins.")
+    catalog_batch_size: int = Field(
+        default=500, ge=1, le=10_000,
+        description="Items per Redis round trip (and per transaction) in a sync.")
+    catalog_max_feed_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="The largest feed fetched or read.")
 
 
 @lru_cache(maxsize=1)

@@ -65,7 +65,10 @@ __all__ = [
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
      "post.redriven",
-     "insight.ready", "insight.failed", "insight.retrying", "message.rejected"}
+     "insight.ready", "insight.failed", "insight.retrying", "message.rejected",
+     # catalogs (queues/update_job.py, queues/catalog_run.py)
+     "update.applied", "update.failed", "update.retrying", "catalog.synced",
+     "catalog.item_unavailable"}
 )
 OAUTH_STATE_TTL_S = 600
 DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000
@@ -502,7 +505,14 @@ class OutcomeLog:
         return json.loads(raw) if raw is not None else None
 
     def events(self, *, count: int = 100, since: str = "-") -> list[dict[str, Any]]:
-        rows = self._client.xrange(self.stream, min=since, count=count)
+        return self._decode(self._client.xrange(self.stream, min=since, count=count))
+
+    def recent(self, *, count: int = 100) -> list[dict[str, Any]]:
+        """The newest ``count`` events, newest first."""
+        return self._decode(self._client.xrevrange(self.stream, count=count))
+
+    @staticmethod
+    def _decode(rows: Any) -> list[dict[str, Any]]:
         return [
             {
                 "stream_id": _str(sid),

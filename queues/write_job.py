@@ -28,19 +28,22 @@ from typing import Any
 
 from agents.boards import match_board
 from agents.drafting import Draft, draft_post
-from agents.messages import ImageRefMedia, PinBrief, SocialPost
+from agents.messages import ImageRefMedia, PinBrief, PostUpdate, SocialPost
 from agents.workbench.rollout import PromptChoice
 from agents.workbench.usage import PromptUse
 from providers.errors import ConfigurationError
+from queues.brand_store import brand_kit
 from queues.jobs import decode_message
 from queues.runtime import Runtime
 
-__all__ = ["HandOff", "run_write"]
+__all__ = ["HandOff", "HandOffUpdate", "run_write"]
 
 log = logging.getLogger(__name__)
 
 HandOff = Callable[[SocialPost], str]
 """Enqueue a post on the publisher queue; returns the message id."""
+HandOffUpdate = Callable[[PostUpdate], str]
+"""Enqueue a Pin update on the publisher queue; returns the message id."""
 
 
 def _resolve_board(runtime: Runtime, brief: PinBrief, post: SocialPost) -> SocialPost:
@@ -95,8 +98,13 @@ def _versions(prompts: PromptChoice, used: Mapping[str, str]) -> dict[str, Any]:
             if name in prompts.templates}
 
 
-def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) -> dict[str, Any]:
+def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
+              hand_off_update: HandOffUpdate | None = None) -> dict[str, Any]:
     brief = decode_message(PinBrief, payload)
+    if brief.update_of is not None:  # new copy for a live Pin: no image, a PostUpdate
+        from queues.rewrite_job import run_rewrite
+
+        return run_rewrite(runtime, brief, hand_off=hand_off_update)
     outcomes = runtime.store.outcomes
     documents = runtime.store.documents
     reusable = _reusable_draft(runtime, brief)
@@ -117,6 +125,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             images=runtime.images,
             source_rules=runtime.source_rules,
             vision=runtime.settings.openai_vision,
+            brand=brand_kit(runtime, brief.channel_id),
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)
@@ -133,6 +142,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None) ->
             "link": post.link,
             "headline": draft.design.headline,
             "layout": image.layout,
+            "design": image.pin_layout,
             "image": {"width": image.width, "height": image.height, "bytes": len(image.data),
                       "content_type": image.content_type, "path": str(image_path or "") or None,
                       "contrast_ratio": round(image.contrast_ratio, 2),

@@ -61,7 +61,7 @@ def test_schema_prints_every_message_with_its_version(cli: CliRunner) -> None:
     result = cli.invoke(main, ["schema"])
     assert result.exit_code == 0
     schemas = json.loads(result.stdout)
-    assert set(schemas) == {"SocialPost", "PinBrief", "InsightsRequest"}
+    assert set(schemas) == {"SocialPost", "PinBrief", "InsightsRequest", "PostUpdate"}
     for schema in schemas.values():
         assert "schema_version" in schema["required"]
 

@@ -10,7 +10,6 @@ from PIL import Image
 
 from agents.design.contrast import contrast_ratio, hex_to_rgb
 from agents.design.designer import DesignSpec, FocalPoint, Layout, design_problems
-from agents.design.imaging import NoSourceImageError
 from agents.design.scene_map import PINTEREST, SCENE_MAP
 from agents.drafting import draft_post
 from agents.image_generation import OpenAIImageGenerator, closest_size
@@ -101,12 +100,30 @@ def test_public_media_url_mode_names_the_object_to_store() -> None:
     assert draft.post.media.url == "https://media.example.com/pins/brief-recipe-001.jpg"
 
 
-def test_no_source_image_without_generation_fails_before_any_llm_call() -> None:
+def test_no_source_image_without_generation_is_a_typographic_pin() -> None:
+    # Given an article brief with no image, and image generation off
     brief = load_brief("article").model_copy(update={"source_image_urls": []})
-    llm = ScriptedLLM()
-    with pytest.raises(NoSourceImageError) as info:
-        draft_post(brief, llm=llm, fetcher=FixtureFetcher())
-    assert info.value.code == "no_source_image" and llm.calls == []
+    llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
+        DesignSpec, spec(image_prompt=None))  # no image prompt needed: nothing to generate
+    # When it is drafted
+    draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher())
+    # Then it is a typographic Pin (not a no_source_image failure), its text safe and readable
+    assert draft.image.pin_layout == "typographic"
+    assert (draft.image.width, draft.image.height) == (1000, 1500)
+    assert draft.image.contrast_ratio >= PINTEREST.min_contrast_ratio
+    assert all(inside(t.box, PINTEREST.safe_box()) for t in draft.image.texts)
+    assert len(llm.calls) == 2  # copy and design, no repair round
+
+
+def test_an_unusable_layout_falls_back_without_failing() -> None:
+    # Given a brief asking for a collage that has one photo
+    from agents.design.layouts import PinLayout, effective_layout
+
+    # Then it gets a band; with no photo and no generator, typographic
+    assert effective_layout("collage", images=1, can_generate=False) is PinLayout.BAND
+    assert effective_layout(None, images=0, can_generate=False) is PinLayout.TYPOGRAPHIC
+    assert effective_layout(None, images=0, can_generate=True) is PinLayout.BAND
+    assert effective_layout("split", images=2, can_generate=False) is PinLayout.SPLIT
 
 
 class FakeGenerator:

@@ -20,6 +20,7 @@ EXPECTED = [
     "MultipleImageUrlsSource",
     "Pin",
     "PinCreate",
+    "PinUpdate",
     "Pins",
     "PinterestAuthError",
     "PinterestClient",

@@ -3,4 +3,7 @@
 bound), ``colour`` (8-bit sRGB from 16-bit and ICC-tagged sources), ``preview`` (the copy a vision
 model sees), ``saliency`` (the subject estimated from the pixels), ``focus`` (the model's box or
 the estimate), ``imaging`` (Pillow rendering), ``overlay`` (the headline band and its font),
-``contrast`` (WCAG contrast)."""
+``contrast`` (WCAG contrast); the layouts beyond the band (``layouts`` chooses and renders:
+``split``, ``collage``, ``typographic``, with ``typeset`` for text and the safe-zone and contrast
+checks, ``signature`` for the brand's logo and name, ``finish`` for encoding) and ``brand`` (a
+channel's brand kit)."""

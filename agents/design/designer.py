@@ -131,7 +131,7 @@ def design_problems(spec: DesignSpec, brief: PinBrief, scene: Scene) -> list[str
         )
     if find_urls(spec.headline):
         problems.append("headline must not contain a URL or domain")
-    if not brief.source_image_urls and not spec.image_prompt:
+    if not brief.source_image_urls and brief.layout != "typographic" and not spec.image_prompt:
         problems.append("image_prompt is required: the brief has no source image")
     box = spec.subject
     if box is not None and not (box.x0 < box.x1 and box.y0 < box.y1):

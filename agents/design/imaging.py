@@ -25,6 +25,7 @@ from typing import Protocol, cast
 
 from PIL import Image, ImageFilter
 
+from agents.design.brand import BrandKit
 from agents.design.colour import SRGB_ICC
 from agents.design.contrast import RGB, rgb_to_hex
 from agents.design.designer import DesignSpec, Layout
@@ -32,6 +33,7 @@ from agents.design.focus import choose_subject
 from agents.design.overlay import draw_headline
 from agents.design.saliency import Subject, estimate_subject
 from agents.design.scene_map import Scene
+from agents.design.signature import draw_tab
 from agents.design.sources import (
     ALLOWED_FORMATS,
     DEFAULT_MAX_SOURCE_PIXELS,
@@ -45,6 +47,7 @@ from agents.design.sources import (
     load_source,
     open_source,
 )
+from agents.design.typeset import PlacedText
 from providers.errors import InvalidInputError, PermanentError
 from providers.netsafe import FetchedBody
 
@@ -126,6 +129,10 @@ class RenderedImage:
     """Who placed the subject: ``model``, ``estimate`` or ``centre`` (see agents.design.focus)."""
     fit: Fit = "cover"
     source_profile: str | None = None
+    pin_layout: str = "band"
+    """The design: band, split, collage or typographic (``agents.design.layouts``)."""
+    texts: tuple[PlacedText, ...] = ()
+    """Every piece of text drawn, for the safe-zone and contrast checks."""
 
     def __repr__(self) -> str:
         return (
@@ -219,12 +226,22 @@ def subject_of(spec: DesignSpec, source: Source, estimate: Subject | None = None
     return choose_subject(model_box, (spec.focal_point.x, spec.focal_point.y), estimate)
 
 
-def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject) -> RenderedImage:
-    """A decoded source, a design and its subject in, the finished Pin image out."""
+def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject,
+            brand: BrandKit | None = None) -> RenderedImage:
+    """A decoded source, a design and its subject in, the finished Pin image out. With a
+    ``brand`` kit the band takes its primary colour and font, and carries its signature."""
     prepared = prepare(source, scene.size, subject)
     canvas = prepared.image
-    overlay = draw_headline(canvas, spec.headline, scene, spec.layout, spec.palette[0],
-                            subject=prepared.subject_box)
+    overlay = draw_headline(canvas, spec.headline, scene, spec.layout,
+                            brand.primary if brand is not None else spec.palette[0],
+                            subject=prepared.subject_box,
+                            font_data=brand.font if brand is not None else None)
+    texts = [PlacedText(overlay.text_box, overlay.text_color, overlay.band_color,
+                        overlay.contrast_ratio)]
+    if brand is not None:
+        tab = draw_tab(canvas, brand, overlay.band_box, overlay.band_color, overlay.text_color,
+                       scene)
+        texts += [tab] if tab is not None else []
     data = encode(canvas, scene)
     return RenderedImage(
         data=data,
@@ -244,6 +261,7 @@ def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject) ->
         subject_source=subject.source,
         fit=prepared.fit,
         source_profile=source.profile,
+        texts=tuple(texts),
     )
 
 

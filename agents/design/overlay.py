@@ -25,7 +25,15 @@ from agents.design.contrast import RGB, hex_to_rgb, readable_pair
 from agents.design.designer import Layout
 from agents.design.scene_map import Scene
 
-__all__ = ["FONT_FILE", "Overlay", "choose_layout", "draw_headline", "fit_headline"]
+__all__ = [
+    "FONT_FILE",
+    "Overlay",
+    "choose_layout",
+    "draw_headline",
+    "fit_headline",
+    "load_font",
+    "wrap_text",
+]
 
 FONT_FILE = "DejaVuSans-Bold.ttf"
 PADDING_PX = 32
@@ -50,9 +58,14 @@ def _font_bytes() -> bytes:
     return resources.files("agents.design").joinpath("fonts", FONT_FILE).read_bytes()
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
+def _font(size: int, data: bytes | None = None) -> ImageFont.FreeTypeFont:
     # A fresh FreeType face per render: font objects are not shared between worker threads.
-    return ImageFont.truetype(BytesIO(_font_bytes()), size)
+    return ImageFont.truetype(BytesIO(data or _font_bytes()), size)
+
+
+def load_font(size: int, data: bytes | None = None) -> ImageFont.FreeTypeFont:
+    """The font ``data`` (a brand's TTF/OTF) at ``size`` px, or the bundled DejaVu Sans Bold."""
+    return _font(size, data)
 
 
 def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
@@ -77,16 +90,21 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
     return lines
 
 
-def fit_headline(headline: str, scene: Scene, max_width: int) -> tuple[ImageFont.FreeTypeFont,
-                                                                         list[str]]:
+def wrap_text(text: str, font: ImageFont.FreeTypeFont, max_width: int) -> list[str]:
+    """``text`` broken into lines no wider than ``max_width`` (a too-long word is split)."""
+    return _wrap(text, font, max_width)
+
+
+def fit_headline(headline: str, scene: Scene, max_width: int, *, font_data: bytes | None = None,
+                 ) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest font in the scene's range setting ``headline`` in at most the allowed lines."""
     largest, smallest = scene.headline_font_px
     for size in range(largest, smallest - 1, -4):
-        font = _font(size)
+        font = _font(size, font_data)
         lines = _wrap(headline, font, max_width)
         if len(lines) <= scene.max_headline_lines:
             return font, lines
-    font = _font(smallest)
+    font = _font(smallest, font_data)
     lines = _wrap(headline, font, max_width)[: scene.max_headline_lines]
     return font, lines
 
@@ -140,12 +158,16 @@ def draw_headline(
     layout: Layout,
     band_hint: str,
     subject: tuple[float, float, float, float] | None = None,
+    *,
+    font_data: bytes | None = None,
 ) -> Overlay:
     """Draw the band and headline on ``image`` (in place) and say where they went.
 
-    ``subject`` is the subject's box in the canvas's pixels (a point at the centre if unknown)."""
+    ``subject`` is the subject's box in the canvas's pixels (a point at the centre if unknown);
+    ``font_data`` a brand's font (the bundled one when None)."""
     left, _, right, _ = scene.safe_box()
-    font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX)
+    font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX,
+                               font_data=font_data)
     ascent, descent = font.getmetrics()
     line_h = round((ascent + descent) * LINE_SPACING)
     text_h = line_h * (len(lines) - 1) + ascent + descent

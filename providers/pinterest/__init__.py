@@ -42,6 +42,7 @@ from providers.pinterest.models import (
     MultipleImageUrlsSource,
     Pin,
     PinCreate,
+    PinUpdate,
     VideoIdSource,
 )
 from providers.pinterest.oauth import PinterestOAuth, TokenSet, check_scopes
@@ -63,6 +64,7 @@ __all__ = [
     "MultipleImageUrlsSource",
     "Pin",
     "PinCreate",
+    "PinUpdate",
     "Pins",
     "PinterestAuthError",
     "PinterestClient",

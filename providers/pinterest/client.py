@@ -127,6 +127,10 @@ class PinterestClient:
         """POST ``json`` to ``path`` and parse the body as ``model``."""
         return parse_model(model, self.request("POST", path, json=json))
 
+    def patch_model(self, model: type[ModelT], path: str, *, json: Any) -> ModelT:
+        """PATCH ``json`` to ``path`` and parse the body as ``model``."""
+        return parse_model(model, self.request("PATCH", path, json=json))
+
     def paginate(
         self,
         path: str,

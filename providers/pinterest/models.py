@@ -51,6 +51,7 @@ __all__ = [
     "MultipleImageUrlsSource",
     "Pin",
     "PinCreate",
+    "PinUpdate",
     "VideoIdSource",
     "require_id",
 ]
@@ -214,6 +215,28 @@ class PinCreate(_Request):
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON body: only fields that are set, all of them known to the spec."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class PinUpdate(_Request):
+    """The body of ``PATCH /pins/{pin_id}`` (beta: not every app may call it).
+
+    Only the fields that are set are sent; ``board_id`` (with ``board_section_id``) moves the Pin.
+    """
+
+    title: Title | None = None
+    description: Description | None = None
+    link: Link | None = None
+    alt_text: str | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    board_id: NumericId | None = None
+    board_section_id: NumericId | None = None
+
+    def _check(self) -> None:
+        if not self.to_payload():
+            raise _Problem("a Pin update must change at least one field", "title")
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body: only fields that are set."""
         return self.model_dump(mode="json", exclude_none=True)
 
 

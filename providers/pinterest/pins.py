@@ -1,4 +1,4 @@
-"""Pins: create, read and delete (``/pins``, ``/pins/{pin_id}``).
+"""Pins: create, read, update and delete (``/pins``, ``/pins/{pin_id}``).
 
 Pinterest has no idempotency key: a ``POST /pins`` that timed out or got a 5xx may still have
 made the Pin. Such errors carry ``outcome_unknown=True``; reconcile with
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from providers.pinterest.models import Pin, PinCreate, require_id
+from providers.pinterest.models import Pin, PinCreate, PinUpdate, require_id
 
 if TYPE_CHECKING:
     from providers.pinterest.client import PinterestClient
@@ -36,6 +36,16 @@ class Pins:
         """One Pin; with ``pin_metrics`` its 90-day and lifetime metrics too."""
         path = f"/pins/{require_id(pin_id, 'pin_id')}"
         return self._api.get_model(Pin, path, params={"pin_metrics": pin_metrics or None})
+
+    def update(self, pin_id: str, changes: PinUpdate) -> Pin:
+        """``PATCH /pins/{pin_id}`` with the fields ``changes`` sets (checked again first).
+
+        The endpoint is in beta: an app without it gets 403/404 from Pinterest. Sending the
+        same changes twice leaves the Pin as once, so a retry after an unknown outcome is safe.
+        """
+        checked = PinUpdate.model_validate(changes.model_dump(exclude_none=True))
+        path = f"/pins/{require_id(pin_id, 'pin_id')}"
+        return self._api.patch_model(Pin, path, json=checked.to_payload())
 
     def delete(self, pin_id: str) -> None:
         """Delete a Pin (204). A Pin already gone raises ``PinterestNotFoundError``."""

@@ -162,17 +162,23 @@ def image(request: SandboxRequest) -> SandboxResponse:
 
 @lru_cache(maxsize=64)
 def generated_image(name: str, width: int, height: int, fmt: str = "JPEG") -> bytes:
-    """A small deterministic picture (a two-tone gradient seeded by ``name``)."""
+    """A small deterministic picture: a two-tone gradient seeded by ``name``, or, for a name
+    starting with ``product-``, a still life of an object (``providers.sandbox.still_life``)."""
     from PIL import Image, ImageDraw
 
-    digest = hashlib.sha256(name.encode()).digest()
-    top, bottom = digest[:3], digest[3:6]
-    picture = Image.new("RGB", (width, height))
-    draw = ImageDraw.Draw(picture)
-    for y in range(height):
-        mix = y / max(height - 1, 1)
-        colour = tuple(int(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True))
-        draw.line([(0, y), (width, y)], fill=colour)
+    from providers.sandbox.still_life import still_life
+
+    if name.startswith("product-"):
+        picture = still_life(name, width, height)
+    else:
+        digest = hashlib.sha256(name.encode()).digest()
+        top, bottom = digest[:3], digest[3:6]
+        picture = Image.new("RGB", (width, height))
+        draw = ImageDraw.Draw(picture)
+        for y in range(height):
+            mix = y / max(height - 1, 1)
+            colour = tuple(int(a + (b - a) * mix) for a, b in zip(top, bottom, strict=True))
+            draw.line([(0, y), (width, y)], fill=colour)
     buffer = io.BytesIO()
     picture.save(buffer, format=fmt, quality=85) if fmt == "JPEG" else picture.save(buffer, fmt)
     return buffer.getvalue()

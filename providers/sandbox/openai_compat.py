@@ -62,6 +62,15 @@ _PALETTES = {
 }
 _DANGLING = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "of", "on", "or", "the",
              "to", "with"}
+_ANGLES = {
+    "benefit": "{lead} for everyday comfort: {name}",
+    "question": "{lead}? Why we love the {name}",
+    "occasion": "{lead} gift idea: {name}",
+    "detail": "{lead} up close: {name}",
+    "search": "{lead} ideas: {name}",
+}
+"""Title forms for a variation's angle (``title_angle``), tried until one is not an earlier
+Pin's title (``avoid_titles``)."""
 _LAYOUTS = {"recipe": "band_bottom", "product": "band_top", "how-to": "band_top",
             "article": "band_center"}
 
@@ -132,15 +141,24 @@ def pin_copy_answer(brief: Mapping[str, Any], *, title_max: int = 100) -> dict[s
     keywords = [str(k) for k in brief.get("keywords", [])][:8]
     main = keywords[0] if keywords else None
     early = main is None or _words(main) in _words(name)[:40]
+    title = name if early or main is None else f"{main.title()}: {name}"
+    angle = str(brief.get("title_angle") or "")
+    avoid = {_words(str(t)) for t in brief.get("avoid_titles", [])}
+    lead = main.title() if main else name
+    for form in (_ANGLES.get(angle), *_ANGLES.values()):
+        if _words(title) not in avoid:
+            break
+        if form is not None:
+            title = form.format(lead=lead, name=name)
     title_max = max(10, min(title_max, 100))
-    title = _clip_words(name if early or main is None else f"{main.title()}: {name}", title_max)
-    if main is not None and _words(main) not in _words(title):  # the cut dropped the keyword
-        title = _clip_words(f"{main.title()}: {name}", title_max)
+    clipped = _clip_words(title, title_max)
+    if main is not None and _words(main) not in _words(clipped):  # the cut dropped the keyword
+        clipped = _clip_words(f"{main.title()}: {name}", title_max)
     summary = _clean_sentences(str(brief.get("summary", name)), 420)
     extra = f" Ideas for {', '.join(keywords[1:3])}." if len(keywords) > 1 else ""
     hashtag = "#" + re.sub(r"\W", "", main.title()) if main else None
     return {
-        "title": title,
+        "title": clipped,
         "description": _clip_words(summary + extra, 480),
         "alt_text": _clip_words(f"Photo of {name}, shown clearly in vertical format.", 500),
         "link": str(brief.get("destination_url", "")),

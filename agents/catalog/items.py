@@ -1,0 +1,135 @@
+"""What a feed is made of: :class:`FeedItem` (one product or article, in the Google Merchant /
+Pinterest catalog vocabulary), :class:`FeedProblem` (a row that could not be used, with where and
+why) and :class:`ParsedFeed` (both, for one read of a feed).
+
+An item's *content* hash covers the fields its Pins' copy and link are made from (title,
+description, link, price, availability); its *image* hash covers its image URLs. The sync compares
+both with what it stored to tell new, changed, re-imaged and unchanged items apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+__all__ = [
+    "AVAILABILITY",
+    "Availability",
+    "FeedItem",
+    "FeedProblem",
+    "ParsedFeed",
+    "clean_line",
+    "clean_text",
+]
+
+Availability = Literal["in_stock", "out_of_stock", "preorder", "backorder"]
+AVAILABILITY: dict[str, Availability] = {
+    "in stock": "in_stock", "in_stock": "in_stock", "instock": "in_stock",
+    "available": "in_stock", "true": "in_stock",
+    "out of stock": "out_of_stock", "out_of_stock": "out_of_stock",
+    "outofstock": "out_of_stock", "sold out": "out_of_stock", "false": "out_of_stock",
+    "discontinued": "out_of_stock",
+    "preorder": "preorder", "pre-order": "preorder", "pre_order": "preorder",
+    "backorder": "backorder", "back order": "backorder", "back_order": "backorder",
+}
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _drop_controls(text: str, keep: str) -> str:
+    if text.isprintable():  # the usual case: no control, format (bidi) or surrogate character
+        return text
+    return "".join(c for c in text if c in keep or (
+        c not in _BIDI and unicodedata.category(c) not in ("Cc", "Cs")))
+
+
+def clean_text(text: str | None) -> str:
+    """Feed prose made safe for a brief: control characters and bidi overrides removed, runs
+    of blank lines and spaces collapsed."""
+    if not text:
+        return ""
+    lines = [" ".join(line.split()) for line in _drop_controls(text, "\n").splitlines()]
+    return "\n".join(line for line in lines if line).strip()
+
+
+def clean_line(text: str | None) -> str:
+    """Feed text on one line (titles, names)."""
+    return " ".join(_drop_controls(text or "", "").split())
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """One product or article of a feed."""
+
+    item_id: str
+    title: str
+    link: str
+    description: str = ""
+    image_link: str | None = None
+    additional_image_links: tuple[str, ...] = ()
+    price: str | None = None
+    availability: Availability = "in_stock"
+    product_type: str | None = None
+    google_product_category: str | None = None
+    item_group_id: str | None = None
+    tags: tuple[str, ...] = ()
+    kind: Literal["product", "article"] = "product"
+    published_at: datetime | None = None
+    position: str = ""
+    """Where it came from, for reports: ``line 12`` or ``item 3``."""
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        """Every image, the main one first, each once."""
+        seen: dict[str, None] = {}
+        for url in (self.image_link, *self.additional_image_links):
+            if url:
+                seen.setdefault(url, None)
+        return tuple(seen)
+
+    @property
+    def available(self) -> bool:
+        return self.availability != "out_of_stock"
+
+    def content_hash(self) -> str:
+        """Of the fields a Pin's copy and link come from (12 hex digits)."""
+        text = "\x1f".join((self.title, self.description, self.link, self.price or "",
+                            self.availability))
+        return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+    def copy_hash(self) -> str:
+        """Of the fields a Pin's copy is written from (title, description, price)."""
+        text = "\x1f".join((self.title, self.description, self.price or ""))
+        return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+    def image_hash(self) -> str:
+        return hashlib.blake2b("\x1f".join(self.images).encode(), digest_size=4).hexdigest()
+
+    def fields(self) -> dict[str, str]:
+        """The content fields by name (what a change is reported in)."""
+        return {"title": self.title, "description": self.description, "link": self.link,
+                "price": self.price or "", "availability": self.availability}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProblem:
+    """A row or item the sync could not use; the sync goes on without it."""
+
+    position: str
+    reason: str
+    item_id: str | None = None
+
+    def __str__(self) -> str:
+        who = f" (id {self.item_id})" if self.item_id else ""
+        return f"{self.position}{who}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A feed read once: its format, usable items (in feed order) and problems."""
+
+    format: str
+    items: tuple[FeedItem, ...]
+    problems: tuple[FeedProblem, ...] = field(default=())

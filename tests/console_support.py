@@ -1,0 +1,57 @@
+"""Shared by the console's tests: a console app on the suite's sandbox, and logging in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import SecretStr
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from providers.sandbox.analytics_data import populate_channel
+from providers.sandbox.server import SandboxServer
+from queues.console import ConsoleAccess, create_app
+from queues.insights_job import insights_request, run_insights
+from queues.runtime import Runtime
+from queues.settings import Settings
+from tests.conftest import Channel, make_settings
+
+PASSWORD = "correct horse battery staple"
+ORIGIN = "http://127.0.0.1:8086"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def llm_settings(prefix: str, sandbox: SandboxServer, **overrides: Any) -> Settings:
+    """The suite's settings with the sandbox's OpenAI-compatible endpoint (insights need it)."""
+    return make_settings(prefix, sandbox, openai_base_url=f"{sandbox.base_url}/openai/v1",
+                         openai_api_key=SecretStr("sandbox-key"), **overrides)
+
+
+def populate_and_run_insights(runtime: Runtime, sandbox: SandboxServer, channel: Channel,
+                              *, pins: int = 40) -> None:
+    user = sandbox.state.user_by_name("shop_owner")
+    assert user is not None
+    populate_channel(sandbox.state, user.id, pins=pins, boards=2)
+    run_insights(runtime, insights_request(channel.channel_id))
+
+
+def console_app(runtime: Runtime, password: str = PASSWORD) -> Starlette:
+    return create_app(runtime, ConsoleAccess(password=SecretStr(password),
+                                             session_max_age_s=3600))
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
+
+
+def log_in(client: TestClient, password: str = PASSWORD) -> str:
+    """Log ``client`` in; returns the session's CSRF token."""
+    page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_of(page.text),
+                                           "password": password, "next": "/"},
+                           headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return csrf_of(client.get("/").text)

@@ -1,0 +1,98 @@
+"""``pinterest-agent catalog check | sync | plan`` as an operator runs them, and feeds by URL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from providers.netsafe.fetcher import FetchTooLargeError
+from providers.sandbox.server import SandboxServer
+from queues.catalog_run import load_feed
+from queues.cli import main
+from queues.runtime import Runtime
+from queues.settings import Settings, load_settings
+from tests.conftest import Channel
+from tests.test_catalog_e2e import FEEDS, shop_feed
+from tests.test_cli import _env
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture()
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)
+    load_settings.cache_clear()
+    yield CliRunner()
+    load_settings.cache_clear()
+
+
+def test_check_shows_how_every_item_maps_and_every_bad_row(cli: CliRunner) -> None:
+    result = cli.invoke(main, ["catalog", "check", str(FEEDS / "shop.csv"), "--mapping",
+                               str(FEEDS / "shop.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "csv, 8 item(s), 2 problem(s)" in result.output
+    line = next(row for row in result.output.splitlines() if row.startswith("MG-XMAS"))
+    assert "Holiday kitchen" in line and "rule 2" in line
+    assert "problem: line 11: has no id" in result.output
+    assert "brand: Linen & Sage · shop.example.com" in result.output
+
+
+def test_a_bad_mapping_exits_1_with_one_line(cli: CliRunner, tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("rules: [{board: B, colour: red}]", encoding="utf-8")
+    result = cli.invoke(main, ["catalog", "check", str(FEEDS / "shop.csv"), "--mapping",
+                               str(mapping)])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: [mapping_invalid]")
+
+
+def test_sync_dry_run_then_plan_print_what_would_happen_and_store_nothing(
+    cli: CliRunner, runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+    tmp_path: Path,
+) -> None:
+    feed = shop_feed(tmp_path, fresh_sandbox)
+    dry = cli.invoke(main, ["catalog", "sync", str(feed), "--channel", "shop", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would plan   shop.LT-100.v1 on (default board)" in dry.output
+    assert "new          7" in dry.output and "errors       2" in dry.output
+    plan = cli.invoke(main, ["catalog", "plan", str(feed), "--channel", "shop", "--mapping",
+                             str(FEEDS / "shop.yaml")])
+    assert plan.exit_code == 0, plan.output
+    assert "at most 2 Pin(s) per board per day, 10 per week (UTC)" in plan.output
+    assert "shop.MG-XMAS.v1 (band)  season" in plan.output
+    assert list(runtime.redis_client.scan_iter(match=f"{runtime.settings.key_prefix}:catalog*")) \
+        == []
+
+
+def test_a_feed_url_goes_through_the_safe_fetcher_with_the_size_cap(
+    runtime: Runtime, fresh_sandbox: SandboxServer,
+) -> None:
+    # Given a feed URL whose body is larger than the cap
+    url = f"{fresh_sandbox.base_url}/_sandbox/images/product-feed-1200x1800.jpg"
+    settings = runtime.settings.model_copy(update={"catalog_max_feed_bytes": 2048})
+
+    def fetch(source: str, cap: int) -> bytes:
+        return runtime.fetcher.fetch(source, max_bytes=cap).content
+
+    # Then it is refused while streaming, not read whole
+    with pytest.raises(FetchTooLargeError):
+        load_feed(url, None, settings, fetch=fetch)
+
+
+def test_a_shopify_feed_by_url_links_to_that_shop(runtime: Runtime) -> None:
+    body = (FEEDS / "products.json").read_bytes()
+    seen: list[tuple[str, int]] = []
+
+    def fetch(source: str, cap: int) -> bytes:
+        seen.append((source, cap))
+        return body
+
+    loaded = load_feed("https://shop.example.com/products.json", None, runtime.settings,
+                       fetch=fetch)
+    assert seen == [("https://shop.example.com/products.json",
+                     runtime.settings.catalog_max_feed_bytes)]
+    assert loaded.feed.items[0].link == "https://shop.example.com/products/linen-apron-clay"

@@ -1,0 +1,88 @@
+"""Variations: each Pin of an item a new image (additional images first), layout and title angle;
+never an earlier image or title."""
+
+from __future__ import annotations
+
+from agents.catalog.variations import ANGLES, image_key, next_variation
+from agents.design.designer import DesignSpec
+from agents.llm import ScriptedLLM
+from agents.messages import PinBrief
+from agents.writer import PinCopy, write_copy
+
+IMAGES = ("https://cdn.example/main.jpg", "https://cdn.example/detail.jpg",
+          "https://cdn.example/room.jpg")
+
+
+def all_variations(kind: str, images: tuple[str, ...], limit: int = 10) -> list[tuple[str, ...]]:
+    used: list[str] = []
+    plans = []
+    for number in range(1, limit + 1):
+        plan = next_variation(number=number, kind=kind, images=images, used=used)
+        if plan is None:
+            break
+        used.append(plan.image)
+        first = plan.images[0] if plan.images else ""
+        plans.append((plan.layout, first, plan.image, plan.angle or "-"))
+    return plans
+
+
+def test_a_product_gets_each_image_then_a_collage_then_a_typographic_pin() -> None:
+    plans = all_variations("product", IMAGES)
+    assert [p[:2] for p in plans] == [
+        ("band", IMAGES[0]), ("split", IMAGES[1]), ("band", IMAGES[2]),
+        ("collage", IMAGES[0]), ("typographic", IMAGES[0]),
+    ]
+    keys = [p[2] for p in plans]
+    assert len(keys) == len(set(keys))  # never an image twice
+    assert [p[3] for p in plans] == ["-", *ANGLES[1:5]]  # a new title angle each time
+
+
+def test_an_article_starts_typographic_and_an_item_without_images_stops_after_one() -> None:
+    assert [p[0] for p in all_variations("article", IMAGES[:1])] == ["typographic", "split"]
+    assert [p[0] for p in all_variations("product", ())] == ["typographic"]
+
+
+def test_a_new_image_makes_a_band_pin_with_it() -> None:
+    plan = next_variation(number=3, kind="product", images=("https://cdn.example/new.jpg",),
+                          used=[IMAGES[0], IMAGES[1]], fresh_image="https://cdn.example/new.jpg")
+    assert plan is not None and (plan.layout, plan.image) == ("band",
+                                                              "https://cdn.example/new.jpg")
+    assert image_key("collage", [IMAGES[2], IMAGES[0]]) == image_key("collage", IMAGES[:3:2])
+
+
+def test_the_writer_refuses_to_repeat_an_earlier_pins_title() -> None:
+    # Given a variation brief with the titles of the item's earlier Pins
+    brief = PinBrief(schema_version=1, brief_id="shop.A.v2", channel_id="shop", name="Mug",
+                     summary="A mug.", destination_url="https://shop.example/mug",
+                     keywords=["stoneware mug"], title_angle="benefit",
+                     avoid_titles=["Stoneware Mug: Terracotta Morning Mug"])
+    repeat = PinCopy(title="Stoneware mug - terracotta morning mug!", description="A mug.",
+                     alt_text="A mug.", link=brief.destination_url, keywords=["mug"],
+                     hashtags=[])
+    fresh = repeat.model_copy(update={"title": "Stoneware mug that keeps coffee warm longer"})
+    llm = ScriptedLLM().enqueue(PinCopy, repeat, fresh).enqueue(DesignSpec)
+    # When the model first repeats it (case and punctuation aside)
+    result = write_copy(brief, llm)
+    # Then it gets the repair round and the new title is kept
+    assert result.copy.title == fresh.title and result.llm.repaired
+    repair = llm.calls[-1].messages[-1]["content"]
+    assert "repeats an earlier Pin's title" in repair
+    # And the template asked for the angle
+    assert '"benefit" angle' in llm.calls[0].messages[0]["content"]
+
+
+def test_the_sandbox_model_writes_a_new_title_for_a_variation() -> None:
+    from agents.writer import copy_problems
+    from providers.sandbox.openai_compat import pin_copy_answer
+
+    # Given the sandbox's answer for an item's first Pin
+    first = PinBrief(schema_version=1, brief_id="shop.B.v1", channel_id="shop",
+                     name="Terracotta Morning Mug", summary="A mug.",
+                     destination_url="https://shop.example/mug", keywords=["stoneware mug"])
+    title = pin_copy_answer(first.model_dump(mode="json"))["title"]
+    # When it answers the item's second Pin (an angle, the first title to avoid)
+    second = first.model_copy(update={"brief_id": "shop.B.v2", "title_angle": "benefit",
+                                      "avoid_titles": [title]})
+    answer = PinCopy.model_validate(pin_copy_answer(second.model_dump(mode="json")))
+    # Then its title is new and passes the writer's checks
+    assert answer.title != title and copy_problems(answer, second) == []

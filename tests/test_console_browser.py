@@ -1,0 +1,263 @@
+"""The console as an operator uses it, in a real headless Chromium (Debian's, with its driver).
+
+Against the suite's sandbox and real worker threads: log in, connect a sandbox account through
+Pinterest's OAuth page, create and pick a board, build an insight, open each tab and check its
+charts and tables, press "Write this Pin" and see the job drafted; the browser's console log
+must stay free of errors. Screenshots are saved under the test's tmp path (their paths are
+printed). Without Chromium (``.ci/run`` installs it) the test is skipped, loudly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from providers.sandbox.analytics_data import populate_channel
+from providers.sandbox.server import SandboxServer
+from queues.runtime import Runtime
+from queues.settings import Settings
+from tests.conftest import RunningWorker
+from tests.console_support import PASSWORD, console_app, llm_settings
+from tests.helpers import wait_for
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1280,1600")
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
+    return llm_settings(prefix, fresh_sandbox)
+
+
+@pytest.fixture()
+def console_url(runtime: Runtime) -> Iterator[str]:
+    """The console served by uvicorn on a free loopback port, in a thread."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(console_app(runtime), log_config=None,
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture()
+def browser(tmp_path: Path) -> Iterator[Any]:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("CHROMIUM IS NOT INSTALLED: the console's browser test did NOT run; "
+                    "install Debian's chromium and chromium-driver (.ci/run does)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+class Shots:
+    def __init__(self, driver: Any, directory: Path) -> None:
+        self.driver = driver
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.paths: list[Path] = []
+
+    def __call__(self, name: str) -> None:
+        path = self.directory / f"{len(self.paths) + 1:02d}-{name}.png"
+        height = self.driver.execute_script("return document.body.scrollHeight")
+        self.driver.set_window_size(1280, min(max(int(height) + 40, 800), 4000))
+        self.driver.save_screenshot(str(path))
+        self.paths.append(path)
+
+
+def _errors(driver: Any) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser")
+            if entry["level"] in ("SEVERE", "ERROR")]
+
+
+def _css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    found: list[Any] = driver.find_elements(By.CSS_SELECTOR, selector)
+    return found
+
+
+def _arrive(driver: Any, url: str) -> None:
+    """Wait until the browser has loaded ``url`` (a click returns before the next page)."""
+    def there() -> bool:
+        return bool(driver.current_url == url and driver.execute_script(
+            "return document.readyState") == "complete")
+    try:
+        wait_for(there)
+    except AssertionError:
+        raise AssertionError(f"expected {url}, at {driver.current_url}: "
+                             f"{driver.page_source[-1500:]}") from None
+
+
+def _until_on_page(driver: Any, url: str, selector: str, text: str | None = None) -> Any:
+    """Reload ``url`` until ``selector`` (containing ``text``) is on it."""
+    def probe() -> Any:
+        driver.get(url)
+        for element in _css(driver, selector):
+            if text is None or text in element.text:
+                return element
+        return None
+    return wait_for(probe, timeout_s=60)
+
+
+def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
+    browser: Any, console_url: str, fresh_sandbox: SandboxServer, runtime: Runtime,
+    start_worker: Callable[..., RunningWorker], tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # Given a Pinterest (sandbox) account with 90 days of Pins and analytics, a worker running,
+    # and the console on loopback
+    account = fresh_sandbox.state.seed_account("shop_owner")
+    populate_channel(fresh_sandbox.state, account.user_id, pins=60, boards=2)
+    start_worker()
+    shot = Shots(browser, tmp_path / "screenshots")
+    driver = browser
+
+    # When the operator opens a page without logging in, the login page answers
+    driver.get(f"{console_url}/connect")
+    assert "/login" in driver.current_url
+    shot("login")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    _arrive(driver, f"{console_url}/connect")
+
+    # And connects the account: Pinterest's approval page sends the browser back with a code
+    driver.find_element(By.ID, "channel_id").send_keys("shop")
+    shot("connect")
+    driver.find_element(By.ID, "connect").click()
+    _arrive(driver, f"{console_url}/channels/shop/board")
+    boards = _css(driver, "input[name=board_id]")
+    assert len(boards) == 3 + 1  # the sandbox board, two generated ones, and "a new board"
+    shot("pick-board")
+
+    # And creates a new board to post to
+    driver.find_element(By.ID, "board-new").click()
+    driver.find_element(By.ID, "new_board").send_keys("Console picks")
+    driver.find_element(By.ID, "use-board").click()
+    _arrive(driver, f"{console_url}/channels/shop")
+    credentials = runtime.store.credentials.get("shop")
+    assert credentials is not None and credentials.username == "shop_owner"
+    new_board = [b for b in fresh_sandbox.state.boards_of(account.user_id)
+                 if b.name == "Console picks"]
+    assert [credentials.default_board_id] == [b.id for b in new_board]
+
+    # And builds an insight now; the worker runs it and the Jobs page shows it
+    driver.find_element(By.ID, "run-insights").click()
+    _arrive(driver, f"{console_url}/jobs?channel=shop")
+    _until_on_page(driver, f"{console_url}/jobs?channel=shop", "#jobs tr[data-type]",
+                   "insight.ready")
+    shot("jobs-insight-ready")
+
+    # Then the Overview draws the daily impressions, saves and outbound clicks with their
+    # provisional days marked, and the follower history
+    driver.get(f"{console_url}/channels/shop")
+    charts = _css(driver, "figure.chart")
+    assert [c.get_attribute("data-chart") for c in charts] == [
+        "impressions", "saves", "outbound clicks", "followers"]
+    for chart in charts[:3]:
+        points = int(chart.get_attribute("data-points"))
+        assert points >= 80  # the API's 89 days, less the days before the first Pin
+        dots = chart.find_elements(By.CSS_SELECTOR, "svg circle.dot")
+        assert len(dots) == points + int(chart.get_attribute("data-provisional"))
+        assert int(chart.get_attribute("data-provisional")) >= 2
+        assert "provisional (may still change)" in chart.text
+    assert chart_height(charts[0]) > 100  # drawn, not collapsed
+    stats = {s.find_element(By.TAG_NAME, "dt").text: s.find_element(By.TAG_NAME, "dd").text
+             for s in _css(driver, ".stat")}
+    assert stats["Total Pins"] == "60" and stats["Account"] == "@shop_owner"
+    shot("overview")
+
+    # And Top Pins lists Pins with thumbnails, sortable, each linking to the Pin
+    driver.find_element(By.ID, "tab-top-pins").click()
+    _arrive(driver, f"{console_url}/channels/shop/top-pins")
+    rows = _css(driver, "#top-pins tbody tr")
+    assert len(rows) >= 10
+    thumbs = _css(driver, "#top-pins img.thumb")[:3]  # the rest load lazily, when scrolled to
+    assert len(thumbs) == 3
+    wait_for(lambda: all(driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in thumbs))
+    assert rows[0].find_element(By.CSS_SELECTOR, "td a").get_attribute("href").startswith(
+        "https://www.pinterest.com/pin/")
+    driver.find_element(By.CSS_SELECTOR, "a[data-sort=impressions]").click()
+    _arrive(driver, f"{console_url}/channels/shop/top-pins?sort=impressions&order=desc")
+    impressions = [int(r.find_elements(By.CSS_SELECTOR, "td.num")[0].text.replace(",", ""))
+                   for r in _css(driver, "#top-pins tbody tr")]
+    assert impressions == sorted(impressions, reverse=True)
+    shot("top-pins")
+
+    # And Insights shows the summary and the figures it rests on
+    driver.find_element(By.ID, "tab-insights").click()
+    _arrive(driver, f"{console_url}/channels/shop/insights")
+    assert driver.find_element(By.CSS_SELECTOR, "#insight .summary").text
+    assert len(_css(driver, "#insight table.figures tr")) > 20
+    shot("insights")
+
+    # And Suggestions lists them with the next Pin concept; "Write this Pin" sends it to the
+    # writer, and the job is drafted
+    driver.find_element(By.ID, "tab-suggestions").click()
+    _arrive(driver, f"{console_url}/channels/shop/suggestions")
+    assert 3 <= len(_css(driver, "#suggestions li")) <= 5
+    shot("suggestions")
+    driver.find_element(By.ID, "write-pin").click()
+    sent = wait_for(lambda: next(iter(_css(driver, "#sent-job")), None))
+    brief_id = sent.find_element(By.TAG_NAME, "a").text
+    assert brief_id.startswith("insight-")
+    shot("suggestions-sent")
+    _until_on_page(driver, f"{console_url}/jobs?channel=shop&status=drafted",
+                   "#jobs tr[data-type='post.drafted']", brief_id)
+    shot("jobs-drafted")
+    driver.get(f"{console_url}/posts/{brief_id}")
+    image = driver.find_element(By.CSS_SELECTOR, "img.post-image")
+    assert driver.execute_script("return arguments[0].naturalWidth", image) == 1000
+    shot("post")
+
+    # And the browser logged no error on any page
+    assert _errors(driver) == []
+    for path in shot.paths:
+        print(f"screenshot: {path}")
+    assert len(shot.paths) == 11
+
+
+def chart_height(element: Any) -> int:
+    height: int = element.size["height"]
+    return height
+
+
+def test_without_login_the_browser_lands_on_the_login_page(
+    browser: Any, console_url: str,
+) -> None:
+    for path in ("/", "/jobs", "/jobs/dead", "/channels/shop/top-pins"):
+        browser.get(console_url + path)
+        assert browser.current_url.startswith(f"{console_url}/login"), path
+    assert _errors(browser) == []

@@ -1,0 +1,262 @@
+"""The console's view models: figures -> chart series, tables, rows (pure, no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from agents.console.charts import PROVISIONAL_LABEL, daily_series, follower_series, render_chart
+from agents.console.figures import (
+    ChannelFigures,
+    DayFigures,
+    PinFigures,
+    build_figures,
+    thumbnail_url,
+    top_pins,
+)
+from agents.console.recorder import RecordingAnalytics
+from agents.console.views import (
+    event_channel,
+    event_rows,
+    overview_view,
+    post_view,
+    top_pins_view,
+)
+from agents.insights.followers import FollowerSnapshot
+from providers.pinterest.analytics_models import (
+    AccountAnalytics,
+    DailyMetrics,
+    DateWindow,
+    PinAnalytics,
+)
+from providers.pinterest.models import Board, Pin
+
+START = date(2026, 9, 1)
+NOW = datetime(2026, 11, 30, 6, tzinfo=UTC)
+
+
+def _days(statuses: list[str]) -> list[DayFigures]:
+    return [DayFigures(date=START + timedelta(days=i), data_status=status, impressions=100 + i,
+                       saves=10 + i, outbound_clicks=i)
+            for i, status in enumerate(statuses)]
+
+
+def _figures(**overrides: object) -> ChannelFigures:
+    values: dict[str, object] = {
+        "channel_id": "shop", "generated_at": NOW, "status": "ok",
+        "days": _days(["READY"] * 5 + ["ESTIMATE", "PROCESSING"]),
+    }
+    values.update(overrides)
+    return ChannelFigures.model_validate(values)
+
+
+def test_daily_series_marks_provisional_days_and_leaves_gaps_for_days_without_data() -> None:
+    # Given five final days, one without figures yet, then an estimate and a processing day
+    figures = _figures(days=_days(["READY"] * 4 + ["BEFORE_PIN_CREATED", "ESTIMATE",
+                                                   "PROCESSING"]))
+    # When the saves chart's series is built
+    series = daily_series(figures, "saves", "Saves")
+    # Then every day with data is a point, the day without data is a gap, and exactly the
+    # provisional days are marked
+    assert series.values == (10, 11, 12, 13, None, 15, 16)
+    assert series.marked == (None, None, None, None, None, 15, 16)
+    assert series.points == 6 and series.marked_points == 2
+    assert series.labels[0] == "Sep 01" and series.marked_label == PROVISIONAL_LABEL
+
+
+def test_final_days_only_have_no_marked_series() -> None:
+    series = daily_series(_figures(days=_days(["READY"] * 3)), "impressions", "Impressions")
+    assert series.marked == ()
+
+
+def test_rendered_chart_is_svg_with_a_point_per_day_and_no_script() -> None:
+    # Given a series of seven days, two provisional
+    series = daily_series(_figures(), "impressions", "Impressions")
+    # When it is drawn
+    svg = render_chart(series)
+    # Then it is inline SVG carrying each value, the provisional legend, and no script
+    assert svg.startswith("<svg") and "<script" not in svg
+    assert svg.count('class="dot ') == series.points + series.marked_points
+    assert PROVISIONAL_LABEL in svg
+
+
+def test_follower_series_orders_snapshots_oldest_first() -> None:
+    snapshots = [
+        FollowerSnapshot(taken_at=NOW, boards={"1": 30, "2": 12}),
+        FollowerSnapshot(taken_at=NOW - timedelta(days=7), boards={"1": 25, "2": 10}),
+    ]
+    series = follower_series(snapshots)
+    assert series.values == (35, 42)
+
+
+def test_overview_totals_and_provisional_note() -> None:
+    figures = _figures(pins_total=3, username="shop_owner",
+                       boards=[{"board_id": "1", "name": "Recipes", "follower_count": 40},
+                               {"board_id": "2", "name": "Decor", "follower_count": 2}])
+    view = overview_view(figures, [FollowerSnapshot(taken_at=NOW, boards={"1": 42})])
+    stats = {stat.label: stat.value for stat in view.stats}
+    assert stats["Total Pins"] == "3" and stats["Board followers"] == "42"
+    assert stats["Impressions (7 days)"] == f"{sum(100 + i for i in range(7)):,}"
+    assert stats["Account"] == "@shop_owner"
+    assert [chart.name for chart in view.charts] == [
+        "impressions", "saves", "outbound clicks", "followers"]
+    assert "2 provisional day(s)" in view.provisional_note
+    assert [board.label for board in view.boards] == ["Recipes", "Decor"]
+
+
+def _pin(pin_id: str, impressions: int, saves: int, clicks: int = 0) -> PinFigures:
+    return PinFigures(pin_id=pin_id, title=f"Pin {pin_id}", impressions=impressions, saves=saves,
+                      outbound_clicks=clicks)
+
+
+def test_top_pins_sort_by_each_column_and_save_rate_needs_enough_impressions() -> None:
+    # Given a Pin with a huge save rate on few impressions and two well-seen Pins
+    figures = _figures(top_pins=[_pin("lucky", 4, 3), _pin("big", 5000, 100, clicks=9),
+                                 _pin("good", 400, 40, clicks=30)], min_impressions=100)
+    # When sorted by save rate, the lucky Pin (4 impressions) comes after the ranked ones
+    by_rate = top_pins_view(figures, "save_rate")
+    assert [row.pin_id for row in by_rate.rows] == ["good", "big", "lucky"]
+    assert [row.ranked_by_rate for row in by_rate.rows] == [True, True, False]
+    assert by_rate.rows[0].save_rate == "10.00%"
+    # And by impressions, ascending, and by outbound clicks
+    assert [r.pin_id for r in top_pins_view(figures, "impressions", "asc").rows] == [
+        "lucky", "good", "big"]
+    assert top_pins_view(figures, "outbound_clicks").rows[0].pin_id == "good"
+    # An unknown column falls back to saves
+    assert top_pins_view(figures, "title; drop").sort == "saves"
+
+
+def test_stored_top_pins_are_the_union_of_the_best_by_every_column() -> None:
+    # Given 30 Pins whose ranks differ per column
+    pins = [_pin(str(i), impressions=1000 - i, saves=i, clicks=(i * 7) % 30) for i in range(30)]
+    # When three per column are kept
+    kept = top_pins(pins, keep=3, min_impressions=100)
+    ids = {p.pin_id for p in kept}
+    # Then the best three by impressions, by saves, by save rate and by clicks are all there
+    assert {"0", "1", "2"} <= ids and {"29", "28", "27"} <= ids
+    assert {p.pin_id for p in sorted(pins, key=lambda p: -p.outbound_clicks)[:3]} <= ids
+    assert len(kept) <= 5 * 3
+
+
+def test_build_figures_from_what_the_insights_job_read() -> None:
+    # Given the analytics answers of one run, recorded as the job read them
+    window = DateWindow(start=START, end=START + timedelta(days=1))
+    account = AccountAnalytics(window=window, daily=[
+        DailyMetrics(date=START, data_status="READY",
+                     metrics={"IMPRESSION": 50, "SAVE": 5, "OUTBOUND_CLICK": 1}),
+        DailyMetrics(date=START + timedelta(days=1), data_status="PROCESSING",
+                     metrics={"IMPRESSION": 20}),
+    ])
+    pin = Pin(id="11", title="Lemon cake", link="https://shop.example/cake",
+              media={"images": {"150x150": {"url": "https://i.example/150.jpg", "width": 150},
+                                "1200x": {"url": "https://i.example/1200.jpg", "width": 1200}}})
+    stats = PinAnalytics(pin_id="11", window=window, summary={"IMPRESSION": 300, "SAVE": 30})
+    figures = build_figures("shop", NOW, status="ok", account=account,
+                            boards=[Board(id="1", name="Cakes", follower_count=9)],
+                            pins=[pin, Pin(id="12")], pin_analytics={"11": stats},
+                            pin_period=(START, START))
+    # Then the snapshot keeps the days with their status, the Pin with its thumbnail, the boards
+    assert [d.data_status for d in figures.days] == ["READY", "PROCESSING"]
+    assert figures.provisional_days == [START + timedelta(days=1)]
+    assert figures.pins_total == 2 and figures.followers_total == 9
+    [top] = figures.top_pins
+    assert (top.pin_id, top.saves, top.image_url) == ("11", 30, "https://i.example/150.jpg")
+    assert top.save_rate == 0.1 and top.url == "https://www.pinterest.com/pin/11/"
+    # And it survives a round trip through JSON (how it is stored)
+    assert ChannelFigures.model_validate_json(figures.model_dump_json()) == figures
+
+
+def test_thumbnail_is_the_smallest_image_at_least_150_wide() -> None:
+    images = {"images": {"a": {"url": "https://i/600.jpg", "width": 600},
+                         "b": {"url": "https://i/236.jpg", "width": 236},
+                         "c": {"url": "https://i/75.jpg", "width": 75},
+                         "d": {"url": "javascript:alert(1)", "width": 400}}}
+    assert thumbnail_url(images) == "https://i/236.jpg"
+    assert thumbnail_url({"images": {"c": {"url": "https://i/75.jpg", "width": 75}}}) == \
+        "https://i/75.jpg"
+    assert thumbnail_url(None) is None
+
+
+class _Source:
+    """A scripted analytics source counting its calls."""
+
+    def __init__(self) -> None:
+        self.call_count = 0
+        self.window = DateWindow(start=START, end=START + timedelta(days=59))
+
+    def account_daily(self, days: int, metric_types: object = None, *,
+                      end: date | None = None) -> AccountAnalytics:
+        self.call_count += 1
+        return AccountAnalytics(window=DateWindow(start=START, end=START + timedelta(
+            days=days - 1)), daily=[])
+
+    def list_pins(self, *, board_id: str | None = None, pin_metrics: bool = False) -> list[Pin]:
+        self.call_count += 1
+        return [Pin(id="1")] if board_id is None else []
+
+    def list_boards(self) -> list[Board]:
+        self.call_count += 1
+        return [Board(id="9")]
+
+    def pins_analytics(self, pin_ids: object, start: date, end: date,
+                       metric_types: object = None) -> object:
+        from providers.pinterest.analytics_models import PinAnalyticsBatch
+
+        self.call_count += 1
+        window = DateWindow(start=start, end=end)
+        return PinAnalyticsBatch(window=window, pins={"1": PinAnalytics(pin_id="1",
+                                                                        window=window)})
+
+    def pin_lifetime(self, pin_id: str) -> object:
+        raise AssertionError("not used")
+
+
+def test_recorder_passes_every_call_through_and_keeps_the_answers() -> None:
+    source = _Source()
+    recorder = RecordingAnalytics(source)  # type: ignore[arg-type]
+    recorder.account_daily(60)
+    recorder.account_daily(30)
+    recorder.list_boards()
+    recorder.list_pins(pin_metrics=True)
+    recorder.list_pins(board_id="9")
+    recorder.pins_analytics(["1"], START, START)
+    assert recorder.call_count == source.call_count == 6
+    assert recorder.account is not None and recorder.account.window.days == 60  # the longest
+    assert [p.id for p in recorder.pins or []] == ["1"]  # the channel's listing, not a board's
+    assert recorder.pin_period == (START, START) and set(recorder.pin_analytics) == {"1"}
+
+
+def _event(event_type: str, subject: str, **payload: object) -> dict[str, object]:
+    return {"stream_id": "1-0", "type": event_type, "id": subject,
+            "payload": {"recorded_at": NOW.timestamp(), **payload}}
+
+
+def test_events_are_filtered_by_channel_and_status_newest_first_as_given() -> None:
+    events = [
+        _event("post.failed", "p2", kind="post", error={"code": "board_not_found",
+                                                        "message": "gone"},
+               message={"channel_id": "shop"}),
+        _event("insight.ready", "shop", kind="insight", summary="Saves up"),
+        _event("post.published", "p1", kind="post", channel_id="other", pin_url="https://p/1"),
+        _event("post.drafted", "p3", kind="brief", channel_id="shop", title="Lemon cake"),
+    ]
+    assert event_channel(events[0]) == "shop" and event_channel(events[1]) == "shop"
+    rows = event_rows(events, channel="shop")
+    assert [r.subject for r in rows] == ["p2", "shop", "p3"]
+    assert rows[0].detail == "[board_not_found] gone" and rows[2].kind == "brief"
+    assert [r.subject for r in event_rows(events, status="published")] == ["p1"]
+
+
+def test_post_view_shows_the_draft_its_image_reference_and_its_events() -> None:
+    draft = {"post_id": "b1", "channel_id": "shop", "title": "Lemon cake",
+             "description": "Bright and easy.", "link": "https://shop.example/cake",
+             "media": {"type": "image_ref", "sha256": "ab" * 32}}
+    brief = {"status": "drafted", "provenance": {"model": "m", "templates": {"pin_copy": "h1"}}}
+    view = post_view("b1", brief_outcome=brief, post_outcome=None, draft=draft,
+                     events=[_event("post.drafted", "b1", channel_id="shop"),
+                             _event("post.drafted", "other")])
+    assert view is not None
+    assert view.status == "drafted" and view.image_sha256 == "ab" * 32
+    assert [s.label for s in view.copy] == ["Title", "Description", "Link"]
+    assert ("templates.pin_copy", "h1") in [(s.label, s.value) for s in view.provenance]
+    assert len(view.events) == 1
+    assert post_view("nope", brief_outcome=None, post_outcome=None, draft=None, events=[]) is None
