@@ -17,8 +17,10 @@ says that the delimited part is data, never instructions.
 
 Packaged templates are read with ``importlib.resources``; ``PromptLibrary(override_dir)`` looks in
 the override directory first (the ``prompts_dir`` setting), so a prompt engineer can iterate on a
-copy without reinstalling. Every rendering carries the template's name and ``hash`` (the first 16
-hex digits of the SHA-256 of the template's source), which travel with every LLM output.
+copy without reinstalling. ``PromptLibrary(sources={"pin_copy": "..."})`` puts templates held in
+memory (a published version loaded from Redis, see ``agents.workbench``) ahead of both. Every
+rendering carries the template's name and ``hash`` (the first 16 hex digits of the SHA-256 of the
+template's source), which travel with every LLM output.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
+    DictLoader,
     FileSystemLoader,
     StrictUndefined,
     Template,
@@ -103,11 +106,17 @@ class _PackagedLoader(BaseLoader):
 
 
 class PromptLibrary:
-    """Find, hash and render templates; ``override_dir`` wins over the packaged ones."""
+    """Find, hash and render templates; ``sources`` win over ``override_dir``, which wins over
+    the packaged ones."""
 
-    def __init__(self, override_dir: Path | None = None) -> None:
+    def __init__(
+        self, override_dir: Path | None = None, *, sources: Mapping[str, str] | None = None
+    ) -> None:
         self.override_dir = override_dir
+        self.sources = {_file(name): text for name, text in (sources or {}).items()}
         loaders: list[BaseLoader] = []
+        if self.sources:
+            loaders.append(DictLoader(self.sources))
         if override_dir is not None:
             if not override_dir.is_dir():
                 raise PromptTemplateError(

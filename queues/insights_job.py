@@ -63,6 +63,7 @@ def run_insights(
         snapshots=runtime.store.follower_snapshots,
         llm=runtime.llm,
         clock=clock,
+        template_versions=runtime.template_version_hook(channel_id),
     )
     save_channel_figures(runtime, analytics, insight)
     runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)

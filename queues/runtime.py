@@ -7,7 +7,9 @@ Actors, the CLI and the demo all get their collaborators from a :class:`Runtime`
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from typing import Any
 
@@ -21,12 +23,20 @@ from agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_o
 from agents.publisher import PinterestPublisher, PlatformPublisher
 from agents.tokens import TokenKeeper
 from agents.video import VideoOptions, VideoUploads
+from agents.workbench.performance import (
+    PinFigures,
+    TemplateVersionReport,
+    VersionReportHook,
+    version_report,
+)
+from agents.workbench.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
 from prompts.loader import PromptLibrary
 from providers.errors import ConfigurationError
 from providers.netsafe import SafeFetcher
 from providers.netsafe.verdicts import CachedChecks
 from providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
 from queues.limits import ChannelWriteSlots
+from queues.prompt_store import RedisPromptUsage, RedisPromptVersions
 from queues.renewal import Renewer
 from queues.settings import Settings
 from queues.store import RedisImageStore, SecretBox, Store
@@ -166,8 +176,9 @@ class Runtime:
         )
 
     @cached_property
-    def llm(self) -> StructuredLLM:
-        """Built on first use, so publishing never needs an OpenAI key."""
+    def base_llm(self) -> OpenAIStructuredLLM:
+        """The model with the default templates (packaged, or ``prompts_dir``); built on first
+        use, so publishing never needs an OpenAI key."""
         s = self.settings
         cache = None
         if s.llm_cache:
@@ -176,6 +187,57 @@ class Runtime:
             self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
             cache=cache,
         )
+
+    @cached_property
+    def prompt_versions(self) -> RedisPromptVersions:
+        return RedisPromptVersions(self.redis_client, self.settings.key_prefix)
+
+    @cached_property
+    def prompt_usage(self) -> RedisPromptUsage:
+        return RedisPromptUsage(self.redis_client, self.settings.key_prefix)
+
+    @cached_property
+    def prompt_router(self) -> PromptRouter | None:
+        """Published versions by the ``prompt_label`` setting, and rollouts; ``None`` when
+        ``prompts_dir`` is set (a local override beats anything published)."""
+        if self.settings.prompts_dir is not None:
+            return None
+        return PromptRouter(self.prompt_versions, label=self.settings.prompt_label)
+
+    @cached_property
+    def llm(self) -> StructuredLLM:
+        """The model, rendering with the labelled template versions (read at each call)."""
+        router = self.prompt_router
+        return self.base_llm if router is None else RoutedLLM(self.base_llm, router)
+
+    def llm_for(self, subject_id: str) -> tuple[StructuredLLM, PromptChoice]:
+        """The model bound to one job's template versions (rollouts by ``subject_id``, a
+        brief), and which versions those are, for the draft's provenance."""
+        router = self.prompt_router
+        if router is None:
+            return self.base_llm, fixed_choice(self.base_llm.prompts)
+        return RoutedLLM(self.base_llm, router).bind(subject_id)
+
+    def template_version_hook(self, channel_id: str) -> VersionReportHook:
+        """What the insights job calls with the per-Pin figures it fetched: template versions
+        compared by the measured results of the channel's Pins (mapped through the ledger)."""
+        s = self.settings
+
+        def report(start: date, end: date,
+                   figures: Mapping[str, PinFigures]) -> TemplateVersionReport:
+            return version_report(
+                self.prompt_usage, self.published_pin,
+                lambda pin_ids, _start, _end: {p: figures[p] for p in pin_ids if p in figures},
+                channel_id=channel_id, start=start, end=end,
+                min_pins=s.prompt_report_min_pins, min_impressions=s.prompt_report_min_impressions,
+            )
+
+        return report
+
+    def published_pin(self, post_id: str) -> str | None:
+        """The Pin a post became, from the publish ledger."""
+        entry = self.store.ledger.get(post_id)
+        return entry.pin_id if entry is not None and entry.state == "published" else None
 
     @cached_property
     def source_rules(self) -> SourceRules:

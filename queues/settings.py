@@ -75,7 +75,31 @@ class Settings(BaseSettings):
     )
     llm_cache: bool = True
     image_generation: bool = False
-    prompts_dir: Path | None = Field(default=None, description="Overrides packaged templates.")
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="Overrides packaged templates (and published versions: for local iteration).",
+    )
+
+    # Prompt workbench: published template versions, rollouts, evals.
+    prompt_label: str = Field(
+        default="production", pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="The label whose published template version the workers use (packaged "
+        "templates while it points at none).",
+    )
+    llm_price_input_per_mtok: float = Field(
+        default=0.15, ge=0, description="US dollars per million input tokens (eval cost).",
+    )
+    llm_price_output_per_mtok: float = Field(
+        default=0.60, ge=0, description="US dollars per million output tokens (eval cost).",
+    )
+    prompt_report_min_pins: int = Field(
+        default=5, ge=1,
+        description="Template-version comparisons need this many measured Pins per version.",
+    )
+    prompt_report_min_impressions: int = Field(
+        default=500, ge=0,
+        description="... and this many impressions, else they say 'not enough data'.",
+    )
     media_public_base_url: str | None = Field(
         default=None,
         description="Publish rendered images as image_url under this public base "

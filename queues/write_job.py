@@ -7,6 +7,11 @@ reused (and the LLM cache covers a crash mid-draft), and the hand-off is idempot
 publisher publishes a ``post_id`` once. A stored draft whose rendered image has expired from the
 image store is drafted again (the LLM cache makes that cheap).
 
+The copy and the design are written with the template versions the job's brief routes to (the
+worker's label, or a rollout's candidate; ``Runtime.llm_for``): the outcome's provenance names
+each one's version, and the draft is recorded for the comparison of versions by results
+(``P:prompts:use:{post_id}``).
+
 The rendered image is stored once in the image store (``P:image:{sha256}``) and the draft, the
 hand-off message, the outcome and the ``post.drafted`` event carry only its reference
 (``image_ref``); with ``media_public_base_url`` set the post uses ``image_url`` instead.
@@ -16,13 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agents.boards import match_board
 from agents.drafting import Draft, draft_post
 from agents.messages import ImageRefMedia, PinBrief, PostUpdate, SocialPost
+from agents.workbench.rollout import PromptChoice
+from agents.workbench.usage import PromptUse
 from providers.errors import ConfigurationError
 from queues.brand_store import brand_kit
 from queues.jobs import decode_message
@@ -84,6 +92,12 @@ def _reusable_draft(
     return post, dict(previous)
 
 
+def _versions(prompts: PromptChoice, used: Mapping[str, str]) -> dict[str, Any]:
+    """The version (number, label, rollout arm, hash) of each template the draft used."""
+    return {name: prompts.templates[name].model_dump(mode="json") for name in used
+            if name in prompts.templates}
+
+
 def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
               hand_off_update: HandOffUpdate | None = None) -> dict[str, Any]:
     brief = decode_message(PinBrief, payload)
@@ -100,9 +114,10 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
     else:
         runtime.tokens.credentials(brief.channel_id)  # unknown channel: fail before the LLM
         log.info("brief %s: writing copy and designing the image", brief.brief_id)
+        llm, prompts = runtime.llm_for(brief.brief_id)  # this job's template versions
         draft = draft_post(
             brief,
-            llm=runtime.llm,
+            llm=llm,
             fetcher=runtime.fetcher,
             image_generator=runtime.image_generator,
             media_public_base_url=runtime.settings.media_public_base_url,
@@ -132,8 +147,15 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
                       "content_type": image.content_type, "path": str(image_path or "") or None,
                       "contrast_ratio": round(image.contrast_ratio, 2),
                       "sha256": hashlib.sha256(image.data).hexdigest()},
-            "provenance": draft.provenance.as_dict(),
+            "provenance": {**draft.provenance.as_dict(),
+                           "versions": _versions(prompts, draft.provenance.templates)},
         }
+        runtime.prompt_usage.record(PromptUse(
+            post_id=post.post_id, channel_id=post.channel_id, drafted_at=datetime.now(UTC),
+            title=post.title,
+            templates={name: prompts.templates[name] for name in draft.provenance.templates
+                       if name in prompts.templates},
+        ))
         outcome = outcomes.record("brief", brief.brief_id, outcome, event="post.drafted")
         log.info("brief %s drafted: %r", brief.brief_id, post.title)
     if brief.publish and hand_off is not None:

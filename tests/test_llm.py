@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import pickle
@@ -288,6 +289,47 @@ def test_cache_hit_does_not_call_the_model_again(tmp_path: Any) -> None:
     # And other inputs miss the cache
     with pytest.raises(AssertionError, match="no answer queued"):
         again.generate(template="greet", variables={"who": "B"}, output=Greeting)
+
+
+class CountingLibrary(PromptLibrary):
+    """A library counting its renderings."""
+
+    renders = 0
+
+    def render(self, name: str, variables: Any) -> Any:
+        self.renders += 1
+        return super().render(name, variables)
+
+
+def test_a_cache_hit_renders_nothing_and_names_the_template(tmp_path: Any) -> None:
+    # Given an answer cached for a template and inputs
+    cache = MemoryLLMCache()
+    library = CountingLibrary(tmp_path)
+    greet_library(tmp_path)
+    first = ScriptedLLM(library, cache=cache).enqueue(Greeting, '{"text": "Hi"}')
+    made = first.generate(template="greet", variables={"who": "A"}, output=Greeting)
+    assert library.renders == 1
+    # When the same call is made again
+    again = first.generate(template="greet.j2", variables={"who": "A"}, output=Greeting)
+    # Then the cache answers by the template's hash, without rendering the prompt
+    assert again.cached and library.renders == 1
+    assert (again.template, again.template_hash) == ("greet", made.template_hash)
+
+
+def test_cache_keys_are_the_canonical_json_of_every_part() -> None:
+    # The key is pinned: changing how it is computed would silently empty every cache
+    from agents.llm.cache import keyed_by
+    from agents.llm.schema import strict_json_schema, strict_schema_json
+
+    variables = {"brief": {"name": "Orzo", "keywords": ["a", "b"]}, "n": 1}
+    payload = {"model": "m", "template_hash": "h", "variables": variables,
+               "schema": strict_json_schema(Greeting)}
+    expected = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":"),
+                                         ensure_ascii=False).encode()).hexdigest()
+    assert cache_key(model="m", template_hash="h", variables=variables,
+                     schema=strict_json_schema(Greeting)) == expected
+    assert keyed_by(model="m", template_hash="h", variables=variables,
+                    schema_json=strict_schema_json(Greeting)) == expected
 
 
 def test_cache_key_depends_on_every_part() -> None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.insights.categories import Category
 from agents.messages import PinBrief
+from agents.workbench.performance import TemplateVersionReport
 
 __all__ = [
     "INSIGHT_SCHEMA_VERSION",
@@ -239,6 +240,11 @@ class ChannelInsight(_Model):
     next_pin: PinBrief | None = None
     next_pin_note: str | None = None
     provenance: InsightProvenance | None = None
+    template_versions: TemplateVersionReport | None = Field(
+        default=None,
+        description="Prompt template versions compared by the measured figures of the Pins "
+        "each wrote in the period (agents.workbench.performance).",
+    )
 
     @model_validator(mode="after")
     def _complete_when_ok(self) -> Self:

@@ -57,6 +57,7 @@ from agents.insights.models import (
 )
 from agents.llm import LLMResult, StructuredLLM
 from agents.messages import InsightsRequest, PinBrief
+from agents.workbench.performance import VersionReportHook
 from providers.pinterest.analytics import AnalyticsUnavailableError
 from providers.pinterest.analytics_models import (
     AccountAnalytics,
@@ -176,8 +177,12 @@ def build_insight(
     llm: StructuredLLM,
     clock: Callable[[], datetime],
     min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
+    template_versions: VersionReportHook | None = None,
 ) -> ChannelInsight:
-    """Measure ``request.channel_id``'s last ``period_days`` and write its insight."""
+    """Measure ``request.channel_id``'s last ``period_days`` and write its insight.
+
+    ``template_versions`` compares prompt versions by the per-Pin figures fetched here (no
+    further API call); its report becomes ``ChannelInsight.template_versions``."""
     now = clock()
     channel_id = request.channel_id
     days = request.period_days
@@ -222,6 +227,10 @@ def build_insight(
     )
     draft = result.value
     next_pin, note = _next_pin(draft.next_pin, metrics, pins, channel_id)
+    versions = None
+    if template_versions is not None:
+        versions = template_versions(metrics.period.start, metrics.period.end,
+                                     {pin_id: a.summary for pin_id, a in batch.pins.items()})
     return ChannelInsight(
         channel_id=channel_id,
         generated_at=now,
@@ -241,6 +250,7 @@ def build_insight(
             template=result.template, template_hash=result.template_hash, model=result.model,
             repaired=result.repaired,
         ),
+        template_versions=versions,
     )
 
 

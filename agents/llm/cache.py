@@ -26,6 +26,8 @@ __all__ = [
     "MemoryLLMCache",
     "RedisLLMCache",
     "cache_key",
+    "canonical_json",
+    "keyed_by",
 ]
 
 DEFAULT_CACHE_PREFIX = "pinterest-agent:llm-cache"
@@ -50,20 +52,37 @@ def cache_key(
     images: Sequence[str] = (),
 ) -> str:
     """The hex SHA-256 naming one (model, template, inputs, output schema, images) call."""
-    payload: dict[str, Any] = {
-        "model": model,
-        "template_hash": template_hash,
-        "variables": to_jsonable_python(dict(variables)),
-        "schema": schema,
-    }
+    return keyed_by(model=model, template_hash=template_hash, variables=variables,
+                    schema_json=canonical_json(schema), images=images)
+
+
+def canonical_json(value: Any) -> str:
+    """``value`` as the canonical JSON the key hashes (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def keyed_by(
+    *,
+    model: str,
+    template_hash: str,
+    variables: Mapping[str, Any],
+    schema_json: str,
+    images: Sequence[str] = (),
+) -> str:
+    """:func:`cache_key` with the schema already in canonical JSON (the seam keeps it per output
+    model, so a call does not serialise its schema again). The same key, byte for byte: the
+    parts are joined in sorted key order, as ``json.dumps(..., sort_keys=True)`` would."""
+    parts = []
     if images:  # absent, not empty, without images: keys of text-only calls stay as they were
-        payload["images"] = [hashlib.sha256(url.encode("utf-8")).hexdigest() for url in images]
-    canonical = json.dumps(
-        payload,
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+        digests = [hashlib.sha256(url.encode("utf-8")).hexdigest() for url in images]
+        parts.append('"images":' + canonical_json(digests))
+    parts += [
+        '"model":' + canonical_json(model),
+        '"schema":' + schema_json,
+        '"template_hash":' + canonical_json(template_hash),
+        '"variables":' + canonical_json(to_jsonable_python(dict(variables))),
+    ]
+    canonical = "{" + ",".join(parts) + "}"
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -96,6 +115,16 @@ class RedisLLMCache:
         except redis.RedisError as exc:
             log.warning("llm cache write skipped: %s", exc)
 
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """Many answers in one round trip (an eval prefetching its cases); misses are None."""
+        try:
+            raw = self._redis.mget([f"{self._prefix}:{key}" for key in keys]) if keys else []
+        except redis.RedisError as exc:
+            log.warning("llm cache read skipped: %s", exc)
+            return [None] * len(keys)
+        return [None if r is None else r.decode("utf-8") if isinstance(r, bytes) else str(r)
+                for r in raw]
+
 
 class MemoryLLMCache:
     """A dict-backed cache for tests and one-off scripts."""
@@ -105,6 +134,9 @@ class MemoryLLMCache:
 
     def get(self, key: str) -> str | None:
         return self.entries.get(key)
+
+    def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        return [self.entries.get(key) for key in keys]
 
     def set(self, key: str, value: str) -> None:
         self.entries[key] = value

@@ -9,28 +9,29 @@ way). ``images`` (image data URLs, ``data:image/jpeg;base64,...``) are attached 
 message as ``image_url`` parts after the template's text, for models that accept images; they
 are part of the cache key by their SHA-256. Every call is logged once (model, template, template
 hash, tokens, latency, outcome; never a key or the prompt text) and handed to the optional
-``on_call`` hook.
+``on_call`` hook. A cache hit is found by the template's hash and renders nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agents.llm.cache import LLMCache, cache_key
+from agents.llm.cache import LLMCache, keyed_by
 from agents.llm.errors import (
     LLMError,
     LLMOutputInvalidError,
     LLMRefusalError,
     LLMTruncatedError,
 )
-from agents.llm.schema import strict_json_schema
-from prompts.loader import PromptLibrary
+from agents.llm.schema import strict_schema_json
+from prompts.loader import SUFFIX, PromptLibrary
 
 __all__ = [
     "Check",
@@ -155,6 +156,13 @@ def repair_instructions(problems: list[str]) -> str:
     )
 
 
+class _Keep:
+    """The default of :meth:`StructuredLLMBase.using`'s ``cache``: keep the current one."""
+
+
+_KEEP = _Keep()
+
+
 class StructuredLLMBase:
     """``generate`` over an abstract ``_complete``; backends implement only ``_complete``."""
 
@@ -173,6 +181,23 @@ class StructuredLLMBase:
         self._log = logger
         self._on_call = on_call
 
+    def using(
+        self,
+        *,
+        prompts: PromptLibrary | None = None,
+        cache: LLMCache | _Keep | None = _KEEP,
+    ) -> Self:
+        """A shallow copy of this backend (same client, model and hooks) rendering from
+        ``prompts`` and/or caching in ``cache`` (``None``: no cache); the original is unchanged.
+        The workbench and the prompt router use it to run one backend with several template
+        versions."""
+        clone = copy.copy(self)
+        if prompts is not None:
+            clone.prompts = prompts
+        if not isinstance(cache, _Keep):
+            clone._cache = cache
+        return clone
+
     def _complete(self, messages: list[Message], output: type[BaseModel]) -> Completion:
         raise NotImplementedError
 
@@ -185,27 +210,30 @@ class StructuredLLMBase:
         check: Callable[[T], list[str]] | None = None,
         images: Sequence[str] = (),
     ) -> LLMResult[T]:
-        prompt = self.prompts.render(template, variables)
         started = time.perf_counter()
         key = None
         if self._cache is not None:
-            key = cache_key(
+            # The key needs the template's hash, not its rendering: a hit renders nothing (the
+            # same template and variables rendered fine when the answer was cached).
+            name, template_hash = template.removesuffix(SUFFIX), self.prompts.hash(template)
+            key = keyed_by(
                 model=self.model,
-                template_hash=prompt.hash,
+                template_hash=template_hash,
                 variables=variables,
-                schema=strict_json_schema(output),
+                schema_json=strict_schema_json(output),
                 images=images,
             )
             hit = self._from_cache(key, output, check)
             if hit is not None:
                 latency = (time.perf_counter() - started) * 1000
                 record = LLMCallRecord(
-                    self.model, prompt.name, prompt.hash, output.__name__, 0, 0, latency,
+                    self.model, name, template_hash, output.__name__, 0, 0, latency,
                     cached=True, repaired=False, outcome="ok",
                 )
                 self._report(record)
-                return LLMResult(hit, prompt.name, prompt.hash, self.model, 0, 0, latency,
+                return LLMResult(hit, name, template_hash, self.model, 0, 0, latency,
                                  cached=True, repaired=False)
+        prompt = self.prompts.render(template, variables)
 
         messages: list[Message] = [
             {"role": "system", "content": prompt.system},

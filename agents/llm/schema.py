@@ -12,11 +12,13 @@ the raw answer the repair round must show the model.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["response_format", "strict_json_schema"]
+__all__ = ["response_format", "strict_json_schema", "strict_schema_json"]
 
 _DROPPED = {
     "maxLength": "at most {} characters",
@@ -36,6 +38,14 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     defs = schema.get("$defs", {})
     strict: dict[str, Any] = _strict(schema, defs)
     return strict
+
+
+@functools.lru_cache(maxsize=64)
+def strict_schema_json(model: type[BaseModel]) -> str:
+    """:func:`strict_json_schema` as canonical JSON (sorted keys, no spaces), computed once per
+    model: what the LLM cache key hashes."""
+    return json.dumps(strict_json_schema(model), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
 
 
 def response_format(model: type[BaseModel]) -> dict[str, Any]:

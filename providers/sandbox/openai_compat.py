@@ -6,7 +6,8 @@ Routes (base URL for the client: ``<sandbox>/openai/v1``):
   deterministic JSON answer chosen by ``response_format.json_schema.name``. ``PinCopy`` and
   ``DesignSpec`` are built from the JSON inside the prompt's ``<brief>`` / ``<copy>`` delimiters
   (title from the first keyword and the name, link = the brief's ``destination_url``, sentences
-  carrying URLs left out, like a model that ignores injected instructions). Other schema names
+  carrying URLs left out, like a model that ignores injected instructions; the title kept within
+  the ``title: at most N characters`` the system message states). Other schema names
   use a builder added with :func:`add_answer_builder`, or a filler that walks the JSON Schema.
   ``usage`` counts tokens roughly (4 characters a token, 85 per attached image).
   A ``DesignSpec`` request with an image part (a ``data:image/...;base64`` URL, as a vision
@@ -134,8 +135,8 @@ def _clean_sentences(text: str, limit: int) -> str:
     return " ".join(kept) or _clip_words(_URL.sub("", text), limit)
 
 
-def pin_copy_answer(brief: Mapping[str, Any]) -> dict[str, Any]:
-    """A valid ``PinCopy`` for the brief's data."""
+def pin_copy_answer(brief: Mapping[str, Any], *, title_max: int = 100) -> dict[str, Any]:
+    """A valid ``PinCopy`` for the brief's data, its title at most ``title_max`` characters."""
     name = str(brief.get("name", "Untitled"))
     keywords = [str(k) for k in brief.get("keywords", [])][:8]
     main = keywords[0] if keywords else None
@@ -149,11 +150,15 @@ def pin_copy_answer(brief: Mapping[str, Any]) -> dict[str, Any]:
             break
         if form is not None:
             title = form.format(lead=lead, name=name)
+    title_max = max(10, min(title_max, 100))
+    clipped = _clip_words(title, title_max)
+    if main is not None and _words(main) not in _words(clipped):  # the cut dropped the keyword
+        clipped = _clip_words(f"{main.title()}: {name}", title_max)
     summary = _clean_sentences(str(brief.get("summary", name)), 420)
     extra = f" Ideas for {', '.join(keywords[1:3])}." if len(keywords) > 1 else ""
     hashtag = "#" + re.sub(r"\W", "", main.title()) if main else None
     return {
-        "title": _clip_words(title, 100),
+        "title": clipped,
         "description": _clip_words(summary + extra, 480),
         "alt_text": _clip_words(f"Photo of {name}, shown clearly in vertical format.", 500),
         "link": str(brief.get("destination_url", "")),
@@ -274,6 +279,19 @@ def _filler(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
     return "sandbox"
 
 
+def _stated_limit(messages: list[Mapping[str, Any]], field: str, default: int) -> int:
+    """The ``- FIELD: at most N characters`` limit the system message states, like a model that
+    follows the template's instructions (so an edited limit changes the answer)."""
+    pattern = re.compile(rf"^\W*{field}:\s*at most (\d+) characters", re.MULTILINE | re.I)
+    for message in messages:
+        content = message.get("content")
+        if message.get("role") == "system" and isinstance(content, str):
+            found = pattern.search(content)
+            if found:
+                return int(found.group(1))
+    return default
+
+
 def build_answer(
     messages: list[Mapping[str, Any]], json_schema: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -283,7 +301,7 @@ def build_answer(
         return _BUILDERS[name](messages, json_schema)
     brief = tagged_json(messages, "brief")
     if name == "PinCopy" and isinstance(brief, dict):
-        return pin_copy_answer(brief)
+        return pin_copy_answer(brief, title_max=_stated_limit(messages, "title", 100))
     if name == "DesignSpec" and isinstance(brief, dict):
         images = image_parts(messages)
         return design_spec_answer(brief, tagged_json(messages, "copy"),

@@ -1,0 +1,110 @@
+"""Where an eval's model and templates come from: the configured server or the in-process
+sandbox, the cache (and running on without Redis), folders, versions and labels."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from pydantic import SecretStr
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from agents.text_rules import find_urls
+from agents.workbench.errors import UnknownVersionError
+from agents.writer import PinCopy, copy_variables
+from prompts.loader import PromptLibrary
+from providers.sandbox.server import SandboxServer
+from queues.eval_backend import eval_backend, template_library, template_spec
+from queues.prompt_store import RedisPromptVersions
+from queues.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.conftest_llm import load_brief
+
+pytestmark = pytest.mark.redis
+
+
+def no_redis() -> redis.Redis[bytes]:
+    """A client of a port nothing listens on, giving up at once (no retries)."""
+    return redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2,
+                       retry=Retry(NoBackoff(), 0))
+
+
+def base(prefix: str, **values: object) -> Settings:
+    return Settings(redis_url=REDIS_URL, key_prefix=prefix, openai_api_key=None,
+                    openai_base_url=None, prompts_dir=None).model_copy(update=values)
+
+
+def test_without_a_key_the_sandbox_answers_in_process_and_caches_apart(
+    prefix: str, redis_server: redis.Redis[bytes]
+) -> None:
+    variables = copy_variables(load_brief("recipe"))
+    with eval_backend(base(prefix), library=PromptLibrary()) as backend:
+        assert "local sandbox" in backend.endpoint
+        result = backend.llm.generate(template="pin_copy", variables=variables, output=PinCopy)
+        assert result.value.link == load_brief("recipe").destination_url
+    # The sandbox's answers sit under their own prefix, never where a real model's would
+    assert list(redis_server.scan_iter(match=f"{prefix}:llm-cache:sandbox:*"))
+    assert not [k for k in redis_server.scan_iter(match=f"{prefix}:llm-cache:*")
+                if b":sandbox:" not in k]
+
+
+def test_with_a_key_the_configured_server_is_used(prefix: str, sandbox: SandboxServer) -> None:
+    settings = base(prefix, openai_api_key=SecretStr("k"),
+                    openai_base_url=f"{sandbox.base_url}/openai/v1", openai_model="my-model")
+    with eval_backend(settings, library=PromptLibrary(), model="other-model",
+                      cache=False) as backend:
+        assert backend.endpoint == settings.openai_base_url and backend.cache is None
+        result = backend.llm.generate(template="pin_copy",
+                                      variables=copy_variables(load_brief("product")),
+                                      output=PinCopy)
+    assert result.model == "other-model"  # --model wins over the setting
+
+
+def test_without_redis_the_run_goes_on_uncached_and_says_so(prefix: str) -> None:
+    warnings: list[str] = []
+    down = no_redis()
+    with eval_backend(base(prefix, redis_url="redis://127.0.0.1:1/0"), library=PromptLibrary(),
+                      redis_client=down, warn=warnings.append) as backend:
+        assert backend.cache is None
+    assert warnings and "without the LLM cache" in warnings[0]
+
+
+def test_templates_come_from_a_folder_a_version_or_a_label(
+    prefix: str, redis_server: redis.Redis[bytes], tmp_path: Path
+) -> None:
+    settings = base(prefix)
+    store = RedisPromptVersions(redis.Redis.from_url(REDIS_URL), prefix)
+    edited = PromptLibrary().source("pin_copy") + "\n{# edited #}"
+    version, _ = store.publish({"pin_copy": edited}, note="", author="t",
+                               now=datetime.now(UTC), label="staging")
+    (tmp_path / "pin_copy.j2").write_text(edited)
+    for library, named in (template_library(settings, store, version="1"),
+                           template_library(settings, store, version="staging"),
+                           template_spec(settings, store, str(tmp_path))):
+        assert library.source("pin_copy") == edited, named
+    assert template_library(settings, store, version="staging")[1] == "v1 (staging)"
+    assert template_spec(settings, store, str(tmp_path))[1] == f"folder {tmp_path}"
+    packaged, named = template_library(settings, None)
+    assert named == "packaged" and packaged.source("pin_copy") != edited
+    with pytest.raises(UnknownVersionError):
+        template_library(settings, store, version="production")  # points nowhere yet
+    with pytest.raises(UnknownVersionError):
+        template_library(settings, store, version="2")
+    assert version.version == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Soft linen. Shop at www.deals.example.com today", "see https://a.example/x?y=1",
+    "Visit shop.example.com/sale.", "No links here, only words. And a 4.5 rating.",
+    "Email me: a@b.co or go to EXAMPLE.ORG", "version 2.0.1 of the app",
+])
+def test_the_url_prefilter_never_changes_what_find_urls_finds(text: str) -> None:
+    from agents import text_rules
+
+    full = [m.group(0).rstrip(".,;:!?)]'\"") for m in text_rules._URL.finditer(text)]
+    assert find_urls(text) == full
+    assert bool(full) <= bool(re.search(text_rules._MAYBE_URL, text))
