@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
+from agents.insights.categorizer import LLMCategorizer, PinCategorizer, RuleCategorizer
 from agents.insights.models import ChannelInsight
 from agents.insights.writer import build_insight
 from agents.messages import SCHEMA_VERSION, InsightsRequest
 from providers.pinterest.analytics import AnalyticsAPI
 from queues.jobs import decode_message
 from queues.limits import AnalyticsThrottle
+from queues.pin_cache import RedisPinCache
 from queues.runtime import Runtime
 
-__all__ = ["insights_request", "latest_insight", "run_insights"]
+__all__ = ["insights_request", "latest_insight", "pin_cache", "pin_categorizer", "run_insights"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ def run_insights(
         snapshots=runtime.store.follower_snapshots,
         llm=runtime.llm,
         clock=clock,
+        pin_cache=pin_cache(runtime),
+        categorizer=pin_categorizer(runtime),
+        refresh_after=timedelta(days=runtime.settings.pin_cache_refresh_days),
     )
     runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)
     runtime.store.outcomes.record(
@@ -72,6 +77,23 @@ def run_insights(
     log.info("insights channel=%s: %s after %d API calls", channel_id, insight.status,
              analytics.call_count)
     return insight
+
+
+def pin_cache(runtime: Runtime) -> RedisPinCache:
+    """Every channel's cached Pin metadata, kept twice the full-listing period after a run."""
+    days = runtime.settings.pin_cache_refresh_days
+    return RedisPinCache(runtime.redis_client, prefix=runtime.settings.key_prefix,
+                         ttl_s=2 * days * 86_400)
+
+
+def pin_categorizer(runtime: Runtime) -> PinCategorizer:
+    """The LLM (rules as fallback and check) or the rules, as ``insight_categories`` says."""
+    settings = runtime.settings
+    use_llm = settings.insight_categories == "llm" or (
+        settings.insight_categories == "auto" and settings.openai_api_key is not None)
+    if use_llm:
+        return LLMCategorizer(runtime.llm, max_pins=settings.insight_category_llm_max_pins)
+    return RuleCategorizer()
 
 
 def latest_insight(runtime: Runtime, channel_id: str) -> ChannelInsight | None:
