@@ -217,15 +217,15 @@ def build_insight(
 
     live = [pin for pin in pins if pin.created_at is None or pin.created_at.date() <= period.end]
     batch = analytics.pins_analytics([pin.id for pin in live], period.start, period.end)
-    if catalog.drop(batch.not_found):
-        pins = catalog.records
+    catalog.drop(batch.not_found)  # deleted since they were cached: no Pins of the channel now
+    missing = [pin_id for pin_id in batch.missing if pin_id not in batch.not_found]
     catalog.categorize(categorizer or RuleCategorizer(),
                        priority={pin_id: a.get("IMPRESSION") for pin_id, a in batch.pins.items()})
     pins = catalog.records
     metrics = compute_metrics(
         InsightInputs(
             account=account, pins=pins, pin_analytics=batch.pins, boards=boards,
-            history=history, pins_missing=len(batch.missing), lifetime=catalog.lifetime,
+            history=history, pins_missing=len(missing), lifetime=catalog.lifetime,
         ),
         now=now, period_days=days, min_impressions=min_impressions,
     )
