@@ -44,6 +44,7 @@ from agents.insights.metrics import (
     period_totals,
     top_pins_by_save_rate,
 )
+from agents.insights.pin_index import build_index
 from agents.insights.pin_records import PinRecord
 from providers.pinterest.analytics import AnalyticsAPI
 from providers.pinterest.analytics_models import (
@@ -130,11 +131,12 @@ def test_one_save_of_two_impressions_does_not_win() -> None:
         "1": PinAnalytics(pin_id="1", window=window, summary={"IMPRESSION": 2, "SAVE": 1}),
         "2": PinAnalytics(pin_id="2", window=window, summary={"IMPRESSION": 1000, "SAVE": 40}),
     }
-    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics))
+    index, by_id = build_index(pins), {pin.id: pin for pin in pins}
+    ranked = top_pins_by_save_rate(aggregate_pins(analytics, index), by_id)
     assert [p.pin_id for p in ranked.pins] == ["2"]
     # without a floor the lucky Pin would have won
-    unfloored = aggregate_pins(pins, analytics, min_impressions=1)
-    assert top_pins_by_save_rate(unfloored).pins[0].pin_id == "1"
+    unfloored = aggregate_pins(analytics, index, min_impressions=1)
+    assert top_pins_by_save_rate(unfloored, by_id).pins[0].pin_id == "1"
 
 
 def test_categories_with_save_rate_and_impressions() -> None:
@@ -266,7 +268,8 @@ def test_top_five_matches_a_full_sort_on_a_large_channel() -> None:
         analytics[pin.id] = PinAnalytics(pin_id=pin.id, window=window,
                                          summary={"IMPRESSION": impressions, "SAVE": saves})
     # When the top 5 is computed in one pass
-    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics))
+    ranked = top_pins_by_save_rate(aggregate_pins(analytics, build_index(pins)),
+                                   {pin.id: pin for pin in pins})
     # Then it equals sorting every eligible Pin by (save rate, saves, impressions, id)
     eligible = [p for p in pins if analytics[p.id].summary["IMPRESSION"] >= 100]
     expected = sorted(

@@ -7,12 +7,12 @@ for; the cache is the in-memory one (``tests/test_pin_cache_redis.py`` runs the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from agents.insights.categories import RULES_VERSION
 from agents.insights.categorizer import RuleCategorizer
-from agents.insights.pin_cache import InMemoryPinCache
+from agents.insights.pin_cache import InMemoryPinCache, PinCacheMeta
 from agents.insights.pin_catalog import PinCatalog
 from agents.insights.pin_records import LLM_SOURCE, PinRecord
 from providers.pinterest.models import Pin
@@ -162,17 +162,23 @@ def test_a_pin_is_categorised_once_and_again_only_when_its_text_changes() -> Non
 
 
 def test_the_rules_keep_a_models_answer_but_redo_an_older_rule_set() -> None:
-    # Given Pins categorised by the model and by an older version of the rules
+    # Given a cache written with an older rule set: one Pin decided by the model, one by the
+    # old rules
     cache = InMemoryPinCache()
+    first, second = (PinRecord.from_pin(p) for p in channel(2))
+    cache.update("shop", upsert=[first.categorised("lifestyle", LLM_SOURCE, "recipe"),
+                                 second.categorised("other", "rules-1", "other")],
+                 remove=(), meta=PinCacheMeta(listed_at=NOW, full_listed_at=NOW,
+                                              rules_version="rules-1",
+                                              index={first.id: 0, second.id: 100}))
     catalog = PinCatalog(cache, "shop")
-    catalog.refresh(Listing(channel(2)).pages(), NOW)
-    first, second = catalog.records
-    catalog.categorize(_Fixed([first.categorised("lifestyle", LLM_SOURCE, "recipe"),
-                               second.categorised("other", "rules-1", "other")]))
-    # When the rules categorise the channel
+    catalog.refresh(Listing(channel(2)).pages(), NOW + timedelta(days=1))
+    # When the current rules categorise the channel
     assert catalog.categorize(RuleCategorizer()) == 1
     # Then the model's answer stands and the old rules' answer was redone
     assert [r.category for r in catalog.records] == ["lifestyle", "recipe"]
+    assert [r.category_by for r in catalog.records] == [LLM_SOURCE, RULES_VERSION]
+    assert set(catalog.index) == {first.id, second.id}
 
 
 def test_a_pin_gone_from_analytics_is_dropped_from_the_cache() -> None:
@@ -182,16 +188,3 @@ def test_a_pin_gone_from_analytics_is_dropped_from_the_cache() -> None:
     assert catalog.drop(["1003", "9999"]) == 1
     assert "1003" not in cache.load("shop").records
     assert len(catalog.records) == 5
-
-
-class _Fixed:
-    """A categoriser answering with the records it was given (decided elsewhere)."""
-
-    def __init__(self, records: Sequence[PinRecord]) -> None:
-        self._records = {r.id: r for r in records}
-
-    def accepts(self, by: str | None) -> bool:
-        return False
-
-    def categorize(self, records: Sequence[PinRecord]) -> list[PinRecord]:
-        return [self._records[r.id] for r in records]

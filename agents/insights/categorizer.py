@@ -66,8 +66,10 @@ log = logging.getLogger(__name__)
 
 
 class PinCategorizer(Protocol):
-    def accepts(self, by: str | None) -> bool:
-        """Whether a category decided by ``by`` (``"llm"``, a rules version) is kept as is."""
+    @property
+    def keeps(self) -> frozenset[str]:
+        """Who decided the cached categories it keeps as they are (``"llm"``, a rules version);
+        a Pin decided by anyone else, or not at all, is categorised again."""
         ...
 
     def categorize(self, records: Sequence[PinRecord]) -> list[PinRecord]:
@@ -83,8 +85,7 @@ def _by_rules(record: PinRecord) -> PinRecord:
 class RuleCategorizer:
     """The keyword rules; a model's earlier answers are kept."""
 
-    def accepts(self, by: str | None) -> bool:
-        return by in (LLM_SOURCE, RULES_VERSION)
+    keeps = frozenset({LLM_SOURCE, RULES_VERSION})
 
     def categorize(self, records: Sequence[PinRecord]) -> list[PinRecord]:
         return [_by_rules(record) for record in records]
@@ -141,8 +142,7 @@ class LLMCategorizer:
         self._batch_size = batch_size
         self._max_pins = max_pins
 
-    def accepts(self, by: str | None) -> bool:
-        return by == LLM_SOURCE
+    keeps = frozenset({LLM_SOURCE})
 
     def categorize(self, records: Sequence[PinRecord]) -> list[PinRecord]:
         asked = list(records[: self._max_pins])

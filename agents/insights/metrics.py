@@ -58,7 +58,8 @@ from agents.insights.models import (
     TopPinStat,
     WeekdayStat,
 )
-from agents.insights.pin_records import LLM_SOURCE, PinRecord
+from agents.insights.pin_index import BUCKET_MASK, HOURS, build_index, category_tally
+from agents.insights.pin_records import PinRecord
 from providers.pinterest.analytics_models import (
     AccountAnalytics,
     DailyMetrics,
@@ -114,6 +115,11 @@ class InsightInputs:
     pins_missing: int = 0
     lifetime: Mapping[str, PinLifetimeMetrics] = field(default_factory=dict)
     """Comments and reactions by Pin id, where this run's listing carried them."""
+    index: Mapping[str, int] | None = None
+    """Each Pin's metric code (:mod:`agents.insights.pin_index`), as the catalog caches it;
+    computed from ``pins`` when None."""
+    by_id: Mapping[str, PinRecord] | None = None
+    """``pins`` by id (the catalog has it at hand); built from ``pins`` when None."""
 
 
 # -- period and totals -----------------------------------------------------------------------
@@ -225,9 +231,9 @@ class PinAggregates:
     min_impressions: int
     eligible: int
     """Pins at or above the impressions floor."""
-    candidates: list[tuple[float, float, float, str, PinRecord]]
+    candidates: list[tuple[float, float, float, str]]
     """The best of them (at most ``keep``), as tuples that sort best first:
-    ``(-save_rate, -saves, -impressions, pin_id, pin)`` (ids are unique, so Pins never compare)."""
+    ``(-save_rate, -saves, -impressions, pin_id)``."""
     analytics: Mapping[str, PinAnalytics]
     category_pins: dict[Category, int]
     category_impressions: dict[Category, float]
@@ -236,49 +242,42 @@ class PinAggregates:
     hour_engagements: list[float]
 
 
-_HOURS = 25
-"""Buckets per category in :func:`aggregate_pins`: the 24 UTC hours and "no publish time"."""
-_STARTS = [index * _HOURS for index in range(len(CATEGORIES))]
-_BUCKET: dict[Category | None, int] = {
-    None: _STARTS[CATEGORIES.index("other")],
-    **{category: start for category, start in zip(CATEGORIES, _STARTS, strict=True)},
-}
+_STARTS = [index * HOURS for index in range(len(CATEGORIES))]
 
 
 def aggregate_pins(
-    pins: Sequence[PinRecord],
     pin_analytics: Mapping[str, PinAnalytics],
+    index: Mapping[str, int],
     *,
     min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
     keep: int = TOP_PINS,
 ) -> PinAggregates:
-    """Sum the period figures of every listed Pin that has analytics, by category and hour, and
-    keep the ``keep`` best save-rate candidates (with every tie at the cut).
+    """Sum the period figures of every Pin with analytics that ``index`` knows, by category and
+    hour, and keep the ``keep`` best save-rate candidates (with every tie at the cut).
 
-    The loop adds each Pin into one bucket per (category, publish hour) and folds the buckets
-    into categories and hours afterwards: per Pin that is one id lookup, four reads and four
-    additions, close to the plain sum of the same figures.
+    The loop walks the analytics as they arrived and adds each Pin into the bucket of its cached
+    code (category x publish hour, :mod:`agents.insights.pin_index`); buckets fold into
+    categories and hours afterwards. Per Pin that is one code lookup, four reads and four
+    additions, close to a plain sum of the same figures.
     """
     floor = max(min_impressions, 1)
-    size = len(CATEGORIES) * _HOURS
+    size = len(CATEGORIES) * HOURS
     counts = [0] * size
     impressions_by = [0.0] * size
     saves_by = [0.0] * size
     engaged_by = [0.0] * size
-    candidates: list[tuple[float, float, float, str, PinRecord]] = []
+    candidates: list[tuple[float, float, float, str]] = []
     cut = -math.inf  # the keep-th best save rate so far; a Pin must reach it to be kept
     eligible = 0
-    find = pin_analytics.get
-    bucket_of = _BUCKET.__getitem__
-    for pin in pins:
-        analytics = find(pin.id)
-        if analytics is None:
-            continue
+    code_of = index.get
+    for pin_id, analytics in pin_analytics.items():
+        code = code_of(pin_id)
+        if code is None:
+            continue  # not a Pin of the catalog (deleted since it was listed)
+        key = code & BUCKET_MASK
         get = analytics.summary.get
         impressions = get("IMPRESSION", 0.0)
         saves = get("SAVE", 0.0)
-        created = pin.created_at  # UTC (PinRecord)
-        key = bucket_of(pin.category) + (24 if created is None else created.hour)
         counts[key] += 1
         impressions_by[key] += impressions
         saves_by[key] += saves
@@ -287,13 +286,13 @@ def aggregate_pins(
             eligible += 1
             rate = saves / impressions
             if rate >= cut:
-                candidates.append((-rate, -saves, -impressions, pin.id, pin))
+                candidates.append((-rate, -saves, -impressions, pin_id))
                 if len(candidates) >= 4 * keep:
                     candidates = heapq.nsmallest(keep, candidates)
                     cut = -candidates[-1][0]
     if len(candidates) > keep:
         candidates = heapq.nsmallest(keep, candidates)
-    by_category = [range(start, start + _HOURS) for start in _STARTS]
+    by_category = [range(start, start + HOURS) for start in _STARTS]
     return PinAggregates(
         analysed=sum(counts), min_impressions=min_impressions, eligible=eligible,
         candidates=candidates, analytics=pin_analytics,
@@ -311,19 +310,22 @@ def aggregate_pins(
 
 def top_pins_by_save_rate(
     pins: PinAggregates,
+    records: Mapping[str, PinRecord],
     *,
     count: int = TOP_PINS,
     lifetime: Mapping[str, PinLifetimeMetrics] | None = None,
 ) -> TopPins:
     """The ``count`` Pins with the best save rate among those above the impressions floor.
 
-    Ties go to more saves, then more impressions, then the lower Pin id. Comments and reactions
-    come from ``lifetime`` where it has them (None otherwise: filled in later by the writer).
+    Ties go to more saves, then more impressions, then the lower Pin id. ``records`` gives their
+    titles and links; comments and reactions come from ``lifetime`` where it has them (None
+    otherwise: filled in later by the writer).
     """
     best = heapq.nsmallest(count, pins.candidates)
     known = lifetime or {}
     top = []
-    for rank, (rate, saves, impressions, pin_id, pin) in enumerate(best, start=1):
+    for rank, (rate, saves, impressions, pin_id) in enumerate(best, start=1):
+        pin = records[pin_id]
         engagement = known.get(pin_id)
         top.append(TopPinStat(
             rank=rank,
@@ -497,22 +499,21 @@ def compute_metrics(
     account = inputs.account
     period = insight_period(account.window, period_days)
     totals, completeness = period_totals(account.daily, period, period_days)
-    pins = aggregate_pins(inputs.pins, inputs.pin_analytics, min_impressions=min_impressions)
-    by_model = sum(1 for pin in inputs.pins if pin.category_by == LLM_SOURCE)
+    index = inputs.index if inputs.index is not None else build_index(inputs.pins)
+    pins = aggregate_pins(inputs.pin_analytics, index, min_impressions=min_impressions)
+    by_model, disagreements = category_tally(index)
+    records = inputs.by_id if inputs.by_id is not None else {p.id: p for p in inputs.pins}
     return ChannelMetrics(
         period=period,
         totals=totals,
         data=completeness,
-        top_pins=top_pins_by_save_rate(pins, lifetime=inputs.lifetime),
+        top_pins=top_pins_by_save_rate(pins, records, lifetime=inputs.lifetime),
         followers=follower_growth(inputs.boards, inputs.history, now, period_days),
         peak_days=peak_days(account.daily),
         peak_hours=peak_hours(pins, min_pins=min_pins_per_hour),
         categories=category_stats(pins),
         category_sources={"llm": by_model, "rules": len(inputs.pins) - by_model},
-        category_disagreements=sum(
-            1 for pin in inputs.pins
-            if pin.category_by == LLM_SOURCE and pin.rules_category != pin.category
-        ),
+        category_disagreements=disagreements,
         pins_total=len(inputs.pins),
         pins_with_analytics=pins.analysed,
         pins_missing=inputs.pins_missing,

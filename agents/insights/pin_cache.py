@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents.insights.pin_records import PinRecord
 
@@ -34,7 +34,7 @@ CACHE_FORMAT = 1
 
 
 class PinCacheMeta(BaseModel):
-    """When a channel's Pins were listed, in part and in full."""
+    """When a channel's Pins were listed, in part and in full, and each Pin's metric code."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -45,6 +45,10 @@ class PinCacheMeta(BaseModel):
     """The last listing that walked every page: edits and deletions seen up to then."""
     newest_first: bool = True
     """Whether that full listing came back newest first (the early stop relies on it)."""
+    rules_version: str = ""
+    """The keyword rules the codes of rule-categorised Pins were made with."""
+    index: dict[str, int] = Field(default_factory=dict)
+    """Pin id -> metric code (:mod:`agents.insights.pin_index`) of every categorised Pin."""
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,11 @@ it reaches Pins it already knows, and walks the whole listing on a slow rotation
 
 Pins listed in this run keep their cached category when their title and description are
 unchanged (``text_hash``); new and edited ones are categorised by :meth:`PinCatalog.categorize`,
-the most-seen first. ``lifetime`` holds comments and reactions of the Pins listed in this run
-(the pages are asked with ``pin_metrics=true``); those are current, cached values would not be.
+the most-seen first. Each categorised Pin's metric code (category x publish hour, who decided;
+:mod:`agents.insights.pin_index`) is cached with the meta, so the metric pass reads one small
+integer per Pin instead of a record. ``lifetime`` holds comments and reactions of the Pins listed
+in this run (the pages are asked with ``pin_metrics=true``); those are current, cached values
+would not be.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from agents.insights.categories import RULES_VERSION
 from agents.insights.categorizer import PinCategorizer
 from agents.insights.pin_cache import CachedPins, PinCache, PinCacheMeta
-from agents.insights.pin_records import PinRecord
+from agents.insights.pin_index import MODEL_BIT, metric_code
+from agents.insights.pin_records import LLM_SOURCE, PinRecord
 from providers.pinterest.analytics_models import PinLifetimeMetrics
 from providers.pinterest.models import Pin
 
@@ -75,6 +80,8 @@ class PinCatalog:
         self._channel_id = channel_id
         self._refresh_after = refresh_after
         self._records: dict[str, PinRecord] = {}
+        self._index: dict[str, int] = {}
+        self._newest_first: list[PinRecord] | None = None
         self._meta: PinCacheMeta | None = None
         self.lifetime: dict[str, PinLifetimeMetrics] = {}
         """Comments and reactions of the Pins listed in this run (``pin_metrics``)."""
@@ -82,8 +89,22 @@ class PinCatalog:
     @property
     def records(self) -> list[PinRecord]:
         """Every Pin of the channel, newest first (then by id, so runs agree on the order)."""
-        return sorted(self._records.values(), key=lambda r: (r.created_at or _OLDEST, r.id),
-                      reverse=True)
+        if self._newest_first is None:
+            self._newest_first = sorted(self._records.values(),
+                                        key=lambda r: (r.created_at or _OLDEST, r.id),
+                                        reverse=True)
+        return self._newest_first
+
+    @property
+    def by_id(self) -> Mapping[str, PinRecord]:
+        """Every Pin of the channel by id (not to be changed: a ``Mapping``)."""
+        return self._records
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """The metric code of every categorised Pin by id (not to be changed; a plain dict
+        behind the ``Mapping`` type, for the metric pass's lookups)."""
+        return self._index
 
     def get(self, pin_id: str) -> PinRecord | None:
         return self._records.get(pin_id)
@@ -121,13 +142,19 @@ class PinCatalog:
             if record != earlier:
                 upsert.append(record)
         removed = set(cached.records) - set(records)
+        index = dict(meta.index) if meta and meta.rules_version == RULES_VERSION else {}
+        for pin_id in (*fresh, *removed):
+            index.pop(pin_id, None)  # listed again: recoded by categorize() (cheap, few)
+        self._records = records
+        self._index = index
+        self._newest_first = None
+        self.lifetime = lifetime
         self._meta = PinCacheMeta(
             listed_at=now,
             full_listed_at=now if full else (meta.full_listed_at if meta else now),
             newest_first=in_order if full else (meta.newest_first if meta else True),
+            rules_version=RULES_VERSION, index=index,
         )
-        self._records = records
-        self.lifetime = lifetime
         self._cache.update(self._channel_id, upsert=upsert, remove=removed, meta=self._meta)
         report = ListingReport(read, full, reason or ("known" if stopped else "end"), added,
                                changed, len(removed))
@@ -176,27 +203,61 @@ class PinCatalog:
     def drop(self, pin_ids: Iterable[str]) -> int:
         """Forget Pins Pinterest no longer has (404 in analytics); returns how many."""
         gone = [pin_id for pin_id in pin_ids if pin_id in self._records]
-        if gone and self._meta is not None:
+        if gone:
             for pin_id in gone:
                 del self._records[pin_id]
-            self._cache.update(self._channel_id, upsert=[], remove=gone, meta=self._meta)
+                self._index.pop(pin_id, None)
+            self._newest_first = None
+            self._save(upsert=[], remove=gone)
             log.info("pins channel=%s: %d deleted Pins dropped", self._channel_id, len(gone))
         return len(gone)
+
+    def pending(self, categorizer: PinCategorizer) -> list[PinRecord]:
+        """The Pins ``categorizer`` has to decide: no category yet (new, or edited since), or one
+        it does not keep (decided by an older rule set, or by the rules while a model is used).
+
+        Pins with a category it keeps but no metric code yet (listed again this run) get their
+        code here. On a warm run this looks at the few Pins listed again, not at every record.
+        """
+        keeps = categorizer.keeps
+        index = self._index
+        waiting = []
+        for pin_id in self._records.keys() - index.keys():
+            record = self._records[pin_id]
+            if record.category_by in keeps:
+                index[pin_id] = metric_code(record)
+            else:
+                waiting.append(record)
+        for source, by_model in ((LLM_SOURCE, True), (RULES_VERSION, False)):
+            if source not in keeps:
+                waiting += [self._records[pin_id] for pin_id, code in index.items()
+                            if bool(code & MODEL_BIT) == by_model]
+        return waiting
 
     def categorize(
         self, categorizer: PinCategorizer, *, priority: Mapping[str, float] | None = None
     ) -> int:
-        """Categorise every Pin without a category ``categorizer`` keeps (new, edited, or decided
-        by an older rule set), the highest ``priority`` first (the period's impressions, so a
-        per-run model budget goes to the Pins that weigh most); returns how many."""
-        pending = [r for r in self._records.values()
-                   if r.category is None or not categorizer.accepts(r.category_by)]
-        if not pending:
-            return 0
-        weight = priority or {}
-        pending.sort(key=lambda r: (-weight.get(r.id, 0.0), r.id))
-        done = categorizer.categorize(pending)
-        self._records.update((record.id, record) for record in done)
-        if self._meta is not None:
-            self._cache.update(self._channel_id, upsert=done, remove=(), meta=self._meta)
+        """Categorise every Pin :meth:`pending` names, the highest ``priority`` first (the
+        period's impressions, so a per-run model budget goes to the Pins that weigh most), and
+        write the cache when anything changed; returns how many were categorised."""
+        before = len(self._index)
+        pending = self.pending(categorizer)
+        done: list[PinRecord] = []
+        if pending:
+            weight = priority or {}
+            pending.sort(key=lambda r: (-weight.get(r.id, 0.0), r.id))
+            done = categorizer.categorize(pending)
+            for record in done:
+                self._records[record.id] = record
+                self._index[record.id] = metric_code(record)
+            self._newest_first = None
+        if done or len(self._index) != before:
+            self._save(upsert=done, remove=())
         return len(done)
+
+    def _save(self, *, upsert: Sequence[PinRecord], remove: Iterable[str]) -> None:
+        if self._meta is None:
+            return  # never refreshed: nothing to write against
+        self._meta = self._meta.model_copy(update={"index": dict(self._index)})
+        self._cache.update(self._channel_id, upsert=upsert, remove=list(remove),
+                           meta=self._meta)

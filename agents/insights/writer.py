@@ -226,6 +226,7 @@ def build_insight(
         InsightInputs(
             account=account, pins=pins, pin_analytics=batch.pins, boards=boards,
             history=history, pins_missing=len(missing), lifetime=catalog.lifetime,
+            index=catalog.index, by_id=catalog.by_id,
         ),
         now=now, period_days=days, min_impressions=min_impressions,
     )
