@@ -31,7 +31,7 @@ would not be.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -143,8 +143,8 @@ class PinCatalog:
                 upsert.append(record)
         removed = set(cached.records) - set(records)
         index = dict(meta.index) if meta and meta.rules_version == RULES_VERSION else {}
-        for pin_id in (*fresh, *removed):
-            index.pop(pin_id, None)  # listed again: recoded by categorize() (cheap, few)
+        for pin_id in (*(r.id for r in upsert), *removed):
+            index.pop(pin_id, None)  # new or changed: (re)coded by categorize()
         self._records = records
         self._index = index
         self._newest_first = None
@@ -235,7 +235,7 @@ class PinCatalog:
         return waiting
 
     def categorize(
-        self, categorizer: PinCategorizer, *, priority: Mapping[str, float] | None = None
+        self, categorizer: PinCategorizer, *, priority: Callable[[str], float] | None = None
     ) -> int:
         """Categorise every Pin :meth:`pending` names, the highest ``priority`` first (the
         period's impressions, so a per-run model budget goes to the Pins that weigh most), and
@@ -244,8 +244,8 @@ class PinCatalog:
         pending = self.pending(categorizer)
         done: list[PinRecord] = []
         if pending:
-            weight = priority or {}
-            pending.sort(key=lambda r: (-weight.get(r.id, 0.0), r.id))
+            weight = priority or (lambda pin_id: 0.0)
+            pending.sort(key=lambda r: (-weight(r.id), r.id))
             done = categorizer.categorize(pending)
             for record in done:
                 self._records[record.id] = record

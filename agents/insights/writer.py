@@ -220,7 +220,7 @@ def build_insight(
     catalog.drop(batch.not_found)  # deleted since they were cached: no Pins of the channel now
     missing = [pin_id for pin_id in batch.missing if pin_id not in batch.not_found]
     catalog.categorize(categorizer or RuleCategorizer(),
-                       priority={pin_id: a.get("IMPRESSION") for pin_id, a in batch.pins.items()})
+                       priority=lambda pin_id: _seen(batch, pin_id))
     pins = catalog.records
     metrics = compute_metrics(
         InsightInputs(
@@ -262,6 +262,12 @@ def build_insight(
             repaired=result.repaired,
         ),
     )
+
+
+def _seen(batch: PinAnalyticsBatch, pin_id: str) -> float:
+    """A Pin's impressions in the period (0 without analytics): who gets categorised first."""
+    found = batch.pins.get(pin_id)
+    return found.get("IMPRESSION") if found is not None else 0.0
 
 
 def _empty(
