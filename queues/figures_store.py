@@ -14,6 +14,7 @@ fewer days, one more account request (through the same rate limit) reads them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import redis
@@ -21,8 +22,11 @@ import redis
 from agents.console.figures import ChannelFigures, build_figures
 from agents.console.recorder import RecordingAnalytics
 from agents.insights.models import ChannelInsight
+from agents.insights.pin_cache import PinCache
+from agents.insights.pin_records import PinRecord
 from providers.errors import ConfigurationError
 from providers.pinterest.analytics import MAX_DAYS_BACK, AnalyticsUnavailableError
+from providers.pinterest.models import Pin
 from queues.runtime import Runtime
 
 __all__ = ["FIGURE_DAYS", "ChannelFiguresStore", "figures_for", "save_channel_figures"]
@@ -61,7 +65,7 @@ class ChannelFiguresStore:
 
 def figures_for(
     analytics: RecordingAnalytics, insight: ChannelInsight, *, username: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, pins: Sequence[Pin | PinRecord] | None = None,
 ) -> ChannelFigures:
     """The snapshot of what ``analytics`` answered during the run that built ``insight``."""
     account = analytics.account
@@ -79,22 +83,24 @@ def figures_for(
         username=username,
         account=account,
         boards=analytics.boards,
-        pins=analytics.pins,
+        pins=pins if pins is not None else analytics.pins,
         pin_analytics=analytics.pin_analytics,
         pin_period=analytics.pin_period,
     )
 
 
 def save_channel_figures(
-    runtime: Runtime, analytics: RecordingAnalytics, insight: ChannelInsight
+    runtime: Runtime, analytics: RecordingAnalytics, insight: ChannelInsight,
+    pins_of: PinCache | None = None,
 ) -> ChannelFigures:
     """The insights job's hook: build the channel's figures snapshot and store it."""
     try:
         credentials = runtime.store.credentials.get(insight.channel_id)
     except ConfigurationError:  # a record the key cannot open: the figures need no token
         credentials = None
+    pins = list(pins_of.load(insight.channel_id).records.values()) if pins_of else None
     figures = figures_for(analytics, insight,
-                          username=credentials.username if credentials else None)
+                          username=credentials.username if credentials else None, pins=pins)
     ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).save(figures)
     log.info("figures channel=%s: %d days, %d top Pins stored", insight.channel_id,
              len(figures.days), len(figures.top_pins))

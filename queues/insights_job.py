@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
 from agents.console.recorder import RecordingAnalytics
+from agents.insights.categorizer import LLMCategorizer, PinCategorizer, RuleCategorizer
 from agents.insights.models import ChannelInsight
 from agents.insights.writer import build_insight
 from agents.messages import SCHEMA_VERSION, InsightsRequest
@@ -22,9 +23,10 @@ from providers.pinterest.analytics import AnalyticsAPI
 from queues.figures_store import save_channel_figures
 from queues.jobs import decode_message
 from queues.limits import AnalyticsThrottle
+from queues.pin_cache import RedisPinCache
 from queues.runtime import Runtime
 
-__all__ = ["insights_request", "latest_insight", "run_insights"]
+__all__ = ["insights_request", "latest_insight", "pin_cache", "pin_categorizer", "run_insights"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,7 @@ def run_insights(
     )
     analytics = RecordingAnalytics(  # keeps what it reads for the console's figures snapshot
         AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle))
+    pins = pin_cache(runtime)
     log.info("insights channel=%s: reading %d days of analytics", channel_id,
              request.period_days)
     insight = build_insight(
@@ -64,8 +67,11 @@ def run_insights(
         llm=runtime.llm,
         clock=clock,
         template_versions=runtime.template_version_hook(channel_id),
+        pin_cache=pins,
+        categorizer=pin_categorizer(runtime),
+        refresh_after=timedelta(days=runtime.settings.pin_cache_refresh_days),
     )
-    save_channel_figures(runtime, analytics, insight)
+    save_channel_figures(runtime, analytics, insight, pins_of=pins)
     runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)
     runtime.store.outcomes.record(
         "insight",
@@ -77,6 +83,23 @@ def run_insights(
     log.info("insights channel=%s: %s after %d API calls", channel_id, insight.status,
              analytics.call_count)
     return insight
+
+
+def pin_cache(runtime: Runtime) -> RedisPinCache:
+    """Every channel's cached Pin metadata, kept twice the full-listing period after a run."""
+    days = runtime.settings.pin_cache_refresh_days
+    return RedisPinCache(runtime.redis_client, prefix=runtime.settings.key_prefix,
+                         ttl_s=2 * days * 86_400)
+
+
+def pin_categorizer(runtime: Runtime) -> PinCategorizer:
+    """The LLM (rules as fallback and check) or the rules, as ``insight_categories`` says."""
+    settings = runtime.settings
+    use_llm = settings.insight_categories == "llm" or (
+        settings.insight_categories == "auto" and settings.openai_api_key is not None)
+    if use_llm:
+        return LLMCategorizer(runtime.llm, max_pins=settings.insight_category_llm_max_pins)
+    return RuleCategorizer()
 
 
 def latest_insight(runtime: Runtime, channel_id: str) -> ChannelInsight | None:

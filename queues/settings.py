@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -250,6 +251,22 @@ class Settings(BaseSettings):
     insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
     analytics_requests_per_minute: int = Field(
         default=300, ge=1, description="Per channel and category, apart from publishing."
+    )
+    pin_cache_refresh_days: int = Field(
+        default=28, ge=1,
+        description="The insight lists only a channel's newest Pins between full listings; a "
+        "full listing (catching edits and deletions of older Pins) runs at least this often. "
+        "The cache is forgotten after twice this long without a run.",
+    )
+    insight_categories: Literal["auto", "llm", "rules"] = Field(
+        default="auto",
+        description="Who decides Pin content categories: the LLM (rules as fallback and check), "
+        "the keyword rules, or auto (the LLM when an OpenAI key is set).",
+    )
+    insight_category_llm_max_pins: int = Field(
+        default=500, ge=0,
+        description="Pins one insight run sends to the LLM for categories (50 a request, the "
+        "most-seen first); the rest get the rules until a later run.",
     )
 
     # Catalogs and feeds (queues/catalog_run.py).

@@ -40,6 +40,7 @@ class FixturePinterest:
 
     ``batch_refusal`` makes ``GET /pins/analytics`` answer with that response (e.g. 403 for an
     app without the beta); ``account_refusal`` does the same for ``/user_account/analytics``.
+    A batch naming a Pin of ``deleted`` answers 404 code 50, as Pinterest's does.
     """
 
     def __init__(
@@ -47,9 +48,11 @@ class FixturePinterest:
         *,
         batch_refusal: Callable[[], httpx.Response] | None = None,
         account_refusal: Callable[[], httpx.Response] | None = None,
+        deleted: set[str] | None = None,
     ) -> None:
         self.batch_refusal = batch_refusal
         self.account_refusal = account_refusal
+        self.deleted = deleted or set()
         self.requests: list[httpx.Request] = []
         self.bulk: dict[str, Any] = load("pins_analytics_batch.json")
         self.pages = [load("pins_page1.json"), load("pins_page2.json")]
@@ -86,6 +89,8 @@ class FixturePinterest:
                 return self.batch_refusal()
             ids = params.get_list("pin_ids")
             assert len(ids) <= 100
+            if self.deleted & set(ids):
+                return error(404, 50, "Pin not found.")
             return httpx.Response(
                 200, json={i: self._groups(i, metric_types) for i in ids if i in self.bulk}
             )

@@ -184,6 +184,23 @@ def test_a_deleted_pin_in_a_batch_is_skipped_without_giving_up_the_batch_endpoin
     assert fake.paths()[-1] == "/pins/analytics"
 
 
+def test_a_batch_naming_a_deleted_pin_is_split_until_the_pin_answers_alone() -> None:
+    # Given 100 Pins in one batch, one of them deleted since it was listed (cached)
+    gone = "800000000000999"
+    others = [str(800_000_000_000_000 + i) for i in range(91)]  # unknown to the fake: no rows
+    ids = [*others, *PIN_IDS[:4], gone, *PIN_IDS[4:]]
+    fake = FixturePinterest(deleted={gone})
+    # When their figures are read
+    batch = api_for(fake).pins_analytics(ids, *PERIOD)
+    # Then halves were asked again as batches (100, 50+50, 25+25, 12+13, 6+7) and the last
+    # refused 7 Pin by Pin: 16 requests, not 101, and the deleted Pin is reported as not found
+    assert len(fake.requests) == 16
+    assert fake.paths().count("/pins/analytics") == 9
+    assert batch.not_found == [gone] and batch.missing == [gone]
+    assert set(batch.pins) == set(PIN_IDS)
+    assert batch.used_batch_endpoint
+
+
 def test_rate_limits_are_raised_not_taken_for_refusals() -> None:
     fake = FixturePinterest(batch_refusal=lambda: error(429, 8, "Too many requests."))
     with pytest.raises(PinterestRateLimitedError):

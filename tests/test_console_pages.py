@@ -63,6 +63,21 @@ def test_the_insights_job_stores_the_channels_figures(
     assert f'"pin_id":"{best.pin_id}"' in insight_top
 
 
+def test_a_warm_insights_run_still_stores_every_pins_figures(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+) -> None:
+    # Given a channel whose Pins are cached by a first run
+    populate_and_run_insights(runtime, fresh_sandbox, channel, pins=40)
+    # When the insights job runs again (it lists only the newest Pins now)
+    from queues.insights_job import insights_request, run_insights
+
+    run_insights(runtime, insights_request("shop"))
+    # Then the figures still cover every Pin, from the Pin cache
+    figures = ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).load("shop")
+    assert figures is not None and figures.pins_total == 40
+    assert figures.top_pins and all(p.image_url for p in figures.top_pins)
+
+
 def test_report_writes_the_channel_page_as_one_offline_file(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, settings: Settings,

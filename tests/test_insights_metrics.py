@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agents.insights.categories import Category, classify
+from agents.insights.categories import RULES_VERSION, Category, classify
 from agents.insights.followers import FollowerSnapshot, InMemoryFollowerSnapshotStore
 from agents.insights.metrics import (
     InsightInputs,
@@ -44,8 +44,15 @@ from agents.insights.metrics import (
     period_totals,
     top_pins_by_save_rate,
 )
+from agents.insights.pin_index import build_index
+from agents.insights.pin_records import PinRecord
 from providers.pinterest.analytics import AnalyticsAPI
-from providers.pinterest.analytics_models import DailyMetrics, DateWindow, PinAnalytics
+from providers.pinterest.analytics_models import (
+    DailyMetrics,
+    DateWindow,
+    PinAnalytics,
+    PinLifetimeMetrics,
+)
 from providers.pinterest.models import Board, Pin
 from tests.fake_analytics import FIXTURE_NOW, FixturePinterest
 
@@ -56,6 +63,12 @@ def pid(n: int) -> str:
     return f"90000000000000{n}"
 
 
+def record(pin: Pin, category: Category | None = None) -> PinRecord:
+    """The cached record of a listed Pin, categorised by the rules (or as given)."""
+    chosen = category or classify(pin.title, pin.description)
+    return PinRecord.from_pin(pin).categorised(chosen, RULES_VERSION, chosen)
+
+
 def fixture_inputs(history: list[FollowerSnapshot] | None = None) -> InsightInputs:
     api = AnalyticsAPI(FixturePinterest().client(), clock=lambda: FIXTURE_NOW)
     account = api.account_daily(14)
@@ -63,8 +76,10 @@ def fixture_inputs(history: list[FollowerSnapshot] | None = None) -> InsightInpu
     period = insight_period(account.window, 7)
     batch = api.pins_analytics([p.id for p in pins], period.start, period.end)
     return InsightInputs(
-        account=account, pins=pins, pin_analytics=batch.pins, boards=api.list_boards(),
-        history=history or [],
+        account=account, pins=[record(pin) for pin in pins], pin_analytics=batch.pins,
+        boards=api.list_boards(), history=history or [],
+        lifetime={pin.id: PinLifetimeMetrics.from_pin_metrics(pin.id, pin.pin_metrics)
+                  for pin in pins if pin.pin_metrics is not None},
     )
 
 
@@ -110,17 +125,18 @@ def test_top_five_by_save_rate_above_the_impressions_floor() -> None:
 
 def test_one_save_of_two_impressions_does_not_win() -> None:
     window = DateWindow(start=date(2024, 6, 4), end=date(2024, 6, 10))
-    pins = [Pin(id="1", title="lucky"), Pin(id="2", title="steady")]
+    pins = [record(Pin(id="1", title="lucky"), "other"),
+            record(Pin(id="2", title="steady"), "other")]
     analytics = {
         "1": PinAnalytics(pin_id="1", window=window, summary={"IMPRESSION": 2, "SAVE": 1}),
         "2": PinAnalytics(pin_id="2", window=window, summary={"IMPRESSION": 1000, "SAVE": 40}),
     }
-    categories: dict[str, Category] = {"1": "other", "2": "other"}
-    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics, categories))
+    index, by_id = build_index(pins), {pin.id: pin for pin in pins}
+    ranked = top_pins_by_save_rate(aggregate_pins(analytics, index), by_id)
     assert [p.pin_id for p in ranked.pins] == ["2"]
     # without a floor the lucky Pin would have won
-    unfloored = aggregate_pins(pins, analytics, categories, min_impressions=1)
-    assert top_pins_by_save_rate(unfloored).pins[0].pin_id == "1"
+    unfloored = aggregate_pins(analytics, index, min_impressions=1)
+    assert top_pins_by_save_rate(unfloored, by_id).pins[0].pin_id == "1"
 
 
 def test_categories_with_save_rate_and_impressions() -> None:
@@ -244,16 +260,16 @@ def test_top_five_matches_a_full_sort_on_a_large_channel() -> None:
 
     rng = random.Random(7)
     window = DateWindow(start=date(2024, 6, 4), end=date(2024, 6, 10))
-    pins = [Pin(id=str(10_000 + i), title=f"pin {i}") for i in range(3000)]
+    pins = [record(Pin(id=str(10_000 + i), title=f"pin {i}"), "other") for i in range(3000)]
     analytics = {}
     for pin in pins:
         impressions = rng.choice([50, 100, 200, 400, 1000])
         saves = rng.choice([0, 1, 2, 5, 10, 20])
         analytics[pin.id] = PinAnalytics(pin_id=pin.id, window=window,
                                          summary={"IMPRESSION": impressions, "SAVE": saves})
-    categories: dict[str, Category] = {}
     # When the top 5 is computed in one pass
-    ranked = top_pins_by_save_rate(aggregate_pins(pins, analytics, categories))
+    ranked = top_pins_by_save_rate(aggregate_pins(analytics, build_index(pins)),
+                                   {pin.id: pin for pin in pins})
     # Then it equals sorting every eligible Pin by (save rate, saves, impressions, id)
     eligible = [p for p in pins if analytics[p.id].summary["IMPRESSION"] >= 100]
     expected = sorted(

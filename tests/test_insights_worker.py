@@ -99,6 +99,32 @@ def test_second_run_reports_follower_growth_from_stored_snapshots(
     assert len(runtime.store.follower_snapshots.load("shop")) == 2
 
 
+def test_the_worker_keeps_the_channels_pins_in_redis_and_a_warm_run_is_cheap(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
+    redis_server: redis.Redis[bytes],
+) -> None:
+    # Given a channel of 300 Pins and a worker whose LLM is the sandbox's endpoint
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=300, boards=2)
+    def api_calls() -> int:
+        outcome = runtime.store.outcomes.get("insight", "shop")
+        assert outcome is not None
+        return int(outcome["api_calls"])
+
+    # When the insight runs twice
+    first = run_insights(runtime, insights_request("shop"))
+    assert fresh_sandbox.state.request_count("GET", "/v5/pins") == 2
+    second = run_insights(runtime, insights_request("shop"))
+    # Then the second listed one page, and made at most ceil(300 / 100) + 5 calls in all
+    assert fresh_sandbox.state.request_count("GET", "/v5/pins") == 3
+    assert api_calls() <= 3 + 5
+    # And the Pins, categorised once by the model, are kept in Redis under the store's prefix
+    key = f"{runtime.settings.key_prefix}:pin-cache:shop"
+    assert redis_server.hlen(key) == 300 and redis_server.ttl(key) > 0
+    assert first.metrics is not None and second.metrics is not None
+    assert second.metrics.category_sources == {"llm": 300, "rules": 0}
+    assert second.metrics.categories == first.metrics.categories
+
+
 def test_a_repeated_bookmark_stops_the_pin_listing_with_pagination_loop(
     fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
 ) -> None:

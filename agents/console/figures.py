@@ -25,6 +25,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.insights.pin_records import PinRecord
 from providers.pinterest.analytics_models import (
     PROVISIONAL_STATUSES,
     AccountAnalytics,
@@ -154,7 +155,7 @@ def build_figures(
     username: str | None = None,
     account: AccountAnalytics | None = None,
     boards: Sequence[Board] | None = None,
-    pins: Sequence[Pin] | None = None,
+    pins: Sequence[Pin | PinRecord] | None = None,
     pin_analytics: dict[str, PinAnalytics] | None = None,
     pin_period: tuple[date, date] | None = None,
     keep: int = DEFAULT_KEEP,
@@ -226,9 +227,10 @@ def _day(day: date, status: str, metrics: dict[str, float]) -> DayFigures:
     )
 
 
-def _pin(pin: Pin, analytics: PinAnalytics) -> PinFigures:
+def _pin(pin: Pin | PinRecord, analytics: PinAnalytics) -> PinFigures:
+    image = pin.image_url if isinstance(pin, PinRecord) else thumbnail_url(pin.media)
     return PinFigures(
-        pin_id=pin.id, title=pin.title, link=pin.link, image_url=thumbnail_url(pin.media),
+        pin_id=pin.id, title=pin.title, link=pin.link, image_url=image,
         board_id=pin.board_id, created_at=pin.created_at,
         impressions=int(analytics.get("IMPRESSION")), saves=int(analytics.get("SAVE")),
         pin_clicks=int(analytics.get("PIN_CLICK")),

@@ -8,7 +8,7 @@ walk over the channel's Pins. Every call passes straight through (same rate limi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Protocol
 
@@ -36,6 +36,10 @@ class CountingAnalytics(Protocol):
     def list_pins(self, *, board_id: str | None = None, pin_metrics: bool = False) -> list[Pin]: ...
 
     def list_boards(self) -> list[Board]: ...
+
+    def pin_pages(
+        self, *, board_id: str | None = None, pin_metrics: bool = False
+    ) -> Iterator[list[Pin]]: ...
 
     def pins_analytics(
         self, pin_ids: Iterable[str], start: date, end: date, metric_types: Sequence[str] = ...
@@ -78,6 +82,13 @@ class RecordingAnalytics:
     def list_boards(self) -> list[Board]:
         self.boards = self._source.list_boards()
         return self.boards
+
+    def pin_pages(
+        self, *, board_id: str | None = None, pin_metrics: bool = False
+    ) -> Iterator[list[Pin]]:
+        """Passed through: with the insights' Pin cache the listing stops early, so the figures
+        take the channel's Pins from that cache instead."""
+        return self._source.pin_pages(board_id=board_id, pin_metrics=pin_metrics)
 
     def pins_analytics(
         self, pin_ids: Iterable[str], start: date, end: date,

@@ -206,6 +206,15 @@ class ChannelMetrics(_Model):
     peak_days: PeakDays
     peak_hours: PeakHours
     categories: list[CategoryStat]
+    category_sources: dict[str, int] = Field(
+        default_factory=dict,
+        description="Pins whose category the model decided (llm) and the keyword rules (rules).",
+    )
+    category_disagreements: int = Field(
+        default=0,
+        description="Pins the model categorised where the keyword rules said otherwise (the "
+        "model's answer is used).",
+    )
     pins_total: int
     pins_with_analytics: int
     pins_missing: int = Field(description="Pins Pinterest would not report on (403/404).")

@@ -4,8 +4,10 @@
 the collaborators and stores the result)::
 
     account days (2 periods) --403--> ChannelInsight(status="no_analytics_access")
-    Pins + boards             --none-> ChannelInsight(status="no_data"), snapshot stored
-    per-Pin period figures -> metrics (agents.insights.metrics) -> follower snapshot stored
+    boards + the Pin catalog (cached; only the newest pages listed, agents.insights.pin_catalog)
+                              --none-> ChannelInsight(status="no_data"), snapshot stored
+    per-Pin period figures -> Pins that 404 dropped from the cache -> new and edited Pins
+    categorised (agents.insights.categorizer) -> metrics (agents.insights.metrics)
     comments/reactions of the top Pins -> figure table -> LLM (template channel_insight)
     -> every number it states must be a figure (one repair round, then LLMOutputInvalidError)
     -> ChannelInsight(status="ok") with a ready PinBrief
@@ -31,12 +33,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime, timedelta
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.insights.categorizer import PinCategorizer, RuleCategorizer
 from agents.insights.figures import figure_table, ungrounded_numbers
 from agents.insights.followers import FollowerSnapshotStore
 from agents.insights.metrics import (
@@ -55,16 +58,17 @@ from agents.insights.models import (
     Suggestion,
     TopPinStat,
 )
+from agents.insights.pin_cache import InMemoryPinCache, PinCache
+from agents.insights.pin_catalog import DEFAULT_REFRESH_DAYS, PinCatalog
+from agents.insights.pin_records import PinRecord
 from agents.llm import LLMResult, StructuredLLM
 from agents.messages import InsightsRequest, PinBrief
 from agents.workbench.performance import VersionReportHook
-from providers.pinterest.analytics import AnalyticsUnavailableError
+from providers.pinterest.analytics import LIFETIME_PIN_METRICS, AnalyticsUnavailableError
 from providers.pinterest.analytics_models import (
     AccountAnalytics,
     PinAnalyticsBatch,
-    PinLifetimeMetrics,
 )
-from providers.pinterest.errors import PinterestNotFoundError
 from providers.pinterest.models import Board, Pin
 
 __all__ = [
@@ -87,15 +91,15 @@ class AnalyticsSource(Protocol):
         self, days: int, metric_types: Sequence[str] | None = None, *, end: date | None = None
     ) -> AccountAnalytics: ...
 
-    def list_pins(self, *, board_id: str | None = None, pin_metrics: bool = False) -> list[Pin]: ...
+    def pin_pages(
+        self, *, board_id: str | None = None, pin_metrics: bool = False
+    ) -> Iterator[list[Pin]]: ...
 
     def list_boards(self) -> list[Board]: ...
 
     def pins_analytics(
         self, pin_ids: Iterable[str], start: date, end: date, metric_types: Sequence[str] = ...
     ) -> PinAnalyticsBatch: ...
-
-    def pin_lifetime(self, pin_id: str) -> PinLifetimeMetrics: ...
 
 
 # -- what the LLM answers ----------------------------------------------------------------------
@@ -178,11 +182,18 @@ def build_insight(
     clock: Callable[[], datetime],
     min_impressions: int = DEFAULT_MIN_IMPRESSIONS,
     template_versions: VersionReportHook | None = None,
+    pin_cache: PinCache | None = None,
+    categorizer: PinCategorizer | None = None,
+    refresh_after: timedelta = timedelta(days=DEFAULT_REFRESH_DAYS),
 ) -> ChannelInsight:
     """Measure ``request.channel_id``'s last ``period_days`` and write its insight.
 
     ``template_versions`` compares prompt versions by the per-Pin figures fetched here (no
-    further API call); its report becomes ``ChannelInsight.template_versions``."""
+    further API call); its report becomes ``ChannelInsight.template_versions``. ``pin_cache``
+    keeps the channel's Pin metadata and categories between runs (without one every run lists
+    every Pin); ``categorizer`` decides new Pins' categories (the keyword rules by default);
+    ``refresh_after`` is how old the last full listing may get.
+    """
     now = clock()
     channel_id = request.channel_id
     days = request.period_days
@@ -194,7 +205,9 @@ def build_insight(
 
     period = insight_period(account.window, days)
     boards = analytics.list_boards()
-    pins = analytics.list_pins(pin_metrics=True)
+    catalog = PinCatalog(pin_cache or InMemoryPinCache(), channel_id, refresh_after=refresh_after)
+    catalog.refresh(analytics.pin_pages(pin_metrics=True), now)
+    pins = catalog.records
     history = snapshots.load(channel_id)
     snapshots.save(channel_id, snapshot_of(boards, now))
 
@@ -208,10 +221,16 @@ def build_insight(
 
     live = [pin for pin in pins if pin.created_at is None or pin.created_at.date() <= period.end]
     batch = analytics.pins_analytics([pin.id for pin in live], period.start, period.end)
+    catalog.drop(batch.not_found)  # deleted since they were cached: no Pins of the channel now
+    missing = [pin_id for pin_id in batch.missing if pin_id not in batch.not_found]
+    catalog.categorize(categorizer or RuleCategorizer(),
+                       priority=lambda pin_id: _seen(batch, pin_id))
+    pins = catalog.records
     metrics = compute_metrics(
         InsightInputs(
             account=account, pins=pins, pin_analytics=batch.pins, boards=boards,
-            history=history, pins_missing=len(batch.missing),
+            history=history, pins_missing=len(missing), lifetime=catalog.lifetime,
+            index=catalog.index, by_id=catalog.by_id,
         ),
         now=now, period_days=days, min_impressions=min_impressions,
     )
@@ -254,6 +273,12 @@ def build_insight(
     )
 
 
+def _seen(batch: PinAnalyticsBatch, pin_id: str) -> float:
+    """A Pin's impressions in the period (0 without analytics): who gets categorised first."""
+    found = batch.pins.get(pin_id)
+    return found.get("IMPRESSION") if found is not None else 0.0
+
+
 def _empty(
     channel_id: str,
     now: datetime,
@@ -275,23 +300,30 @@ def _empty(
 
 
 def _with_engagement(metrics: ChannelMetrics, analytics: AnalyticsSource) -> ChannelMetrics:
-    """Fill comments and reactions of the top Pins the listing did not carry them for."""
+    """Fill comments and reactions of the top Pins this run's listing did not carry them for
+    (Pins known from the cache): one lifetime-metrics request for all of them."""
+    lacking = [pin.pin_id for pin in metrics.top_pins.pins
+               if pin.comments is None or pin.reactions is None]
+    if not lacking:
+        return metrics
+    period = metrics.period
+    batch = analytics.pins_analytics(lacking, period.start, period.end,
+                                     sorted(LIFETIME_PIN_METRICS))
     pins: list[TopPinStat] = []
     for pin in metrics.top_pins.pins:
-        if pin.comments is None or pin.reactions is None:
-            try:
-                lifetime = analytics.pin_lifetime(pin.pin_id)
-            except PinterestNotFoundError:
-                lifetime = PinLifetimeMetrics(pin_id=pin.pin_id)
-            pin = pin.model_copy(update={"comments": lifetime.comments,
-                                         "reactions": lifetime.reactions})
+        found = batch.pins.get(pin.pin_id)
+        if found is not None and pin.pin_id in lacking:
+            pin = pin.model_copy(update={
+                "comments": found.lifetime.get("TOTAL_COMMENTS"),
+                "reactions": found.lifetime.get("TOTAL_REACTIONS"),
+            })
         pins.append(pin)
     top = metrics.top_pins.model_copy(update={"pins": pins})
     return metrics.model_copy(update={"top_pins": top})
 
 
 def _next_pin(
-    concept: NextPinConcept, metrics: ChannelMetrics, pins: Sequence[Pin], channel_id: str
+    concept: NextPinConcept, metrics: ChannelMetrics, pins: Sequence[PinRecord], channel_id: str
 ) -> tuple[PinBrief | None, str | None]:
     source = _destination(concept.based_on_pin_id, metrics.top_pins.pins, pins)
     if source is None:
@@ -319,7 +351,7 @@ def _next_pin(
 
 
 def _destination(
-    based_on: str | None, top: Sequence[TopPinStat], pins: Sequence[Pin]
+    based_on: str | None, top: Sequence[TopPinStat], pins: Sequence[PinRecord]
 ) -> tuple[str, str | None, str | None] | None:
     """The link, board and image of the Pin the concept builds on (the chosen top Pin, else the
     first top Pin with an https link, else the newest such Pin)."""
@@ -328,7 +360,7 @@ def _destination(
     for stat in ranked:
         if _https(stat.link):
             listed = by_id.get(stat.pin_id)
-            return str(stat.link), stat.board_id, _image_url(listed) if listed else None
+            return str(stat.link), stat.board_id, listed.image_url if listed else None
     newest = sorted(
         (p for p in pins if _https(p.link)),
         key=lambda p: (p.created_at is not None, p.created_at or datetime.min),
@@ -336,24 +368,7 @@ def _destination(
     )
     if not newest:
         return None
-    return str(newest[0].link), newest[0].board_id, _image_url(newest[0])
-
-
-def _image_url(pin: Pin) -> str | None:
-    """The largest image Pinterest lists for *pin* (``media.images``), if any: the writer
-    designs the next Pin from it."""
-    images = (pin.media or {}).get("images")
-    if not isinstance(images, dict):
-        return None
-    best: tuple[int, str] | None = None
-    for entry in images.values():
-        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
-            width = entry.get("width")
-            size = width if isinstance(width, int) else 0
-            if entry["url"].lower().startswith(("https://", "http://")) and (
-                    best is None or size > best[0]):
-                best = (size, entry["url"])
-    return best[1] if best else None
+    return str(newest[0].link), newest[0].board_id, newest[0].image_url
 
 
 def _https(link: str | None) -> bool:

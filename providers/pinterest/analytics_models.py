@@ -139,14 +139,16 @@ class PinAnalytics(_Response):
 class PinAnalyticsBatch(_Response):
     """Per-Pin analytics for many Pins, and how they were fetched.
 
-    ``missing`` lists Pins Pinterest would not report on (deleted, not owned: 403/404 per Pin).
-    ``used_batch_endpoint`` is False when the app lacks the ``/pins/analytics`` beta and the
-    per-Pin fallback answered instead.
+    ``missing`` lists Pins Pinterest would not report on (deleted, not owned: 403/404 per Pin),
+    ``not_found`` those of them that answered 404 (deleted since they were listed, or not this
+    account's). ``used_batch_endpoint`` is False when the app lacks the ``/pins/analytics`` beta
+    and the per-Pin fallback answered instead.
     """
 
     window: DateWindow
     pins: dict[str, PinAnalytics] = Field(default_factory=dict)
     missing: list[str] = Field(default_factory=list)
+    not_found: list[str] = Field(default_factory=list)
     used_batch_endpoint: bool = True
 
 

@@ -16,7 +16,8 @@ the account's days are the sums of its Pins'). Pinterest's rules are enforced th
 answers them: ``start_date`` more than 90 days back -> 400 "You can only get data from the last 90
 days."; ``end_date`` before ``start_date`` or more than 90 days after it -> 400; lifetime metric
 types (TOTAL_COMMENTS, TOTAL_REACTIONS) mixed with period ones -> 400; a batch naming a Pin the
-user does not own -> 404 code 50. Lifetime requests answer ``lifetime_metrics`` only.
+user does not own -> 404 code 50. Lifetime requests answer ``lifetime_metrics`` only, with the
+comment and reaction counts ``GET /pins?pin_metrics=true`` reports for the same Pin.
 
 Switches (``analytics_settings(state)``, or ``POST /_sandbox/analytics``): ``enabled=False``
 makes every analytics route answer 403, like a Trial app or Pinterest's own API sandbox (where
@@ -39,7 +40,7 @@ from providers.sandbox.analytics_data import (
     populate_channel,
     today,
 )
-from providers.sandbox.pinterest import user_of
+from providers.sandbox.pinterest import pin_metrics_of, user_of
 from providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
 from providers.sandbox.state import Pin, User
 
@@ -225,9 +226,9 @@ def top_video_pins(request: SandboxRequest) -> SandboxResponse:
 def _pin_group(request: SandboxRequest, pin: Pin, start: date, end: date,
                metrics: Sequence[str]) -> dict[str, Any]:
     if set(metrics) <= LIFETIME_METRICS:  # over the Pin's whole life, not the window
-        created = datetime.fromtimestamp(pin.created_at, UTC).date()
-        figures = _total(_rows(request, pin, created, today(request.state)))
-        lifetime = {"TOTAL_COMMENTS": figures.save // 25, "TOTAL_REACTIONS": figures.save // 4}
+        # the same counts GET /pins?pin_metrics=true reports, as Pinterest's would be
+        counts = pin_metrics_of(pin)["lifetime_metrics"]
+        lifetime = {"TOTAL_COMMENTS": counts["comment"], "TOTAL_REACTIONS": counts["reaction"]}
         return {"all": {"lifetime_metrics": {m: lifetime[m] for m in metrics}}}
     return {"all": _group(_rows(request, pin, start, end), metrics, today(request.state))}
 

@@ -50,7 +50,7 @@ def insight_draft_answer(figures: Mapping[str, Any]) -> dict[str, Any]:
     suggestions: list[dict[str, Any]] = []
     candidates = [
         ("top_pins.1.save_rate_pct",
-         "Make two more Pins in the style of the best-saved Pin.",
+         "Make more Pins in the style of the best-saved Pin.",
          "It has the highest save rate of the eligible Pins."),
         (f"categories.{best_category}.save_rate_pct",
          f"Publish more {best_category} Pins.",

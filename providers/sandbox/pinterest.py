@@ -25,7 +25,7 @@ from providers.pinterest.contract import load_contract
 from providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
 from providers.sandbox.state import Board, Pin, Section, User, iso, paginate
 
-__all__ = ["json_body", "page_size", "register", "user_of"]
+__all__ = ["json_body", "page_size", "pin_metrics_of", "register", "user_of"]
 
 DEFAULT_PAGE_SIZE = 25
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
@@ -126,13 +126,14 @@ def _pin_json(request: SandboxRequest, pin: Pin, *, metrics: bool) -> dict[str, 
         "id": pin.id, "created_at": iso(pin.created_at), "board_id": pin.board_id,
         "board_owner": {"username": owner}, "is_owner": True, "is_standard": True,
         "has_been_promoted": False, "creative_type": pin.creative_type, "media": pin.media,
-        "parent_pin_id": None, "pin_metrics": _pin_metrics(pin) if metrics else None,
+        "parent_pin_id": None, "pin_metrics": pin_metrics_of(pin) if metrics else None,
         **pin.fields,
     }
     return body
 
 
-def _pin_metrics(pin: Pin) -> dict[str, dict[str, int]]:
+def pin_metrics_of(pin: Pin) -> dict[str, dict[str, int]]:
+    """A Pin's ``pin_metrics`` (deterministic by id); the analytics' lifetime figures agree."""
     digest = hashlib.sha256(pin.id.encode()).digest()
     impression, clicks, outbound = 100 + digest[0] * 7, digest[1] % 50, digest[2] % 20
     return {

@@ -70,6 +70,7 @@ ROUTE_MODULES: tuple[str, ...] = (
     "providers.sandbox.openai_compat",
     "providers.sandbox.insight_answers",
     "providers.sandbox.rubric_answers",
+    "providers.sandbox.category_answers",
 )
 _CONTROL_PREFIX = "/_sandbox/"
 _FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_sandbox/stats",
