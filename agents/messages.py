@@ -9,7 +9,6 @@ before any request, with the field named.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -76,18 +75,22 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 _PROSE_WHITESPACE = frozenset("\n\r\t")
 
 
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+_UNSAFE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def _unsafe_character(text: str, allowed: frozenset[str]) -> str | None:
-    for char in text:
-        if char in allowed:
-            continue
-        if char in _BIDI_CONTROLS:
-            return f"a bidirectional override (U+{ord(char):04X})"
-        category = unicodedata.category(char)
-        if category == "Cc":
-            return f"a control character (U+{ord(char):04X})"
-        if category == "Cs":
-            return f"an unpaired surrogate (U+{ord(char):04X})"
-    return None
+    """The first character not allowed in message text, described (None when all are fine)."""
+    found = (_UNSAFE if allowed else _UNSAFE_LINE).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char in _BIDI_CONTROLS:
+        return f"a bidirectional override (U+{ord(char):04X})"
+    if "\ud800" <= char <= "\udfff":
+        return f"an unpaired surrogate (U+{ord(char):04X})"
+    return f"a control character (U+{ord(char):04X})"
 
 
 def _line(text: str) -> str:

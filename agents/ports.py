@@ -6,6 +6,7 @@ ever see these interfaces, so they run without a broker or a Redis server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -103,10 +104,13 @@ class PublishLedger(Protocol):
 
     def release_lease(self, post_id: str, attempt: str) -> None: ...
 
-    def mark_creating(self, entry: LedgerEntry) -> None:
+    def mark_creating(self, entry: LedgerEntry, *, slot: SlotHandle | None = None) -> bool:
         """Persisted *before* the create request: a crash after it leaves a trace to reconcile.
         A stored ``media_id`` is kept. Raises ``LeaseLostError`` when ``entry.attempt`` no longer
-        holds the lease (then another attempt may be running: this one must not create)."""
+        holds the lease (then another attempt may be running: this one must not create).
+
+        With ``slot`` it also takes that write slot, in the same round trip: False (nothing
+        marked) when the channel's slots are all taken."""
         ...
 
     def set_media(self, post_id: str, media_id: str, at: float) -> None:
@@ -141,6 +145,7 @@ class SlotHandle:
     key: str
     holder: str
     limit: int = 1
+    ttl_ms: int = 0
     wake_key: str = ""
     released: bool = False
 
@@ -165,7 +170,12 @@ class ImageStore(Protocol):
 
 
 class WriteLimiter(Protocol):
-    def __call__(self, channel_id: str) -> AbstractContextManager[SlotHandle]:
-        """Hold one of the channel's write slots, or raise ``ChannelBusy``."""
+    def __call__(
+        self, channel_id: str, *, taking: Callable[[SlotHandle], bool] | None = None
+    ) -> AbstractContextManager[SlotHandle]:
+        """Hold one of the channel's write slots, or raise ``ChannelBusy``.
+
+        ``taking(slot)``, when given, takes the slot itself (atomically with whatever else it
+        records) and says whether it got it; the limiter still waits, renews and releases."""
         ...
 

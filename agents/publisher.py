@@ -290,26 +290,24 @@ class PinterestPublisher:
             media_id = self._video.ready_media_id(post.post_id, video, entry, api)
             pin_create = to_pin_create(post, board_id, media_id=media_id)
         assert pin_create is not None
-        with self._write_slot(post.channel_id) as slot:
-            found = None
-            if entry is not None and entry.state == "creating":
-                found = self._reconcile(post, board_id, entry, api.token)
-            if found is None:
-                self._ledger.mark_creating(
-                    LedgerEntry(
-                        post_id=post.post_id,
-                        state="creating",
-                        board_id=board_id,
-                        started_at=self._clock(),
-                        attempt=lease.attempt,
-                    )
-                )
-                pin = self._create(post, pin_create, api)
-            pin_id = found.id if found is not None else pin.id
-            # The Pin, the lease and the write slot in one round trip.
-            self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt,
-                                        slot=slot)
+        found = None
+        if entry is not None and entry.state == "creating":  # a read: no write slot needed
+            found = self._reconcile(post, board_id, entry, api.token)
+        if found is not None:
+            pin_id = found.id
+            self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt)
             lease.released = True
+        else:
+            creating = LedgerEntry(post_id=post.post_id, state="creating", board_id=board_id,
+                                   started_at=self._clock(), attempt=lease.attempt)
+            # Taking a write slot and marking "creating" are one round trip; so are recording
+            # the Pin and releasing the lease and the slot.
+            with self._write_slot(post.channel_id, taking=lambda slot: self._ledger.mark_creating(
+                    creating, slot=slot)) as slot:
+                pin_id = self._create(post, pin_create, api).id
+                self._ledger.mark_published(post.post_id, pin_id, board_id,
+                                            release=lease.attempt, slot=slot)
+                lease.released = True
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, pin_id, board_id)
         return self._result(post, pin_id, board_id, reconciled=found is not None)

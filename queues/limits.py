@@ -168,7 +168,9 @@ class ChannelWriteSlots:
             return semaphore
 
     @contextmanager
-    def __call__(self, channel_id: str) -> Iterator[SlotHandle]:
+    def __call__(
+        self, channel_id: str, *, taking: Callable[[SlotHandle], bool] | None = None
+    ) -> Iterator[SlotHandle]:
         # Threads of this process queue on a local semaphore first (no Redis traffic, no
         # spinning); only then compete with other processes for a slot in Redis.
         local = self._local(channel_id)
@@ -176,9 +178,9 @@ class ChannelWriteSlots:
         if not local.acquire(timeout=self._wait_s):
             raise self._busy(channel_id)
         handle = SlotHandle(self.key(channel_id), uuid.uuid4().hex, limit=self._limit,
-                            wake_key=self.wake_key(channel_id))
+                            ttl_ms=self._ttl_ms, wake_key=self.wake_key(channel_id))
         try:
-            self._take_or_wait(handle, deadline, channel_id)
+            self._take_or_wait(handle, deadline, channel_id, taking or self._take_slot)
             try:
                 with self._renewer.hold(Claim("slot", handle.key, handle.holder, self._ttl_ms)):
                     yield handle
@@ -189,8 +191,12 @@ class ChannelWriteSlots:
         finally:
             local.release()
 
-    def _take_or_wait(self, handle: SlotHandle, deadline: float, channel_id: str) -> None:
-        while not self._take(keys=[handle.key], args=[handle.holder, self._limit, self._ttl_ms]):
+    def _take_slot(self, handle: SlotHandle) -> bool:
+        return bool(self._take(keys=[handle.key], args=[handle.holder, self._limit, self._ttl_ms]))
+
+    def _take_or_wait(self, handle: SlotHandle, deadline: float, channel_id: str,
+                      take: Callable[[SlotHandle], bool]) -> None:
+        while not take(handle):
             left = deadline - time.monotonic()
             if left <= 0:
                 raise self._busy(channel_id)

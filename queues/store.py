@@ -46,7 +46,6 @@ from agents.insights.followers import FollowerSnapshot
 from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry, SlotHandle
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
-from queues.limits import RELEASE_SLOT
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = [
@@ -156,10 +155,19 @@ end
 return {acquired and 1 or 0, fields}
 """
 
-# KEYS: lease, entry. ARGV: attempt, post_id, board_id, started_at. Mark "creating" only while
-# this attempt holds the lease.
+# KEYS: lease, entry, slot set ('' for none). ARGV: attempt, post_id, board_id, started_at, slot
+# holder, slot limit, slot TTL. Mark "creating" only while this attempt holds the lease (else -1);
+# with a slot set, only when a write slot is free, taking it (else 0: nothing changed).
 _MARK_CREATING = """
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
+if KEYS[3] ~= '' then
+  local now = redis.call('time')
+  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+  redis.call('zremrangebyscore', KEYS[3], '-inf', now_ms)
+  if redis.call('zcard', KEYS[3]) >= tonumber(ARGV[6]) then return 0 end
+  redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[7]), ARGV[5])
+  redis.call('pexpire', KEYS[3], ARGV[7])
+end
 redis.call('hset', KEYS[2], 'post_id', ARGV[2], 'state', 'creating', 'board_id', ARGV[3],
            'started_at', ARGV[4], 'attempt', ARGV[1])
 return 1
@@ -178,6 +186,23 @@ if redis.call('hget', KEYS[1], 'state') == 'published' then return 0 end
 local now = redis.call('time')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 redis.call('zadd', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
+# KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list. ARGV: post_id, pin_id,
+# board_id, attempt ('' to keep the lease), slot holder, slot limit. The Pin, the lease and the
+# write slot in one round trip (the slot's release is RELEASE_SLOT's, inlined).
+_MARK_PUBLISHED = """
+redis.call('hset', KEYS[1], 'post_id', ARGV[1], 'state', 'published', 'pin_id', ARGV[2],
+           'board_id', ARGV[3])
+redis.call('hdel', KEYS[1], 'message')
+redis.call('zrem', KEYS[2], ARGV[1])
+if ARGV[4] ~= '' and redis.call('get', KEYS[3]) == ARGV[4] then redis.call('del', KEYS[3]) end
+if KEYS[4] ~= '' and redis.call('zrem', KEYS[4], ARGV[5]) == 1 then
+  redis.call('lpush', KEYS[5], '1')
+  redis.call('ltrim', KEYS[5], 0, tonumber(ARGV[6]) - 1)
+  redis.call('pexpire', KEYS[5], 60000)
+end
 return 1
 """
 
@@ -325,7 +350,7 @@ class RedisPublishLedger:
         self._clear_media = client.register_script(_CLEAR_MEDIA)
         self._upgrade_leased = client.register_script(_UPGRADE_LEASED)
         self._reschedule = client.register_script(_RESCHEDULE)
-        self._release_slot = client.register_script(RELEASE_SLOT)
+        self._published = client.register_script(_MARK_PUBLISHED)
 
     @property
     def open_key(self) -> str:
@@ -381,36 +406,34 @@ class RedisPublishLedger:
     def release_lease(self, post_id: str, attempt: str) -> None:
         self._release(keys=[self._key("publish-lease", post_id)], args=[attempt])
 
-    def mark_creating(self, entry: LedgerEntry) -> None:
-        held = self._creating(
-            keys=[self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id)],
-            args=[entry.attempt, entry.post_id, entry.board_id or "", repr(entry.started_at)],
-        )
-        if not held:
+    def mark_creating(self, entry: LedgerEntry, *, slot: SlotHandle | None = None) -> bool:
+        marked = int(self._creating(
+            keys=[self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id),
+                  slot.key if slot else ""],
+            args=[entry.attempt, entry.post_id, entry.board_id or "", repr(entry.started_at),
+                  slot.holder if slot else "", slot.limit if slot else 0,
+                  slot.ttl_ms if slot else 0],
+        ))
+        if marked == 0:
+            return False
+        if marked < 0:
             raise LeaseLostError(
                 "this attempt's lease lapsed before the create; another attempt may be running, "
                 "so this one stops and is retried", post_id=entry.post_id,
             )
+        return True
 
     def mark_published(
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
         slot: SlotHandle | None = None,
     ) -> None:
-        with self._client.pipeline(transaction=False) as pipe:
-            if slot is not None:
-                self._release_slot(keys=[slot.key, slot.wake_key], args=[slot.holder, slot.limit],
-                                   client=pipe)
-            pipe.hset(
-                self._key("publish", post_id),
-                mapping={"post_id": post_id, "state": "published", "pin_id": pin_id,
-                         "board_id": board_id},
-            )
-            pipe.hdel(self._key("publish", post_id), "message")
-            pipe.zrem(self.open_key, post_id)
-            if release is not None:
-                self._release(keys=[self._key("publish-lease", post_id)], args=[release],
-                              client=pipe)
-            pipe.execute()
+        self._published(
+            keys=[self._key("publish", post_id), self.open_key,
+                  self._key("publish-lease", post_id),
+                  slot.key if slot else "", slot.wake_key if slot else ""],
+            args=[post_id, pin_id, board_id, release or "", slot.holder if slot else "",
+                  slot.limit if slot else 0],
+        )
         if slot is not None:
             slot.released = True
 
