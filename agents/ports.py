@@ -6,10 +6,10 @@ ever see these interfaces, so they run without a broker or a Redis server.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -125,10 +125,12 @@ class PublishLedger(Protocol):
 
     def mark_published(
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
-        slot: SlotHandle | None = None,
-    ) -> None:
+        slot: SlotHandle | None = None, outcome: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
         """Record the Pin; with ``release`` also release that attempt's lease, with ``slot`` that
-        write slot (one round trip)."""
+        write slot, with ``outcome`` the post's outcome and its ``post.published`` event, all in
+        one step (so a Pin is never recorded without its outcome). Returns the stored outcome
+        (the one kept, when a final one was stored before), or None without ``outcome``."""
         ...
 
     def clear_creating(self, post_id: str) -> None:

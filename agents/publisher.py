@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -126,11 +126,22 @@ class ChannelApi:
 class PublishResult(BaseModel):
     post_id: str
     platform: str = "pinterest"
+    channel_id: str = ""
     status: Literal["published", "already_published"]
     pin_id: str
     pin_url: str
     board_id: str | None = None
     reconciled: bool = False
+    recorded: dict[str, Any] | None = None
+    """The outcome recorded together with the Pin (None: the caller records it)."""
+
+    def outcome(self) -> dict[str, Any]:
+        """The post's outcome as recorded and announced (``post.published``)."""
+        return {
+            "status": "published", "platform": self.platform, "channel_id": self.channel_id,
+            "pin_id": self.pin_id, "pin_url": self.pin_url, "board_id": self.board_id,
+            "reconciled": self.reconciled, "duplicate": self.status == "already_published",
+        }
 
 
 class PlatformPublisher(Protocol):
@@ -256,6 +267,8 @@ class PinterestPublisher:
         log.info("post already published post_id=%s pin_id=%s", post.post_id, entry.pin_id)
         return PublishResult(
             post_id=post.post_id,
+            platform=post.platform,
+            channel_id=post.channel_id,
             status="already_published",
             pin_id=entry.pin_id,
             pin_url=PIN_URL.format(pin_id=entry.pin_id),
@@ -294,8 +307,10 @@ class PinterestPublisher:
         if entry is not None and entry.state == "creating":  # a read: no write slot needed
             found = self._reconcile(post, board_id, entry, api.token)
         if found is not None:
-            pin_id = found.id
-            self._ledger.mark_published(post.post_id, pin_id, board_id, release=lease.attempt)
+            result = self._result(post, found.id, board_id, reconciled=True)
+            result.recorded = self._ledger.mark_published(
+                post.post_id, found.id, board_id, release=lease.attempt,
+                outcome=result.outcome())
             lease.released = True
         else:
             creating = LedgerEntry(post_id=post.post_id, state="creating", board_id=board_id,
@@ -304,13 +319,15 @@ class PinterestPublisher:
             # the Pin and releasing the lease and the slot.
             with self._write_slot(post.channel_id, taking=lambda slot: self._ledger.mark_creating(
                     creating, slot=slot)) as slot:
-                pin_id = self._create(post, pin_create, api).id
-                self._ledger.mark_published(post.post_id, pin_id, board_id,
-                                            release=lease.attempt, slot=slot)
+                result = self._result(post, self._create(post, pin_create, api).id, board_id,
+                                      reconciled=False)
+                result.recorded = self._ledger.mark_published(
+                    post.post_id, result.pin_id, board_id, release=lease.attempt, slot=slot,
+                    outcome=result.outcome())
                 lease.released = True
         log.info("%s post_id=%s pin_id=%s board_id=%s",
-                 "reconciled" if found else "published", post.post_id, pin_id, board_id)
-        return self._result(post, pin_id, board_id, reconciled=found is not None)
+                 "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
+        return result
 
     def _create(self, post: SocialPost, pin_create: PinCreate, api: ChannelApi) -> Pin:
         try:
@@ -339,6 +356,8 @@ class PinterestPublisher:
     def _result(post: SocialPost, pin_id: str, board_id: str, *, reconciled: bool) -> PublishResult:
         return PublishResult(
             post_id=post.post_id,
+            platform=post.platform,
+            channel_id=post.channel_id,
             status="published",
             pin_id=pin_id,
             pin_url=PIN_URL.format(pin_id=pin_id),

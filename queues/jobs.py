@@ -140,19 +140,12 @@ def run_publish(
                 {"status": "scheduled", "scheduled_at": post.scheduled_at.isoformat()},
             )
     result: PublishResult = publish(post, runtime.publishers)
-    outcome = {
-        "status": "published",
-        "platform": post.platform,
-        "channel_id": post.channel_id,
-        "pin_id": result.pin_id,
-        "pin_url": result.pin_url,
-        "board_id": result.board_id,
-        "reconciled": result.reconciled,
-        "duplicate": result.status == "already_published",
-    }
-    # Emit post.published once: a redelivery after a crash between the ledger and this record
-    # still emits it; a duplicate after a recorded publish is announced as post.duplicate and
-    # leaves the stored (first) outcome as it was.
+    if result.recorded is not None:  # recorded and announced with the Pin, in the same step
+        return result.recorded
+    outcome = result.outcome()
+    # Emit post.published once: a publisher that did not record it (or a redelivery of a Pin
+    # recorded before outcomes were) emits it here; a duplicate after a recorded publish is
+    # announced as post.duplicate and leaves the stored (first) outcome as it was.
     event = "post.published"
     if result.status == "already_published":
         previous = outcomes.get("post", post.post_id)

@@ -189,9 +189,11 @@ redis.call('zadd', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
 
-# KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list. ARGV: post_id, pin_id,
-# board_id, attempt ('' to keep the lease), slot holder, slot limit. The Pin, the lease and the
-# write slot in one round trip (the slot's release is RELEASE_SLOT's, inlined).
+# KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list, [outcome, stream].
+# ARGV: post_id, pin_id, board_id, attempt ('' to keep the lease), slot holder, slot limit,
+# [the outcome record's arguments]. The Pin, the lease, the write slot, and the outcome with its
+# event, in one step (the slot's release is RELEASE_SLOT's and the outcome _RECORD_OUTCOME's,
+# inlined). Returns the kept outcome when a final one was already stored.
 _MARK_PUBLISHED = """
 redis.call('hset', KEYS[1], 'post_id', ARGV[1], 'state', 'published', 'pin_id', ARGV[2],
            'board_id', ARGV[3])
@@ -203,7 +205,21 @@ if KEYS[4] ~= '' and redis.call('zrem', KEYS[4], ARGV[5]) == 1 then
   redis.call('ltrim', KEYS[5], 0, tonumber(ARGV[6]) - 1)
   redis.call('pexpire', KEYS[5], 60000)
 end
-return 1
+if KEYS[6] then
+  local current = redis.call('get', KEYS[6])
+  if current then
+    local ok, doc = pcall(cjson.decode, current)
+    if ok and type(doc) == 'table' and doc['status'] == 'published' then return current end
+  end
+  if tonumber(ARGV[8]) > 0 then
+    redis.call('set', KEYS[6], ARGV[7], 'EX', ARGV[8])
+  else
+    redis.call('set', KEYS[6], ARGV[7])
+  end
+  redis.call('xadd', KEYS[7], 'MAXLEN', '~', ARGV[11], '*', 'type', ARGV[9], 'id', ARGV[10],
+             'payload', ARGV[7])
+end
+return false
 """
 
 _RELEASE_LEASE = """
@@ -337,8 +353,10 @@ class RedisPublishLedger:
 
     def __init__(self, client: redis.Redis[bytes], keys: _Keys, renewer: Renewer, *,
                  lease_ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
-                 reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS) -> None:
+                 reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS,
+                 outcomes: OutcomeLog | None = None) -> None:
         self._client = client
+        self._outcomes = outcomes
         self._key = keys
         self._renewer = renewer
         self.lease_ttl_ms = lease_ttl_ms
@@ -425,17 +443,24 @@ class RedisPublishLedger:
 
     def mark_published(
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
-        slot: SlotHandle | None = None,
-    ) -> None:
-        self._published(
-            keys=[self._key("publish", post_id), self.open_key,
-                  self._key("publish-lease", post_id),
-                  slot.key if slot else "", slot.wake_key if slot else ""],
-            args=[post_id, pin_id, board_id, release or "", slot.holder if slot else "",
-                  slot.limit if slot else 0],
-        )
+        slot: SlotHandle | None = None, outcome: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        keys = [self._key("publish", post_id), self.open_key, self._key("publish-lease", post_id),
+                slot.key if slot else "", slot.wake_key if slot else ""]
+        args: list[Any] = [post_id, pin_id, board_id, release or "",
+                           slot.holder if slot else "", slot.limit if slot else 0]
+        body: dict[str, Any] | None = None
+        if outcome is not None and self._outcomes is not None:
+            body, outcome_keys, outcome_args = self._outcomes.prepare(
+                "post", post_id, outcome, event="post.published")
+            keys += outcome_keys
+            args += outcome_args
+        kept = self._published(keys=keys, args=args)
         if slot is not None:
             slot.released = True
+        if body is not None and isinstance(kept, bytes | str):
+            return dict(json.loads(kept))
+        return body
 
     def clear_creating(self, post_id: str) -> None:
         self._clear_creating(keys=[self._key("publish", post_id)])
@@ -504,15 +529,21 @@ class OutcomeLog:
         A stored ``published`` outcome is final: a later record (a duplicate delivery, a
         rescheduled copy) keeps it and only appends its event. Returns what is stored.
         """
+        body, keys, args = self.prepare(kind, subject_id, outcome, event=event)
+        kept = self._record(keys=keys, args=args)
+        return body if kept is None else dict(json.loads(kept))
+
+    def prepare(
+        self, kind: str, subject_id: str, outcome: Mapping[str, Any], *, event: str | None
+    ) -> tuple[dict[str, Any], list[str], list[Any]]:
+        """The body to store and the keys and arguments of the record script (shared with the
+        ledger, which records a Pin and its outcome in one step)."""
         if event is not None and event not in EVENT_TYPES:
             raise ValueError(f"unknown event type {event!r}")
         body = {"kind": kind, "id": subject_id, "recorded_at": self._clock(), **outcome}
         payload = json.dumps(body, default=str)
-        kept = self._record(
-            keys=[self._key("outcome", kind, subject_id), self.stream],
-            args=[payload, self._ttl_s or 0, event or "", subject_id, EVENTS_MAXLEN],
-        )
-        return body if kept is None else dict(json.loads(kept))
+        return (body, [self._key("outcome", kind, subject_id), self.stream],
+                [payload, self._ttl_s or 0, event or "", subject_id, EVENTS_MAXLEN])
 
     def announce(self, event: str, subject_id: str, payload: Mapping[str, Any]) -> None:
         """Append *event* to the stream without touching any stored outcome."""
@@ -676,13 +707,14 @@ class Store:
     ) -> Store:
         keys = _Keys(prefix)
         renewer = renewer or Renewer(client)
+        outcomes = OutcomeLog(client, keys, events_stream, clock, ttl_s=outcome_ttl_s)
         return cls(
             client=client,
             renewer=renewer,
             credentials=CredentialVault(client, box, keys),
             ledger=RedisPublishLedger(client, keys, renewer, lease_ttl_ms=lease_ttl_ms,
-                                      reconcile_after_ms=reconcile_after_ms),
-            outcomes=OutcomeLog(client, keys, events_stream, clock, ttl_s=outcome_ttl_s),
+                                      reconcile_after_ms=reconcile_after_ms, outcomes=outcomes),
+            outcomes=outcomes,
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),
             follower_snapshots=RedisFollowerSnapshots(client, keys),

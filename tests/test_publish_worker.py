@@ -293,3 +293,24 @@ def test_no_secret_reaches_the_logs(
     raw = running.runtime.redis_client.hget(f"{running.runtime.settings.key_prefix}:channels",
                                             "shop")
     assert raw is not None and stored.access_token.get_secret_value().encode() not in raw
+
+
+def test_the_pin_its_outcome_and_its_event_are_recorded_in_one_step(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
+) -> None:
+    from queues import jobs
+    from queues.store import OutcomeLog
+
+    # Given a worker that could not write anything after the ledger's record (killed right then)
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the worker died after the Pin was recorded")
+
+    with mock.patch.object(OutcomeLog, "record", killed):
+        outcome = jobs.run_publish(runtime, post_payload(fresh_sandbox))
+    # Then the outcome and the event were recorded with the Pin all the same
+    assert outcome["status"] == "published"
+    assert runtime.store.outcomes.get("post", "post-1") == outcome
+    entry = runtime.store.ledger.get("post-1")
+    assert entry is not None and entry.state == "published" and entry.pin_id == outcome["pin_id"]
+    events = runtime.store.outcomes.events()
+    assert [(e["type"], e["id"]) for e in events] == [("post.published", "post-1")]
