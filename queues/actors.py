@@ -152,10 +152,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
 
     def write_post(payload: object) -> None:
         def hand_off(post: SocialPost) -> str:
+            delay = jobs.delay_ms_until(post.scheduled_at)
             message = publish_actor.send_with_options(
-                args=(post.model_dump(mode="json", exclude_none=True),),
-                delay=jobs.delay_ms_until(post.scheduled_at),
-            )
+                args=(post.model_dump(mode="json", exclude_none=True),), delay=delay)
+            if delay is not None and post.scheduled_at is not None:
+                # Until its time comes the post's outcome says when (a published one stays).
+                runtime.store.outcomes.record("post", post.post_id, {
+                    "status": "scheduled", "scheduled_at": post.scheduled_at.isoformat(),
+                    "channel_id": post.channel_id})
             return str(message.message_id)
 
         def hand_off_update(update: PostUpdate) -> str:

@@ -65,6 +65,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
     settings that point a worker and every command at it."""
     import contextlib
 
+    from providers.sandbox.analytics_data import populate_channel
     from providers.sandbox.server import SandboxServer, describe
     from queues.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
 
@@ -76,6 +77,10 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
                                 f"({exc.strerror}); stop what uses them or pass --port",
                                 code="port_in_use"))
     account = server.state.seed_account(DEMO_CHANNEL)
+    # 60 Pins over 90 days with their analytics, linking to the sandbox's own HTTPS pages: the
+    # insights, the console and the workbench's report have something to read, offline.
+    populate_channel(server.state, account.user_id, pins=60, boards=3,
+                     link_base=f"{server.https_base_url}/_sandbox/pages")
     env = sandbox_env(server, account)
     click.echo(describe(server, account))
     click.echo("\nPoint a worker and the CLI at it (or source the --env-file):")

@@ -127,6 +127,35 @@ def jobs_status(post_id: str, kind: str) -> None:
     echo_json(outcome)
 
 
+FINAL_STATUSES = {"post": ("published", "failed"), "brief": ("drafted", "failed"),
+                  "insight": ("ok", "no_data", "no_analytics_access", "failed"),
+                  "update": ("applied", "failed", "superseded")}
+
+
+@jobs.command("wait")
+@click.argument("subject_id")
+@click.option("--kind", default="post", show_default=True, type=click.Choice(list(FINAL_STATUSES)))
+@click.option("--timeout", "timeout_s", default=120.0, show_default=True, type=float,
+              help="Seconds to wait.")
+def jobs_wait(subject_id: str, kind: str, timeout_s: float) -> None:
+    """Wait until a job has a final outcome and print it: exit 0 when it succeeded, 1 when it
+    failed or the time ran out (a scheduled post waits for its time)."""
+    rt = runtime()
+    deadline = time.monotonic() + timeout_s
+    final = FINAL_STATUSES[kind]
+    outcome = None
+    while time.monotonic() < deadline:
+        outcome = rt.store.outcomes.get(kind, subject_id)
+        if outcome is not None and outcome.get("status") in final:
+            echo_json(outcome)
+            sys.exit(1 if outcome["status"] == "failed" else 0)
+        time.sleep(0.25)
+    status = outcome.get("status") if outcome else "nothing recorded"
+    click.echo(f"error: {kind} {subject_id!r} has no final outcome after {timeout_s:g}s "
+               f"({status}); see `pinterest-agent jobs status` and `jobs dead`", err=True)
+    sys.exit(1)
+
+
 def _dead_letters(settings: Settings) -> DeadLetterQueue:
     import redis
 

@@ -22,6 +22,5 @@ dramatiq.set_broker(broker)
 actors = declare_actors(broker, runtime)
 
 logs.install()  # redact secrets (tracebacks included) and cap every record of this process
-for _noisy in ("httpx", "httpcore"):  # request lines carry full URLs (queries may hold tokens)
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
+logs.quiet_http_clients()  # request lines carry full URLs (queries may hold tokens)
 logging.getLogger("pika").setLevel(logging.WARNING)  # RabbitMQ: not every connection attempt

@@ -12,7 +12,15 @@ from __future__ import annotations
 import logging
 import re
 
-__all__ = ["MAX_RECORD_CHARS", "SafeFormatter", "configure_logging", "install", "redact"]
+__all__ = [
+    "MAX_RECORD_CHARS",
+    "NOISY_HTTP_LOGGERS",
+    "SafeFormatter",
+    "configure_logging",
+    "install",
+    "quiet_http_clients",
+    "redact",
+]
 
 MAX_RECORD_CHARS = 8_000
 """A record longer than this keeps its head and tail around a note of what was cut."""
@@ -67,8 +75,17 @@ def configure_logging(*, verbose: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    quiet_http_clients()
     # pika logs every connection attempt, and a refused one with its traceback; a command that
     # cannot reach RabbitMQ says so in one line of its own.
     logging.getLogger("pika").setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+
+
+NOISY_HTTP_LOGGERS = ("httpx", "httpcore", "httpx2", "httpcore2")
+"""HTTP clients that log every request line at INFO (full URLs: queries may hold tokens); the
+openai client uses the ``httpx2`` fork."""
+
+
+def quiet_http_clients() -> None:
+    for noisy in NOISY_HTTP_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)

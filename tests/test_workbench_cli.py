@@ -28,7 +28,7 @@ from tests.conftest import REDIS_URL, Channel, make_settings
 
 pytestmark = pytest.mark.redis
 README = Path(__file__).resolve().parent.parent / "README.md"
-MARKER = "<!-- the walkthrough: tests/test_workbench_cli.py runs this block as written -->"
+MARKER = "<!-- example: run (tests/test_workbench_cli.py also runs this block in-process) -->"
 
 
 @pytest.fixture()
