@@ -129,7 +129,10 @@ def check_envelope(
     if not isinstance(fields, dict):
         return _reject(f"not a Dramatiq message: a JSON {type(fields).__name__}, not an object",
                        "undecodable_message")
-    if depth_of(fields, max_depth + 1) > max_depth + 1:  # the envelope itself is one level
+    # The envelope itself is one level. A message with fewer opening brackets than the limit
+    # cannot nest deeper than it (counting bytes is cheap; walking the document is not).
+    if (raw.count(b"[") + raw.count(b"{") > max_depth + 1
+            and depth_of(fields, max_depth + 1) > max_depth + 1):
         return _reject(f"the message nests deeper than {max_depth} levels", "message_too_deep")
     missing = sorted({"queue_name", "actor_name", "args", "message_id"} - fields.keys())
     unknown = sorted(fields.keys() - _ENVELOPE_FIELDS)

@@ -9,6 +9,7 @@ percent-encoded host.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
@@ -51,12 +52,15 @@ def _refuse(reason: str, url: str) -> UnsafeURLError:
     return UnsafeURLError(f"{reason}; send a plain public http(s) URL", url=redact(url))
 
 
+_WHITESPACE_OR_CONTROL = re.compile("[\x00-\x20\x7f]")
+
+
 def _split(url: str) -> SplitResult:
     if len(url) > MAX_URL_LENGTH:
         raise _refuse(f"the URL is longer than {MAX_URL_LENGTH} characters", url)
     if "\\" in url:
         raise _refuse("the URL contains a backslash", url)
-    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+    if _WHITESPACE_OR_CONTROL.search(url):
         raise _refuse("the URL contains whitespace or control characters", url)
     try:
         return urlsplit(url)
