@@ -9,9 +9,9 @@ weekly follower snapshots and an insight. Then, side by side in one run:
   ``ChannelFigures``), what any page of the channel starts with;
 * **page**: the channel page (the Overview tab: stats, three daily charts and the follower
   history, boards) rendered by the console's own handler code (``tab_context`` + the
-  template), starting from the same load. Charts are pygal SVG, memoised by their series, so the
-  first view after a new snapshot draws them (printed as "first view") and later views reuse
-  them (the steady state the target is about).
+  template), starting from the same load. Charts are pygal SVG drawn by the insights job when
+  the snapshot is made (``queues/chart_store.py``, timed here too); a console process reads each
+  from Redis the first time it shows it (printed as "first view") and keeps it after.
 
 Medians over ``--rounds`` with the garbage collector paused. Target: page <= 3x load. Exits 1
 when missed.
@@ -37,6 +37,7 @@ from pydantic import SecretStr
 
 from agents.console.charts import render_chart
 from agents.console.figures import build_figures
+from agents.console.views import overview_view
 from agents.insights.followers import FollowerSnapshot
 from providers.pinterest.analytics_models import (
     AccountAnalytics,
@@ -45,6 +46,7 @@ from providers.pinterest.analytics_models import (
     PinAnalytics,
 )
 from providers.pinterest.models import Board, Pin
+from queues.chart_store import ChartStore
 from queues.console.channels import tab_context
 from queues.console.context import make_environment
 from queues.figures_store import ChannelFiguresStore
@@ -128,7 +130,8 @@ def main() -> int:
             runtime.store.follower_snapshots.save(CHANNEL, FollowerSnapshot(
                 taken_at=datetime.now(UTC) - timedelta(weeks=52 - week),
                 boards={b.id: (b.follower_count or 0) + week * 3 for b in boards}))
-        env = make_environment()
+        charts = ChartStore(client, prefix)
+        env = make_environment(charts)
         template = env.get_template("channel.html")
 
         def load() -> object:
@@ -141,7 +144,14 @@ def main() -> int:
             return template.render(**context, request=None, csrf_token=session_token,
                                    logged_in=True, report=False)
 
+        # What the insights job does once per new snapshot: draw the Overview's charts, store them
         render_chart.cache_clear()
+        started = time.perf_counter()
+        for series in overview_view(figures, runtime.store.follower_snapshots.load(CHANNEL)
+                                    ).charts:
+            charts.draw(series)
+        draw_ms = (time.perf_counter() - started) * 1000
+        render_chart.cache_clear()  # a console process that never drew them: read from Redis
         started = time.perf_counter()
         first_html = page()
         first_ms = (time.perf_counter() - started) * 1000
@@ -153,11 +163,13 @@ def main() -> int:
               f"{len(figures.top_pins)} top Pins kept, {len(figures.days)} days; "
               f"page {len(first_html):,} bytes with {first_html.count('<svg')} charts")
         print(f"  load stored figures (Redis GET + validate)  {load_ms:8.2f} ms")
-        print(f"  channel page (Overview), charts memoised    {page_ms:8.2f} ms   "
+        print(f"  channel page (Overview), charts as served before  {page_ms:8.2f} ms   "
               f"{ratio:.2f}x load   target <= {TARGET:g}x: "
               f"{'met' if ratio <= TARGET else 'MISSED'}")
-        print(f"  first view after a new snapshot (draws the 4 charts) {first_ms:8.2f} ms   "
-              f"{first_ms / load_ms:.1f}x load (not the target)")
+        print(f"  its first view in a console process (the charts the insights job drew, "
+              f"read from Redis)  {first_ms:8.2f} ms   {first_ms / load_ms:.2f}x load")
+        print(f"  drawing the 4 charts (the insights job, once per new snapshot)  "
+              f"{draw_ms:8.2f} ms")
         return 0 if ratio <= TARGET else 1
     finally:
         for key in client.scan_iter(match=f"{prefix}*", count=1000):

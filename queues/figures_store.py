@@ -21,12 +21,14 @@ import redis
 
 from agents.console.figures import ChannelFigures, build_figures
 from agents.console.recorder import RecordingAnalytics
+from agents.console.views import overview_view
 from agents.insights.models import ChannelInsight
 from agents.insights.pin_cache import PinCache
 from agents.insights.pin_records import PinRecord
 from providers.errors import ConfigurationError
 from providers.pinterest.analytics import MAX_DAYS_BACK, AnalyticsUnavailableError
 from providers.pinterest.models import Pin
+from queues.chart_store import ChartStore
 from queues.runtime import Runtime
 
 __all__ = ["FIGURE_DAYS", "ChannelFiguresStore", "figures_for", "save_channel_figures"]
@@ -102,6 +104,11 @@ def save_channel_figures(
     figures = figures_for(analytics, insight,
                           username=credentials.username if credentials else None, pins=pins)
     ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).save(figures)
+    # Draw the Overview's charts now, once, for every console process to serve as they are.
+    charts = ChartStore(runtime.redis_client, runtime.settings.key_prefix)
+    snapshots = runtime.store.follower_snapshots.load(insight.channel_id)
+    for series in overview_view(figures, snapshots).charts:
+        charts.draw(series)
     log.info("figures channel=%s: %d days, %d top Pins stored", insight.channel_id,
              len(figures.days), len(figures.top_pins))
     return figures

@@ -78,6 +78,31 @@ def test_a_warm_insights_run_still_stores_every_pins_figures(
     assert figures.top_pins and all(p.image_url for p in figures.top_pins)
 
 
+def test_the_insights_job_draws_the_charts_the_console_serves(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agents.console import charts as chart_module
+    from agents.console.views import overview_view
+    from queues import chart_store
+    from queues.chart_store import ChartStore
+
+    # Given the insights job ran (and drew the Overview's charts)
+    populate_and_run_insights(runtime, fresh_sandbox, channel)
+    figures = ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).load("shop")
+    assert figures is not None
+    series = overview_view(figures, runtime.store.follower_snapshots.load("shop")).charts
+    # When a console process that never drew them shows them
+    def no_drawing(_: object) -> str:
+        raise AssertionError("the console drew a chart the insights job had drawn")
+
+    monkeypatch.setattr(chart_store, "render_chart", no_drawing)
+    monkeypatch.setattr(chart_module, "render_chart", no_drawing)
+    store = ChartStore(runtime.redis_client, runtime.settings.key_prefix)
+    # Then every chart comes from Redis, as the job drew it
+    assert all(store.svg(one).startswith("<svg") for one in series) and len(series) == 4
+
+
 def test_report_writes_the_channel_page_as_one_offline_file(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, settings: Settings,

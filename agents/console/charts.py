@@ -15,6 +15,7 @@ series' value: a channel page drawn again from the same snapshot reuses its char
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +34,7 @@ __all__ = [
     "daily_series",
     "follower_series",
     "render_chart",
+    "series_digest",
 ]
 
 DailyMetric = Literal["impressions", "saves", "outbound_clicks", "pin_clicks"]
@@ -45,6 +47,8 @@ DAILY_METRICS: dict[DailyMetric, str] = {
 
 PROVISIONAL_LABEL = "provisional (may still change)"
 CHART_CACHE_SIZE = 256
+CHART_VERSION = 1
+"""Part of every chart's digest: bump it when the drawing changes, so stored charts are redrawn."""
 
 _STYLE = Style(
     background="transparent",
@@ -117,6 +121,13 @@ def follower_series(snapshots: Sequence[FollowerSnapshot]) -> ChartSeries:
         labels=tuple(f"{day_label(s.taken_at.date())} {s.taken_at.year}" for s in ordered),
         values=tuple(s.total for s in ordered),
     )
+
+
+def series_digest(series: ChartSeries) -> str:
+    """A stable digest of the chart's data: the same series is the same chart."""
+    parts = (series.title, series.name, series.labels, series.values, series.marked,
+             series.marked_label, CHART_VERSION)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
 
 
 @lru_cache(maxsize=CHART_CACHE_SIZE)

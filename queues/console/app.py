@@ -28,6 +28,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from providers.errors import ConfigurationError, PermanentError, WorkerError
+from queues.chart_store import ChartStore
 from queues.console import channels, connect, jobs, login
 from queues.console.access import ConsoleAccess, LoginRequired
 from queues.console.context import Console, make_environment, render
@@ -115,7 +116,7 @@ async def _redis_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(runtime: Runtime, access: ConsoleAccess) -> Starlette:
-    env = make_environment()
+    env = make_environment(ChartStore(runtime.redis_client, runtime.settings.key_prefix))
     templates = Jinja2Templates(env=env)
     console = Console(
         runtime=runtime, access=access, templates=templates,

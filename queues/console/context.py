@@ -6,6 +6,7 @@ Built once by :func:`queues.console.app.create_app` and kept in ``app.state.cons
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from agents.console.charts import ChartSeries, render_chart
+from queues.chart_store import ChartStore
 from queues.console.access import ConsoleAccess, csrf_token, logged_in
 from queues.figures_store import ChannelFiguresStore
 from queues.runtime import Runtime
@@ -23,8 +25,9 @@ from queues.runtime import Runtime
 __all__ = ["Console", "console_of", "make_environment", "render"]
 
 
-def make_environment() -> jinja2.Environment:
-    """The console's templates (``queues/console/templates``), autoescaped."""
+def make_environment(charts: ChartStore | None = None) -> jinja2.Environment:
+    """The console's templates (``queues/console/templates``), autoescaped; charts come from
+    *charts* (drawn by the insights job) when given, else are drawn here."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("queues.console", "templates"),
         autoescape=jinja2.select_autoescape(["html"], default=True),
@@ -32,13 +35,15 @@ def make_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["chart"] = chart_markup
+    draw = charts.svg if charts is not None else render_chart
+    env.filters["chart"] = lambda series: chart_markup(series, draw)
     return env
 
 
-def chart_markup(series: ChartSeries) -> Markup:
+def chart_markup(series: ChartSeries, draw: Callable[[ChartSeries], str] = render_chart
+                 ) -> Markup:
     """A chart as inline SVG (pygal escapes every label and value it writes)."""
-    return Markup(render_chart(series))  # noqa: S704 - SVG built by pygal from escaped values
+    return Markup(draw(series))  # noqa: S704 - SVG built by pygal from escaped values
 
 
 @dataclass
