@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import logging
 
-from queues.logs import MAX_RECORD_CHARS, SafeFormatter, install
+import pytest
+
+from queues.logs import MAX_RECORD_CHARS, SafeFormatter, install, redact
 
 TOKEN = "pina_AbCdEfGhIjKlMnOpQrStUvWx"
 
@@ -50,3 +52,22 @@ def test_install_keeps_the_handlers_own_format() -> None:
     logger.warning("plain")
     assert stream.getvalue() == "WARNING plain\n"
     assert isinstance(logger.handlers[0].formatter, SafeFormatter)
+
+
+@pytest.mark.parametrize("secret", [
+    "Bearer abcdefgh12345678", "BASIC dXNlcjpwYXNzd29yZA==", "access_token=abcdefgh12345678",
+    "Refresh_Token: 'abcdefgh12345678'", "CLIENT_SECRET=abcdefgh12345678",
+    '"api_key": "abcdefgh12345678"', "secret_key=abcdefgh12345678", "Code=abcdefgh12345678",
+    "PASSWORD: abcdefgh12345678", "pina_abcdefghijklmnop", "pinr_abcdefghijklmnop",
+    "sk-abcdefghijklmnop", "sk_abcdefghijklmnop",
+])
+def test_every_kind_of_secret_is_redacted_whatever_its_case(secret: str) -> None:
+    # The quick check that lets ordinary lines through must never let a secret through
+    line = f"published post_id=p1 then {secret} and more"
+    assert "abcdefgh" not in redact(line)
+    assert "[redacted]" in redact(line)
+
+
+def test_an_ordinary_line_is_returned_as_it_is() -> None:
+    line = "published post_id=p-1 pin_id=1234567890123 board_id=9876543210"
+    assert redact(line) is line
