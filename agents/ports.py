@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -76,6 +76,22 @@ class LedgerEntry(BaseModel):
     """When that upload was registered (epoch seconds): the processing timeout counts from it."""
 
 
+@dataclass(frozen=True)
+class LeaseClaim:
+    """What ``PublishLedger.claim_for_create`` did, in one round trip."""
+
+    acquired: bool
+    """This attempt holds the post's lease (False: another attempt does)."""
+    creating: bool = False
+    """The post is marked ``creating`` and the write slot is taken: send the create."""
+    may_create: bool = False
+    """The lease is held and the post is new (or only leased before): it may be marked
+    ``creating`` as soon as a write slot frees (``mark_creating``)."""
+    entry: LedgerEntry | None = None
+    """The entry read under the lease when not ``creating`` (published, or an earlier attempt's
+    create or upload to settle first)."""
+
+
 class LeaseLostError(TransientError):
     """This attempt's lease lapsed (Redis was unreachable longer than its TTL) and it may no longer
     be the only one: it stops before creating anything, and is retried."""
@@ -96,6 +112,14 @@ class PublishLedger(Protocol):
         A post not yet published is marked ``leased`` (keeping *message*, the post as JSON, so
         an attempt that never finishes can be driven again) and becomes due for reconciling.
         """
+        ...
+
+    def claim_for_create(
+        self, creating: LedgerEntry, *, slot: SlotHandle, message: str | None = None
+    ) -> LeaseClaim:
+        """``acquire_lease`` for ``creating.attempt`` and, when the post may be created now (no
+        entry, or only ``leased``) and *slot* is free, also take *slot* and ``mark_creating``
+        with *creating*: one round trip where three steps were."""
         ...
 
     def keep_lease(self, post_id: str, attempt: str) -> AbstractContextManager[None]:
@@ -142,7 +166,9 @@ class PublishLedger(Protocol):
 @dataclass
 class SlotHandle:
     """One held write slot. ``PublishLedger.mark_published`` may release it in the same round
-    trip (then ``released`` is set and leaving the block does nothing more)."""
+    trip (then ``released`` is set and leaving the block does nothing more), unless
+    ``hand_over()`` says the limiter keeps it for a thread of this process that is waiting for
+    one (then it stays held, and the limiter passes it on)."""
 
     key: str
     holder: str
@@ -150,6 +176,7 @@ class SlotHandle:
     ttl_ms: int = 0
     wake_key: str = ""
     released: bool = False
+    hand_over: Callable[[], bool] = field(default=lambda: False, repr=False)
 
 
 class ImageStore(Protocol):

@@ -23,6 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -38,7 +39,15 @@ from agents.messages import (
     SocialPost,
     VideoMedia,
 )
-from agents.ports import ImageStore, LedgerEntry, PublishLedger, WriteLimiter
+from agents.ports import (
+    ChannelCredentials,
+    ImageStore,
+    LeaseClaim,
+    LedgerEntry,
+    PublishLedger,
+    SlotHandle,
+    WriteLimiter,
+)
 from agents.tokens import TokenKeeper
 from agents.video import VideoUploads, video_source
 from providers.errors import InvalidInputError, TransientError, WorkerError
@@ -99,7 +108,28 @@ class MissingBoardError(InvalidInputError):
 @dataclass
 class _Lease:
     attempt: str
+    held: bool = False
     released: bool = False
+
+
+@dataclass(frozen=True)
+class _Create:
+    board_id: str
+    pin_create: PinCreate
+    api: ChannelApi
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A post's create prepared before the lease, or why it could not be (raised under the
+    lease); neither for a video."""
+
+    create: _Create | None = None
+    failure: WorkerError | None = None
+
+
+class _NotNow(Exception):
+    """The lease script found a post that must not be created straight away (control flow)."""
 
 
 class ChannelApi:
@@ -245,20 +275,98 @@ class PinterestPublisher:
 
     def publish(self, post: SocialPost) -> PublishResult:
         self.validate(post)
-        attempt = uuid.uuid4().hex
-        acquired, entry = self._ledger.acquire_lease(
-            post.post_id, attempt, message=post.model_dump_json(exclude_none=True))
+        lease = _Lease(uuid.uuid4().hex)
+        message = post.model_dump_json(exclude_none=True)
+        try:
+            with ExitStack() as renewal:  # renewal stops before the lease is released
+                ready = self._ready(post)
+                if ready.failure is None and ready.create is not None:
+                    done, entry = self._publish_ready(post, ready.create, lease, message, renewal)
+                    if done is not None:
+                        return done
+                else:
+                    acquired, entry = self._ledger.acquire_lease(
+                        post.post_id, lease.attempt, message=message)
+                    self._hold(post, lease, acquired, renewal)
+                # Read with the lease: no other attempt can change this entry until we release.
+                done = self._already_published(post, entry)
+                if done is not None:
+                    return done
+                if ready.failure is not None:  # a post already published never gets here
+                    raise ready.failure
+                return self._publish_leased(post, entry, lease)
+        finally:
+            if lease.held and not lease.released:
+                self._ledger.release_lease(post.post_id, lease.attempt)
+
+    def _hold(self, post: SocialPost, lease: _Lease, acquired: bool, renewal: ExitStack) -> None:
         if not acquired:
             raise PublishInFlightError(
                 "another attempt is publishing this post right now", post_id=post.post_id
             )
-        lease = _Lease(attempt)
+        lease.held = True
+        renewal.enter_context(self._ledger.keep_lease(post.post_id, lease.attempt))
+
+    def _ready(self, post: SocialPost) -> _Ready:
+        """Everything a create needs that writes nothing: credentials, board, the request body
+        and the destination preflight. Done before the lease, so a new post is leased, takes its
+        write slot and is marked ``creating`` in one round trip. A failure here is only raised
+        once the lease shows the post is not already published (a published post stays
+        published, whatever its link or channel does now)."""
+        if isinstance(post.media, VideoMedia):  # uploaded under the lease (agents.video)
+            return _Ready()
         try:
-            with self._ledger.keep_lease(post.post_id, attempt):
-                return self._publish_leased(post, entry, lease)
-        finally:
-            if not lease.released:
-                self._ledger.release_lease(post.post_id, attempt)
+            creds, board_id = self._channel(post)
+            pin_create = to_pin_create(post, board_id, images=self._images)
+            if self._preflight is not None:
+                self._preflight(post.link)
+            token = self._tokens.access_token_for(creds)
+        except WorkerError as exc:
+            return _Ready(failure=exc)
+        api = ChannelApi(self._tokens, self._api_factory, post.channel_id, token)
+        return _Ready(create=_Create(board_id, pin_create, api))
+
+    def _channel(self, post: SocialPost) -> tuple[ChannelCredentials, str]:
+        creds = self._tokens.credentials(post.channel_id)
+        board_id = post.board_id or creds.default_board_id
+        if board_id is None:
+            raise MissingBoardError(
+                "the post names no board_id and the channel has no default board; add board_id "
+                "(see `pinterest-agent channels boards CHANNEL`)",
+                field="board_id",
+            )
+        return creds, board_id
+
+    def _publish_ready(
+        self, post: SocialPost, ready: _Create, lease: _Lease, message: str, renewal: ExitStack
+    ) -> tuple[PublishResult | None, LedgerEntry | None]:
+        """Lease, write slot and ``creating`` in one round trip, then create. Returns the result,
+        or the entry read under the lease when it needs the long way (already published, or an
+        earlier attempt's create to reconcile first)."""
+        creating = LedgerEntry(post_id=post.post_id, state="creating", board_id=ready.board_id,
+                               started_at=self._clock(), attempt=lease.attempt)
+        claim: LeaseClaim | None = None
+
+        def take(slot: SlotHandle) -> bool:
+            nonlocal claim
+            if claim is not None:  # the lease is ours since the first try; the slot was busy
+                return self._ledger.mark_creating(creating, slot=slot)
+            claim = self._ledger.claim_for_create(creating, slot=slot, message=message)
+            self._hold(post, lease, claim.acquired, renewal)
+            if not claim.may_create:
+                raise _NotNow
+            return claim.creating
+
+        try:
+            with self._write_slot(post.channel_id, taking=take) as slot:
+                result = self._create_and_record(post, ready.pin_create, ready.api,
+                                                 ready.board_id, lease, slot)
+        except _NotNow:
+            assert claim is not None
+            return None, claim.entry
+        log.info("published post_id=%s pin_id=%s board_id=%s", post.post_id, result.pin_id,
+                 ready.board_id)
+        return result, None
 
     @staticmethod
     def _already_published(post: SocialPost, entry: LedgerEntry | None) -> PublishResult | None:
@@ -278,18 +386,9 @@ class PinterestPublisher:
     def _publish_leased(
         self, post: SocialPost, entry: LedgerEntry | None, lease: _Lease
     ) -> PublishResult:
-        # Read with the lease: no other attempt can change this post's entry until we release.
-        done = self._already_published(post, entry)
-        if done is not None:
-            return done
-        creds = self._tokens.credentials(post.channel_id)
-        board_id = post.board_id or creds.default_board_id
-        if board_id is None:
-            raise MissingBoardError(
-                "the post names no board_id and the channel has no default board; add board_id "
-                "(see `pinterest-agent channels boards CHANNEL`)",
-                field="board_id",
-            )
+        """The long way, under the lease: a video, an earlier attempt to settle, or a post whose
+        preparation failed before the lease."""
+        creds, board_id = self._channel(post)
         video = post.media if isinstance(post.media, VideoMedia) else None
         # Local limit checks before any request (a video's are the message's own: no media_id
         # yet, so its body is built once the upload is processed).
@@ -319,14 +418,23 @@ class PinterestPublisher:
             # the Pin and releasing the lease and the slot.
             with self._write_slot(post.channel_id, taking=lambda slot: self._ledger.mark_creating(
                     creating, slot=slot)) as slot:
-                result = self._result(post, self._create(post, pin_create, api).id, board_id,
-                                      reconciled=False)
-                result.recorded = self._ledger.mark_published(
-                    post.post_id, result.pin_id, board_id, release=lease.attempt, slot=slot,
-                    outcome=result.outcome())
-                lease.released = True
+                result = self._create_and_record(post, pin_create, api, board_id, lease, slot)
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
+        return result
+
+    def _create_and_record(
+        self, post: SocialPost, pin_create: PinCreate, api: ChannelApi, board_id: str,
+        lease: _Lease, slot: SlotHandle,
+    ) -> PublishResult:
+        """Create the Pin, then record it with its outcome, releasing the lease and the slot,
+        in one step."""
+        result = self._result(post, self._create(post, pin_create, api).id, board_id,
+                              reconciled=False)
+        result.recorded = self._ledger.mark_published(
+            post.post_id, result.pin_id, board_id, release=lease.attempt, slot=slot,
+            outcome=result.outcome())
+        lease.released = True
         return result
 
     def _create(self, post: SocialPost, pin_create: PinCreate, api: ChannelApi) -> Pin:

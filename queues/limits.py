@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import redis
 from dramatiq.rate_limits import RateLimiter, WindowRateLimiter
@@ -24,6 +25,7 @@ from dramatiq.rate_limits.backends import RedisBackend
 from agents.ports import SlotHandle
 from agents.publisher import ChannelBusyError
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
+from queues.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
 
 __all__ = ["AnalyticsThrottle", "AtomicRedisBackend", "ChannelWriteSlots"]
 
@@ -88,31 +90,39 @@ def _hold(
         delay_s = min(delay_s * 2, max_delay_s)
 
 
-# KEYS[1]: the channel's slot set (holder -> deadline in Redis's clock, ms). ARGV: holder, limit,
-# ttl_ms. Drop lapsed holders, then take a slot if one is free.
-_TAKE_SLOT = """
-local now = redis.call('time')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-redis.call('zremrangebyscore', KEYS[1], '-inf', now_ms)
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('zadd', KEYS[1], now_ms + tonumber(ARGV[3]), ARGV[1])
-redis.call('pexpire', KEYS[1], ARGV[3])
-return 1
+# KEYS[1]: the channel's slot set, ARGV: holder, limit, ttl_ms. 1 when the slot is taken.
+_TAKE_SLOT = f"""
+local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+{NOW_MS}
+{TAKE_SLOT}
+return taken and 1 or 0
 """
 
-
-# KEYS[1]: the slot set, KEYS[2]: its wake-up list. ARGV: holder, limit. Free the holder's slot
-# and wake one process waiting for it (the list is capped at the number of slots).
-RELEASE_SLOT = """
-if redis.call('zrem', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('lpush', KEYS[2], '1')
-redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[2]) - 1)
-redis.call('pexpire', KEYS[2], 60000)
+# KEYS[1]: the slot set, KEYS[2]: its wake-up list. ARGV: holder, limit.
+RELEASE_SLOT = f"""
+local slot_key, wake_key, holder, slot_limit = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+{FREE_SLOT}
 return 1
 """
 
 WAKE_POLL_S = 0.5
 """A waiter re-checks the slots at least this often (a lapsed holder wakes nobody)."""
+
+
+HAND_OVER_WINDOW_S = 0.5
+"""A process passes a slot it holds straight to its own next waiting thread (no release, no new
+take, no wake-up) for at most this long after taking it from Redis; then the slot is freed for
+every process, so a busy process never keeps a channel's slots from the others."""
+
+
+@dataclass
+class _ChannelState:
+    """One channel's slots as this process sees them."""
+
+    local: threading.BoundedSemaphore
+    waiting: int = 0
+    spare: list[tuple[SlotHandle, float]] = field(default_factory=list)
+    """Slots still held in Redis, free for the next thread: (handle, taken from Redis at)."""
 
 
 class ChannelWriteSlots:
@@ -123,6 +133,11 @@ class ChannelWriteSlots:
     within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones. A holder
     that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
     a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
+
+    Threads of one process queue on a local semaphore first. A thread done with its slot while
+    another thread of its process waits hands the slot over (within :data:`HAND_OVER_WINDOW_S`
+    of taking it): on a busy channel most creates then need neither a release, a failed take nor
+    a ``BLPOP``.
     """
 
     def __init__(
@@ -134,6 +149,7 @@ class ChannelWriteSlots:
         limit: int,
         ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
         wait_s: float = DEFAULT_WAIT_S,
+        hand_over_window_s: float = HAND_OVER_WINDOW_S,
     ) -> None:
         self._client = client
         self._renewer = renewer
@@ -141,10 +157,11 @@ class ChannelWriteSlots:
         self._limit = limit
         self._ttl_ms = ttl_ms
         self._wait_s = wait_s
+        self._hand_over_window_s = hand_over_window_s
         self._take = client.register_script(_TAKE_SLOT)
         self._release = client.register_script(RELEASE_SLOT)
-        self._local_lock = threading.Lock()
-        self._local_slots: dict[str, threading.BoundedSemaphore] = {}
+        self._lock = threading.Lock()
+        self._channels: dict[str, _ChannelState] = {}
 
     @property
     def limit(self) -> int:
@@ -160,36 +177,66 @@ class ChannelWriteSlots:
         """Slots currently taken (lapsed ones included until the next take drops them)."""
         return int(self._client.zcard(self.key(channel_id)))
 
-    def _local(self, channel_id: str) -> threading.BoundedSemaphore:
-        with self._local_lock:
-            semaphore = self._local_slots.get(channel_id)
-            if semaphore is None:
-                semaphore = self._local_slots[channel_id] = threading.BoundedSemaphore(self._limit)
-            return semaphore
+    def _state(self, channel_id: str) -> _ChannelState:
+        with self._lock:
+            state = self._channels.get(channel_id)
+            if state is None:
+                state = self._channels[channel_id] = _ChannelState(
+                    threading.BoundedSemaphore(self._limit))
+            return state
 
     @contextmanager
     def __call__(
         self, channel_id: str, *, taking: Callable[[SlotHandle], bool] | None = None
     ) -> Iterator[SlotHandle]:
-        # Threads of this process queue on a local semaphore first (no Redis traffic, no
-        # spinning); only then compete with other processes for a slot in Redis.
-        local = self._local(channel_id)
+        state = self._state(channel_id)
         deadline = time.monotonic() + self._wait_s
-        if not local.acquire(timeout=self._wait_s):
+        with self._lock:
+            state.waiting += 1
+        try:  # no Redis traffic and no spinning while this process's own threads hold them all
+            acquired = state.local.acquire(timeout=self._wait_s)
+        finally:
+            with self._lock:
+                state.waiting -= 1
+        if not acquired:
             raise self._busy(channel_id)
-        handle = SlotHandle(self.key(channel_id), uuid.uuid4().hex, limit=self._limit,
-                            ttl_ms=self._ttl_ms, wake_key=self.wake_key(channel_id))
         try:
-            self._take_or_wait(handle, deadline, channel_id, taking or self._take_slot)
+            handle, taken_at = self._handle(state, channel_id)
+            try:  # a handed-over slot is renewed by the same take (the holder still holds it)
+                self._take_or_wait(handle, deadline, channel_id, taking or self._take_slot)
+            except BaseException:
+                if taken_at is not None:  # it may still be held: free it for the others
+                    self._free(handle)
+                raise
+            if taken_at is None:
+                taken_at = time.monotonic()
+            window_ends = taken_at + self._hand_over_window_s
+            handle.hand_over = lambda: state.waiting > 0 and time.monotonic() < window_ends
             try:
                 with self._renewer.hold(Claim("slot", handle.key, handle.holder, self._ttl_ms)):
                     yield handle
             finally:
                 if not handle.released:
-                    self._release(keys=[handle.key, handle.wake_key],
-                                  args=[handle.holder, self._limit])
+                    if handle.hand_over():
+                        with self._lock:
+                            state.spare.append((handle, taken_at))
+                    else:
+                        self._free(handle)
         finally:
-            local.release()
+            state.local.release()
+
+    def _handle(self, state: _ChannelState, channel_id: str) -> tuple[SlotHandle, float | None]:
+        """A slot this process still holds (and when it was taken from Redis), else a new
+        holder."""
+        with self._lock:
+            if state.spare:
+                return state.spare.pop()
+        return SlotHandle(self.key(channel_id), uuid.uuid4().hex, limit=self._limit,
+                          ttl_ms=self._ttl_ms, wake_key=self.wake_key(channel_id)), None
+
+    def _free(self, handle: SlotHandle) -> None:
+        self._release(keys=[handle.key, handle.wake_key], args=[handle.holder, self._limit])
+        handle.released = True
 
     def _take_slot(self, handle: SlotHandle) -> bool:
         return bool(self._take(keys=[handle.key], args=[handle.holder, self._limit, self._ttl_ms]))

@@ -43,10 +43,17 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from pydantic import SecretStr
 
 from agents.insights.followers import FollowerSnapshot
-from agents.ports import ChannelCredentials, LeaseLostError, LedgerEntry, SlotHandle
+from agents.ports import (
+    ChannelCredentials,
+    LeaseClaim,
+    LeaseLostError,
+    LedgerEntry,
+    SlotHandle,
+)
 from providers.errors import ConfigurationError
 from queues.deadletters import DeadReasons
 from queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
+from queues.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
 
 __all__ = [
     "EVENT_TYPES",
@@ -133,43 +140,58 @@ redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
 
-# KEYS: lease, entry, open set. ARGV: attempt, ttl_ms, post_id, message, reconcile_after_ms.
+# The "creating" mark: KEYS[2] is the entry; ARGV: attempt (1), post_id (3), board_id (6),
+# started_at (7). Written before the create, so a crash after it is reconciled, not repeated.
+_SET_CREATING = """
+redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'creating', 'board_id', ARGV[6],
+           'started_at', ARGV[7], 'attempt', ARGV[1])
+"""
+
+# KEYS: lease, entry, open set, [slot set]. ARGV: attempt, ttl_ms, post_id, message,
+# reconcile_after_ms, [board_id, started_at, slot holder, slot limit, slot ttl_ms].
 # Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
-# and make it due for reconciling. Returns {acquired, entry fields}.
-_ACQUIRE_LEASE = """
+# and make it due for reconciling. With a slot set, a post that may be created now (new, or only
+# leased before) also takes a write slot and is marked "creating" when one is free.
+# Returns {acquired, entry fields (none once "creating"), 2 if marked "creating" else 0}.
+_ACQUIRE_LEASE = f"""
 local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if acquired then
   local state = redis.call('hget', KEYS[2], 'state')
   if state ~= 'published' then
     if not state then redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'leased') end
     if ARGV[4] ~= '' then redis.call('hsetnx', KEYS[2], 'message', ARGV[4]) end
-    local now = redis.call('time')
-    local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+    {NOW_MS}
     redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[5]), ARGV[3])
+    if KEYS[4] and (not state or state == 'leased') then
+      local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[8], ARGV[9], ARGV[10]
+      {TAKE_SLOT}
+      if taken then
+        {_SET_CREATING}
+        return {{1, {{}}, 2}}
+      end
+    end
   end
 end
 local fields = redis.call('hgetall', KEYS[2])
 for i = #fields - 1, 1, -2 do
   if fields[i] == 'message' then table.remove(fields, i + 1); table.remove(fields, i) end
 end
-return {acquired and 1 or 0, fields}
+return {{acquired and 1 or 0, fields, 0}}
 """
 
-# KEYS: lease, entry, slot set ('' for none). ARGV: attempt, post_id, board_id, started_at, slot
-# holder, slot limit, slot TTL. Mark "creating" only while this attempt holds the lease (else -1);
-# with a slot set, only when a write slot is free, taking it (else 0: nothing changed).
-_MARK_CREATING = """
+# KEYS: lease, entry, [slot set]. ARGV: attempt, -, post_id, -, -, board_id, started_at,
+# [slot holder, slot limit, slot ttl_ms] (the lease script's layout). Mark "creating" only while
+# this attempt holds the lease (else -1); with a slot set, only when a write slot is free, taking
+# it (else 0: nothing changed).
+_MARK_CREATING = f"""
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
-if KEYS[3] ~= '' then
-  local now = redis.call('time')
-  local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-  redis.call('zremrangebyscore', KEYS[3], '-inf', now_ms)
-  if redis.call('zcard', KEYS[3]) >= tonumber(ARGV[6]) then return 0 end
-  redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[7]), ARGV[5])
-  redis.call('pexpire', KEYS[3], ARGV[7])
+if KEYS[3] then
+  local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[3], ARGV[8], ARGV[9], ARGV[10]
+  {NOW_MS}
+  {TAKE_SLOT}
+  if not taken then return 0 end
 end
-redis.call('hset', KEYS[2], 'post_id', ARGV[2], 'state', 'creating', 'board_id', ARGV[3],
-           'started_at', ARGV[4], 'attempt', ARGV[1])
+{_SET_CREATING}
 return 1
 """
 
@@ -181,10 +203,9 @@ return 1
 """
 
 # KEYS: entry, open set. ARGV: post_id, due_in_ms.
-_RESCHEDULE = """
+_RESCHEDULE = f"""
 if redis.call('hget', KEYS[1], 'state') == 'published' then return 0 end
-local now = redis.call('time')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+{NOW_MS}
 redis.call('zadd', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
@@ -192,18 +213,17 @@ return 1
 # KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list, [outcome, stream].
 # ARGV: post_id, pin_id, board_id, attempt ('' to keep the lease), slot holder, slot limit,
 # [the outcome record's arguments]. The Pin, the lease, the write slot, and the outcome with its
-# event, in one step (the slot's release is RELEASE_SLOT's and the outcome _RECORD_OUTCOME's,
-# inlined). Returns the kept outcome when a final one was already stored.
-_MARK_PUBLISHED = """
+# event, in one step (the outcome record is _RECORD_OUTCOME's, inlined). Returns the kept
+# outcome when a final one was already stored.
+_MARK_PUBLISHED = f"""
 redis.call('hset', KEYS[1], 'post_id', ARGV[1], 'state', 'published', 'pin_id', ARGV[2],
            'board_id', ARGV[3])
 redis.call('hdel', KEYS[1], 'message')
 redis.call('zrem', KEYS[2], ARGV[1])
 if ARGV[4] ~= '' and redis.call('get', KEYS[3]) == ARGV[4] then redis.call('del', KEYS[3]) end
-if KEYS[4] ~= '' and redis.call('zrem', KEYS[4], ARGV[5]) == 1 then
-  redis.call('lpush', KEYS[5], '1')
-  redis.call('ltrim', KEYS[5], 0, tonumber(ARGV[6]) - 1)
-  redis.call('pexpire', KEYS[5], 60000)
+if KEYS[4] ~= '' then
+  local slot_key, wake_key, holder, slot_limit = KEYS[4], KEYS[5], ARGV[5], ARGV[6]
+  {FREE_SLOT}
 end
 if KEYS[6] then
   local current = redis.call('get', KEYS[6])
@@ -407,13 +427,40 @@ class RedisPublishLedger:
     def acquire_lease(
         self, post_id: str, attempt: str, *, message: str | None = None
     ) -> tuple[bool, LedgerEntry | None]:
-        acquired, raw = self._acquire(
-            keys=[self._key("publish-lease", post_id), self._key("publish", post_id),
-                  self.open_key],
+        acquired, raw, _ = self._acquire(
+            keys=self._lease_keys(post_id),
             args=[attempt, self.lease_ttl_ms, post_id, message or "", self.reconcile_after_ms],
         )
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         return bool(acquired), self._entry(post_id, fields)
+
+    def claim_for_create(
+        self, creating: LedgerEntry, *, slot: SlotHandle, message: str | None = None
+    ) -> LeaseClaim:
+        post_id = creating.post_id
+        acquired, raw, marked = self._acquire(
+            keys=[*self._lease_keys(post_id), slot.key],
+            args=[creating.attempt, self.lease_ttl_ms, post_id, message or "",
+                  self.reconcile_after_ms, *self._creating_args(creating, slot)],
+        )
+        if marked:
+            return LeaseClaim(acquired=True, creating=True, may_create=True)
+        fields = dict(zip(raw[::2], raw[1::2], strict=True))
+        entry = self._entry(post_id, fields)
+        return LeaseClaim(acquired=bool(acquired), entry=entry, may_create=bool(acquired) and (
+            entry is None or entry.state == "leased"))
+
+    def _lease_keys(self, post_id: str) -> list[str]:
+        return [self._key("publish-lease", post_id), self._key("publish", post_id),
+                self.open_key]
+
+    @staticmethod
+    def _creating_args(entry: LedgerEntry, slot: SlotHandle | None) -> list[Any]:
+        """The "creating" mark's arguments from the 6th on, in the lease script's layout."""
+        args: list[Any] = [entry.board_id or "", repr(entry.started_at)]
+        if slot is not None:
+            args += [slot.holder, slot.limit, slot.ttl_ms]
+        return args
 
     @contextmanager
     def keep_lease(self, post_id: str, attempt: str) -> Iterator[None]:
@@ -425,12 +472,10 @@ class RedisPublishLedger:
         self._release(keys=[self._key("publish-lease", post_id)], args=[attempt])
 
     def mark_creating(self, entry: LedgerEntry, *, slot: SlotHandle | None = None) -> bool:
+        keys = [self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id)]
         marked = int(self._creating(
-            keys=[self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id),
-                  slot.key if slot else ""],
-            args=[entry.attempt, entry.post_id, entry.board_id or "", repr(entry.started_at),
-                  slot.holder if slot else "", slot.limit if slot else 0,
-                  slot.ttl_ms if slot else 0],
+            keys=keys if slot is None else [*keys, slot.key],
+            args=[entry.attempt, "", entry.post_id, "", "", *self._creating_args(entry, slot)],
         ))
         if marked == 0:
             return False
@@ -445,6 +490,8 @@ class RedisPublishLedger:
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
         slot: SlotHandle | None = None, outcome: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
+        if slot is not None and slot.hand_over():
+            slot = None  # kept for a waiting thread of this process: the limiter passes it on
         keys = [self._key("publish", post_id), self.open_key, self._key("publish-lease", post_id),
                 slot.key if slot else "", slot.wake_key if slot else ""]
         args: list[Any] = [post_id, pin_id, board_id, release or "",

@@ -108,3 +108,98 @@ def test_analytics_throttle_counts_per_category(
         pass
     with throttle("org_read"):  # a separate budget
         pass
+
+
+def test_a_slot_goes_straight_to_a_waiting_thread_of_the_same_process(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    # Given one slot held by a thread while another thread of the same process waits for it
+    slots = _slots(redis_server, prefix, limit=1, wait_s=5)
+    inside, release = threading.Event(), threading.Event()
+    holders: list[str] = []
+
+    def first() -> None:
+        with slots("shop") as slot:
+            holders.append(slot.holder)
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    inside.wait(5)
+    waiter = threading.Thread(target=lambda: holders.append(_hold_once(slots)))
+    waiter.start()
+    while slots._state("shop").waiting == 0:  # the second thread queues in-process
+        time.sleep(0.005)
+    # When the first thread is done
+    release.set()
+    thread.join()
+    waiter.join()
+    # Then the second got the same Redis slot: no release, no wake-up, no second holder
+    assert holders[0] == holders[1]
+    assert redis_server.llen(slots.wake_key("shop")) == 1  # only the last one's release
+    assert slots.holders("shop") == 0
+
+
+def _hold_once(slots: ChannelWriteSlots) -> str:
+    with slots("shop") as slot:
+        assert slots.holders("shop") == 1
+        return slot.holder
+
+
+def test_a_busy_process_lets_another_process_have_a_slot(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    # Given a process whose two threads keep the channel's only slot busy, handing it over
+    busy = _slots(redis_server, prefix, limit=1, wait_s=5)
+    other_process = _slots(redis_server, prefix, limit=1, wait_s=5)
+    stop = threading.Event()
+
+    def keep_busy() -> None:
+        while not stop.is_set():
+            with busy("shop"):
+                time.sleep(0.005)
+
+    workers = [threading.Thread(target=keep_busy) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        # When another process asks for a slot (the default hand-over window)
+        with other_process("shop") as slot:
+            got = slot.holder
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    # Then it gets one within its wait, not ChannelBusyError
+    assert got
+
+
+def test_hand_overs_never_exceed_the_limit_across_processes(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    processes = [_slots(redis_server, prefix, limit=2, wait_s=10) for _ in range(2)]
+    lock = threading.Lock()
+    inside = {"now": 0, "most": 0, "done": 0}
+
+    def work(slots: ChannelWriteSlots) -> None:
+        for _ in range(25):
+            with slots("shop"):
+                with lock:
+                    inside["now"] += 1
+                    inside["most"] = max(inside["most"], inside["now"])
+                assert slots.holders("shop") <= 2
+                time.sleep(0.001)
+                with lock:
+                    inside["now"] -= 1
+                    inside["done"] += 1
+
+    threads = [threading.Thread(target=work, args=(slots,)) for slots in processes
+               for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert inside["done"] == 250
+    assert inside["most"] <= 2
+    assert processes[0].holders("shop") == 0
