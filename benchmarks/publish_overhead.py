@@ -9,7 +9,8 @@ to a second local server standing in for the merchant's site. The bare actor
 decrypts the channel's credentials, preflights the link over TLS, takes a write slot, creates,
 records the ledger and the outcome, and emits the event. Each round warms both workers up, then
 times N jobs from the first enqueue to the last done. Prints jobs/s of each and the ratio
-(target: publisher >= 0.7x bare).
+(target: publisher >= 0.7x bare), and what each side cost in CPU per job over the timed jobs: its
+worker processes (``/proc``, Linux) and the Redis server (``INFO cpu``).
 
     python benchmarks/publish_overhead.py [--jobs 400] [--processes 2] [--threads 8]
                                           [--rounds 3] [--latency-ms 0] [--channels 1]
@@ -27,6 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -161,12 +163,63 @@ def stop_worker(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+@dataclass(frozen=True)
+class SideRun:
+    jobs_per_s: float
+    worker_cpu_ms: float | None
+    """CPU of the side's worker processes per job (None where ``/proc`` is not there)."""
+    redis_cpu_ms: float
+
+
+def tree_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a process and its descendants, from ``/proc``."""
+    if not Path(f"/proc/{pid}/stat").exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+        pending += [int(child) for child in children]
+    return total
+
+
+def redis_cpu_s(client: redis.Redis[bytes]) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+class CpuMeter:
+    """CPU spent by one side between ``start`` and ``stop``, per job."""
+
+    def __init__(self, client: redis.Redis[bytes], worker: subprocess.Popen[bytes]) -> None:
+        self._client = client
+        self._pid = worker.pid
+        self._worker: float | None = None
+        self._redis = 0.0
+
+    def start(self) -> None:
+        self._worker, self._redis = tree_cpu_s(self._pid), redis_cpu_s(self._client)
+
+    def stop(self, jobs: int, jobs_per_s: float) -> SideRun:
+        worker, redis_now = tree_cpu_s(self._pid), redis_cpu_s(self._client)
+        worker_ms = None if worker is None or self._worker is None else (
+            (worker - self._worker) * 1000 / jobs)
+        return SideRun(jobs_per_s, worker_ms, (redis_now - self._redis) * 1000 / jobs)
+
+
 def clean(client: redis.Redis[bytes], prefix: str) -> None:
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
         client.delete(key)
 
 
-def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespace) -> float:
+def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox,
+                  args: argparse.Namespace) -> SideRun:
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     settings = bench_settings(prefix, sandbox, site)
     client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
@@ -195,24 +248,27 @@ def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Na
 
     worker = start_worker(["queues.entry", "--queues", settings.queue_publisher],
                           settings_env(settings), args.processes, args.threads)
+    meter = CpuMeter(client, worker)
     try:
         enqueue(WARMUP_JOBS, "w")
         wait_until(lambda: client.xlen(settings.events_stream) >= WARMUP_JOBS, 120)
+        meter.start()
         started = time.perf_counter()
         enqueue(args.jobs, "p")
         # every published post appends exactly one event: count them, cheaply
         wait_until(lambda: client.xlen(settings.events_stream) >= WARMUP_JOBS + args.jobs)
         elapsed = time.perf_counter() - started
+        measured = meter.stop(args.jobs, args.jobs / elapsed)
     finally:
         stop_worker(worker)
     events = runtime.store.outcomes.events(count=WARMUP_JOBS + args.jobs + 10)
     assert all(e["type"] == "post.published" for e in events), "a publish failed"
     clean(client, prefix)
     runtime.close()
-    return args.jobs / elapsed
+    return measured
 
 
-def run_bare(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespace) -> float:
+def run_bare(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespace) -> SideRun:
     prefix = f"bench-bare-{uuid.uuid4().hex[:8]}"
     client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
     seeded = sandbox.seed("bench_bare_user")
@@ -232,17 +288,20 @@ def run_bare(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespa
 
     worker = start_worker(["bare_actor", "--path", str(HERE), "--queues", "bench-bare"], env,
                           args.processes, args.threads)
+    meter = CpuMeter(client, worker)
     try:
         enqueue(WARMUP_JOBS, "w")
         wait_until(lambda: int(client.get(counter) or 0) >= WARMUP_JOBS, 120)
+        meter.start()
         started = time.perf_counter()
         enqueue(args.jobs, "b")
         wait_until(lambda: int(client.get(counter) or 0) >= WARMUP_JOBS + args.jobs)
         elapsed = time.perf_counter() - started
+        measured = meter.stop(args.jobs, args.jobs / elapsed)
     finally:
         stop_worker(worker)
     clean(client, prefix)
-    return args.jobs / elapsed
+    return measured
 
 
 def main() -> None:
@@ -261,8 +320,8 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0,
                         help="Added to every sandbox and site answer (real APIs take 50-300 ms).")
     args = parser.parse_args()
-    bare: list[float] = []
-    publisher: list[float] = []
+    bare: list[SideRun] = []
+    publisher: list[SideRun] = []
     sandbox = RemoteSandbox()
     site = RemoteSandbox()
     try:
@@ -271,24 +330,34 @@ def main() -> None:
         for round_no in range(args.rounds):  # alternate so drift hits both sides alike
             bare.append(run_bare(sandbox, site, args))
             publisher.append(run_publisher(sandbox, site, args))
-            print(f"round {round_no + 1}: bare {bare[-1]:7.1f} jobs/s   "
-                  f"publisher {publisher[-1]:7.1f} jobs/s   ratio {publisher[-1] / bare[-1]:.2f}",
-                  flush=True)
+            b_run, p_run = bare[-1], publisher[-1]
+            print(f"round {round_no + 1}: bare {b_run.jobs_per_s:7.1f} jobs/s   "
+                  f"publisher {p_run.jobs_per_s:7.1f} jobs/s   "
+                  f"ratio {p_run.jobs_per_s / b_run.jobs_per_s:.2f}", flush=True)
     finally:
         sandbox.stop()
         site.stop()
-    b, p = statistics.median(bare), statistics.median(publisher)
+    b = statistics.median(r.jobs_per_s for r in bare)
+    p = statistics.median(r.jobs_per_s for r in publisher)
     print(f"\n{args.jobs} jobs x {args.rounds} rounds; each side {args.processes} worker "
           f"process(es) x {args.threads} threads; {args.channels} channel(s); "
           f"sandbox latency {args.latency_ms} ms; "
           f"{args.links or 'one per post'} distinct link(s)")
-    print(f"bare Dramatiq actor (POST /pins only):   {b:7.1f} jobs/s (median)")
-    print(f"publisher (full exactly-once path):      {p:7.1f} jobs/s (median)")
+    print(f"bare Dramatiq actor (POST /pins only):   {b:7.1f} jobs/s (median){_cpu(bare)}")
+    print(f"publisher (full exactly-once path):      {p:7.1f} jobs/s (median){_cpu(publisher)}")
     ratio = p / b
     print(f"ratio publisher/bare: {ratio:.2f}  (target >= {TARGET_RATIO:.2f}: "
           f"{'met' if ratio >= TARGET_RATIO else 'MISSED'})")
     if ratio < TARGET_RATIO:
         sys.exit(1)
+
+
+def _cpu(runs: list[SideRun]) -> str:
+    """Median CPU per job of one side: its worker processes, and Redis."""
+    redis_ms = statistics.median(r.redis_cpu_ms for r in runs)
+    workers = [r.worker_cpu_ms for r in runs if r.worker_cpu_ms is not None]
+    worker = f"workers {statistics.median(workers):.2f} ms, " if workers else ""
+    return f"; CPU per job: {worker}Redis {redis_ms:.2f} ms"
 
 
 if __name__ == "__main__":

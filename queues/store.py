@@ -152,7 +152,8 @@ redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'creating', 'board_id',
 # Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
 # and make it due for reconciling. With a slot set, a post that may be created now (new, or only
 # leased before) also takes a write slot and is marked "creating" when one is free.
-# Returns {acquired, entry fields (none once "creating"), 2 if marked "creating" else 0}.
+# Returns {acquired, entry fields, 0}, or {1, {}, 2} once "creating", or {1, {}, 1} when it may
+# be but every slot is taken.
 _ACQUIRE_LEASE = f"""
 local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if acquired then
@@ -169,6 +170,7 @@ if acquired then
         {_SET_CREATING}
         return {{1, {{}}, 2}}
       end
+      return {{1, {{}}, 1}}
     end
   end
 end
@@ -443,8 +445,8 @@ class RedisPublishLedger:
             args=[creating.attempt, self.lease_ttl_ms, post_id, message or "",
                   self.reconcile_after_ms, *self._creating_args(creating, slot)],
         )
-        if marked:
-            return LeaseClaim(acquired=True, creating=True, may_create=True)
+        if marked:  # a new (or only leased) post: the entry is not needed
+            return LeaseClaim(acquired=True, creating=marked == 2, may_create=True)
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         entry = self._entry(post_id, fields)
         return LeaseClaim(acquired=bool(acquired), entry=entry, may_create=bool(acquired) and (
