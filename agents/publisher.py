@@ -280,7 +280,7 @@ class PinterestPublisher:
         try:
             with ExitStack() as renewal:  # renewal stops before the lease is released
                 ready = self._ready(post)
-                if ready.failure is None and ready.create is not None:
+                if ready.create is not None:
                     done, entry = self._publish_ready(post, ready.create, lease, message, renewal)
                     if done is not None:
                         return done
@@ -294,7 +294,7 @@ class PinterestPublisher:
                     return done
                 if ready.failure is not None:  # a post already published never gets here
                     raise ready.failure
-                return self._publish_leased(post, entry, lease)
+                return self._publish_leased(post, entry, lease, ready.create)
         finally:
             if lease.held and not lease.released:
                 self._ledger.release_lease(post.post_id, lease.attempt)
@@ -384,24 +384,14 @@ class PinterestPublisher:
         )
 
     def _publish_leased(
-        self, post: SocialPost, entry: LedgerEntry | None, lease: _Lease
+        self, post: SocialPost, entry: LedgerEntry | None, lease: _Lease,
+        create: _Create | None,
     ) -> PublishResult:
-        """The long way, under the lease: a video, an earlier attempt to settle, or a post whose
-        preparation failed before the lease."""
-        creds, board_id = self._channel(post)
-        video = post.media if isinstance(post.media, VideoMedia) else None
-        # Local limit checks before any request (a video's are the message's own: no media_id
-        # yet, so its body is built once the upload is processed).
-        pin_create = None if video is not None else to_pin_create(post, board_id,
-                                                                  images=self._images)
-        if self._preflight is not None:
-            self._preflight(post.link)
-        api = ChannelApi(self._tokens, self._api_factory, post.channel_id,
-                          self._tokens.access_token_for(creds))
-        if video is not None:  # outside the write slot: fetching, uploading, polling
-            media_id = self._video.ready_media_id(post.post_id, video, entry, api)
-            pin_create = to_pin_create(post, board_id, media_id=media_id)
-        assert pin_create is not None
+        """The long way, under the lease: a video (*create* is None: it is uploaded first), or
+        an earlier attempt's create to settle before this one."""
+        if create is None:
+            create = self._video_create(post, entry)
+        board_id, pin_create, api = create.board_id, create.pin_create, create.api
         found = None
         if entry is not None and entry.state == "creating":  # a read: no write slot needed
             found = self._reconcile(post, board_id, entry, api.token)
@@ -422,6 +412,18 @@ class PinterestPublisher:
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
         return result
+
+    def _video_create(self, post: SocialPost, entry: LedgerEntry | None) -> _Create:
+        """A video post's create, once its upload is processed (fetching, uploading and polling
+        happen here, outside the write slot)."""
+        assert isinstance(post.media, VideoMedia)
+        creds, board_id = self._channel(post)
+        if self._preflight is not None:
+            self._preflight(post.link)
+        api = ChannelApi(self._tokens, self._api_factory, post.channel_id,
+                         self._tokens.access_token_for(creds))
+        media_id = self._video.ready_media_id(post.post_id, post.media, entry, api)
+        return _Create(board_id, to_pin_create(post, board_id, media_id=media_id), api)
 
     def _create_and_record(
         self, post: SocialPost, pin_create: PinCreate, api: ChannelApi, board_id: str,
