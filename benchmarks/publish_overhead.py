@@ -66,6 +66,11 @@ class RemoteSandbox:
         self.app_id: str = info["app_id"]
         self.app_secret: str = info["app_secret"]
 
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None
+        return self._process.pid
+
     def seed(self, username: str) -> dict[str, Any]:
         response = httpx.post(f"{self.base_url}/_sandbox/seed", json={"username": username})
         response.raise_for_status()
@@ -169,6 +174,9 @@ class SideRun:
     worker_cpu_ms: float | None
     """CPU of the side's worker processes per job (None where ``/proc`` is not there)."""
     redis_cpu_ms: float
+    sandbox_cpu_ms: float | None
+    """CPU of the sandbox and the stand-in merchant site per job (the same servers for both
+    sides; None where ``/proc`` is not there)."""
 
 
 def tree_cpu_s(pid: int) -> float | None:
@@ -197,20 +205,33 @@ def redis_cpu_s(client: redis.Redis[bytes]) -> float:
 class CpuMeter:
     """CPU spent by one side between ``start`` and ``stop``, per job."""
 
-    def __init__(self, client: redis.Redis[bytes], worker: subprocess.Popen[bytes]) -> None:
+    def __init__(self, client: redis.Redis[bytes], worker: subprocess.Popen[bytes],
+                 servers: list[int]) -> None:
         self._client = client
         self._pid = worker.pid
+        self._servers = servers
         self._worker: float | None = None
+        self._sandbox: float | None = None
         self._redis = 0.0
+
+    def _servers_cpu_s(self) -> float | None:
+        used = [tree_cpu_s(pid) for pid in self._servers]
+        return None if None in used else sum(u for u in used if u is not None)
 
     def start(self) -> None:
         self._worker, self._redis = tree_cpu_s(self._pid), redis_cpu_s(self._client)
+        self._sandbox = self._servers_cpu_s()
 
     def stop(self, jobs: int, jobs_per_s: float) -> SideRun:
         worker, redis_now = tree_cpu_s(self._pid), redis_cpu_s(self._client)
-        worker_ms = None if worker is None or self._worker is None else (
-            (worker - self._worker) * 1000 / jobs)
-        return SideRun(jobs_per_s, worker_ms, (redis_now - self._redis) * 1000 / jobs)
+        sandbox = self._servers_cpu_s()
+        return SideRun(jobs_per_s, _per_job_ms(self._worker, worker, jobs),
+                       (redis_now - self._redis) * 1000 / jobs,
+                       _per_job_ms(self._sandbox, sandbox, jobs))
+
+
+def _per_job_ms(before: float | None, after: float | None, jobs: int) -> float | None:
+    return None if before is None or after is None else (after - before) * 1000 / jobs
 
 
 def clean(client: redis.Redis[bytes], prefix: str) -> None:
@@ -248,7 +269,7 @@ def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox,
 
     worker = start_worker(["queues.entry", "--queues", settings.queue_publisher],
                           settings_env(settings), args.processes, args.threads)
-    meter = CpuMeter(client, worker)
+    meter = CpuMeter(client, worker, [sandbox.pid, site.pid])
     try:
         enqueue(WARMUP_JOBS, "w")
         wait_until(lambda: client.xlen(settings.events_stream) >= WARMUP_JOBS, 120)
@@ -288,7 +309,7 @@ def run_bare(sandbox: RemoteSandbox, site: RemoteSandbox, args: argparse.Namespa
 
     worker = start_worker(["bare_actor", "--path", str(HERE), "--queues", "bench-bare"], env,
                           args.processes, args.threads)
-    meter = CpuMeter(client, worker)
+    meter = CpuMeter(client, worker, [sandbox.pid, site.pid])
     try:
         enqueue(WARMUP_JOBS, "w")
         wait_until(lambda: int(client.get(counter) or 0) >= WARMUP_JOBS, 120)
@@ -353,11 +374,13 @@ def main() -> None:
 
 
 def _cpu(runs: list[SideRun]) -> str:
-    """Median CPU per job of one side: its worker processes, and Redis."""
+    """Median CPU per job of one side: its worker processes, Redis, and the servers."""
     redis_ms = statistics.median(r.redis_cpu_ms for r in runs)
     workers = [r.worker_cpu_ms for r in runs if r.worker_cpu_ms is not None]
+    servers = [r.sandbox_cpu_ms for r in runs if r.sandbox_cpu_ms is not None]
     worker = f"workers {statistics.median(workers):.2f} ms, " if workers else ""
-    return f"; CPU per job: {worker}Redis {redis_ms:.2f} ms"
+    served = f", sandbox+site {statistics.median(servers):.2f} ms" if servers else ""
+    return f"; CPU per job: {worker}Redis {redis_ms:.2f} ms{served}"
 
 
 if __name__ == "__main__":
