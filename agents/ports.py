@@ -83,10 +83,10 @@ class LeaseClaim:
     acquired: bool
     """This attempt holds the post's lease (False: another attempt does)."""
     creating: bool = False
-    """The post is marked ``creating`` and the write slot is taken: send the create."""
-    may_create: bool = False
-    """The lease is held and the post is new (or only leased before): it may be marked
-    ``creating`` as soon as a write slot frees (``mark_creating``)."""
+    """The post was new (or only leased before) and is now marked ``creating``: send the create
+    as soon as a write slot is held."""
+    slot_taken: bool = False
+    """The write slot passed in was free and is now taken too."""
     entry: LedgerEntry | None = None
     """The entry read under the lease when not ``creating`` (published, or an earlier attempt's
     create or upload to settle first)."""
@@ -115,11 +115,11 @@ class PublishLedger(Protocol):
         ...
 
     def claim_for_create(
-        self, creating: LedgerEntry, *, slot: SlotHandle, message: str | None = None
+        self, creating: LedgerEntry, *, slot: SlotHandle | None, message: str | None = None
     ) -> LeaseClaim:
         """``acquire_lease`` for ``creating.attempt`` and, when the post may be created now (no
-        entry, or only ``leased``) and *slot* is free, also take *slot* and ``mark_creating``
-        with *creating*: one round trip where three steps were."""
+        entry, or only ``leased``), ``mark_creating`` with *creating* and take *slot* if it is
+        given and free: one round trip where three steps were."""
         ...
 
     def keep_lease(self, post_id: str, attempt: str) -> AbstractContextManager[None]:
@@ -166,9 +166,12 @@ class PublishLedger(Protocol):
 @dataclass
 class SlotHandle:
     """One held write slot. ``PublishLedger.mark_published`` may release it in the same round
-    trip (then ``released`` is set and leaving the block does nothing more), unless
-    ``hand_over()`` says the limiter keeps it for a thread of this process that is waiting for
-    one (then it stays held, and the limiter passes it on)."""
+    trip (then ``released`` is set and leaving the block does nothing more).
+
+    ``pass_on()``, called once the slot's write is done, hands the slot to a thread of the same
+    process that is waiting for one, with no Redis round trip; True means it did, and the caller
+    must then neither release it nor use it again. ``handed_over`` says this holder got the slot
+    that way (no Redis round trip confirmed anything when it did)."""
 
     key: str
     holder: str
@@ -176,7 +179,8 @@ class SlotHandle:
     ttl_ms: int = 0
     wake_key: str = ""
     released: bool = False
-    hand_over: Callable[[], bool] = field(default=lambda: False, repr=False)
+    handed_over: bool = False
+    pass_on: Callable[[], bool] = field(default=lambda: False, repr=False)
 
 
 class ImageStore(Protocol):
@@ -200,11 +204,18 @@ class ImageStore(Protocol):
 
 class WriteLimiter(Protocol):
     def __call__(
-        self, channel_id: str, *, taking: Callable[[SlotHandle], bool] | None = None
+        self,
+        channel_id: str,
+        *,
+        first: Callable[[SlotHandle | None], bool] | None = None,
+        take: Callable[[SlotHandle], bool] | None = None,
     ) -> AbstractContextManager[SlotHandle]:
         """Hold one of the channel's write slots, or raise ``ChannelBusy``.
 
-        ``taking(slot)``, when given, takes the slot itself (atomically with whatever else it
-        records) and says whether it got it; the limiter still waits, renews and releases."""
+        ``first`` runs once, before any waiting: with a new slot when this process may try one
+        in Redis straight away (it takes the slot itself, atomically with whatever else it
+        records, and says whether it got it), or with None when the thread is going to wait for
+        one in-process. ``take(slot)`` takes the slot itself at each later try. The limiter
+        still waits, renews, hands over and releases."""
         ...
 

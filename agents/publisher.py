@@ -11,7 +11,9 @@ The steps, each safe to run twice (Dramatiq delivers at least once)::
     ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
                                board (link + title, created after that attempt began); found ->
                                record it, done
-    mark "creating", POST /pins (one 401 -> refresh token, retry once), mark "published"
+    mark "creating", take one of the channel's write slots (the first try in the same round
+    trip; a slot passed on by a thread of this process when its create is done needs none),
+    POST /pins (one 401 -> refresh token, retry once), mark "published"
 
 Pinterest has no idempotency key, so the "creating" mark written *before* the request is what
 turns a crash between create and record into a reconcile instead of a second Pin.
@@ -22,8 +24,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, TypeVar
@@ -83,6 +85,10 @@ T = TypeVar("T")
 PIN_URL = "https://www.pinterest.com/pin/{pin_id}/"
 DEFAULT_RECONCILE_PAGES = 3
 RECONCILE_CLOCK_SKEW_S = 600.0
+LEASE_CONFIRM_AFTER_S = 1.0
+"""A create whose write slot was passed on by another thread of the process (no round trip)
+first confirms the lease when the post was marked ``creating`` longer ago than this: well within
+the lease's TTL, which the renewer extends every third of it."""
 
 
 class PublishInFlightError(TransientError):
@@ -347,18 +353,16 @@ class PinterestPublisher:
                                started_at=self._clock(), attempt=lease.attempt)
         claim: LeaseClaim | None = None
 
-        def take(slot: SlotHandle) -> bool:
+        def first(slot: SlotHandle | None) -> bool:
             nonlocal claim
-            if claim is not None:  # the lease is ours since the first try; the slot was busy
-                return self._ledger.mark_creating(creating, slot=slot)
             claim = self._ledger.claim_for_create(creating, slot=slot, message=message)
             self._hold(post, lease, claim.acquired, renewal)
-            if not claim.may_create:
+            if not claim.creating:
                 raise _NotNow
-            return claim.creating
+            return claim.slot_taken
 
         try:
-            with self._write_slot(post.channel_id, taking=take) as slot:
+            with self._creating_slot(post, creating, first) as slot:
                 result = self._create_and_record(post, ready.pin_create, ready.api,
                                                  ready.board_id, lease, slot)
         except _NotNow:
@@ -406,12 +410,33 @@ class PinterestPublisher:
                                    started_at=self._clock(), attempt=lease.attempt)
             # Taking a write slot and marking "creating" are one round trip; so are recording
             # the Pin and releasing the lease and the slot.
-            with self._write_slot(post.channel_id, taking=lambda slot: self._ledger.mark_creating(
+            with self._creating_slot(post, creating, lambda slot: self._ledger.mark_creating(
                     creating, slot=slot)) as slot:
                 result = self._create_and_record(post, pin_create, api, board_id, lease, slot)
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
         return result
+
+    @contextmanager
+    def _creating_slot(
+        self, post: SocialPost, creating: LedgerEntry, first: Callable[[SlotHandle | None], bool]
+    ) -> Iterator[SlotHandle]:
+        """A write slot for the create *creating* describes. ``first`` marks the post
+        ``creating`` before any wait (taking a slot too when it is given one and one is free);
+        later tries take a slot and renew the mark together. A slot passed on by another thread
+        of this process comes with no round trip: when the mark is older than
+        :data:`LEASE_CONFIRM_AFTER_S`, the lease is confirmed before the create. No slot in
+        time: the mark is cleared (nothing was sent) and ``ChannelBusyError`` raised."""
+        marked_at = time.monotonic()
+        try:
+            with self._write_slot(post.channel_id, first=first, take=lambda slot: (
+                    self._ledger.mark_creating(creating, slot=slot))) as slot:
+                if slot.handed_over and time.monotonic() - marked_at > LEASE_CONFIRM_AFTER_S:
+                    self._ledger.mark_creating(creating)  # LeaseLostError if no longer ours
+                yield slot
+        except ChannelBusyError:
+            self._ledger.clear_creating(post.post_id)
+            raise
 
     def _video_create(self, post: SocialPost, entry: LedgerEntry | None) -> _Create:
         """A video post's create, once its upload is processed (fetching, uploading and polling
@@ -433,9 +458,10 @@ class PinterestPublisher:
         in one step."""
         result = self._result(post, self._create(post, pin_create, api).id, board_id,
                               reconciled=False)
+        passed = slot.pass_on()  # the write is done: a waiting thread may send its own now
         result.recorded = self._ledger.mark_published(
-            post.post_id, result.pin_id, board_id, release=lease.attempt, slot=slot,
-            outcome=result.outcome())
+            post.post_id, result.pin_id, board_id, release=lease.attempt,
+            slot=None if passed else slot, outcome=result.outcome())
         lease.released = True
         return result
 

@@ -117,12 +117,16 @@ every process, so a busy process never keeps a channel's slots from the others."
 
 @dataclass
 class _ChannelState:
-    """One channel's slots as this process sees them."""
+    """One channel's slots as this process sees them (guarded by ``changed``)."""
 
-    local: threading.BoundedSemaphore
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    active: int = 0
+    """Threads of this process holding a slot or taking one from Redis (at most the limit)."""
     waiting: int = 0
+    """Threads of this process waiting for one of those places, or for a slot passed on."""
     spare: list[tuple[SlotHandle, float]] = field(default_factory=list)
-    """Slots still held in Redis, free for the next thread: (handle, taken from Redis at)."""
+    """Slots passed on and still held in Redis, for the next waiting thread: (handle, taken from
+    Redis at)."""
 
 
 class ChannelWriteSlots:
@@ -134,10 +138,11 @@ class ChannelWriteSlots:
     that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
     a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
 
-    Threads of one process queue on a local semaphore first. A thread done with its slot while
-    another thread of its process waits hands the slot over (within :data:`HAND_OVER_WINDOW_S`
-    of taking it): on a busy channel most creates then need neither a release, a failed take nor
-    a ``BLPOP``.
+    At most ``limit`` threads of one process hold or try to take a slot in Redis; the others
+    wait in-process. A holder whose write is done while another thread of its process waits
+    passes the slot on (``SlotHandle.pass_on``, within :data:`HAND_OVER_WINDOW_S` of taking it
+    from Redis): the waiting thread sends its create at once, with no Redis round trip, while the
+    first one is still recording its Pin.
     """
 
     def __init__(
@@ -181,58 +186,113 @@ class ChannelWriteSlots:
         with self._lock:
             state = self._channels.get(channel_id)
             if state is None:
-                state = self._channels[channel_id] = _ChannelState(
-                    threading.BoundedSemaphore(self._limit))
+                state = self._channels[channel_id] = _ChannelState()
             return state
 
     @contextmanager
     def __call__(
-        self, channel_id: str, *, taking: Callable[[SlotHandle], bool] | None = None
+        self,
+        channel_id: str,
+        *,
+        first: Callable[[SlotHandle | None], bool] | None = None,
+        take: Callable[[SlotHandle], bool] | None = None,
     ) -> Iterator[SlotHandle]:
         state = self._state(channel_id)
+        take = take or self._take_slot
         deadline = time.monotonic() + self._wait_s
-        with self._lock:
-            state.waiting += 1
-        try:  # no Redis traffic and no spinning while this process's own threads hold them all
-            acquired = state.local.acquire(timeout=self._wait_s)
-        finally:
-            with self._lock:
-                state.waiting -= 1
-        if not acquired:
-            raise self._busy(channel_id)
-        try:
-            handle, taken_at = self._handle(state, channel_id)
-            try:  # a handed-over slot is renewed by the same take (the holder still holds it)
-                self._take_or_wait(handle, deadline, channel_id, taking or self._take_slot)
-            except BaseException:
-                if taken_at is not None:  # it may still be held: free it for the others
-                    self._free(handle)
-                raise
-            if taken_at is None:
-                taken_at = time.monotonic()
-            window_ends = taken_at + self._hand_over_window_s
-            handle.hand_over = lambda: state.waiting > 0 and time.monotonic() < window_ends
+        with state.changed:
+            contend = not state.spare and state.active < self._limit
+            if contend:
+                state.active += 1
+        if contend:
+            handle, taken_at = self._new_handle(channel_id), None
             try:
-                with self._renewer.hold(Claim("slot", handle.key, handle.holder, self._ttl_ms)):
-                    yield handle
+                taken = (first or take)(handle)
+            except BaseException:
+                self._leave(state)
+                raise
+        else:  # no Redis traffic while this process's own threads hold every slot
+            if first is not None:
+                first(None)
+            handle, taken_at = self._wait_in_process(state, channel_id, deadline)
+            taken = taken_at is not None
+        try:
+            if not taken:
+                self._take_or_wait(handle, deadline, channel_id, take)
+        except BaseException:
+            try:  # a take may have landed before its answer was lost
+                self._free(handle)
             finally:
-                if not handle.released:
-                    if handle.hand_over():
-                        with self._lock:
-                            state.spare.append((handle, taken_at))
-                    else:
-                        self._free(handle)
-        finally:
-            state.local.release()
+                self._leave(state)
+            raise
+        yield from self._hold(state, handle, taken_at)
 
-    def _handle(self, state: _ChannelState, channel_id: str) -> tuple[SlotHandle, float | None]:
-        """A slot this process still holds (and when it was taken from Redis), else a new
-        holder."""
-        with self._lock:
-            if state.spare:
-                return state.spare.pop()
+    def _hold(self, state: _ChannelState, handle: SlotHandle,
+              taken_at: float | None) -> Iterator[SlotHandle]:
+        """Renew *handle* while the caller holds it; then pass it on, or free it."""
+        handle.handed_over = taken_at is not None
+        handle.released = False
+        if taken_at is None:
+            taken_at = time.monotonic()
+        window_ends = taken_at + self._hand_over_window_s
+        passed = False
+
+        def pass_on() -> bool:
+            nonlocal passed
+            with state.changed:
+                if (not passed and state.waiting > len(state.spare)
+                        and time.monotonic() < window_ends):
+                    state.spare.append((handle, taken_at))
+                    state.active -= 1
+                    state.changed.notify()
+                    passed = True
+            return passed
+
+        handle.pass_on = pass_on
+        try:
+            with self._renewer.hold(Claim("slot", handle.key, handle.holder, self._ttl_ms)):
+                yield handle
+        finally:
+            if not passed and (handle.released or not pass_on()):
+                try:
+                    if not handle.released:
+                        self._free(handle)
+                finally:  # Redis gone: the slot lapses there, and this process's place is back
+                    self._leave(state)
+
+    def _wait_in_process(self, state: _ChannelState, channel_id: str,
+                         deadline: float) -> tuple[SlotHandle, float | None]:
+        """A slot passed on by a thread of this process (and when it was taken from Redis), or
+        a new holder once this process has a place to try Redis with."""
+        with state.changed:
+            state.waiting += 1
+            try:
+                while True:
+                    if state.spare:
+                        state.active += 1
+                        return state.spare.pop()
+                    if state.active < self._limit:
+                        state.active += 1
+                        return self._new_handle(channel_id), None
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise self._busy(channel_id)
+                    state.changed.wait(left)
+            finally:
+                state.waiting -= 1
+                unclaimed = state.spare if state.waiting == 0 else []
+                state.spare = [] if state.waiting == 0 else state.spare
+        for handle, _ in unclaimed:  # passed on to a thread that gave up: free it for all
+            self._free(handle)
+
+    def _leave(self, state: _ChannelState) -> None:
+        with state.changed:
+            state.active -= 1
+            state.changed.notify()
+
+    def _new_handle(self, channel_id: str) -> SlotHandle:
         return SlotHandle(self.key(channel_id), uuid.uuid4().hex, limit=self._limit,
-                          ttl_ms=self._ttl_ms, wake_key=self.wake_key(channel_id)), None
+                          ttl_ms=self._ttl_ms, wake_key=self.wake_key(channel_id))
 
     def _free(self, handle: SlotHandle) -> None:
         self._release(keys=[handle.key, handle.wake_key], args=[handle.holder, self._limit])

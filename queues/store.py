@@ -148,12 +148,12 @@ redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'creating', 'board_id',
 """
 
 # KEYS: lease, entry, open set, [slot set]. ARGV: attempt, ttl_ms, post_id, message,
-# reconcile_after_ms, [board_id, started_at, slot holder, slot limit, slot ttl_ms].
+# reconcile_after_ms, [board_id, started_at, [slot holder, slot limit, slot ttl_ms]].
 # Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
-# and make it due for reconciling. With a slot set, a post that may be created now (new, or only
-# leased before) also takes a write slot and is marked "creating" when one is free.
-# Returns {acquired, entry fields, 0}, or {1, {}, 2} once "creating", or {1, {}, 1} when it may
-# be but every slot is taken.
+# and make it due for reconciling. With the "creating" arguments, a post that may be created now
+# (new, or only leased before) is also marked "creating", and takes the write slot if one is
+# given and free. Returns {acquired, entry fields, 0}, or {1, {}, 2} once "creating" with the
+# slot, or {1, {}, 1} once "creating" without one.
 _ACQUIRE_LEASE = f"""
 local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if acquired then
@@ -163,14 +163,15 @@ if acquired then
     if ARGV[4] ~= '' then redis.call('hsetnx', KEYS[2], 'message', ARGV[4]) end
     {NOW_MS}
     redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[5]), ARGV[3])
-    if KEYS[4] and (not state or state == 'leased') then
-      local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[8], ARGV[9], ARGV[10]
-      {TAKE_SLOT}
-      if taken then
-        {_SET_CREATING}
-        return {{1, {{}}, 2}}
+    if #ARGV >= 7 and (not state or state == 'leased') then
+      local marked = 1
+      if KEYS[4] then
+        local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[8], ARGV[9], ARGV[10]
+        {TAKE_SLOT}
+        if taken then marked = 2 end
       end
-      return {{1, {{}}, 1}}
+      {_SET_CREATING}
+      return {{1, {{}}, marked}}
     end
   end
 end
@@ -437,20 +438,19 @@ class RedisPublishLedger:
         return bool(acquired), self._entry(post_id, fields)
 
     def claim_for_create(
-        self, creating: LedgerEntry, *, slot: SlotHandle, message: str | None = None
+        self, creating: LedgerEntry, *, slot: SlotHandle | None, message: str | None = None
     ) -> LeaseClaim:
         post_id = creating.post_id
+        keys = self._lease_keys(post_id)
         acquired, raw, marked = self._acquire(
-            keys=[*self._lease_keys(post_id), slot.key],
+            keys=keys if slot is None else [*keys, slot.key],
             args=[creating.attempt, self.lease_ttl_ms, post_id, message or "",
                   self.reconcile_after_ms, *self._creating_args(creating, slot)],
         )
         if marked:  # a new (or only leased) post: the entry is not needed
-            return LeaseClaim(acquired=True, creating=marked == 2, may_create=True)
+            return LeaseClaim(acquired=True, creating=True, slot_taken=marked == 2)
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
-        entry = self._entry(post_id, fields)
-        return LeaseClaim(acquired=bool(acquired), entry=entry, may_create=bool(acquired) and (
-            entry is None or entry.state == "leased"))
+        return LeaseClaim(acquired=bool(acquired), entry=self._entry(post_id, fields))
 
     def _lease_keys(self, post_id: str) -> list[str]:
         return [self._key("publish-lease", post_id), self._key("publish", post_id),
@@ -492,8 +492,6 @@ class RedisPublishLedger:
         self, post_id: str, pin_id: str, board_id: str, *, release: str | None = None,
         slot: SlotHandle | None = None, outcome: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        if slot is not None and slot.hand_over():
-            slot = None  # kept for a waiting thread of this process: the limiter passes it on
         keys = [self._key("publish", post_id), self.open_key, self._key("publish-lease", post_id),
                 slot.key if slot else "", slot.wake_key if slot else ""]
         args: list[Any] = [post_id, pin_id, board_id, release or "",

@@ -203,3 +203,91 @@ def test_hand_overs_never_exceed_the_limit_across_processes(
     assert inside["done"] == 250
     assert inside["most"] <= 2
     assert processes[0].holders("shop") == 0
+
+
+def test_a_slot_passed_on_after_the_write_reaches_the_waiting_thread_at_once(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    # Given one slot held by a thread while another thread of the same process waits for it
+    slots = _slots(redis_server, prefix, limit=1, wait_s=5)
+    inside, second_inside = threading.Event(), threading.Event()
+    firsts: list[object] = []
+    seen: dict[str, Any] = {}
+
+    def holder() -> None:
+        with slots("shop") as slot:
+            seen["holder"] = slot.holder
+            assert not slot.handed_over  # taken from Redis
+            inside.set()
+            while slots._state("shop").waiting == 0:
+                time.sleep(0.005)
+            # When its write is done it passes the slot on, before recording anything
+            seen["passed"] = slot.pass_on()
+            seen["second ran while the first was inside"] = second_inside.wait(5)
+
+    def waiter() -> None:
+        def first(slot: object) -> bool:
+            firsts.append(slot)  # its own claim, made before it waits in-process
+            return False
+
+        with slots("shop", first=first) as slot:
+            seen["waiter"], seen["handed_over"] = slot.holder, slot.handed_over
+            second_inside.set()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    inside.wait(5)
+    other = threading.Thread(target=waiter)
+    other.start()
+    thread.join()
+    other.join()
+    # Then the waiter ran with the same Redis slot while the first was still in its block
+    assert seen["passed"] and seen["second ran while the first was inside"]
+    assert seen["waiter"] == seen["holder"] and seen["handed_over"]
+    assert firsts == [None]  # told it would wait in-process: no slot to take with its claim
+    assert redis_server.llen(slots.wake_key("shop")) == 1  # only the last holder's release
+    assert slots.holders("shop") == 0
+
+
+def test_a_slot_is_not_passed_on_when_nobody_waits(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    slots = _slots(redis_server, prefix, limit=2)
+    with slots("shop") as slot:
+        assert not slot.pass_on()
+    assert slots.holders("shop") == 0
+    assert slots._state("shop").active == 0
+
+
+def test_a_free_slot_is_taken_by_the_first_call(
+    redis_server: redis.Redis[bytes], prefix: str
+) -> None:
+    slots = _slots(redis_server, prefix, limit=1)
+    given: list[object] = []
+
+    def first(slot: Any) -> bool:
+        given.append(slot)
+        return bool(slots._take_slot(slot))  # as the ledger's claim script does, with its mark
+
+    with slots("shop", first=first) as slot:
+        assert given == [slot] and slots.holders("shop") == 1
+    assert slots.holders("shop") == 0
+
+
+def test_redis_gone_when_a_slot_is_freed_gives_the_place_back(
+    redis_server: redis.Redis[bytes], prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a process whose release fails (Redis gone for a moment)
+    slots = _slots(redis_server, prefix, limit=1)
+
+    def gone(*args: Any, **kwargs: Any) -> None:
+        raise redis.ConnectionError("Redis is restarting")
+
+    with pytest.raises(redis.ConnectionError), slots("shop"):
+        monkeypatch.setattr(slots, "_release", gone)
+    monkeypatch.undo()
+    # Then its in-process place is back (the Redis slot lapses there on its own)
+    assert slots._state("shop").active == 0
+    redis_server.delete(slots.key("shop"))
+    with slots("shop"):
+        pass

@@ -9,12 +9,15 @@ ledger already holds: a post published before stays published whatever its link 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import redis
 
-from agents.ports import LedgerEntry, SlotHandle
+from agents.ports import LeaseLostError, LedgerEntry, SlotHandle
+from agents.publisher import LEASE_CONFIRM_AFTER_S, ChannelBusyError
 from providers.netsafe import DestinationUnreachableError
 from providers.sandbox.server import SandboxServer
 from queues.jobs import run_publish
@@ -76,7 +79,7 @@ def test_claim_for_create_takes_lease_slot_and_creating_together(runtime: Runtim
     ledger = runtime.store.ledger
     claim = ledger.claim_for_create(_creating("p1", "a1"), slot=_slot(runtime, "h1"),
                                     message='{"post_id": "p1"}')
-    assert (claim.acquired, claim.creating, claim.may_create) == (True, True, True)
+    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, True)
     entry = ledger.get("p1")
     assert entry is not None and (entry.state, entry.attempt) == ("creating", "a1")
     assert ledger.lease_holder("p1") == "a1"
@@ -84,33 +87,47 @@ def test_claim_for_create_takes_lease_slot_and_creating_together(runtime: Runtim
     assert ledger.message("p1") == '{"post_id": "p1"}'  # kept for the reconciler
 
 
-def test_claim_for_create_with_every_slot_taken_only_leases(runtime: Runtime) -> None:
+def test_claim_for_create_with_every_slot_taken_marks_creating_without_one(
+    runtime: Runtime,
+) -> None:
     ledger = runtime.store.ledger
     for n in range(runtime.write_slots.limit):  # other creates hold every slot
         assert ledger.claim_for_create(_creating(f"busy{n}", f"b{n}"),
-                                       slot=_slot(runtime, f"busy{n}")).creating
+                                       slot=_slot(runtime, f"busy{n}")).slot_taken
     claim = ledger.claim_for_create(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
-    assert (claim.acquired, claim.creating, claim.may_create) == (True, False, True)
+    # "creating" before the wait, so a slot passed on in-process needs no round trip
+    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, False)
     entry = ledger.get("p1")
-    assert entry is not None and entry.state == "leased"
-    # and once a slot frees, the held lease goes on to "creating" with it
+    assert entry is not None and (entry.state, entry.attempt) == ("creating", "a1")
+    assert runtime.redis_client.zscore(runtime.write_slots.key("shop"), "h1") is None
+    # and once a slot frees, a take confirms the lease and the mark together
+    assert not ledger.mark_creating(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
     runtime.redis_client.zrem(runtime.write_slots.key("shop"), "busy0")
     assert ledger.mark_creating(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
+
+
+def test_claim_for_create_without_a_slot_only_marks_creating(runtime: Runtime) -> None:
+    ledger = runtime.store.ledger
+    claim = ledger.claim_for_create(_creating("p1", "a1"), slot=None)
+    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, False)
+    entry = ledger.get("p1")
+    assert entry is not None and entry.state == "creating"
+    assert runtime.write_slots.holders("shop") == 0
 
 
 def test_claim_for_create_leaves_settled_and_unsettled_posts_alone(runtime: Runtime) -> None:
     ledger: RedisPublishLedger = runtime.store.ledger
     # A published post: leased (to answer "already published"), never marked again
-    assert ledger.claim_for_create(_creating("done", "a0"), slot=_slot(runtime, "h0")).creating
+    assert ledger.claim_for_create(_creating("done", "a0"), slot=_slot(runtime, "h0")).slot_taken
     ledger.mark_published("done", "999", "123", release="a0", slot=_slot(runtime, "h0"))
     claim = ledger.claim_for_create(_creating("done", "a1"), slot=_slot(runtime, "h1"))
-    assert (claim.acquired, claim.creating, claim.may_create) == (True, False, False)
+    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, False, False)
     assert claim.entry is not None and claim.entry.pin_id == "999"
     # A post an earlier attempt may have created: reconcile first, no slot taken
-    assert ledger.claim_for_create(_creating("unsure", "a2"), slot=_slot(runtime, "h2")).creating
+    assert ledger.claim_for_create(_creating("unsure", "a2"), slot=_slot(runtime, "h2")).slot_taken
     ledger.release_lease("unsure", "a2")
     claim = ledger.claim_for_create(_creating("unsure", "a3"), slot=_slot(runtime, "h3"))
-    assert (claim.acquired, claim.creating, claim.may_create) == (True, False, False)
+    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, False, False)
     assert claim.entry is not None and claim.entry.state == "creating"
     assert claim.entry.attempt == "a2"
     # A post another attempt holds: nothing changes
@@ -159,3 +176,60 @@ def test_a_failing_link_is_checked_once_per_attempt(
     assert entry is not None and entry.state == "leased"  # due for the reconciler, not created
     assert runtime.store.ledger.lease_holder("post-1") is None
     assert runtime.write_slots.holders("shop") == 0
+
+
+def test_a_post_that_gets_no_slot_in_time_is_not_left_creating(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer
+) -> None:
+    # Given a channel whose write slots are all held by other workers' creates
+    slots = runtime.write_slots
+    far = int(time.time() * 1000) + 600_000
+    runtime.redis_client.zadd(slots.key("shop"), {f"other{n}": far for n in range(slots.limit)})
+    # When a new post waits for one past its wait (the default, 5 s)
+    with pytest.raises(ChannelBusyError):
+        run_publish(runtime, post_payload(fresh_sandbox))
+    # Then nothing was sent, and the post is not left "creating" (its retry needs no reconcile)
+    entry = runtime.store.ledger.get("post-1")
+    assert entry is not None and entry.state == "leased"
+    assert runtime.store.ledger.lease_holder("post-1") is None
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+
+
+class PassedOnLate:
+    """A write limiter whose slot comes from another thread of the process (no round trip),
+    after *delay_s*; *meanwhile* runs once the post is marked ``creating``."""
+
+    def __init__(self, delay_s: float, meanwhile: Callable[[], object]) -> None:
+        self.delay_s, self.meanwhile = delay_s, meanwhile
+
+    @contextmanager
+    def __call__(self, channel_id: str, *, first: Callable[[SlotHandle | None], bool] | None = None,
+                 take: Callable[[SlotHandle], bool] | None = None) -> Iterator[SlotHandle]:
+        assert first is not None
+        first(None)  # the claim: lease and "creating", no slot
+        self.meanwhile()
+        time.sleep(self.delay_s)
+        yield SlotHandle("slots", "passed-on", handed_over=True)
+
+
+def test_a_slot_passed_on_late_confirms_the_lease_before_the_create(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a post marked "creating" whose lease another attempt took over (this one's lapsed,
+    # say while Redis was away) before a slot was passed on to it, past LEASE_CONFIRM_AFTER_S
+    publisher = runtime.publishers["pinterest"]
+    lease_key = f"{runtime.settings.key_prefix}:publish-lease:post-1"
+    stolen = PassedOnLate(LEASE_CONFIRM_AFTER_S + 0.2,
+                          lambda: runtime.redis_client.set(lease_key, "another-attempt"))
+    monkeypatch.setattr(publisher, "_write_slot", stolen)
+    # When the slot arrives
+    with pytest.raises(LeaseLostError):
+        run_publish(runtime, post_payload(fresh_sandbox))
+    # Then this attempt stopped before creating anything
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+    # while a slot passed on soon after the mark goes straight to the create (no round trip)
+    runtime.redis_client.delete(lease_key)
+    monkeypatch.setattr(publisher, "_write_slot", PassedOnLate(0.0, lambda: None))
+    outcome = run_publish(runtime, post_payload(fresh_sandbox, "post-2"))
+    assert outcome["status"] == "published"
