@@ -13,7 +13,7 @@ times N jobs from the first enqueue to the last done. Prints jobs/s of each and 
 worker processes (``/proc``, Linux) and the Redis server (``INFO cpu``).
 
     python benchmarks/publish_overhead.py [--jobs 400] [--processes 2] [--threads 8]
-                                          [--rounds 3] [--latency-ms 0] [--channels 1]
+                                          [--rounds 5] [--latency-ms 0] [--channels 1]
 """
 
 from __future__ import annotations
@@ -331,7 +331,8 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
                         help="Worker processes per side (Dramatiq's default: one per core).")
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="Rounds per side; the medians are compared (this machine is noisy).")
     parser.add_argument("--channels", type=int, default=1,
                         help="Spread the publisher's jobs over this many channels.")
     parser.add_argument("--links", type=int, default=20,
@@ -349,8 +350,12 @@ def main() -> None:
         sandbox.set_latency(args.latency_ms)
         site.set_latency(args.latency_ms)
         for round_no in range(args.rounds):  # alternate so drift hits both sides alike
-            bare.append(run_bare(sandbox, site, args))
-            publisher.append(run_publisher(sandbox, site, args))
+            if round_no % 2:
+                publisher.append(run_publisher(sandbox, site, args))
+                bare.append(run_bare(sandbox, site, args))
+            else:
+                bare.append(run_bare(sandbox, site, args))
+                publisher.append(run_publisher(sandbox, site, args))
             b_run, p_run = bare[-1], publisher[-1]
             print(f"round {round_no + 1}: bare {b_run.jobs_per_s:7.1f} jobs/s   "
                   f"publisher {p_run.jobs_per_s:7.1f} jobs/s   "
