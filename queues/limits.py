@@ -231,7 +231,6 @@ class ChannelWriteSlots:
               taken_at: float | None) -> Iterator[SlotHandle]:
         """Renew *handle* while the caller holds it; then pass it on, or free it."""
         handle.handed_over = taken_at is not None
-        handle.released = False
         if taken_at is None:
             taken_at = time.monotonic()
         window_ends = taken_at + self._hand_over_window_s
@@ -264,26 +263,29 @@ class ChannelWriteSlots:
                          deadline: float) -> tuple[SlotHandle, float | None]:
         """A slot passed on by a thread of this process (and when it was taken from Redis), or
         a new holder once this process has a place to try Redis with."""
-        with state.changed:
-            state.waiting += 1
-            try:
-                while True:
-                    if state.spare:
-                        state.active += 1
-                        return state.spare.pop()
-                    if state.active < self._limit:
-                        state.active += 1
-                        return self._new_handle(channel_id), None
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise self._busy(channel_id)
-                    state.changed.wait(left)
-            finally:
-                state.waiting -= 1
-                unclaimed = state.spare if state.waiting == 0 else []
-                state.spare = [] if state.waiting == 0 else state.spare
-        for handle, _ in unclaimed:  # passed on to a thread that gave up: free it for all
-            self._free(handle)
+        unclaimed: list[tuple[SlotHandle, float]] = []
+        try:
+            with state.changed:
+                state.waiting += 1
+                try:
+                    while True:
+                        if state.spare:
+                            state.active += 1
+                            return state.spare.pop()
+                        if state.active < self._limit:
+                            state.active += 1
+                            return self._new_handle(channel_id), None
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            raise self._busy(channel_id)
+                        state.changed.wait(left)
+                finally:
+                    state.waiting -= 1
+                    if not state.waiting:
+                        unclaimed, state.spare = state.spare, []
+        finally:  # passed on to a thread interrupted while waiting: free it for every process
+            for handle, _ in unclaimed:
+                self._free(handle)
 
     def _leave(self, state: _ChannelState) -> None:
         with state.changed:
