@@ -6,6 +6,8 @@
   answering 429/503 with ``Retry-After``): ``Retry(delay=...)`` using that hint.
 - Expected waits, :class:`Wait` (``Retry`` subclasses logged at INFO, never as errors):
   :class:`Busy` (another attempt in flight, all write slots busy) after a short jittered delay,
+  :class:`Settling` (an earlier attempt's create may still be applied: list the board again once
+  it is settled) after the time left until then,
   and :class:`VideoPending` (Pinterest still processing a video) after the poll interval. Each
   kind has a budget of its own, counted by :class:`WaitCounter` apart from failures, so polling
   a video for minutes does not use up the retries a real failure gets.
@@ -28,7 +30,7 @@ import pika.exceptions
 import redis
 from dramatiq.middleware import Middleware, Retries
 
-from agents.publisher import ChannelBusyError, PublishInFlightError
+from agents.publisher import ChannelBusyError, PublishInFlightError, PublishSettlingError
 from agents.video import VideoProcessingError
 from providers.errors import ConfigurationError, PermanentError, RateLimitedError, TransientError
 
@@ -39,6 +41,7 @@ __all__ = [
     "Busy",
     "DurableRetries",
     "RateLimitWait",
+    "Settling",
     "VideoPending",
     "Wait",
     "WaitCounter",
@@ -56,6 +59,9 @@ T = TypeVar("T")
 
 PERMANENT = (PermanentError, ConfigurationError)
 BUSY_RETRY_BUDGET = 500
+SETTLE_WAIT_BUDGET = 20
+"""Settling waits one message may take: each lasts until the earlier create is settled (one is
+enough unless a later attempt is cut off again), so this is a backstop."""
 DEFAULT_RATE_LIMIT_DELAY_MS = 10_000
 MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000
 DEFAULT_RATE_LIMIT_BUDGET_S = 3600.0
@@ -93,6 +99,13 @@ class Busy(Wait):
     counter = "busy_waits"
 
 
+class Settling(Wait):
+    """An earlier attempt's create of the post may still be applied: come back once it is
+    settled, then list the board again before creating."""
+
+    counter = "settle_waits"
+
+
 class VideoPending(Wait):
     """Pinterest is still processing the post's video: poll again after the interval."""
 
@@ -107,6 +120,8 @@ def as_retry(
     exc: BaseException, *, video_poll_delay_ms: int = DEFAULT_VIDEO_POLL_DELAY_MS
 ) -> BaseException:
     """Translate expected waits and rate limits into Dramatiq ``Retry`` exceptions."""
+    if isinstance(exc, PublishSettlingError):
+        return Settling(str(exc), delay=max(1, int(exc.retry_in_s * 1000)))
     if isinstance(exc, PublishInFlightError | ChannelBusyError):
         return Busy(str(exc), delay=int(500 + random.random() * 1500))
     if isinstance(exc, VideoProcessingError):
@@ -163,7 +178,9 @@ def retry_policy(
             return (exc.waited_ms or 0) < rate_limit_budget_s * 1000
         if isinstance(exc, Wait):
             waits = exc.waits if exc.waits is not None else retries
-            budget = video_poll_budget if isinstance(exc, VideoPending) else BUSY_RETRY_BUDGET
+            budget = (video_poll_budget if isinstance(exc, VideoPending)
+                      else SETTLE_WAIT_BUDGET if isinstance(exc, Settling)
+                      else BUSY_RETRY_BUDGET)
             return waits < budget
         return retries < max_retries
 

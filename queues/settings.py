@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     pinterest_oauth_url: str = "https://www.pinterest.com/oauth/"
     pinterest_timeout_s: float = 30.0
     pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
+    create_settle_margin_s: float = Field(
+        default=30.0, ge=0,
+        description="A create whose outcome is unknown (timed out, 5xx, the worker died) is "
+        "settled this long after its request's deadline: no attempt creates the post again "
+        "before then (the board is listed first, and again once it is settled). Covers "
+        "Pinterest applying a create late and its board listing lagging behind.",
+    )
     pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
     token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
     credentials_cache_s: float = Field(

@@ -74,7 +74,7 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 _CONTROL_PREFIX = "/_sandbox/"
 _FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_sandbox/stats",
-                 "/_sandbox/latency")
+                 "/_sandbox/latency", "/_sandbox/listing_lag")
 
 RequestCheck = Callable[[SandboxRequest], list[str]]
 ResponseCheck = Callable[[SandboxRequest, SandboxResponse], None]
