@@ -190,8 +190,9 @@ def _answer(
 
 
 def _delay(state: SandboxState, fault: Fault) -> None:
-    if fault.latency_ms:
-        state.stopping.wait(fault.latency_ms / 1000)
+    latency_ms = state.faults.delay_ms(fault)
+    if latency_ms:
+        state.stopping.wait(latency_ms / 1000)
     if fault.hang_s:
         state.stopping.wait(fault.hang_s)
 
