@@ -569,6 +569,9 @@ def _report(run: Run, quiet: bool, lapses: int) -> int:
          "0", not without_outcome)
     print(f"{'dead letters':<36} {f'{len(dead)} ({len(failed)} posts failed for good)':<40} "
           "target: none expected (each has a failed outcome)")
+    reconciled = sum(1 for p in run.post_ids if outcomes[p].get("reconciled"))
+    print(f"{'Pins adopted by a later attempt':<36} {reconciled:<40} "
+          "(a create whose answer was lost, found on the board)")
     print(f"{'leases lapsed under a live holder':<36} {lapses:<40} "
           "target: none expected (settled anyway)")
     if latencies:
