@@ -53,7 +53,7 @@ LINK_MAX = 2048
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 PIN_LAYOUTS = ("band", "split", "collage", "typographic")
 """The Pin designs the renderer knows (``agents.design.layouts``)."""
-_PIN_ID_RE = r"^\d+$"
+_PIN_ID_RE = r"^[0-9]+$"  # Pinterest's ^\d+$ in ASCII (\d matches every script's digits)
 _HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 

@@ -704,3 +704,45 @@ def test_a_client_without_a_token_asks_to_connect_the_channel() -> None:
 
 def test_client_repr_hides_the_token() -> None:
     assert "secret-token" not in repr(FakePinterest().client("secret-token"))
+
+
+# --- ids and URLs Pinterest sends back ------------------------------------------------------
+
+@pytest.mark.parametrize("pin_id", ["1/../../v5/boards/", "12a", "", "\u0661\u0662", "1\n"])
+def test_a_pin_id_outside_the_spec_pattern_is_never_stored(pin_id: str) -> None:
+    # Given Pinterest answers a create with an id that breaks the spec's ^\d+$
+    fake = FakePinterest({("POST", "/pins"): respond(201, {"id": pin_id, "board_id": "1"})})
+    # Then it is an unexpected answer (a write: reconcile first), not a Pin with a pin_url
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().pins.create(image_pin())
+    assert info.value.code == "unexpected_response" and info.value.outcome_unknown
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [(("GET", "/boards/1"), {"id": "../1"}),
+     (("GET", "/media/9001"), {"media_id": "9001x", "media_type": "video"}),
+     (("GET", "/user_account"), {"id": "me; DROP", "username": "u"})],
+)
+def test_ids_in_read_answers_follow_the_spec(route: tuple[str, str], body: dict[str, Any]
+                                             ) -> None:
+    fake = FakePinterest({route: respond(200, body)})
+    api = fake.client()
+    read = {"/boards/1": lambda: api.boards.get("1"), "/media/9001": lambda: api.media.get("9001"),
+            "/user_account": api.user_account}[route[1]]
+    with pytest.raises(PinterestPermanentError) as info:
+        read()
+    assert info.value.code == "unexpected_response"
+
+
+@pytest.mark.parametrize("upload_url", ["http://uploads.example/", "/relative/path",
+                                        "ftp://uploads.example/", "https://user:pw@s3.test/",
+                                        "https:///no-host", None])
+def test_an_upload_url_that_is_not_absolute_https_is_refused(upload_url: str | None) -> None:
+    # Given Pinterest registers a video with an upload_url the file must not be sent to
+    fake = FakePinterest({("POST", "/media"): respond(201, {**UPLOAD, "upload_url": upload_url})})
+    # Then registering fails with a typed error, before any byte is sent anywhere
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().media.register_video()
+    assert info.value.code == "unexpected_response"
+    assert len(fake.requests) == 1
