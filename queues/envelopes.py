@@ -10,7 +10,11 @@ a message only when:
   the consumer up by the message's own ``queue_name``);
 - it has the shapes Dramatiq relies on: ``actor_name`` and ``message_id`` strings, ``args`` a
   list, ``kwargs`` and ``options`` objects, the counters in ``options`` non-negative integers and
-  ``eta`` a number.
+  ``eta`` a number;
+- when the broker knows its actors (``actors``: name -> queue), it names one of them, one that
+  runs on this queue, and calls it the way every actor of this worker is called: exactly one
+  argument (the message object) and no ``kwargs``. Otherwise Dramatiq would fail it as a bug
+  (retried as ``internal_error``) or dead-letter it with no reason.
 
 Anything else is :class:`Rejected` with a sentence naming what is wrong; the broker moves it to
 the dead-letter queue, records it and announces ``message.rejected``. A message whose
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,9 +111,11 @@ def check_envelope(
     *,
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    actors: Mapping[str, str] | None = None,
 ) -> Accepted | Rejected:
     """Accept or reject the message stored as *redis_id* (``None`` on a broker without ids,
-    RabbitMQ), fetched from *queue_name*."""
+    RabbitMQ), fetched from *queue_name*; *actors* (actor name -> its queue), when given, are the
+    only actors a message may name."""
     if raw is None or (redis_id is None and not raw):
         if redis_id is None:
             return _reject(f"an empty message was published on {queue_name!r}", "empty_message")
@@ -142,7 +149,7 @@ def check_envelope(
             f"unknown {', '.join(unknown)}" if unknown else "") if part)
         return _reject(f"not a Dramatiq message: {what} (see the README's envelope)",
                        "undecodable_message")
-    problem = _shape_problem(fields, queue_name)
+    problem = _shape_problem(fields, queue_name) or _call_problem(fields, queue_name, actors)
     if problem is not None:
         return _reject(problem)
     changed = "options" not in fields or "kwargs" not in fields
@@ -170,6 +177,28 @@ def dead_id_of(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> str
         if isinstance(message_id, str) and 0 < len(message_id) <= 256:
             return message_id
     return "sha256-" + hashlib.sha256(raw).hexdigest()
+
+
+def _call_problem(fields: dict[str, Any], queue_name: str,
+                  actors: Mapping[str, str] | None) -> str | None:
+    """How the message calls its actor, when the broker's actors are known (``None`` if fine)."""
+    if not actors:
+        return None
+    name = fields["actor_name"]
+    home = queue_name.removesuffix(".DQ")
+    if name not in actors:
+        return (f"actor_name {name[:80]!r} is not an actor of this worker (it runs "
+                f"{', '.join(sorted(actors))})")
+    if actors[name] != home:
+        return f"actor {name!r} runs on queue {actors[name]!r}, not {home!r}"
+    if len(fields["args"]) != 1:
+        return (f"args must hold exactly one item (the message object), not "
+                f"{len(fields['args'])}")
+    kwargs = fields.get("kwargs") or {}
+    if kwargs:
+        return (f"kwargs must be empty: {name} takes no keyword arguments (got "
+                f"{', '.join(sorted(str(key)[:40] for key in kwargs)[:5])})")
+    return None
 
 
 def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:
