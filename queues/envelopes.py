@@ -54,7 +54,8 @@ PREVIEW_CHARS = 2_000
 _ENVELOPE_FIELDS = frozenset(
     {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
 )
-_COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "max_retries")
+_COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "store_waits",
+             "max_retries")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,9 @@
   than :data:`MAX_HINT_DELAY_MS`.
 - Expected waits, :class:`Wait` (``Retry`` subclasses logged at INFO, never as errors):
   :class:`Busy` (another attempt in flight, all write slots busy) after a short jittered delay,
-  and :class:`VideoPending` (Pinterest still processing a video) after the poll interval. Each
+  :class:`VideoPending` (Pinterest still processing a video) after the poll interval, and
+  :class:`StoreUnreachable` (Redis or the RabbitMQ broker not answering mid-job) after a short
+  jittered delay, with no ``post.retrying`` and no failure spent. Each
   kind has a budget of its own, counted by :class:`WaitCounter` apart from failures, so polling
   a video for minutes does not use up the retries a real failure gets.
 - Any other exception (``TransientError``, network, a bug): retried with exponential backoff
@@ -49,9 +51,11 @@ __all__ = [
     "DEFAULT_VIDEO_POLL_DELAY_MS",
     "MAX_HINT_DELAY_MS",
     "PERMANENT",
+    "STORE_WAIT_BUDGET",
     "Busy",
     "DurableRetries",
     "RateLimitWait",
+    "StoreUnreachable",
     "VideoPending",
     "Wait",
     "WaitCounter",
@@ -70,6 +74,11 @@ T = TypeVar("T")
 
 PERMANENT = (PermanentError, ConfigurationError)
 BUSY_RETRY_BUDGET = 500
+STORE_WAIT_BUDGET = 720
+"""Waits for an unreachable Redis or broker before a job fails: an hour at
+:data:`STORE_WAIT_DELAY_MS` (scheduling each retry itself waits for the store, so an outage
+rarely spends more than a few)."""
+STORE_WAIT_DELAY_MS = 5_000
 DEFAULT_RATE_LIMIT_DELAY_MS = 10_000
 MAX_RATE_LIMIT_DELAY_MS = 5 * 60_000
 DEFAULT_RATE_LIMIT_BUDGET_S = 3600.0
@@ -138,6 +147,25 @@ class VideoPending(Wait):
     counter = "video_polls"
 
 
+class StoreUnreachable(Wait):
+    """Redis or the RabbitMQ broker did not answer during the job: an outage, not the job's
+    failure. Tried again once the store answers, without spending a failure retry."""
+
+    counter = "store_waits"
+
+
+def _unreachable(exc: BaseException) -> BaseException | None:
+    """The store outage behind *exc* (itself or a cause), if there is one."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _UNREACHABLE):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def is_control_flow(exc: BaseException) -> bool:
     return isinstance(exc, Wait)
 
@@ -160,6 +188,10 @@ def as_retry(
         return Busy(str(exc), delay=int(500 + random.random() * 1500))
     if isinstance(exc, VideoProcessingError):
         return VideoPending(str(exc), delay=video_poll_delay_ms)
+    outage = _unreachable(exc) if not isinstance(exc, PERMANENT) else None
+    if outage is not None:
+        return StoreUnreachable(f"the store does not answer ({type(outage).__name__}: {outage})",
+                                delay=int(STORE_WAIT_DELAY_MS * (0.5 + random.random())))
     if isinstance(exc, RateLimitedError):
         hint = _hint_ms(exc.retry_after_s)
         # Honour the hint, plus a little jitter so a channel's jobs do not come back in step.
@@ -225,7 +257,9 @@ def retry_policy(
             return exc.within(int(rate_limit_budget_s * 1000))
         if isinstance(exc, Wait):
             waits = exc.waits if exc.waits is not None else retries
-            budget = video_poll_budget if isinstance(exc, VideoPending) else BUSY_RETRY_BUDGET
+            budget = (video_poll_budget if isinstance(exc, VideoPending)
+                      else STORE_WAIT_BUDGET if isinstance(exc, StoreUnreachable)
+                      else BUSY_RETRY_BUDGET)
             return waits < budget
         return retries < max_retries
 

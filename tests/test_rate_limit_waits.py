@@ -10,12 +10,16 @@ from typing import Any
 
 import dramatiq
 import pytest
+import redis
 
 from providers.errors import RateLimitedError, TransientError
 from providers.sandbox.server import SandboxServer
+from queues import jobs
 from queues.retrying import (
     DEFAULT_RATE_LIMIT_BUDGET_S,
+    STORE_WAIT_BUDGET,
     RateLimitWait,
+    StoreUnreachable,
     WaitCounter,
     as_retry,
     failure_cause,
@@ -162,3 +166,48 @@ def test_a_retry_after_of_37_years_fails_the_post_at_once(
     assert ledger.overdue() == [] and running.runtime.redis_client.zscore(
         ledger.open_key, "post-1") is None
     assert fresh_sandbox.state.request_count("POST", "/v5/pins") == 1
+
+
+@pytest.mark.parametrize("outage", [
+    redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+    redis.TimeoutError("Timeout reading from socket"),
+])
+def test_an_unreachable_store_is_a_wait_not_a_failure(outage: Exception) -> None:
+    # Given a job that failed because Redis did not answer (directly, or behind another error)
+    wrapped = RuntimeError("could not record")
+    wrapped.__cause__ = outage
+    for exc in (outage, wrapped):
+        wait = as_retry(exc)
+        # Then it is an expected wait, with a budget of its own, leaving the failures alone
+        assert isinstance(wait, StoreUnreachable) and 0 < wait.delay <= 7_500
+        message = _message(retries=3)
+        assert _decide(wait, message) is True
+        assert message.options["retries"] == 2  # Retries adds one back: still 3 failures
+        assert message.options["store_waits"] == 1
+    exhausted = as_retry(outage)
+    assert _decide(exhausted, _message(store_waits=STORE_WAIT_BUDGET)) is False
+
+
+@pytest.mark.redis
+def test_a_post_caught_in_a_redis_outage_waits_without_post_retrying(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given the store stops answering during the post's first attempt (a fault injected there)
+    real = jobs.run_publish
+    calls: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379.")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "run_publish", flaky)
+    monkeypatch.setattr("queues.retrying.STORE_WAIT_DELAY_MS", 20)
+    running = start_worker()
+    enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
+    # Then the post is published after the outage, which was a wait: no post.retrying
+    wait_for(lambda: outcome_status(running.runtime, "post-1", "published"))
+    types = [e["type"] for e in running.runtime.store.outcomes.events()]
+    assert "post.retrying" not in types and len(calls) == 2
