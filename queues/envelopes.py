@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +55,7 @@ PREVIEW_CHARS = 2_000
 _ENVELOPE_FIELDS = frozenset(
     {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
 )
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}\Z", re.ASCII)
 _COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "store_waits",
              "max_retries")
 
@@ -210,6 +212,9 @@ def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:
         value = fields[name]
         if not isinstance(value, str) or not 0 < len(value) <= 256:
             return f"{name} must be a non-empty string"
+    if not _MESSAGE_ID.match(fields["message_id"]):
+        return ("message_id must be 1 to 256 ASCII letters, digits and '._:@-' (it names the "
+                "message's records), such as a UUID")
     if not isinstance(fields["args"], list):
         return f"args must be a list, not {type(fields['args']).__name__}"
     for name in ("kwargs", "options"):
