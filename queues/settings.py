@@ -166,7 +166,8 @@ class Settings(BaseSettings):
     rate_limit_budget_s: float = Field(
         default=3600.0, gt=0,
         description="A post rate limited (429) for this long in all fails with rate_limited; "
-        "429s are waits, apart from the max_retries failures.",
+        "429s are waits, apart from the max_retries failures. No wait is scheduled past it: a "
+        "Retry-After ending later fails the post rate_limited at once.",
     )
     min_backoff_ms: int = Field(default=2_000, ge=1)
     max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
