@@ -30,9 +30,15 @@ from typing import Any
 
 import redis
 
-from agents.catalog import CatalogMapping, CatalogSync, OutboxEntry, SyncOptions, parse_feed
-from agents.catalog.planner import CadenceLimits
-from queues.catalog_store import RedisCatalogStore
+from pinterest_agent.agents.catalog import (
+    CatalogMapping,
+    CatalogSync,
+    OutboxEntry,
+    SyncOptions,
+    parse_feed,
+)
+from pinterest_agent.agents.catalog.planner import CadenceLimits
+from pinterest_agent.queues.catalog_store import RedisCatalogStore
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TIME_TARGET = 2.0

@@ -62,14 +62,14 @@ import pika
 import redis
 from pydantic import SecretStr
 
-from agents.ports import ChannelCredentials
-from providers.sandbox.server import SandboxServer
-from queues.actors import build_broker
-from queues.deadletters import open_dead_letters
-from queues.demo import sandbox_settings
-from queues.enqueue import enqueue_post
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import build_broker
+from pinterest_agent.queues.deadletters import open_dead_letters
+from pinterest_agent.queues.demo import sandbox_settings
+from pinterest_agent.queues.enqueue import enqueue_post
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 TARGET_P95_S = {"redis": 30.0, "rabbitmq": 10.0}
@@ -129,7 +129,7 @@ class Workers:
         self.started += 1
         log = (self._logdir / f"worker-{self.started}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "queues.entry", "--processes", "1",
+            [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", "1",
              "--threads", str(self._threads)],
             env=self._env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)

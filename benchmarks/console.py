@@ -35,24 +35,24 @@ from datetime import UTC, date, datetime, timedelta
 import redis
 from pydantic import SecretStr
 
-from agents.console.charts import render_chart
-from agents.console.figures import build_figures
-from agents.console.views import overview_view
-from agents.insights.followers import FollowerSnapshot
-from providers.pinterest.analytics_models import (
+from pinterest_agent.agents.console.charts import render_chart
+from pinterest_agent.agents.console.figures import build_figures
+from pinterest_agent.agents.console.views import overview_view
+from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.providers.pinterest.analytics_models import (
     AccountAnalytics,
     DailyMetrics,
     DateWindow,
     PinAnalytics,
 )
-from providers.pinterest.models import Board, Pin
-from queues.chart_store import ChartStore
-from queues.console.channels import tab_context
-from queues.console.context import make_environment
-from queues.figures_store import ChannelFiguresStore
-from queues.runtime import Runtime
-from queues.settings import Settings
-from queues.store import SecretBox
+from pinterest_agent.providers.pinterest.models import Board, Pin
+from pinterest_agent.queues.chart_store import ChartStore
+from pinterest_agent.queues.console.channels import tab_context
+from pinterest_agent.queues.console.context import make_environment
+from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.store import SecretBox
 
 TARGET = 3.0
 CHANNEL = "bench"

@@ -22,8 +22,13 @@ from typing import Any
 from openapi_core import Config, OpenAPI
 from werkzeug.datastructures import Headers
 
-from providers.pinterest.contract import load_contract, load_spec
-from providers.pinterest.spec_validators import FORMATS, PathIndex, SpecRequest, SpecResponse
+from pinterest_agent.providers.pinterest.contract import load_contract, load_spec
+from pinterest_agent.providers.pinterest.spec_validators import (
+    FORMATS,
+    PathIndex,
+    SpecRequest,
+    SpecResponse,
+)
 
 HOST = "https://api.pinterest.com"
 WINDOW = [("start_date", "2025-01-01"), ("end_date", "2025-01-31")]

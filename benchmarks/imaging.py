@@ -51,11 +51,11 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.design.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
-from agents.design.imaging import prepare, render  # noqa: E402
-from agents.design.saliency import Subject  # noqa: E402
-from agents.design.scene_map import PINTEREST  # noqa: E402
-from agents.design.sources import cover_box, load_source  # noqa: E402
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
+from pinterest_agent.agents.design.imaging import prepare, render  # noqa: E402
+from pinterest_agent.agents.design.saliency import Subject  # noqa: E402
+from pinterest_agent.agents.design.scene_map import PINTEREST  # noqa: E402
+from pinterest_agent.agents.design.sources import cover_box, load_source  # noqa: E402
 
 TARGET = (1000, 1500)
 SPEC = DesignSpec(headline="Small balcony, big garden", layout=Layout.BAND_BOTTOM,

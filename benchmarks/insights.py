@@ -46,19 +46,24 @@ from typing import Any, cast
 import httpx
 import redis
 
-from agents.insights.categorizer import RuleCategorizer
-from agents.insights.followers import InMemoryFollowerSnapshotStore
-from agents.insights.metrics import InsightInputs, compute_metrics, insight_period
-from agents.insights.pin_cache import InMemoryPinCache, PinCache
-from agents.insights.pin_catalog import PinCatalog
-from agents.insights.writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
-from agents.llm import LLMResult, StructuredLLM, T
-from agents.messages import InsightsRequest
-from providers.pinterest.analytics import AnalyticsAPI
-from providers.pinterest.client import PinterestClient
-from providers.sandbox.analytics_data import analytics_settings, populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.pin_cache import RedisPinCache
+from pinterest_agent.agents.insights.categorizer import RuleCategorizer
+from pinterest_agent.agents.insights.followers import InMemoryFollowerSnapshotStore
+from pinterest_agent.agents.insights.metrics import InsightInputs, compute_metrics, insight_period
+from pinterest_agent.agents.insights.pin_cache import InMemoryPinCache, PinCache
+from pinterest_agent.agents.insights.pin_catalog import PinCatalog
+from pinterest_agent.agents.insights.writer import (
+    InsightDraft,
+    NextPinConcept,
+    SuggestionDraft,
+    build_insight,
+)
+from pinterest_agent.agents.llm import LLMResult, StructuredLLM, T
+from pinterest_agent.agents.messages import InsightsRequest
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
+from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.sandbox.analytics_data import analytics_settings, populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.pin_cache import RedisPinCache
 
 PERIOD_DAYS = 30
 CHANNEL = "bench"

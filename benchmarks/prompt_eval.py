@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 import yaml  # noqa: E402
 
-from agents.llm import OpenAIStructuredLLM, RedisLLMCache, make_openai_client  # noqa: E402
-from agents.workbench.results import Prices  # noqa: E402
-from agents.workbench.runner import run_suite  # noqa: E402
-from agents.workbench.suites import load_suite  # noqa: E402
-from agents.workbench.tasks import prepare  # noqa: E402
-from prompts.loader import PromptLibrary  # noqa: E402
-from providers.sandbox.server import SandboxServer  # noqa: E402
+from pinterest_agent.agents.llm import OpenAIStructuredLLM, RedisLLMCache, make_openai_client  # noqa: E402
+from pinterest_agent.agents.workbench.results import Prices  # noqa: E402
+from pinterest_agent.agents.workbench.runner import run_suite  # noqa: E402
+from pinterest_agent.agents.workbench.suites import load_suite  # noqa: E402
+from pinterest_agent.agents.workbench.tasks import prepare  # noqa: E402
+from pinterest_agent.prompts.loader import PromptLibrary  # noqa: E402
+from pinterest_agent.providers.sandbox.server import SandboxServer  # noqa: E402
 
 TARGET = 2.0
 CASES = 50

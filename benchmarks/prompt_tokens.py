@@ -33,13 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.design.designer import DesignSpec, design_variables  # noqa: E402
-from agents.design.scene_map import PINTEREST  # noqa: E402
-from agents.llm import response_format  # noqa: E402
-from agents.messages import PinBrief  # noqa: E402
-from agents.writer import PinCopy, copy_variables  # noqa: E402
-from prompts.loader import PromptLibrary, RenderedPrompt  # noqa: E402
-from providers.sandbox.openai_compat import pin_copy_answer  # noqa: E402
+from pinterest_agent.agents.design.designer import DesignSpec, design_variables  # noqa: E402
+from pinterest_agent.agents.design.scene_map import PINTEREST  # noqa: E402
+from pinterest_agent.agents.llm import response_format  # noqa: E402
+from pinterest_agent.agents.messages import PinBrief  # noqa: E402
+from pinterest_agent.agents.writer import PinCopy, copy_variables  # noqa: E402
+from pinterest_agent.prompts.loader import PromptLibrary, RenderedPrompt  # noqa: E402
+from pinterest_agent.providers.sandbox.openai_compat import pin_copy_answer  # noqa: E402
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 O200K_SHA256 = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"

@@ -36,13 +36,13 @@ import httpx
 import redis
 from pydantic import SecretStr
 
-from agents.ports import ChannelCredentials
-from providers.sandbox.server import SandboxServer
-from queues.actors import PUBLISH_ACTOR, build_broker
-from queues.enqueue import enqueue_message
-from queues.runtime import Runtime
-from queues.settings import Settings
-from queues.store import SecretBox
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import PUBLISH_ACTOR, build_broker
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.store import SecretBox
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 HERE = Path(__file__).resolve().parent
@@ -267,7 +267,7 @@ def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox,
             enqueue_message(broker, queue=settings.queue_publisher, actor=PUBLISH_ACTOR,
                             payload=payload)
 
-    worker = start_worker(["queues.entry", "--queues", settings.queue_publisher],
+    worker = start_worker(["pinterest_agent.queues.entry", "--queues", settings.queue_publisher],
                           settings_env(settings), args.processes, args.threads)
     meter = CpuMeter(client, worker, [sandbox.pid, site.pid])
     try:

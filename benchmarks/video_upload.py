@@ -67,7 +67,7 @@ def free_port() -> int:
 
 
 def _serve_sandbox(ready: Any) -> None:
-    from providers.sandbox.server import SandboxServer
+    from pinterest_agent.providers.sandbox.server import SandboxServer
 
     server = SandboxServer(https=True, media_polls=0)
     ready.put({"base_url": server.base_url, "api_base": server.api_base,
@@ -88,11 +88,11 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     import redis
     from pydantic import SecretStr
 
-    from agents.messages import SocialPost
-    from agents.ports import ChannelCredentials
-    from queues.runtime import Runtime
-    from queues.settings import Settings
-    from queues.store import SecretBox
+    from pinterest_agent.agents.messages import SocialPost
+    from pinterest_agent.agents.ports import ChannelCredentials
+    from pinterest_agent.queues.runtime import Runtime
+    from pinterest_agent.queues.settings import Settings
+    from pinterest_agent.queues.store import SecretBox
 
     prefix = spec["prefix"]
     settings = Settings(

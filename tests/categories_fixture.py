@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from agents.insights.pin_records import PinRecord, text_hash
+from pinterest_agent.agents.insights.pin_records import PinRecord, text_hash
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "categories"
 

@@ -16,12 +16,12 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from agents.ports import ChannelCredentials
-from providers.sandbox.server import SandboxServer
-from queues.actors import Actors, build_broker, declare_actors
-from queues.demo import sandbox_settings
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import Actors, build_broker, declare_actors
+from pinterest_agent.queues.demo import sandbox_settings
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.helpers import fail_on_spec_violations
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -25,10 +25,10 @@ import pytest
 import vcr
 from vcr.request import Request as VcrRequest
 
-from agents.llm import OpenAIStructuredLLM, make_openai_client
-from agents.messages import PinBrief
-from prompts.loader import PromptLibrary
-from providers.netsafe import FetchedBody, FetchFailedError
+from pinterest_agent.agents.llm import OpenAIStructuredLLM, make_openai_client
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.netsafe import FetchedBody, FetchFailedError
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "fixtures" / "cassettes"

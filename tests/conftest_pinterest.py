@@ -14,8 +14,8 @@ from typing import Any
 
 import httpx
 
-from providers.pinterest import PinterestClient, PinterestOAuth
-from providers.pinterest.contract import load_contract
+from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth
+from pinterest_agent.providers.pinterest.contract import load_contract
 
 API_HOST = "api.pinterest.test"
 API_BASE = f"https://{API_HOST}/v5"

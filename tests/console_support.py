@@ -9,12 +9,12 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.console import ConsoleAccess, create_app
-from queues.insights_job import insights_request, run_insights
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.console import ConsoleAccess, create_app
+from pinterest_agent.queues.insights_job import insights_request, run_insights
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings
 
 PASSWORD = "correct horse battery staple"

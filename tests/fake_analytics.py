@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
-from providers.pinterest.client import PinterestClient
-from providers.pinterest.contract import load_contract
+from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.pinterest.contract import load_contract
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "analytics"
 API_BASE = "https://api.pinterest.test/v5"

@@ -11,12 +11,12 @@ import pika
 import pytest
 import redis
 
-from providers.sandbox.server import SandboxServer
-from queues.actors import PUBLISH_ACTOR
-from queues.deadletters import DeadLetterQueue, open_dead_letters
-from queues.envelopes import dead_id_of
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import PUBLISH_ACTOR
+from pinterest_agent.queues.deadletters import DeadLetterQueue, open_dead_letters
+from pinterest_agent.queues.envelopes import dead_id_of
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 
 T = TypeVar("T")
 

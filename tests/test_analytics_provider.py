@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from providers.pinterest.analytics import (
+from pinterest_agent.providers.pinterest.analytics import (
     AnalyticsAPI,
     AnalyticsUnavailableError,
     Limiter,
     no_limit,
 )
-from providers.pinterest.client import PinterestClient
-from providers.pinterest.contract import load_contract
-from providers.pinterest.errors import PinterestError, PinterestRateLimitedError
+from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.pinterest.contract import load_contract
+from pinterest_agent.providers.pinterest.errors import PinterestError, PinterestRateLimitedError
 from tests.fake_analytics import FIXTURE_NOW, FixturePinterest, error, load
 
 PIN_IDS = [f"90000000000000{i}" for i in range(1, 9)]

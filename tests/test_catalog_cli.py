@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from providers.netsafe.fetcher import FetchTooLargeError
-from providers.pinterest import PinterestPermanentError
-from providers.sandbox.server import SandboxServer
-from queues.catalog_run import PinterestBoards, load_feed
-from queues.cli import main
-from queues.runtime import Runtime
-from queues.settings import Settings, load_settings
+from pinterest_agent.providers.netsafe.fetcher import FetchTooLargeError
+from pinterest_agent.providers.pinterest import PinterestPermanentError
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.catalog_run import PinterestBoards, load_feed
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import Channel
 from tests.test_catalog_e2e import FEEDS, shop_feed
 from tests.test_cli import _env

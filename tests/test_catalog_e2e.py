@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from agents.catalog import OutboxEntry
-from providers.sandbox.server import SandboxServer
-from queues.actors import UPDATE_ACTOR, WRITE_ACTOR
-from queues.catalog_run import LoadedFeed, load_feed, run_sync
-from queues.enqueue import enqueue_message
-from queues.runtime import Runtime
+from pinterest_agent.agents.catalog import OutboxEntry
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import UPDATE_ACTOR, WRITE_ACTOR
+from pinterest_agent.queues.catalog_run import LoadedFeed, load_feed, run_sync
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import wait_for
 

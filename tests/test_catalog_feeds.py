@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.catalog import FeedError, detect_format, parse_feed
-from agents.catalog.items import FeedItem
+from pinterest_agent.agents.catalog import FeedError, detect_format, parse_feed
+from pinterest_agent.agents.catalog.items import FeedItem
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.catalog import CatalogMapping, MappingError, load_mapping
-from agents.catalog.items import FeedItem
+from pinterest_agent.agents.catalog import CatalogMapping, MappingError, load_mapping
+from pinterest_agent.agents.catalog.items import FeedItem
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from agents.catalog.planner import (
+from pinterest_agent.agents.catalog.planner import (
     DEFAULT_HOURS,
     CadenceLimits,
     Peaks,

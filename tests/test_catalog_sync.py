@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import redis
 
-from agents.catalog import (
+from pinterest_agent.agents.catalog import (
     CatalogMapping,
     CatalogSync,
     OutboxEntry,
@@ -20,9 +20,9 @@ from agents.catalog import (
     SyncOptions,
     parse_feed,
 )
-from agents.catalog.planner import CadenceLimits, Peaks
-from agents.catalog.variations import VariationPolicy
-from queues.catalog_store import RedisCatalogStore
+from pinterest_agent.agents.catalog.planner import CadenceLimits, Peaks
+from pinterest_agent.agents.catalog.variations import VariationPolicy
+from pinterest_agent.queues.catalog_store import RedisCatalogStore
 from tests.conftest import REDIS_URL
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

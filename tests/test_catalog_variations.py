@@ -3,11 +3,11 @@ never an earlier image or title."""
 
 from __future__ import annotations
 
-from agents.catalog.variations import ANGLES, image_key, next_variation
-from agents.design.designer import DesignSpec
-from agents.llm import ScriptedLLM
-from agents.messages import PinBrief
-from agents.writer import PinCopy, write_copy
+from pinterest_agent.agents.catalog.variations import ANGLES, image_key, next_variation
+from pinterest_agent.agents.design.designer import DesignSpec
+from pinterest_agent.agents.llm import ScriptedLLM
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.writer import PinCopy, write_copy
 
 IMAGES = ("https://cdn.example/main.jpg", "https://cdn.example/detail.jpg",
           "https://cdn.example/room.jpg")
@@ -72,8 +72,8 @@ def test_the_writer_refuses_to_repeat_an_earlier_pins_title() -> None:
 
 
 def test_the_sandbox_model_writes_a_new_title_for_a_variation() -> None:
-    from agents.writer import copy_problems
-    from providers.sandbox.openai_compat import pin_copy_answer
+    from pinterest_agent.agents.writer import copy_problems
+    from pinterest_agent.providers.sandbox.openai_compat import pin_copy_answer
 
     # Given the sandbox's answer for an item's first Pin
     first = PinBrief(schema_version=1, brief_id="shop.B.v1", channel_id="shop",

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from agents.ports import ChannelCredentials
-from providers.errors import AuthError
-from providers.sandbox.server import SandboxServer
-from queues.connect import OAuthStateError, connect_with_oauth, import_tokens
-from queues.runtime import Runtime
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.errors import AuthError
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.connect import OAuthStateError, connect_with_oauth, import_tokens
+from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel
 
 pytestmark = pytest.mark.redis

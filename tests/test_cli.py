@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 from pydantic import SecretStr
 
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.cli import main
-from queues.runtime import Runtime
-from queues.settings import Settings, load_settings
+from pinterest_agent import prompts as prompts_package
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import (
     Channel,
     RunningWorker,
@@ -232,10 +233,9 @@ def test_prompts_compare_two_template_versions(cli: CliRunner, tmp_path: Path) -
     # Given a copy of the templates with an edited system prompt
     import shutil
 
-    import prompts
 
     version_b = tmp_path / "b"
-    shutil.copytree(Path(prompts.__file__).parent / "templates", version_b)
+    shutil.copytree(Path(prompts_package.__file__).parent / "templates", version_b)
     template = version_b / "pin_copy.j2"
     template.write_text(template.read_text().replace("{% block system %}",
                                                      "{% block system %}Be concise.\n", 1))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from providers.sandbox.server import SandboxServer
-from queues.cli import main
-from queues.settings import load_settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.settings import load_settings
 from tests.conftest import Channel
 from tests.helpers import post_payload
 from tests.test_cli import cli, settings, write  # noqa: F401 - fixtures

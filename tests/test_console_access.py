@@ -13,12 +13,12 @@ from pydantic import SecretStr
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from providers.errors import ConfigurationError
-from providers.sandbox.server import SandboxServer
-from queues.cli import main
-from queues.console.access import LoginThrottle, check_bind, is_loopback, safe_next
-from queues.runtime import Runtime
-from queues.settings import Settings, load_settings
+from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.console.access import LoginThrottle, check_bind, is_loopback, safe_next
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import Channel
 from tests.console_support import (
     ORIGIN,

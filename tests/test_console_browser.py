@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import RunningWorker
 from tests.console_support import PASSWORD, console_app, llm_settings
 from tests.helpers import wait_for

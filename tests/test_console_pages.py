@@ -12,13 +12,13 @@ from click.testing import CliRunner
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
-from providers.sandbox.server import SandboxServer
-from queues.actors import WRITE_ACTOR
-from queues.cli import main
-from queues.enqueue import enqueue_message
-from queues.figures_store import ChannelFiguresStore
-from queues.runtime import Runtime
-from queues.settings import Settings, load_settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import WRITE_ACTOR
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import Channel, RunningWorker
 from tests.console_support import (
     ORIGIN,
@@ -69,7 +69,7 @@ def test_a_warm_insights_run_still_stores_every_pins_figures(
     # Given a channel whose Pins are cached by a first run
     populate_and_run_insights(runtime, fresh_sandbox, channel, pins=40)
     # When the insights job runs again (it lists only the newest Pins now)
-    from queues.insights_job import insights_request, run_insights
+    from pinterest_agent.queues.insights_job import insights_request, run_insights
 
     run_insights(runtime, insights_request("shop"))
     # Then the figures still cover every Pin, from the Pin cache
@@ -82,10 +82,10 @@ def test_the_insights_job_draws_the_charts_the_console_serves(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from agents.console import charts as chart_module
-    from agents.console.views import overview_view
-    from queues import chart_store
-    from queues.chart_store import ChartStore
+    from pinterest_agent.agents.console import charts as chart_module
+    from pinterest_agent.agents.console.views import overview_view
+    from pinterest_agent.queues import chart_store
+    from pinterest_agent.queues.chart_store import ChartStore
 
     # Given the insights job ran (and drew the Overview's charts)
     populate_and_run_insights(runtime, fresh_sandbox, channel)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from agents.console.charts import PROVISIONAL_LABEL, daily_series, follower_series, render_chart
-from agents.console.figures import (
+from pinterest_agent.agents.console.charts import (
+    PROVISIONAL_LABEL,
+    daily_series,
+    follower_series,
+    render_chart,
+)
+from pinterest_agent.agents.console.figures import (
     ChannelFigures,
     DayFigures,
     PinFigures,
@@ -13,22 +18,22 @@ from agents.console.figures import (
     thumbnail_url,
     top_pins,
 )
-from agents.console.recorder import RecordingAnalytics
-from agents.console.views import (
+from pinterest_agent.agents.console.recorder import RecordingAnalytics
+from pinterest_agent.agents.console.views import (
     event_channel,
     event_rows,
     overview_view,
     post_view,
     top_pins_view,
 )
-from agents.insights.followers import FollowerSnapshot
-from providers.pinterest.analytics_models import (
+from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.providers.pinterest.analytics_models import (
     AccountAnalytics,
     DailyMetrics,
     DateWindow,
     PinAnalytics,
 )
-from providers.pinterest.models import Board, Pin
+from pinterest_agent.providers.pinterest.models import Board, Pin
 
 START = date(2026, 9, 1)
 NOW = datetime(2026, 11, 30, 6, tzinfo=UTC)
@@ -199,7 +204,7 @@ class _Source:
 
     def pins_analytics(self, pin_ids: object, start: date, end: date,
                        metric_types: object = None) -> object:
-        from providers.pinterest.analytics_models import PinAnalyticsBatch
+        from pinterest_agent.providers.pinterest.analytics_models import PinAnalyticsBatch
 
         self.call_count += 1
         window = DateWindow(start=start, end=end)

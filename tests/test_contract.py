@@ -9,9 +9,14 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.pinterest.contract import SpecContract, load_contract, load_spec, spec_bytes
-from providers.pinterest.errors import PinterestConfigurationError
-from providers.pinterest.spec_tolerances import ONE_OF_AS_ANY_OF, apply_tolerances
+from pinterest_agent.providers.pinterest.contract import (
+    SpecContract,
+    load_contract,
+    load_spec,
+    spec_bytes,
+)
+from pinterest_agent.providers.pinterest.errors import PinterestConfigurationError
+from pinterest_agent.providers.pinterest.spec_tolerances import ONE_OF_AS_ANY_OF, apply_tolerances
 
 SHARED_SPEC = Path(__file__).resolve().parents[2] / "shared/pinterest-openapi/openapi-v5.23.0.json"
 JSON = "application/json"

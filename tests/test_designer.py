@@ -8,15 +8,15 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from agents.design.contrast import contrast_ratio, hex_to_rgb
-from agents.design.designer import DesignSpec, FocalPoint, Layout, design_problems
-from agents.design.scene_map import PINTEREST, SCENE_MAP
-from agents.drafting import draft_post
-from agents.image_generation import OpenAIImageGenerator, closest_size
-from agents.llm import ScriptedLLM, make_openai_client
-from agents.messages import ImageBase64Media, ImageUrlMedia
-from agents.writer import PinCopy
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.agents.design.contrast import contrast_ratio, hex_to_rgb
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout, design_problems
+from pinterest_agent.agents.design.scene_map import PINTEREST, SCENE_MAP
+from pinterest_agent.agents.drafting import draft_post
+from pinterest_agent.agents.image_generation import OpenAIImageGenerator, closest_size
+from pinterest_agent.agents.llm import ScriptedLLM, make_openai_client
+from pinterest_agent.agents.messages import ImageBase64Media, ImageUrlMedia
+from pinterest_agent.agents.writer import PinCopy
+from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, FixtureFetcher, load_brief, replay
 
 SUBJECT_RED = (230, 40, 40)
@@ -117,7 +117,7 @@ def test_no_source_image_without_generation_is_a_typographic_pin() -> None:
 
 def test_an_unusable_layout_falls_back_without_failing() -> None:
     # Given a brief asking for a collage that has one photo
-    from agents.design.layouts import PinLayout, effective_layout
+    from pinterest_agent.agents.design.layouts import PinLayout, effective_layout
 
     # Then it gets a band; with no photo and no generator, typographic
     assert effective_layout("collage", images=1, can_generate=False) is PinLayout.BAND

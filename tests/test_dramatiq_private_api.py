@@ -16,7 +16,7 @@ from dramatiq.brokers import redis as redis_broker
 from dramatiq.common import dq_name, xq_name
 from dramatiq.worker import Worker
 
-from queues.broker import QuarantiningRabbitmqBroker, QuarantiningRedisBroker
+from pinterest_agent.queues.broker import QuarantiningRabbitmqBroker, QuarantiningRedisBroker
 
 
 def test_dramatiq_major_version_is_the_one_the_broker_was_written_for() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import providers.pinterest
+from pinterest_agent.providers import pinterest as pinterest_package
 
 EXPECTED = [
     "Account",
@@ -41,17 +41,18 @@ EXPECTED = [
 
 
 def test_pinterest_provider_exports_exactly_its_public_names() -> None:
-    assert sorted(providers.pinterest.__all__) == sorted(EXPECTED)
+    assert sorted(pinterest_package.__all__) == sorted(EXPECTED)
 
 
 def test_every_exported_name_resolves_to_the_provider() -> None:
-    for name in providers.pinterest.__all__:
-        member = getattr(providers.pinterest, name)
+    for name in pinterest_package.__all__:
+        member = getattr(pinterest_package, name)
         if name == "MediaSource":  # a typing alias: check what it unites instead
-            members = [getattr(providers.pinterest, n) for n in
+            members = [getattr(pinterest_package, n) for n in
                        ("ImageUrlSource", "ImageBase64Source", "MultipleImageUrlsSource",
                         "VideoIdSource")]
         else:
             members = [member]
         for each in members:
-            assert each.__module__.startswith("providers.pinterest."), (name, each.__module__)
+            where = each.__module__
+            assert where.startswith("pinterest_agent.providers.pinterest."), (name, where)

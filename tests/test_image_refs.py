@@ -23,18 +23,23 @@ from click.testing import CliRunner
 from PIL import Image
 from pydantic import SecretStr, ValidationError
 
-from agents.image_refs import ImageExpiredError, image_source
-from agents.messages import IMAGE_BASE64_MAX, ImageBase64Media, ImageRefMedia, SocialPost
-from providers.errors import ConfigurationError
-from providers.sandbox.control import generated_image
-from providers.sandbox.server import SandboxServer
-from queues.actors import WRITE_ACTOR
-from queues.cli import main
-from queues.enqueue import enqueue_message
-from queues.jobs import bounded_message
-from queues.runtime import Runtime
-from queues.settings import Settings
-from queues.store import RedisImageStore
+from pinterest_agent.agents.image_refs import ImageExpiredError, image_source
+from pinterest_agent.agents.messages import (
+    IMAGE_BASE64_MAX,
+    ImageBase64Media,
+    ImageRefMedia,
+    SocialPost,
+)
+from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.providers.sandbox.control import generated_image
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import WRITE_ACTOR
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.jobs import bounded_message
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.store import RedisImageStore
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

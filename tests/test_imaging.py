@@ -11,9 +11,15 @@ import httpx
 import pytest
 from PIL import Image
 
-from agents.design.contrast import BLACK, WHITE, contrast_ratio, hex_to_rgb, readable_pair
-from agents.design.designer import DesignSpec, FocalPoint, Layout
-from agents.design.imaging import (
+from pinterest_agent.agents.design.contrast import (
+    BLACK,
+    WHITE,
+    contrast_ratio,
+    hex_to_rgb,
+    readable_pair,
+)
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout
+from pinterest_agent.agents.design.imaging import (
     RenderError,
     SourceNotAnImageError,
     SourceTooLargeError,
@@ -22,14 +28,14 @@ from agents.design.imaging import (
     prepare,
     render,
 )
-from agents.design.overlay import choose_layout
-from agents.design.saliency import Subject
-from agents.design.scene_map import PINTEREST
-from agents.design.sources import SourceRules, load_source
-from agents.drafting import draft_post
-from agents.llm import ScriptedLLM
-from providers.errors import PermanentError, WorkerError
-from providers.netsafe import FetchFailedError, SafeFetcher, UnsafeURLError
+from pinterest_agent.agents.design.overlay import choose_layout
+from pinterest_agent.agents.design.saliency import Subject
+from pinterest_agent.agents.design.scene_map import PINTEREST
+from pinterest_agent.agents.design.sources import SourceRules, load_source
+from pinterest_agent.agents.drafting import draft_post
+from pinterest_agent.agents.llm import ScriptedLLM
+from pinterest_agent.errors import PermanentError, WorkerError
+from pinterest_agent.providers.netsafe import FetchFailedError, SafeFetcher, UnsafeURLError
 from tests.conftest_llm import IMAGES, FixtureFetcher, load_brief
 
 PUBLIC_IP = "93.184.215.14"

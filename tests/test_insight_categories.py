@@ -16,9 +16,9 @@ from collections import Counter
 
 import pytest
 
-from agents.insights.categories import CATEGORIES, Category, classify
-from agents.insights.categorizer import LLMCategorizer
-from agents.insights.pin_records import LLM_SOURCE
+from pinterest_agent.agents.insights.categories import CATEGORIES, Category, classify
+from pinterest_agent.agents.insights.categorizer import LLMCategorizer
+from pinterest_agent.agents.insights.pin_records import LLM_SOURCE
 from tests.categories_fixture import fixture_records, labelled
 from tests.conftest_llm import replay
 

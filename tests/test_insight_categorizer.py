@@ -6,15 +6,15 @@ A scripted model (``ScriptedLLM``) answers; the same ``generate`` loop as the re
 
 from __future__ import annotations
 
-from agents.insights.categories import RULES_VERSION, classify
-from agents.insights.categorizer import (
+from pinterest_agent.agents.insights.categories import RULES_VERSION, classify
+from pinterest_agent.agents.insights.categorizer import (
     LLMCategorizer,
     PinCategories,
     PinCategory,
     answer_problems,
 )
-from agents.insights.pin_records import LLM_SOURCE, PinRecord, text_hash
-from agents.llm import LLMUnavailableError, ScriptedLLM
+from pinterest_agent.agents.insights.pin_records import LLM_SOURCE, PinRecord, text_hash
+from pinterest_agent.agents.llm import LLMUnavailableError, ScriptedLLM
 from tests.categories_fixture import mixed_batch
 from tests.conftest_llm import replay
 

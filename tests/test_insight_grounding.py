@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.insights.figures import stated_numbers, ungrounded_numbers
-from agents.insights.models import FigureValue
+from pinterest_agent.agents.insights.figures import stated_numbers, ungrounded_numbers
+from pinterest_agent.agents.insights.models import FigureValue
 
 FIGURES: dict[str, FigureValue] = {
     "totals.saves": 220, "totals.impressions": 12_345, "change.saves_pct": 25.3,

@@ -11,18 +11,18 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.insights.figures import ungrounded_numbers
-from agents.insights.followers import InMemoryFollowerSnapshotStore
-from agents.insights.models import FigureValue
-from agents.insights.writer import (
+from pinterest_agent.agents.insights.figures import ungrounded_numbers
+from pinterest_agent.agents.insights.followers import InMemoryFollowerSnapshotStore
+from pinterest_agent.agents.insights.models import FigureValue
+from pinterest_agent.agents.insights.writer import (
     InsightDraft,
     NextPinConcept,
     SuggestionDraft,
     build_insight,
 )
-from agents.llm import LLMOutputInvalidError, ScriptedLLM
-from agents.messages import InsightsRequest, PinBrief
-from providers.pinterest.analytics import AnalyticsAPI
+from pinterest_agent.agents.llm import LLMOutputInvalidError, ScriptedLLM
+from pinterest_agent.agents.messages import InsightsRequest, PinBrief
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from tests.fake_analytics import FIXTURE_NOW, FixturePinterest, error
 
 REQUEST = InsightsRequest(schema_version=1, channel_id="shop", period_days=7)

@@ -33,9 +33,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from agents.insights.categories import RULES_VERSION, Category, classify
-from agents.insights.followers import FollowerSnapshot, InMemoryFollowerSnapshotStore
-from agents.insights.metrics import (
+from pinterest_agent.agents.insights.categories import RULES_VERSION, Category, classify
+from pinterest_agent.agents.insights.followers import (
+    FollowerSnapshot,
+    InMemoryFollowerSnapshotStore,
+)
+from pinterest_agent.agents.insights.metrics import (
     InsightInputs,
     aggregate_pins,
     compute_metrics,
@@ -44,16 +47,16 @@ from agents.insights.metrics import (
     period_totals,
     top_pins_by_save_rate,
 )
-from agents.insights.pin_index import build_index
-from agents.insights.pin_records import PinRecord
-from providers.pinterest.analytics import AnalyticsAPI
-from providers.pinterest.analytics_models import (
+from pinterest_agent.agents.insights.pin_index import build_index
+from pinterest_agent.agents.insights.pin_records import PinRecord
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
+from pinterest_agent.providers.pinterest.analytics_models import (
     DailyMetrics,
     DateWindow,
     PinAnalytics,
     PinLifetimeMetrics,
 )
-from providers.pinterest.models import Board, Pin
+from pinterest_agent.providers.pinterest.models import Board, Pin
 from tests.fake_analytics import FIXTURE_NOW, FixturePinterest
 
 B1, B2 = "800000000000001", "800000000000002"

@@ -21,19 +21,19 @@ import httpx
 import pytest
 import redis
 
-from agents.insights.categorizer import LLMCategorizer
-from agents.insights.followers import InMemoryFollowerSnapshotStore
-from agents.insights.models import ChannelInsight
-from agents.insights.pin_cache import InMemoryPinCache, PinCache
-from agents.insights.writer import build_insight
-from agents.llm import LLMCallRecord, OpenAIStructuredLLM, make_openai_client
-from agents.messages import InsightsRequest
-from prompts.loader import PromptLibrary
-from providers.pinterest.analytics import AnalyticsAPI
-from providers.pinterest.client import PinterestClient
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.pin_cache import RedisPinCache
+from pinterest_agent.agents.insights.categorizer import LLMCategorizer
+from pinterest_agent.agents.insights.followers import InMemoryFollowerSnapshotStore
+from pinterest_agent.agents.insights.models import ChannelInsight
+from pinterest_agent.agents.insights.pin_cache import InMemoryPinCache, PinCache
+from pinterest_agent.agents.insights.writer import build_insight
+from pinterest_agent.agents.llm import LLMCallRecord, OpenAIStructuredLLM, make_openai_client
+from pinterest_agent.agents.messages import InsightsRequest
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
+from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.pin_cache import RedisPinCache
 
 pytestmark = pytest.mark.redis
 

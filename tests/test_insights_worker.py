@@ -10,16 +10,16 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from providers.errors import TransientError
-from providers.pinterest.errors import PaginationLoopError, TooManyPagesError
-from providers.pinterest.pager import DEFAULT_PAGE_CAP
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.actors import INSIGHTS_ACTOR
-from queues.enqueue import enqueue_message
-from queues.insights_job import insights_request, latest_insight, run_insights
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.errors import TransientError
+from pinterest_agent.providers.pinterest.errors import PaginationLoopError, TooManyPagesError
+from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import INSIGHTS_ACTOR
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.insights_job import insights_request, latest_insight, run_insights
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import REDIS_URL, Channel, RunningWorker, make_settings
 from tests.helpers import wait_for
 

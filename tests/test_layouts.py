@@ -19,14 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from agents.design.brand import BrandKit  # noqa: E402
-from agents.design.contrast import contrast_ratio, hex_to_rgb  # noqa: E402
-from agents.design.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
-from agents.design.imaging import RenderedImage  # noqa: E402
-from agents.design.layouts import PinLayout, compose_layout  # noqa: E402
-from agents.design.saliency import estimate_subject  # noqa: E402
-from agents.design.scene_map import PINTEREST  # noqa: E402
-from agents.design.sources import load_source  # noqa: E402
+from pinterest_agent.agents.design.brand import BrandKit  # noqa: E402
+from pinterest_agent.agents.design.contrast import contrast_ratio, hex_to_rgb  # noqa: E402
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout  # noqa: E402
+from pinterest_agent.agents.design.imaging import RenderedImage  # noqa: E402
+from pinterest_agent.agents.design.layouts import PinLayout, compose_layout  # noqa: E402
+from pinterest_agent.agents.design.saliency import estimate_subject  # noqa: E402
+from pinterest_agent.agents.design.scene_map import PINTEREST  # noqa: E402
+from pinterest_agent.agents.design.sources import load_source  # noqa: E402
 
 IMAGES = ROOT / "fixtures" / "images"
 GOLDEN = IMAGES / "golden"
@@ -115,8 +115,8 @@ def test_the_brand_kit_is_applied_to_every_layout() -> None:
 
 
 def test_a_brand_font_is_used(tmp_path: Path) -> None:
-    from agents.design.overlay import FONT_FILE
-    from agents.design.typeset import fit_text
+    from pinterest_agent.agents.design.overlay import FONT_FILE
+    from pinterest_agent.agents.design.typeset import fit_text
 
     # Given a brand kit whose font is a different face (the bundled font at another path is
     # the only TTF the suite ships, so compare metrics of the same text)

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import redis
 
-from agents.publisher import ChannelBusyError
-from queues.limits import AnalyticsThrottle, AtomicRedisBackend, ChannelWriteSlots
-from queues.renewal import Renewer
+from pinterest_agent.agents.publisher import ChannelBusyError
+from pinterest_agent.queues.limits import AnalyticsThrottle, AtomicRedisBackend, ChannelWriteSlots
+from pinterest_agent.queues.renewal import Renewer
 
 pytestmark = pytest.mark.redis
 

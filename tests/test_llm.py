@@ -16,10 +16,10 @@ import pytest
 import redis
 from pydantic import BaseModel, Field
 
-import agents.llm
-from agents.design.designer import DesignSpec, design_variables
-from agents.design.scene_map import PINTEREST
-from agents.llm import (
+from pinterest_agent.agents import llm as llm_package
+from pinterest_agent.agents.design.designer import DesignSpec, design_variables
+from pinterest_agent.agents.design.scene_map import PINTEREST
+from pinterest_agent.agents.llm import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_S,
     LLMCallRecord,
@@ -39,9 +39,9 @@ from agents.llm import (
     strict_json_schema,
     worst_case_llm_s,
 )
-from agents.writer import PinCopy, copy_variables
-from prompts.loader import PromptLibrary
-from providers.errors import ConfigurationError, PermanentError, TransientError
+from pinterest_agent.agents.writer import PinCopy, copy_variables
+from pinterest_agent.errors import ConfigurationError, PermanentError, TransientError
+from pinterest_agent.prompts.loader import PromptLibrary
 from tests.conftest_llm import TEST_API_KEY, load_brief, replay
 
 EXPECTED_EXPORTS = [
@@ -69,7 +69,7 @@ def greet_library(tmp_path: Any) -> PromptLibrary:
 
 
 def test_public_surface_is_pinned() -> None:
-    assert sorted(agents.llm.__all__) == sorted(EXPECTED_EXPORTS)
+    assert sorted(llm_package.__all__) == sorted(EXPECTED_EXPORTS)
 
 
 def test_strict_schema_is_the_common_subset() -> None:
@@ -253,7 +253,7 @@ def completion_json(content: str) -> dict[str, Any]:
 
 def test_every_call_is_logged_without_the_key(tmp_path: Any,
                                               caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="agents.llm")
+    caplog.set_level(logging.INFO, logger="pinterest_agent.agents.llm")
     records: list[LLMCallRecord] = []
     sent: list[dict[str, Any]] = []
 
@@ -318,8 +318,8 @@ def test_a_cache_hit_renders_nothing_and_names_the_template(tmp_path: Any) -> No
 
 def test_cache_keys_are_the_canonical_json_of_every_part() -> None:
     # The key is pinned: changing how it is computed would silently empty every cache
-    from agents.llm.cache import keyed_by
-    from agents.llm.schema import strict_json_schema, strict_schema_json
+    from pinterest_agent.agents.llm.cache import keyed_by
+    from pinterest_agent.agents.llm.schema import strict_json_schema, strict_schema_json
 
     variables = {"brief": {"name": "Orzo", "keywords": ["a", "b"]}, "n": 1}
     payload = {"model": "m", "template_hash": "h", "variables": variables,
@@ -424,9 +424,9 @@ def test_committed_cassettes_hold_no_secret_looking_strings() -> None:
 
 @pytest.mark.parametrize("name", ["product", "recipe", "how-to", "article"])
 def test_sandbox_answers_are_valid_for_every_sample_brief(name: str) -> None:
-    from agents.design.designer import design_problems
-    from agents.writer import copy_problems
-    from providers.sandbox.openai_compat import design_spec_answer, pin_copy_answer
+    from pinterest_agent.agents.design.designer import design_problems
+    from pinterest_agent.agents.writer import copy_problems
+    from pinterest_agent.providers.sandbox.openai_compat import design_spec_answer, pin_copy_answer
 
     brief = load_brief(name)
     copy = PinCopy.model_validate(pin_copy_answer(copy_variables(brief)["brief"]))
@@ -437,7 +437,7 @@ def test_sandbox_answers_are_valid_for_every_sample_brief(name: str) -> None:
 
 
 def test_sandbox_chat_completion_shape_and_unknown_schemas() -> None:
-    from providers.sandbox.openai_compat import chat_completion
+    from pinterest_agent.providers.sandbox.openai_compat import chat_completion
 
     body = chat_completion({
         "model": "gpt-4o-mini",

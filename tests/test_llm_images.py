@@ -6,10 +6,10 @@ import threading
 
 from pydantic import BaseModel
 
-from agents.design.sources import DecodeGate
-from agents.llm import MemoryLLMCache, ScriptedLLM, cache_key
-from agents.llm.core import message_text, user_content
-from agents.writer import PinCopy
+from pinterest_agent.agents.design.sources import DecodeGate
+from pinterest_agent.agents.llm import MemoryLLMCache, ScriptedLLM, cache_key
+from pinterest_agent.agents.llm.core import message_text, user_content
+from pinterest_agent.agents.writer import PinCopy
 from tests.conftest_llm import load_brief
 
 IMAGE = "data:image/jpeg;base64,/9j/AAAA"

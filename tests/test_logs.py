@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from queues.logs import MAX_RECORD_CHARS, SafeFormatter, install, redact
+from pinterest_agent.queues.logs import MAX_RECORD_CHARS, SafeFormatter, install, redact
 
 TOKEN = "pina_AbCdEfGhIjKlMnOpQrStUvWx"
 

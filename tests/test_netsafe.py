@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from providers.netsafe import (
+from pinterest_agent.providers.netsafe import (
     DestinationUnreachableError,
     FetchFailedError,
     FetchTooLargeError,

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpcore
 import pytest
 
-import providers.netsafe as netsafe
-from providers.sandbox.server import SandboxServer
+import pinterest_agent.providers.netsafe as netsafe
+from pinterest_agent.providers.sandbox.server import SandboxServer
 
 
 class RecordingConnector(httpcore.NetworkBackend):
@@ -119,8 +119,8 @@ def test_addresses_are_tried_in_rfc8305_order_with_families_interleaved() -> Non
 
 
 def test_connection_order_keeps_the_resolvers_preference() -> None:
-    from providers.netsafe.guard import connection_order
-    from providers.netsafe.policy import literal_address
+    from pinterest_agent.providers.netsafe.guard import connection_order
+    from pinterest_agent.providers.netsafe.policy import literal_address
 
     def order(*answers: str) -> list[str]:
         return [str(ip) for ip in connection_order(

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-import providers.netsafe as netsafe
-from providers.sandbox.server import SandboxServer
+import pinterest_agent.providers.netsafe as netsafe
+from pinterest_agent.providers.sandbox.server import SandboxServer
 
 PUBLIC = "93.184.216.34"
 BAD_IDNA = ["https://xn--ls8h.la/", "https://xn--.la/", "https://shop.xn--ls8h.la/p"]

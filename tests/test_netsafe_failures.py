@@ -15,10 +15,10 @@ from email.utils import format_datetime
 import dramatiq
 import pytest
 
-import providers.netsafe as netsafe
-from providers.errors import PermanentError, TransientError
-from providers.sandbox.server import SandboxServer
-from queues.retrying import as_retry
+import pinterest_agent.providers.netsafe as netsafe
+from pinterest_agent.errors import PermanentError, TransientError
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.retrying import as_retry
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ import ipaddress
 
 import pytest
 
-import providers.netsafe as netsafe
+import pinterest_agent.providers.netsafe as netsafe
 
 PUBLIC = "93.184.216.34"
 
@@ -171,7 +171,7 @@ def test_public_addresses_pass(address: str) -> None:
 
 
 def test_loopback_allowance_opens_loopback_only() -> None:
-    from providers.netsafe.policy import AddressPolicy
+    from pinterest_agent.providers.netsafe.policy import AddressPolicy
 
     policy = AddressPolicy(allow_loopback=True)
     assert policy.refusal(ipaddress.ip_address("127.0.0.1")) is None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from agents.ids import InvalidIdError, is_id, require_id
-from providers.sandbox.server import SandboxServer
-from queues.actors import PUBLISH_ACTOR
-from queues.cli import main
-from queues.runtime import Runtime
+from pinterest_agent.agents.ids import InvalidIdError, is_id, require_id
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import PUBLISH_ACTOR
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.console_support import ORIGIN, console_app, log_in
 from tests.helpers import dead_letters, enqueue_publish, post_payload, push_raw, wait_for

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from agents.insights.categories import RULES_VERSION
-from agents.insights.categorizer import RuleCategorizer
-from agents.insights.pin_cache import InMemoryPinCache, PinCacheMeta
-from agents.insights.pin_catalog import PinCatalog
-from agents.insights.pin_records import LLM_SOURCE, PinRecord
-from providers.pinterest.models import Pin
+from pinterest_agent.agents.insights.categories import RULES_VERSION
+from pinterest_agent.agents.insights.categorizer import RuleCategorizer
+from pinterest_agent.agents.insights.pin_cache import InMemoryPinCache, PinCacheMeta
+from pinterest_agent.agents.insights.pin_catalog import PinCatalog
+from pinterest_agent.agents.insights.pin_records import LLM_SOURCE, PinRecord
+from pinterest_agent.providers.pinterest.models import Pin
 
 NOW = datetime(2024, 6, 11, 9, tzinfo=UTC)
 PAGE = 4

@@ -10,11 +10,11 @@ from typing import Any
 import dramatiq
 import pytest
 
-from agents.messages import PostUpdate
-from providers.pinterest import PinterestValidationError, PinUpdate
-from providers.sandbox.server import SandboxServer
-from queues.actors import UPDATE_ACTOR
-from queues.runtime import Runtime
+from pinterest_agent.agents.messages import PostUpdate
+from pinterest_agent.providers.pinterest import PinterestValidationError, PinUpdate
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import UPDATE_ACTOR
+from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.conftest_pinterest import FakePinterest, json_body, pin, respond
 from tests.helpers import enqueue_publish, outcome_status, post_payload, wait_for

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from providers.pinterest import (
+from pinterest_agent.providers.pinterest import (
     ImageUrlSource,
     PinCreate,
     PinterestAuthError,

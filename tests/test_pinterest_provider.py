@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from providers.errors import (
+from pinterest_agent.errors import (
     AuthError,
     ConfigurationError,
     InvalidInputError,
@@ -24,7 +24,7 @@ from providers.errors import (
     RateLimitedError,
     TransientError,
 )
-from providers.pinterest import (
+from pinterest_agent.providers.pinterest import (
     ImageBase64Source,
     ImageUrlSource,
     MediaUpload,
@@ -43,10 +43,10 @@ from providers.pinterest import (
     VideoIdSource,
     error_from_response,
 )
-from providers.pinterest.client import DEFAULT_MAX_RESPONSE_BYTES, MAX_PAGE_SIZE
-from providers.pinterest.errors import PaginationLoopError, TooManyPagesError
-from providers.pinterest.models import Board, Pin
-from providers.pinterest.pager import DEFAULT_PAGE_CAP
+from pinterest_agent.providers.pinterest.client import DEFAULT_MAX_RESPONSE_BYTES, MAX_PAGE_SIZE
+from pinterest_agent.providers.pinterest.errors import PaginationLoopError, TooManyPagesError
+from pinterest_agent.providers.pinterest.models import Board, Pin
+from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
 from tests.conftest_pinterest import (
     UPLOAD_URL,
     FakePinterest,
@@ -577,12 +577,12 @@ def test_errors_survive_pickling_with_their_data() -> None:
 def test_non_2xx_answers_are_logged_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
     fake = FakePinterest({("GET", "/boards/1"): respond(404, {"code": 40, "message": "no"}, RID)})
 
-    with caplog.at_level(logging.INFO, logger="providers.pinterest"), \
+    with caplog.at_level(logging.INFO, logger="pinterest_agent.providers.pinterest"), \
             pytest.raises(PinterestNotFoundError):
         fake.client().boards.get("1")
 
     record = caplog.records[-1]
-    assert record.name == "providers.pinterest"
+    assert record.name == "pinterest_agent.providers.pinterest"
     assert all(part in record.getMessage() for part in ("GET", "/v5/boards/1", "404", "rid-123"))
 
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
-from queues.actors import PUBLISH_ACTOR
-from queues.envelopes import DEFAULT_MAX_MESSAGE_BYTES
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import PUBLISH_ACTOR
+from pinterest_agent.queues.envelopes import DEFAULT_MAX_MESSAGE_BYTES
 from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import (
     dead_letters,

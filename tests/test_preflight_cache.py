@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from providers.netsafe import DestinationUnavailableError, UnsafeURLError
-from providers.netsafe.verdicts import CachedChecks, VerdictCache
+from pinterest_agent.providers.netsafe import DestinationUnavailableError, UnsafeURLError
+from pinterest_agent.providers.netsafe.verdicts import CachedChecks, VerdictCache
 
 
 class CountingFetcher:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.design.designer import design_variables
-from agents.design.scene_map import PINTEREST
-from agents.writer import PinCopy, copy_variables
-from prompts.loader import PromptLibrary, PromptTemplateError, as_data
+from pinterest_agent.agents.design.designer import design_variables
+from pinterest_agent.agents.design.scene_map import PINTEREST
+from pinterest_agent.agents.writer import PinCopy, copy_variables
+from pinterest_agent.prompts.loader import PromptLibrary, PromptTemplateError, as_data
 from tests.conftest_llm import SAMPLE_BRIEFS, load_brief
 
 COPY = PinCopy(

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
-from queues.runtime import Runtime
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

@@ -16,9 +16,9 @@ from unittest import mock
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
-from queues.runtime import Runtime
-from queues.store import RedisPublishLedger
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.store import RedisPublishLedger
 from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
@@ -218,7 +218,7 @@ def test_missing_board_is_a_clear_error(
     # Given a channel without a default board, and a post without board_id
     from pydantic import SecretStr
 
-    from agents.ports import ChannelCredentials
+    from pinterest_agent.agents.ports import ChannelCredentials
 
     seeded = fresh_sandbox.state.seed_account("boardless")
     runtime.store.credentials.put(ChannelCredentials(
@@ -298,8 +298,8 @@ def test_no_secret_reaches_the_logs(
 def test_the_pin_its_outcome_and_its_event_are_recorded_in_one_step(
     fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
 ) -> None:
-    from queues import jobs
-    from queues.store import OutcomeLog
+    from pinterest_agent.queues import jobs
+    from pinterest_agent.queues.store import OutcomeLog
 
     # Given a worker that could not write anything after the ledger's record (killed right then)
     def killed(*args: Any, **kwargs: Any) -> None:

@@ -12,10 +12,10 @@ import dramatiq
 import pytest
 import redis
 
-from providers.errors import RateLimitedError, TransientError
-from providers.sandbox.server import SandboxServer
-from queues import jobs
-from queues.retrying import (
+from pinterest_agent.errors import RateLimitedError, TransientError
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues import jobs
+from pinterest_agent.queues.retrying import (
     DEFAULT_RATE_LIMIT_BUDGET_S,
     STORE_WAIT_BUDGET,
     RateLimitWait,
@@ -204,7 +204,7 @@ def test_a_post_caught_in_a_redis_outage_waits_without_post_retrying(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(jobs, "run_publish", flaky)
-    monkeypatch.setattr("queues.retrying.STORE_WAIT_DELAY_MS", 20)
+    monkeypatch.setattr("pinterest_agent.queues.retrying.STORE_WAIT_DELAY_MS", 20)
     running = start_worker()
     enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     # Then the post is published after the outage, which was a wait: no post.retrying

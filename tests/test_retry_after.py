@@ -9,8 +9,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from providers.pinterest.errors import PinterestRateLimitedError, error_from_response
-from providers.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
+from pinterest_agent.providers.pinterest.errors import (
+    PinterestRateLimitedError,
+    error_from_response,
+)
+from pinterest_agent.providers.retry_after import MAX_RETRY_AFTER_S, parse_retry_after
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -16,10 +16,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from providers.pinterest.contract import load_contract
-from providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
-from providers.sandbox.server import SandboxServer, build_registry
-from providers.sandbox.state import SeedResult
+from pinterest_agent.providers import sandbox as sandbox_package
+from pinterest_agent.providers.pinterest.contract import load_contract
+from pinterest_agent.providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.server import SandboxServer, build_registry
+from pinterest_agent.providers.sandbox.state import SeedResult
 from tests.helpers import fail_on_spec_violations
 
 REDIRECT_URI = "https://app.example.com/pinterest/callback"
@@ -500,7 +501,7 @@ def test_an_https_listener_serves_the_same_pages_with_a_throwaway_ca() -> None:
 
 
 def test_missing_optional_route_modules_are_skipped() -> None:
-    registry = build_registry(("providers.sandbox.not_written_yet",))
+    registry = build_registry(("pinterest_agent.providers.sandbox.not_written_yet",))
     assert registry.match("POST", "/v5/pins") is not None
 
 
@@ -519,9 +520,8 @@ def test_literal_routes_win_over_parameters() -> None:
 
 
 def test_the_public_surface_is_pinned() -> None:
-    import providers.sandbox
 
-    assert sorted(providers.sandbox.__all__) == [
+    assert sorted(sandbox_package.__all__) == [
         "ApiError", "Fault", "FaultRegistry", "Route", "RouteRegistry", "SandboxRequest",
         "SandboxResponse", "SandboxServer", "SandboxState", "SeedResult", "serve",
     ]

@@ -13,16 +13,21 @@ from typing import Any
 import httpx
 import pytest
 
-from agents.insights.figures import figure_table
-from agents.insights.followers import InMemoryFollowerSnapshotStore
-from agents.insights.writer import InsightDraft, NextPinConcept, SuggestionDraft, build_insight
-from agents.llm import ScriptedLLM
-from agents.messages import InsightsRequest
-from providers.pinterest.analytics import AnalyticsAPI, AnalyticsUnavailableError
-from providers.pinterest.client import PinterestClient
-from providers.pinterest.contract import load_contract
-from providers.sandbox.analytics_data import analytics_settings, populate_channel
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.agents.insights.figures import figure_table
+from pinterest_agent.agents.insights.followers import InMemoryFollowerSnapshotStore
+from pinterest_agent.agents.insights.writer import (
+    InsightDraft,
+    NextPinConcept,
+    SuggestionDraft,
+    build_insight,
+)
+from pinterest_agent.agents.llm import ScriptedLLM
+from pinterest_agent.agents.messages import InsightsRequest
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI, AnalyticsUnavailableError
+from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.pinterest.contract import load_contract
+from pinterest_agent.providers.sandbox.analytics_data import analytics_settings, populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
 
 NOW = datetime(2024, 6, 11, 9, 0, tzinfo=UTC)
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from providers.pinterest.contract import load_contract
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.providers.pinterest.contract import load_contract
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.helpers import fail_on_spec_violations
 
 NOW = datetime(2024, 6, 11, 9, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
-from queues.sandbox_env import sandbox_env, write_env_file
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.sandbox_env import sandbox_env, write_env_file
+from pinterest_agent.queues.settings import Settings
 
 
 def test_the_env_points_every_setting_at_the_sandbox(sandbox: SandboxServer,

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from providers.sandbox.faults import FaultRegistry
+from pinterest_agent.providers.sandbox.faults import FaultRegistry
 
 
 def test_a_fault_with_a_probability_applies_to_about_that_share_of_requests() -> None:

@@ -9,9 +9,9 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from agents.ports import ChannelCredentials
-from providers.errors import ConfigurationError
-from queues.store import SecretBox, Store
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.queues.store import SecretBox, Store
 
 pytestmark = pytest.mark.redis
 

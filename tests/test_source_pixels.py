@@ -12,12 +12,17 @@ from io import BytesIO
 import pytest
 from PIL import Image, ImageCms
 
-from agents.design.designer import DesignSpec, FocalPoint, Layout
-from agents.design.imaging import RenderedImage, SourceNotAnImageError, SourceTooLargeError, render
-from agents.design.scene_map import PINTEREST
-from agents.drafting import draft_post
-from agents.llm import ScriptedLLM
-from providers.errors import InvalidInputError, PermanentError
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout
+from pinterest_agent.agents.design.imaging import (
+    RenderedImage,
+    SourceNotAnImageError,
+    SourceTooLargeError,
+    render,
+)
+from pinterest_agent.agents.design.scene_map import PINTEREST
+from pinterest_agent.agents.drafting import draft_post
+from pinterest_agent.agents.llm import ScriptedLLM
+from pinterest_agent.errors import InvalidInputError, PermanentError
 from tests.conftest_llm import IMAGES, FixtureFetcher, load_brief
 
 RED = (230, 40, 40)

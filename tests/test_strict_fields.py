@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from agents.messages import InsightsRequest, PinBrief, SocialPost
-from queues.jobs import InvalidMessageError, decode_message
+from pinterest_agent.agents.messages import InsightsRequest, PinBrief, SocialPost
+from pinterest_agent.queues.jobs import InvalidMessageError, decode_message
 
 
 def _post(**changes: Any) -> dict[str, Any]:

@@ -21,14 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from agents.design.designer import DesignSpec, FocalPoint, Layout, SubjectBox  # noqa: E402
-from agents.design.focus import choose_subject, disagree, iou  # noqa: E402
-from agents.design.imaging import RenderedImage, render  # noqa: E402
-from agents.design.saliency import Subject, estimate_subject  # noqa: E402
-from agents.design.scene_map import PINTEREST  # noqa: E402
-from agents.drafting import draft_post  # noqa: E402
-from agents.llm import ScriptedLLM, make_openai_client  # noqa: E402
-from agents.writer import PinCopy  # noqa: E402
+from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout, SubjectBox  # noqa: E402
+from pinterest_agent.agents.design.focus import choose_subject, disagree, iou  # noqa: E402
+from pinterest_agent.agents.design.imaging import RenderedImage, render  # noqa: E402
+from pinterest_agent.agents.design.saliency import Subject, estimate_subject  # noqa: E402
+from pinterest_agent.agents.design.scene_map import PINTEREST  # noqa: E402
+from pinterest_agent.agents.drafting import draft_post  # noqa: E402
+from pinterest_agent.agents.llm import ScriptedLLM, make_openai_client  # noqa: E402
+from pinterest_agent.agents.writer import PinCopy  # noqa: E402
 from tests.conftest_llm import (  # noqa: E402
     IMAGES,
     TEST_API_KEY,
@@ -235,8 +235,8 @@ def test_without_vision_the_model_is_told_it_cannot_see_and_the_estimate_decides
 
 def test_the_sandbox_answers_the_subject_from_the_image(sandbox: object) -> None:
     # Given the real openai client pointed at the local sandbox's OpenAI-compatible endpoint
-    from agents.llm import OpenAIStructuredLLM
-    from prompts.loader import PromptLibrary
+    from pinterest_agent.agents.llm import OpenAIStructuredLLM
+    from pinterest_agent.prompts.loader import PromptLibrary
 
     base_url = sandbox.base_url + "/openai/v1"  # type: ignore[attr-defined]
     client = make_openai_client(api_key=TEST_API_KEY, base_url=base_url, timeout_s=10,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import (
     dead_letters,

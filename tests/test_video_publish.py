@@ -16,15 +16,15 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from agents.messages import SocialPost
-from agents.ports import LedgerEntry
-from agents.publisher import to_pin_create
-from agents.video import SourceNotAVideoError, sniff_video
-from providers.sandbox.control import generated_video
-from providers.sandbox.server import SandboxServer
-from queues.runtime import Runtime
-from queues.settings import Settings
-from queues.store import RedisPublishLedger
+from pinterest_agent.agents.messages import SocialPost
+from pinterest_agent.agents.ports import LedgerEntry
+from pinterest_agent.agents.publisher import to_pin_create
+from pinterest_agent.agents.video import SourceNotAVideoError, sniff_video
+from pinterest_agent.providers.sandbox.control import generated_video
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.store import RedisPublishLedger
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
@@ -162,7 +162,7 @@ def test_ledger_keeps_a_video_upload_until_it_is_used_or_given_up(runtime: Runti
 
 
 def test_creating_needs_the_lease(runtime: Runtime) -> None:
-    from agents.ports import LeaseLostError
+    from pinterest_agent.agents.ports import LeaseLostError
 
     ledger = runtime.store.ledger
     assert ledger.acquire_lease("p3", "mine")[0]

@@ -19,13 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from agents.messages import VideoMedia
-from agents.video import SourceNotAVideoError, VideoOptions, VideoUploads
-from providers.netsafe import FetchTooLargeError, SafeFetcher, UnsafeURLError
-from providers.pinterest import MediaUpload, PinterestClient
-from providers.sandbox.server import SandboxServer
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.agents.messages import VideoMedia
+from pinterest_agent.agents.video import SourceNotAVideoError, VideoOptions, VideoUploads
+from pinterest_agent.providers.netsafe import FetchTooLargeError, SafeFetcher, UnsafeURLError
+from pinterest_agent.providers.pinterest import MediaUpload, PinterestClient
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import enqueue_publish, outcome_status, post_payload, wait_for
 
@@ -294,7 +294,7 @@ def test_no_temporary_file_is_left_after_a_published_video_or_a_refused_upload(
     # Then no temporary file is left behind either way
     assert list(settings.video_tmp_dir.iterdir()) == []
     # And the published video's upload reached the store whole
-    from providers.sandbox.control import generated_video
+    from pinterest_agent.providers.sandbox.control import generated_video
 
     [stored] = [m for m in fresh_sandbox.state.records.media.values() if m.status == "succeeded"]
     assert stored.sha256 == hashlib.sha256(generated_video("published.mp4")).hexdigest()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from queues.watchdog import EXIT_THREAD_DIED, ThreadWatchdog
+from pinterest_agent.queues.watchdog import EXIT_THREAD_DIED, ThreadWatchdog
 from tests.conftest import RunningWorker
 from tests.helpers import enqueue_publish, wait_for
 

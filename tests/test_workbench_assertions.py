@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from agents.messages import PinBrief
-from agents.workbench.assertions import (
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.workbench.assertions import (
     Assertion,
     Context,
     Rubric,

@@ -13,14 +13,14 @@ from pydantic import SecretStr
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from agents.text_rules import find_urls
-from agents.workbench.errors import UnknownVersionError
-from agents.writer import PinCopy, copy_variables
-from prompts.loader import PromptLibrary
-from providers.sandbox.server import SandboxServer
-from queues.eval_backend import eval_backend, template_library, template_spec
-from queues.prompt_store import RedisPromptVersions
-from queues.settings import Settings
+from pinterest_agent.agents.text_rules import find_urls
+from pinterest_agent.agents.workbench.errors import UnknownVersionError
+from pinterest_agent.agents.writer import PinCopy, copy_variables
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.eval_backend import eval_backend, template_library, template_spec
+from pinterest_agent.queues.prompt_store import RedisPromptVersions
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.conftest_llm import load_brief
 
@@ -103,7 +103,7 @@ def test_templates_come_from_a_folder_a_version_or_a_label(
     "Email me: a@b.co or go to EXAMPLE.ORG", "version 2.0.1 of the app",
 ])
 def test_the_url_prefilter_never_changes_what_find_urls_finds(text: str) -> None:
-    from agents import text_rules
+    from pinterest_agent.agents import text_rules
 
     full = [m.group(0).rstrip(".,;:!?)]'\"") for m in text_rules._URL.finditer(text)]
     assert find_urls(text) == full

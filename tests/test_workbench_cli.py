@@ -17,13 +17,13 @@ import yaml
 from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
-from agents.workbench.usage import PromptUse
-from agents.workbench.versions import TemplateRef
-from prompts.loader import PromptLibrary
-from providers.sandbox.server import SandboxServer
-from queues.cli import main
-from queues.runtime import Runtime
-from queues.settings import Settings, load_settings
+from pinterest_agent.agents.workbench.usage import PromptUse
+from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import REDIS_URL, Channel, make_settings
 
 pytestmark = pytest.mark.redis
@@ -224,7 +224,7 @@ def test_prompts_report_prints_the_comparison(
     fresh_sandbox: SandboxServer,
 ) -> None:
     # Given a connected channel with one post written by v1 and published as a sandbox Pin
-    from providers.sandbox.analytics_data import populate_channel
+    from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 
     user = fresh_sandbox.state.user_by_name("shop_owner")
     assert user is not None

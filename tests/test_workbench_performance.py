@@ -8,16 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from agents.workbench.performance import compare_versions, report_lines
-from agents.workbench.usage import PromptUse
-from agents.workbench.versions import TemplateRef
-from providers.pinterest.analytics import AnalyticsAPI
-from providers.sandbox.analytics_data import populate_channel
-from providers.sandbox.server import SandboxServer
-from queues.insights_job import insights_request, run_insights
-from queues.prompt_report import run_version_report
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.agents.workbench.performance import compare_versions, report_lines
+from pinterest_agent.agents.workbench.usage import PromptUse
+from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
+from pinterest_agent.providers.sandbox.analytics_data import populate_channel
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.insights_job import insights_request, run_insights
+from pinterest_agent.queues.prompt_report import run_version_report
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings
 
 START, END = date(2026, 11, 1), date(2026, 11, 30)

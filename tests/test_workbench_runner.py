@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from agents.llm import (
+from pinterest_agent import prompts as prompts_package
+from pinterest_agent.agents.llm import (
     LLMCache,
     LLMUnavailableError,
     OpenAIStructuredLLM,
@@ -18,14 +19,14 @@ from agents.llm import (
     ScriptedLLM,
     make_openai_client,
 )
-from agents.workbench.comparison import compare_results, comparison_report
-from agents.workbench.reports import html_report, json_report, text_report
-from agents.workbench.results import Prices, SuiteResult
-from agents.workbench.runner import run_suite
-from agents.workbench.suites import Suite, load_suite
-from agents.writer import PinCopy
-from prompts.loader import PromptLibrary
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.agents.workbench.comparison import compare_results, comparison_report
+from pinterest_agent.agents.workbench.reports import html_report, json_report, text_report
+from pinterest_agent.agents.workbench.results import Prices, SuiteResult
+from pinterest_agent.agents.workbench.runner import run_suite
+from pinterest_agent.agents.workbench.suites import Suite, load_suite
+from pinterest_agent.agents.writer import PinCopy
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.server import SandboxServer
 
 pytestmark = pytest.mark.redis
 
@@ -53,10 +54,9 @@ def run(suite: Suite, llm: OpenAIStructuredLLM, cache: LLMCache | None, *,
 
 def shorter_titles(tmp_path: Path) -> PromptLibrary:
     """A copy of the templates asking for titles of at most 60 characters."""
-    import prompts
 
     folder = tmp_path / "templates"
-    shutil.copytree(Path(prompts.__file__).parent / "templates", folder)
+    shutil.copytree(Path(prompts_package.__file__).parent / "templates", folder)
     template = folder / "pin_copy.j2"
     template.write_text(template.read_text().replace(
         "at most {{ limits.title_max }} characters", "at most 60 characters"))

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from agents.design.designer import design_variables
-from agents.design.scene_map import SCENE_MAP
-from agents.workbench.errors import SuiteError
-from agents.workbench.suites import Case, load_suite, packaged_suites
-from agents.workbench.tasks import prepare
-from agents.writer import PinCopy, copy_variables
+from pinterest_agent.agents.design.designer import design_variables
+from pinterest_agent.agents.design.scene_map import SCENE_MAP
+from pinterest_agent.agents.workbench.errors import SuiteError
+from pinterest_agent.agents.workbench.suites import Case, load_suite, packaged_suites
+from pinterest_agent.agents.workbench.tasks import prepare
+from pinterest_agent.agents.writer import PinCopy, copy_variables
 from tests.conftest_llm import BRIEFS, load_brief
 
 

@@ -11,12 +11,12 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from agents.workbench.errors import UnknownVersionError
-from agents.workbench.rollout import PromptRouter, bucket
-from agents.workbench.versions import Rollout, Routing
-from prompts.loader import PromptLibrary
-from providers.errors import TransientError
-from queues.prompt_store import RedisPromptVersions
+from pinterest_agent.agents.workbench.errors import UnknownVersionError
+from pinterest_agent.agents.workbench.rollout import PromptRouter, bucket
+from pinterest_agent.agents.workbench.versions import Rollout, Routing
+from pinterest_agent.errors import TransientError
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.queues.prompt_store import RedisPromptVersions
 
 pytestmark = pytest.mark.redis
 

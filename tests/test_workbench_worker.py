@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from agents.workbench.rollout import bucket
-from agents.workbench.versions import Rollout
-from prompts.loader import PromptLibrary
-from providers.sandbox.server import SandboxServer
-from queues.actors import WRITE_ACTOR
-from queues.enqueue import enqueue_message
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.agents.workbench.rollout import bucket
+from pinterest_agent.agents.workbench.versions import Rollout
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import WRITE_ACTOR
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import wait_for
 

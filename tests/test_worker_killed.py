@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from pydantic import SecretStr
 
-from providers.sandbox.server import SandboxServer
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import (
     Channel,
     RunningWorker,
@@ -55,8 +55,8 @@ def _env(settings: Settings) -> dict[str, str]:
 @pytest.fixture()
 def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "queues.entry", "--processes", "1", "--threads", "1",
-         "--queues", settings.queue_publisher],
+        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", "1",
+         "--threads", "1", "--queues", settings.queue_publisher],
         env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -76,7 +76,7 @@ def test_killed_worker_after_create_yields_exactly_one_pin(
     # Given Pinterest creates the Pin and then never answers in time
     fresh_sandbox.state.faults.add("POST", "/v5/pins", status=500, after=True, hang_s=30, times=1)
     # When a separate worker process takes the job...
-    from queues.actors import build_broker
+    from pinterest_agent.queues.actors import build_broker
 
     producer = build_broker(settings)
     enqueue_publish(producer, settings, post_payload(fresh_sandbox))

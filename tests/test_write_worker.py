@@ -15,11 +15,11 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
-from providers.sandbox.server import SandboxServer
-from queues.actors import WRITE_ACTOR
-from queues.enqueue import enqueue_message
-from queues.runtime import Runtime
-from queues.settings import Settings
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.actors import WRITE_ACTOR
+from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, wait_for
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from agents.design.designer import design
-from agents.design.scene_map import PINTEREST
-from agents.llm import LLMOutputInvalidError, OpenAIStructuredLLM, ScriptedLLM, make_openai_client
-from agents.messages import PinBrief
-from agents.text_rules import keyword_position
-from agents.writer import (
+from pinterest_agent.agents.design.designer import design
+from pinterest_agent.agents.design.scene_map import PINTEREST
+from pinterest_agent.agents.llm import (
+    LLMOutputInvalidError,
+    OpenAIStructuredLLM,
+    ScriptedLLM,
+    make_openai_client,
+)
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.text_rules import keyword_position
+from pinterest_agent.agents.writer import (
     ALT_TEXT_MAX,
     DESCRIPTION_MAX,
     HASHTAGS_MAX,
@@ -20,8 +25,8 @@ from agents.writer import (
     post_description,
     write_copy,
 )
-from prompts.loader import PromptLibrary
-from providers.sandbox.server import SandboxServer
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, load_brief, replay
 
 EVIL = "https://evil.example/steal"

@@ -1,0 +1,376 @@
+"""Reading product and blog feeds, each format with a maintained parser.
+
+- ``csv`` / ``tsv`` (anything not JSON or XML; a tab in the header line means TSV): the
+  ``csv`` module;
+- ``merchant-xml`` (XML with the Google namespace ``http://base.google.com/ns/1.0``, RSS 2.0
+  ``<item>`` or Atom ``<entry>``): ``defusedxml.ElementTree`` (feedparser keeps only one of
+  several ``g:additional_image_link``);
+- ``shopify-json`` (a JSON object with ``products``, Shopify's ``/products.json``): ``json``,
+  ``body_html`` read with ``html.parser``;
+- ``rss`` / ``atom`` (other XML): ``feedparser``.
+
+Columns and fields follow the Google Merchant / Pinterest catalog names: ``id``, ``item_group_id``,
+``title``, ``description``, ``link``, ``image_link``, ``additional_image_link`` (several, or one
+comma-separated cell), ``price``, ``availability``, ``product_type``, ``google_product_category``;
+tags come from ``custom_label_0..4`` and a ``tags`` column (comma-separated). A row with no id, no
+title, no https link or a bad image link, or repeating an id, is a :class:`FeedProblem` naming
+its line (CSV) or item number (XML, JSON) and the id when it has one; the rest of the feed is
+read. A Shopify feed has no links of its own: they are ``{site}/products/{handle}``, with
+``site`` the feed's own origin or the mapping's ``site``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from time import struct_time
+from typing import Any
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as SafeET
+import feedparser
+from defusedxml import DefusedXmlException
+
+from pinterest_agent.agents.catalog.items import (
+    AVAILABILITY,
+    FeedItem,
+    FeedProblem,
+    ParsedFeed,
+    clean_line,
+    clean_text,
+)
+from pinterest_agent.errors import InvalidInputError
+
+__all__ = ["FeedError", "detect_format", "parse_feed"]
+
+G = "{http://base.google.com/ns/1.0}"
+ATOM = "{http://www.w3.org/2005/Atom}"
+MAX_ID_CHARS = 240
+TAG_COLUMNS = ("custom_label_0", "custom_label_1", "custom_label_2", "custom_label_3",
+               "custom_label_4", "tags")
+
+
+class FeedError(InvalidInputError):
+    """The feed as a whole cannot be read (not a feed, broken XML or JSON, no header)."""
+
+    default_code = "feed_unreadable"
+
+
+def detect_format(data: bytes) -> str:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith((b"{", b"[")):
+        return "shopify-json"
+    if head.startswith(b"<"):
+        if b"base.google.com/ns/1.0" in data[:65536]:
+            return "merchant-xml"
+        return "atom" if b"<feed" in head[:2048] else "rss"
+    first = head.split(b"\n", 1)[0]
+    return "tsv" if b"\t" in first else "csv"
+
+
+def parse_feed(data: bytes, *, site: str | None = None) -> ParsedFeed:
+    """Every usable item of ``data`` and a problem for every unusable one."""
+    kind = detect_format(data)
+    if kind in ("csv", "tsv"):
+        rows: Iterable[tuple[str, dict[str, Any]]] = _table_rows(data, kind)
+    elif kind == "merchant-xml":
+        rows = _merchant_rows(data)
+    elif kind == "shopify-json":
+        rows = _shopify_rows(data, site)
+    else:
+        rows = _blog_rows(data)
+    items: list[FeedItem] = []
+    problems: list[FeedProblem] = []
+    seen: set[str] = set()
+    for position, raw in rows:
+        built = build_item(raw, position)
+        if isinstance(built, FeedProblem):
+            problems.append(built)
+        elif built.item_id in seen:
+            problems.append(FeedProblem(position, "repeats an id already in the feed (the first "
+                                                  "is used)", built.item_id))
+        else:
+            seen.add(built.item_id)
+            items.append(built)
+    return ParsedFeed(kind, tuple(items), tuple(problems))
+
+
+# -- one item ---------------------------------------------------------------------------------
+
+
+def _url_ok(url: str, *, https: bool) -> bool:
+    lowered = url.lower()
+    good = lowered.startswith("https://") or (not https and lowered.startswith("http://"))
+    return good and len(url) <= 2048 and not any(c.isspace() for c in url)
+
+
+def _split_urls(value: Any) -> list[str]:
+    if value is None:
+        return []
+    values = value if isinstance(value, list | tuple) else [value]
+    urls: list[str] = []
+    for each in values:
+        urls += [part.strip() for part in str(each).split(",") if part.strip()]
+    return urls
+
+
+def build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
+    """A :class:`FeedItem` from one row's fields, or the problem that makes it unusable."""
+    item_id = clean_line(str(raw.get("id") or ""))
+    if raw.get("_problem"):
+        return FeedProblem(position, str(raw["_problem"]), item_id or None)
+    if not item_id:
+        return FeedProblem(position, "has no id")
+    if len(item_id) > MAX_ID_CHARS:
+        return FeedProblem(position, f"id is longer than {MAX_ID_CHARS} characters")
+    title = clean_line(str(raw.get("title") or ""))[:200].strip()
+    if not title:
+        return FeedProblem(position, "has no title", item_id)
+    link = str(raw.get("link") or "").strip()
+    if not link:
+        return FeedProblem(position, "has no link", item_id)
+    if not _url_ok(link, https=True):
+        return FeedProblem(position, f"link {link[:80]!r} is not an https:// URL (Pins link to "
+                                     "secure pages)", item_id)
+    image = str(raw.get("image_link") or "").strip() or None
+    if image is not None and not _url_ok(image, https=False):
+        return FeedProblem(position, f"image_link {image[:80]!r} is not an http(s) URL", item_id)
+    extra = tuple(url for url in _split_urls(raw.get("additional_image_link"))
+                  if _url_ok(url, https=False))[:10]
+    availability_text = clean_line(str(raw.get("availability") or "in stock")).lower()
+    availability = AVAILABILITY.get(availability_text)
+    if availability is None:
+        return FeedProblem(position, f"availability {availability_text!r} is not one of in "
+                                     "stock, out of stock, preorder, backorder", item_id)
+    tags: list[str] = []
+    for value in raw.get("tags_list") or ():
+        tags += [clean_line(part) for part in str(value).split(",") if clean_line(part)]
+    published = raw.get("published_at")
+    return FeedItem(
+        item_id=item_id,
+        title=title,
+        link=link,
+        description=clean_text(str(raw.get("description") or ""))[:4000],
+        image_link=image,
+        additional_image_links=extra,
+        price=clean_line(str(raw.get("price") or "")) or None,
+        availability=availability,
+        product_type=clean_line(str(raw.get("product_type") or "")) or None,
+        google_product_category=clean_line(str(raw.get("google_product_category") or ""))
+        or None,
+        item_group_id=clean_line(str(raw.get("item_group_id") or "")) or None,
+        tags=tuple(dict.fromkeys(tags)),
+        kind="article" if raw.get("kind") == "article" else "product",
+        published_at=published if isinstance(published, datetime) else None,
+        position=position,
+    )
+
+
+# -- CSV / TSV --------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FeedError(f"the feed is not UTF-8 text (byte {exc.start}); save it as UTF-8") \
+            from exc
+
+
+def _table_rows(data: bytes, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    reader = csv.reader(io.StringIO(_decode(data), newline=""),
+                        delimiter="\t" if kind == "tsv" else ",")
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        raise FeedError("the feed is empty: a CSV/TSV feed starts with a header line") from None
+    if "id" not in header:
+        raise FeedError("the feed's header has no 'id' column: use the Google Merchant / "
+                        "Pinterest catalog column names (id, title, link, image_link, ...)")
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield f"line {reader.line_num}", {"_problem": f"is not valid CSV ({exc})"}
+            continue
+        position = f"line {start + 1}" if start + 1 == reader.line_num else \
+            f"lines {start + 1}-{reader.line_num}"
+        start = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            yield position, {"id": cells[0] if cells else "",
+                             "_problem": f"has {len(cells)} cells where the header has "
+                                         f"{len(header)} (a stray comma or quote?)"}
+            continue
+        row: dict[str, Any] = dict(zip(header, cells, strict=True))
+        row["tags_list"] = [row[name] for name in TAG_COLUMNS if row.get(name)]
+        yield position, row
+
+
+# -- Google Merchant XML ----------------------------------------------------------------------
+
+
+def _text(element: Element, *names: str) -> str | None:
+    for name in names:
+        found = element.find(name)
+        if found is not None and found.text and found.text.strip():
+            return found.text.strip()
+    return None
+
+
+def _merchant_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        root = SafeET.fromstring(data)
+    except (SafeET.ParseError, DefusedXmlException) as exc:
+        raise FeedError(f"the feed is not well-formed XML ({exc})") from exc
+    entries = root.findall("./channel/item") or root.findall(f"./{ATOM}entry")
+    for number, entry in enumerate(entries, 1):
+        link = _text(entry, f"{G}link", "link")
+        if link is None:
+            atom_link = entry.find(f"{ATOM}link")
+            link = atom_link.get("href") if atom_link is not None else None
+        row: dict[str, Any] = {
+            "id": _text(entry, f"{G}id", "guid", f"{ATOM}id"),
+            "title": _text(entry, f"{G}title", "title", f"{ATOM}title"),
+            "description": _text(entry, f"{G}description", "description", f"{ATOM}summary"),
+            "link": link,
+            "additional_image_link": [e.text.strip() for e in
+                                      entry.findall(f"{G}additional_image_link") if e.text],
+            "tags_list": [e.text for name in TAG_COLUMNS
+                          for e in entry.findall(f"{G}{name}") if e.text],
+        }
+        for name in ("image_link", "price", "availability", "product_type",
+                     "google_product_category", "item_group_id"):
+            row[name] = _text(entry, f"{G}{name}")
+        yield f"item {number}", row
+
+
+# -- Shopify products.json --------------------------------------------------------------------
+
+
+class _TextOnly(HTMLParser):
+    """The text of an HTML fragment, block elements as line breaks."""
+
+    BLOCKS = frozenset({"p", "br", "li", "div", "h1", "h2", "h3", "h4", "tr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text(fragment: str) -> str:
+    parser = _TextOnly()
+    parser.feed(fragment)
+    parser.close()
+    return clean_text("".join(parser.parts))
+
+
+def _shopify_rows(data: bytes, site: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        body = json.loads(_decode(data))
+    except json.JSONDecodeError as exc:
+        raise FeedError(f"the feed is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    products = body.get("products") if isinstance(body, dict) else None
+    if not isinstance(products, list):
+        raise FeedError("a JSON feed must be Shopify's products.json: an object with a "
+                        "'products' list")
+    for number, product in enumerate(products, 1):
+        if not isinstance(product, dict):
+            yield f"product {number}", {"_problem": "is not a JSON object"}
+            continue
+        variants = [v for v in product.get("variants") or [] if isinstance(v, dict)]
+        images = [i.get("src") for i in product.get("images") or [] if isinstance(i, dict)]
+        tags = product.get("tags") or []
+        handle = product.get("handle")
+        link = f"{site.rstrip('/')}/products/{handle}" if site and handle else None
+        published = product.get("published_at")
+        if link is None:
+            yield f"product {number}", {
+                "id": str(product.get("id") or ""),
+                "_problem": "has no link: a products.json read from a file needs the shop's "
+                            "address as `site:` in the mapping" if handle else "has no handle"}
+            continue
+        yield f"product {number}", {
+            "id": str(product.get("id") or ""),
+            "title": product.get("title"),
+            "description": html_text(str(product.get("body_html") or "")),
+            "link": link,
+            "image_link": images[0] if images else None,
+            "additional_image_link": [str(url) for url in images[1:] if url],
+            "price": variants[0].get("price") if variants else None,
+            "availability": "in stock" if any(v.get("available", True) for v in variants)
+            or not variants else "out of stock",
+            "product_type": product.get("product_type"),
+            "item_group_id": str(product.get("id") or ""),
+            "tags_list": tags if isinstance(tags, list) else [tags],
+            "published_at": _iso(published),
+        }
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# -- RSS / Atom blogs -------------------------------------------------------------------------
+
+
+def _entry_image(entry: Mapping[str, Any]) -> list[str]:
+    urls: list[str] = []
+    for key in ("media_content", "media_thumbnail"):
+        urls += [m.get("url") for m in entry.get(key) or [] if m.get("url")]
+    for link in entry.get("links") or []:
+        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
+            urls.append(link.get("href"))
+    for enclosure in entry.get("enclosures") or []:
+        if str(enclosure.get("type", "")).startswith("image/"):
+            urls.append(enclosure.get("href"))
+    return [str(url) for url in dict.fromkeys(urls) if url]
+
+
+def _blog_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
+    parsed = feedparser.parse(data)
+    if not parsed.entries and not parsed.get("version"):
+        why = parsed.get("bozo_exception")
+        raise FeedError("the feed is not RSS or Atom" + (f" ({why})" if why else ""))
+    for number, entry in enumerate(parsed.entries, 1):
+        images = _entry_image(entry)
+        summary = entry.get("summary") or ""
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        yield f"entry {number}", {
+            "id": entry.get("id") or entry.get("link"),
+            "title": entry.get("title"),
+            "description": html_text(summary),
+            "link": entry.get("link"),
+            "image_link": images[0] if images else None,
+            "additional_image_link": images[1:],
+            "tags_list": [t.get("term") for t in entry.get("tags") or [] if t.get("term")],
+            "kind": "article",
+            "published_at": _struct_time(published),
+        }
+
+
+def _struct_time(value: Any) -> datetime | None:
+    if not isinstance(value, struct_time):
+        return None
+    return datetime(*value[:6], tzinfo=UTC)

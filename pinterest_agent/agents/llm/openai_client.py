@@ -1,0 +1,206 @@
+"""The ``openai`` client behind the structured-output seam (OpenAI or any compatible server).
+
+``make_openai_client`` builds the client from values the composition root passes in (this module
+never reads settings; note that the ``openai`` package itself still falls back to ``OPENAI_ORG_ID``
+and ``OPENAI_PROJECT_ID`` from the environment when they are set). ``OpenAIStructuredLLM`` calls
+``chat.completions.create`` with a strict ``json_schema`` response format (see
+``agents.llm.schema`` for why not ``parse``) and maps every ``openai`` exception onto the
+``LLMError`` tree.
+
+Time budget: one ``generate`` makes at most 2 requests (answer + repair), each taking up to
+``timeout_s * (1 + max_retries)`` with the client's own retries. A writer job makes two
+``generate`` calls (copy, design), so its worst case is ``4 * timeout_s * (1 + max_retries)``;
+keep that well below the actor time limit (``worst_case_llm_s`` computes it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import openai
+from pydantic import BaseModel
+
+from pinterest_agent.agents.llm.cache import LLMCache
+from pinterest_agent.agents.llm.core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
+from pinterest_agent.agents.llm.errors import (
+    LLMConfigurationError,
+    LLMError,
+    LLMRateLimitedError,
+    LLMRequestError,
+    LLMUnavailableError,
+)
+from pinterest_agent.agents.llm.schema import response_format
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.retry_after import parse_retry_after
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_MAX_OUTPUT_TOKENS",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT_S",
+    "OpenAIStructuredLLM",
+    "make_openai_client",
+    "map_openai_error",
+    "worst_case_llm_s",
+]
+
+DEFAULT_TIMEOUT_S = 20.0
+"""Per request. A Pin's copy is a few hundred output tokens: seconds, not minutes."""
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_MAX_RETRIES = 1
+"""The client's own retries (connection errors, 408/409/429/5xx) inside one job attempt."""
+DEFAULT_MAX_OUTPUT_TOKENS = 1024
+
+
+def worst_case_llm_s(*, timeout_s: float, max_retries: int, generate_calls: int = 2) -> float:
+    """Upper bound of the seconds ``generate_calls`` calls may spend waiting on the server."""
+    return generate_calls * 2 * timeout_s * (1 + max_retries)
+
+
+def make_openai_client(
+    *,
+    api_key: str | None,
+    base_url: str | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    max_retries: int = DEFAULT_MAX_RETRIES,
+) -> openai.OpenAI:
+    """An ``openai.OpenAI`` client, or ``LLMConfigurationError`` naming the setting to fix.
+
+    ``base_url`` points at any OpenAI-compatible server (``http://127.0.0.1:PORT/openai/v1`` for
+    the local sandbox); servers without authentication still need a non-empty ``api_key``.
+    """
+    if not api_key:
+        raise LLMConfigurationError(
+            "no OpenAI API key: set PINTEREST_AGENT_OPENAI_API_KEY (any non-empty value for an "
+            "OpenAI-compatible server without authentication)",
+            setting="openai_api_key",
+        )
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LLMConfigurationError(
+                f"PINTEREST_AGENT_OPENAI_BASE_URL must be an http(s) URL like "
+                f"https://api.openai.com/v1, got {base_url!r}",
+                setting="openai_base_url",
+            )
+    if timeout_s <= 0 or max_retries < 0:
+        raise LLMConfigurationError(
+            "openai_timeout_s must be > 0 and openai_max_retries >= 0", setting="openai_timeout_s"
+        )
+    timeout = openai.Timeout(timeout_s, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout_s))
+    return openai.OpenAI(
+        api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+    )
+
+
+class OpenAIStructuredLLM(StructuredLLMBase):
+    """``StructuredLLM`` over ``client.chat.completions.create`` with structured outputs."""
+
+    def __init__(
+        self,
+        client: openai.OpenAI,
+        *,
+        model: str,
+        prompts: PromptLibrary,
+        cache: LLMCache | None = None,
+        logger: logging.Logger = log,
+        on_call: Callable[[LLMCallRecord], None] | None = None,
+        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        temperature: float | None = None,
+    ) -> None:
+        super().__init__(model=model, prompts=prompts, cache=cache, logger=logger, on_call=on_call)
+        self._client = client
+        self._max_output_tokens = max_output_tokens
+        self._temperature = temperature
+
+    def _complete(self, messages: list[Message], output: type[BaseModel]) -> Completion:
+        extra: dict[str, Any] = {}
+        if self._temperature is not None:
+            extra["temperature"] = self._temperature
+        try:
+            response = self._client.chat.completions.create(
+                model=self.model,
+                messages=cast(Any, messages),
+                response_format=cast(Any, response_format(output)),
+                max_completion_tokens=self._max_output_tokens,
+                **extra,
+            )
+        except openai.OpenAIError as exc:
+            raise map_openai_error(exc) from exc
+        if not response.choices:
+            raise LLMUnavailableError("the model server answered without any choice")
+        choice = response.choices[0]
+        usage = response.usage
+        return Completion(
+            content=choice.message.content,
+            refusal=choice.message.refusal,
+            finish_reason=choice.finish_reason,
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+            model=response.model or self.model,
+        )
+
+
+def map_openai_error(exc: openai.OpenAIError) -> LLMError:
+    """The ``LLMError`` an ``openai`` exception means for the worker."""
+    request_id = getattr(exc, "request_id", None)
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMUnavailableError("the model server timed out", request_id=request_id)
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMUnavailableError(f"cannot reach the model server: {exc}")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        detail = _body_message(exc)
+        if isinstance(exc, openai.RateLimitError):
+            if _body_code(exc) == "insufficient_quota":
+                return LLMConfigurationError(
+                    f"the OpenAI account has no quota left: {detail}", status=status,
+                    request_id=request_id,
+                )
+            return LLMRateLimitedError(
+                f"the model server is rate limiting: {detail}", status=status,
+                retry_after_s=_retry_after(exc), request_id=request_id,
+            )
+        if status in (401, 403):
+            return LLMConfigurationError(
+                f"the model server refused the API key ({status}): {detail}; check "
+                "PINTEREST_AGENT_OPENAI_API_KEY", status=status, request_id=request_id,
+            )
+        if status == 404:
+            return LLMConfigurationError(
+                f"model or endpoint not found ({status}): {detail}; check "
+                "PINTEREST_AGENT_OPENAI_MODEL and PINTEREST_AGENT_OPENAI_BASE_URL",
+                status=status, request_id=request_id,
+            )
+        if status >= 500 or status in (408, 409):
+            return LLMUnavailableError(
+                f"the model server failed ({status}): {detail}", status=status,
+                request_id=request_id,
+            )
+        return LLMRequestError(
+            f"the model server rejected the request ({status}): {detail}", status=status,
+            request_id=request_id,
+        )
+    return LLMUnavailableError(f"the openai client failed: {type(exc).__name__}: {exc}")
+
+
+def _body_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        message = body.get("message")
+        if isinstance(message, str):
+            return message[:300]
+    return str(exc.message)[:300]
+
+
+def _body_code(exc: openai.APIStatusError) -> str | None:
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, str) else None
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    return parse_retry_after(exc.response.headers.get("retry-after"), now=datetime.now(UTC))

@@ -1,0 +1,40 @@
+"""Which template versions wrote each draft: recorded by the writer, read by the comparison of
+versions by real results and by the novelty assertion (a channel's recent titles).
+
+``queues.prompt_store.RedisPromptUsage`` keeps the records in Redis, per channel by time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from pinterest_agent.agents.workbench.versions import TemplateRef
+
+__all__ = ["PromptUse", "UsageLog"]
+
+
+class PromptUse(BaseModel):
+    """One drafted post and the version of each template that wrote it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    post_id: str
+    channel_id: str
+    drafted_at: AwareDatetime
+    title: str | None = None
+    templates: dict[str, TemplateRef]
+
+
+class UsageLog(Protocol):
+    def record(self, use: PromptUse) -> None: ...
+
+    def uses(self, channel_id: str, *, since: datetime, until: datetime) -> list[PromptUse]:
+        """Records of posts drafted between ``since`` and ``until`` (inclusive), oldest first."""
+        ...
+
+    def recent_titles(self, channel_id: str, *, limit: int = 50) -> list[str]:
+        """Titles of the channel's latest drafts, newest first."""
+        ...

@@ -1,0 +1,176 @@
+"""The writer: a ``PinBrief`` becomes Pinterest copy (``PinCopy``) through the LLM seam.
+
+The model fills ``PinCopy`` from the ``pin_copy`` template; pydantic enforces the hard limits and
+:func:`copy_problems` the rules a schema cannot say (the link unchanged, no URLs in the text, few
+hashtags, the main keyword early in the title). Any problem gets the seam's one repair round, then
+``LLMOutputInvalidError``.
+
+The link is never the model's to choose: whatever it answers, the returned copy's ``link`` is the
+brief's ``destination_url``, and an answer that tried another link (or put any URL in the text,
+e.g. because the brief carried a prompt injection) is sent back for repair or fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pinterest_agent.agents.llm import LLMResult, StructuredLLM
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
+
+__all__ = [
+    "ALT_TEXT_MAX",
+    "DESCRIPTION_MAX",
+    "DESCRIPTION_TARGET",
+    "HASHTAGS_MAX",
+    "KEYWORDS_MAX",
+    "KEYWORD_WITHIN",
+    "TEMPLATE",
+    "TITLE_MAX",
+    "PinCopy",
+    "WriterResult",
+    "copy_limits",
+    "copy_problems",
+    "copy_variables",
+    "post_description",
+    "write_copy",
+]
+
+TEMPLATE = "pin_copy"
+TITLE_MAX = 100
+DESCRIPTION_TARGET = 500
+DESCRIPTION_MAX = 800
+ALT_TEXT_MAX = 500
+HASHTAGS_MAX = 3
+KEYWORDS_MAX = 8
+KEYWORD_WITHIN = 40
+"""The main keyword must start within this many characters of the title."""
+
+log = logging.getLogger(__name__)
+
+Hashtag = Annotated[str, Field(pattern=r"^#\w{1,50}$")]
+Keyword = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class PinCopy(BaseModel):
+    """The words of one Pin."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    alt_text: str = Field(min_length=1, max_length=ALT_TEXT_MAX)
+    link: str = Field(min_length=1, max_length=2048)
+    keywords: list[Keyword] = Field(max_length=KEYWORDS_MAX)
+    hashtags: list[Hashtag] = Field(max_length=HASHTAGS_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterResult:
+    """The copy (``link`` always the brief's) and the LLM call that wrote it."""
+
+    copy: PinCopy
+    llm: LLMResult[PinCopy]
+
+
+def copy_limits() -> dict[str, int]:
+    return {
+        "title_max": TITLE_MAX,
+        "keyword_within": KEYWORD_WITHIN,
+        "description_target": DESCRIPTION_TARGET,
+        "description_max": DESCRIPTION_MAX,
+        "alt_text_max": ALT_TEXT_MAX,
+        "keywords_max": KEYWORDS_MAX,
+        "hashtags_max": HASHTAGS_MAX,
+    }
+
+
+def copy_variables(brief: PinBrief) -> dict[str, Any]:
+    """The ``pin_copy`` template's variables: the brief's facts (as data) and the limits."""
+    facts = brief.model_dump(
+        mode="json",
+        include={"kind", "name", "summary", "destination_url", "audience", "keywords", "tone",
+                 "locale", "title_angle", "avoid_titles"},
+        exclude_none=True,
+    )
+    if not facts.get("avoid_titles"):
+        facts.pop("avoid_titles", None)
+    return {"brief": facts, "locale": brief.locale, "limits": copy_limits(),
+            "angle": brief.title_angle}
+
+
+def post_description(copy: PinCopy) -> str:
+    """The Pin's description: the copy's description with its hashtags after it."""
+    return " ".join([copy.description, *copy.hashtags]) if copy.hashtags else copy.description
+
+
+def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The rules ``PinCopy``'s schema cannot express, as sentences the model can act on."""
+    problems: list[str] = []
+    if copy.link != brief.destination_url:
+        problems.append(
+            f"link must be exactly {brief.destination_url} (the brief's destination_url, "
+            "character for character)"
+        )
+    for field, text in (("title", copy.title), ("description", copy.description),
+                        ("alt_text", copy.alt_text), ("keywords", " ".join(copy.keywords))):
+        urls = find_urls(text)
+        if urls:
+            problems.append(
+                f"{field} contains a URL ({urls[0]}); write no URLs or domains in the text, "
+                "the link field carries the destination"
+            )
+    tags = len(copy.hashtags) + len(hashtags_in(copy.description))
+    if tags > HASHTAGS_MAX:
+        problems.append(f"use at most {HASHTAGS_MAX} hashtags in total, not {tags}")
+    if hashtags_in(copy.description):
+        problems.append("put hashtags in the hashtags list, not inside the description")
+    if len(post_description(copy)) > DESCRIPTION_MAX:
+        problems.append(
+            f"description plus hashtags must fit in {DESCRIPTION_MAX} characters; shorten the "
+            f"description (aim for {DESCRIPTION_TARGET})"
+        )
+    earlier = {_comparable(title) for title in brief.avoid_titles}
+    if _comparable(copy.title) in earlier:
+        problems.append(
+            "title repeats an earlier Pin's title for the same item; write a different title "
+            f"(angle: {brief.title_angle or 'another angle'}), not one of: "
+            + "; ".join(brief.avoid_titles)
+        )
+    if brief.keywords:
+        main = brief.keywords[0]
+        position = keyword_position(main, copy.title)
+        if position is None or position > KEYWORD_WITHIN:
+            problems.append(
+                f"title must contain the main keyword {main!r} within its first "
+                f"{KEYWORD_WITHIN} characters"
+            )
+    return problems
+
+
+def _comparable(title: str) -> str:
+    """A title as compared with earlier ones: case, punctuation and spacing ignored."""
+    return " ".join("".join(c if c.isalnum() else " " for c in title.casefold()).split())
+
+
+def write_copy(brief: PinBrief, llm: StructuredLLM) -> WriterResult:
+    """Ask the model for the brief's copy; the link is forced to the brief's destination."""
+    result = llm.generate(
+        template=TEMPLATE,
+        variables=copy_variables(brief),
+        output=PinCopy,
+        check=lambda copy: copy_problems(copy, brief),
+    )
+    copy = result.value
+    if copy.link != brief.destination_url:  # unreachable after the check; kept as a last guard
+        copy = copy.model_copy(update={"link": brief.destination_url})
+    if len(copy.description) > DESCRIPTION_TARGET:
+        log.info(
+            "pin description over the %d-character target: %d characters (brief %s)",
+            DESCRIPTION_TARGET, len(copy.description), brief.brief_id,
+        )
+    return WriterResult(copy=copy, llm=result)

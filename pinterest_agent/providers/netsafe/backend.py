@@ -1,0 +1,184 @@
+"""The guard at connect time: an httpcore network backend under an httpx transport.
+
+httpcore's connection pool asks its network backend for a TCP stream to ``(host, port)`` each
+time it opens a connection, then starts TLS on that stream with the URL's host name. The
+:class:`GuardedBackend` answers that call: it resolves the host once through the
+:class:`AddressGuard` (every address checked), tries the allowed addresses in RFC 8305 order and
+falls back to the next on a refused connection or a connect timeout. The URL is never rewritten,
+so TLS is verified against the host name the job named and the pool keys connections by that
+name: a connection is reused only for the same scheme, host and port.
+
+:class:`GuardedTransport` is the httpx transport over that pool, built only from httpx's and
+httpcore's public API.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import httpcore
+import httpx
+
+from pinterest_agent.providers.netsafe.guard import AddressGuard
+
+__all__ = ["DEFAULT_MAX_CONNECT_ATTEMPTS", "GuardedBackend", "GuardedTransport"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_CONNECT_ATTEMPTS = 4
+"""Addresses tried per connection (each with the full connect timeout); after RFC 8305's
+interleaving the first four cover both families when the host has both."""
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """Connects only to addresses the guard allowed. ``connector`` (the system's sockets by
+    default) makes each single-address attempt; it is the seam for tests."""
+
+    def __init__(
+        self,
+        guard: AddressGuard,
+        *,
+        connector: httpcore.NetworkBackend | None = None,
+        max_attempts: int = DEFAULT_MAX_CONNECT_ATTEMPTS,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._guard = guard
+        self._connector = connector or httpcore.SyncBackend()
+        self._max_attempts = max_attempts
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        addresses = self._guard.addresses(host, port)[: self._max_attempts]
+        failures: list[str] = []
+        last: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
+        for address in addresses:
+            try:
+                return self._connector.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                log.debug("connect to %s (%s) port %s failed: %r", host, address, port, exc)
+                failures.append(f"{address}: {exc or type(exc).__name__}")
+                last = exc
+        assert last is not None  # the guard returns at least one address or raises
+        raise type(last)(
+            f"could not connect to {host} port {port} on any address ({'; '.join(failures)})"
+        ) from last
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("job-supplied URLs never connect to a Unix socket")
+
+    def sleep(self, seconds: float) -> None:
+        self._connector.sleep(seconds)
+
+
+_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.ProxyError, httpx.ProxyError),
+)
+"""httpcore's exceptions as httpx's, most specific first (what ``httpx.HTTPTransport`` does)."""
+
+
+@contextmanager
+def _httpx_errors() -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        for core, mapped in _ERRORS:
+            if isinstance(exc, core):
+                raise mapped(str(exc)) from exc
+        raise  # the guard's own errors (UnsafeURLError, HostNotFoundError...) pass through
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _httpx_errors():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """An httpx transport over an ``httpcore.ConnectionPool`` that connects through
+    *backend*, verifying TLS with *ssl_context* against the URL's host name."""
+
+    def __init__(
+        self,
+        backend: httpcore.NetworkBackend,
+        *,
+        ssl_context: ssl.SSLContext,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        limits = limits or httpx.Limits()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context,
+            network_backend=backend,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
+            http2=False,
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        # No ``sni_hostname`` override: the certificate is always checked against the URL's host.
+        extensions = {k: v for k, v in request.extensions.items() if k != "sni_hostname"}
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=extensions,
+        )
+        with _httpx_errors():
+            response = self._pool.handle_request(core_request)
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()

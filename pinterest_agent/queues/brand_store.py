@@ -1,0 +1,19 @@
+"""A channel's brand kit in the store (``P:brand:{channel_id}``, the kit as JSON with its logo
+and font in base64), written by ``catalog sync`` from the channel's mapping file and read by the
+writer for every Pin of the channel."""
+
+from __future__ import annotations
+
+from pinterest_agent.agents.design.brand import BrandKit
+from pinterest_agent.queues.runtime import Runtime
+
+__all__ = ["brand_kit", "save_brand_kit"]
+
+
+def brand_kit(runtime: Runtime, channel_id: str) -> BrandKit | None:
+    stored = runtime.store.documents.get("brand", channel_id)
+    return BrandKit.model_validate_json(stored) if stored is not None else None
+
+
+def save_brand_kit(runtime: Runtime, channel_id: str, kit: BrandKit) -> None:
+    runtime.store.documents.put("brand", channel_id, kit.model_dump_json())

@@ -1,0 +1,57 @@
+"""``/login`` and ``/logout``."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from pinterest_agent.queues.console.access import csrf_protected, log_in, logged_in, safe_next
+from pinterest_agent.queues.console.context import console_of, render
+
+__all__ = ["routes"]
+
+log = logging.getLogger(__name__)
+
+
+async def login_page(request: Request) -> Response:
+    if logged_in(request):
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    return render(request, "login.html", next=safe_next(request.query_params.get("next")),
+                  error=None, generated=console_of(request).access.generated)
+
+
+@csrf_protected
+async def login(request: Request, form: FormData) -> Response:
+    access = console_of(request).access
+    target = safe_next(str(form.get("next") or ""))
+    if access.throttle.blocked():
+        log.warning("console login refused: too many failed attempts this minute")
+        return render(request, "login.html", status_code=429, next=target,
+                      error="Too many failed attempts; wait a minute.",
+                      generated=access.generated)
+    attempt = form.get("password")
+    if not isinstance(attempt, str) or not access.matches(attempt):
+        access.throttle.failed()
+        log.warning("console login failed")
+        return render(request, "login.html", status_code=401, next=target,
+                      error="That password is not right.", generated=access.generated)
+    log_in(request)
+    log.info("console login")
+    return RedirectResponse(target, status_code=303)
+
+
+@csrf_protected
+async def logout(request: Request, form: FormData) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+routes = [
+    Route("/login", login_page, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

@@ -1,0 +1,273 @@
+"""The composition root: build every client, store and agent from :class:`Settings` once.
+
+Actors, the CLI and the demo all get their collaborators from a :class:`Runtime`. Nothing below
+``queues/`` reads settings or the environment; this module passes values in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import httpx
+import openai
+import redis
+
+from pinterest_agent.agents.design.sources import DecodeGate, SourceRules
+from pinterest_agent.agents.image_generation import ImageGenerator, OpenAIImageGenerator
+from pinterest_agent.agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
+from pinterest_agent.agents.publisher import SEND_WINDOW_S, PinterestPublisher, PlatformPublisher
+from pinterest_agent.agents.tokens import TokenKeeper
+from pinterest_agent.agents.video import VideoOptions, VideoUploads
+from pinterest_agent.agents.workbench.performance import (
+    PinFigures,
+    TemplateVersionReport,
+    VersionReportHook,
+    version_report,
+)
+from pinterest_agent.agents.workbench.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
+from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.providers.netsafe import SafeFetcher
+from pinterest_agent.providers.netsafe.verdicts import CachedChecks
+from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
+from pinterest_agent.queues.limits import ChannelWriteSlots
+from pinterest_agent.queues.prompt_store import RedisPromptUsage, RedisPromptVersions
+from pinterest_agent.queues.renewal import Renewer
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.store import RedisImageStore, SecretBox, Store
+
+__all__ = ["Runtime", "create_settle_ms"]
+
+log = logging.getLogger(__name__)
+
+
+
+class _UnconfiguredOAuth:
+    """Stands in for ``PinterestOAuth`` when no app credentials are set."""
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        raise ConfigurationError(
+            "cannot refresh tokens: set PINTEREST_AGENT_PINTEREST_APP_ID and "
+            "PINTEREST_AGENT_PINTEREST_APP_SECRET"
+        )
+
+
+def create_settle_ms(settings: Settings) -> int:
+    """How long after its ``creating`` mark a create is settled: sent within the send window,
+    ended by the Pinterest request's total deadline, then the settle margin."""
+    return int((SEND_WINDOW_S + settings.pinterest_timeout_s
+                + settings.create_settle_margin_s) * 1000)
+
+
+@dataclass(eq=False)
+class Runtime:
+    settings: Settings
+    redis_client: redis.Redis[bytes]
+    store: Store
+    pinterest_http: httpx.Client
+    oauth: PinterestOAuth | _UnconfiguredOAuth
+    tokens: TokenKeeper
+    fetcher: SafeFetcher
+    write_slots: ChannelWriteSlots
+    images: RedisImageStore
+    publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        redis_client: redis.Redis[bytes] | None = None,
+        pinterest_transport: httpx.BaseTransport | None = None,
+        fetch_transport: httpx.BaseTransport | None = None,
+    ) -> Runtime:
+        if settings.secret_key is None:
+            raise ConfigurationError(
+                "PINTEREST_AGENT_SECRET_KEY is not set: channel credentials are encrypted at rest "
+                "with it. Generate one with `pinterest-agent keygen` and keep it safe."
+            )
+        client = redis_client or redis.Redis.from_url(settings.redis_url)
+        renewer = Renewer(client)
+        claim_ttl_ms = int(settings.claim_ttl_s * 1000)
+        store = Store.build(
+            client,
+            SecretBox(settings.secret_key),
+            prefix=settings.key_prefix,
+            events_stream=settings.events_stream,
+            outcome_ttl_s=settings.outcome_ttl_days * 86400,
+            renewer=renewer,
+            lease_ttl_ms=claim_ttl_ms,
+            reconcile_after_ms=int(settings.reconcile_after_s * 1000),
+            settle_ms=create_settle_ms(settings),
+            settle_margin_ms=int(settings.create_settle_margin_s * 1000),
+        )
+        http = httpx.Client(
+            base_url=settings.pinterest_api_base,
+            timeout=httpx.Timeout(settings.pinterest_timeout_s, connect=10.0),
+            transport=pinterest_transport,
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"User-Agent": "pinterest-agent-worker/0.1"},
+        )
+        oauth: PinterestOAuth | _UnconfiguredOAuth
+        if settings.pinterest_app_id and settings.pinterest_app_secret:
+            oauth = PinterestOAuth(
+                http,
+                app_id=settings.pinterest_app_id,
+                app_secret=settings.pinterest_app_secret,
+                authorize_url=settings.pinterest_oauth_url,
+            )
+        else:
+            oauth = _UnconfiguredOAuth()
+        tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s,
+                             cache_s=settings.credentials_cache_s)
+        fetcher = SafeFetcher(
+            timeout_s=settings.preflight_timeout_s,
+            allow_loopback=settings.allow_loopback_urls,
+            transport=fetch_transport,
+            extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
+        )
+        checks = CachedChecks(fetcher, ttl_s=settings.preflight_cache_s)
+        write_slots = ChannelWriteSlots(
+            client,
+            renewer,
+            prefix=settings.key_prefix,
+            limit=settings.pinterest_write_concurrency,
+            ttl_ms=claim_ttl_ms,
+        )
+        images = RedisImageStore(client, settings.key_prefix,
+                                 ttl_s=settings.image_ttl_days * 86400)
+        runtime = cls(
+            settings=settings,
+            redis_client=client,
+            store=store,
+            pinterest_http=http,
+            oauth=oauth,
+            tokens=tokens,
+            fetcher=fetcher,
+            write_slots=write_slots,
+            images=images,
+        )
+        runtime.publishers["pinterest"] = PinterestPublisher(
+            tokens=tokens,
+            ledger=store.ledger,
+            api_factory=runtime.pinterest_api,
+            write_slot=write_slots,
+            preflight=checks.check_reachable,
+            check_media_url=checks.check_url,
+            check_link=checks.check_link,
+            images=images,
+            video=VideoUploads(
+                ledger=store.ledger,
+                fetcher=fetcher,
+                options=VideoOptions(
+                    max_bytes=settings.max_video_bytes,
+                    processing_timeout_s=settings.video_processing_timeout_s,
+                    tmp_dir=settings.video_tmp_dir,
+                ),
+            ),
+        )
+        return runtime
+
+    @cached_property
+    def openai_client(self) -> openai.OpenAI:
+        s = self.settings
+        return make_openai_client(
+            api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
+            base_url=s.openai_base_url,
+            timeout_s=s.openai_timeout_s,
+            max_retries=s.openai_max_retries,
+        )
+
+    @cached_property
+    def base_llm(self) -> OpenAIStructuredLLM:
+        """The model with the default templates (packaged, or ``prompts_dir``); built on first
+        use, so publishing never needs an OpenAI key."""
+        s = self.settings
+        cache = None
+        if s.llm_cache:
+            cache = RedisLLMCache(self.redis_client, f"{s.key_prefix}:llm-cache")
+        return OpenAIStructuredLLM(
+            self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
+            cache=cache,
+        )
+
+    @cached_property
+    def prompt_versions(self) -> RedisPromptVersions:
+        return RedisPromptVersions(self.redis_client, self.settings.key_prefix)
+
+    @cached_property
+    def prompt_usage(self) -> RedisPromptUsage:
+        return RedisPromptUsage(self.redis_client, self.settings.key_prefix)
+
+    @cached_property
+    def prompt_router(self) -> PromptRouter | None:
+        """Published versions by the ``prompt_label`` setting, and rollouts; ``None`` when
+        ``prompts_dir`` is set (a local override beats anything published)."""
+        if self.settings.prompts_dir is not None:
+            return None
+        return PromptRouter(self.prompt_versions, label=self.settings.prompt_label)
+
+    @cached_property
+    def llm(self) -> StructuredLLM:
+        """The model, rendering with the labelled template versions (read at each call)."""
+        router = self.prompt_router
+        return self.base_llm if router is None else RoutedLLM(self.base_llm, router)
+
+    def llm_for(self, subject_id: str) -> tuple[StructuredLLM, PromptChoice]:
+        """The model bound to one job's template versions (rollouts by ``subject_id``, a
+        brief), and which versions those are, for the draft's provenance."""
+        router = self.prompt_router
+        if router is None:
+            return self.base_llm, fixed_choice(self.base_llm.prompts)
+        return RoutedLLM(self.base_llm, router).bind(subject_id)
+
+    def template_version_hook(self, channel_id: str) -> VersionReportHook:
+        """What the insights job calls with the per-Pin figures it fetched: template versions
+        compared by the measured results of the channel's Pins (mapped through the ledger)."""
+        s = self.settings
+
+        def report(start: date, end: date,
+                   figures: Mapping[str, PinFigures]) -> TemplateVersionReport:
+            return version_report(
+                self.prompt_usage, self.published_pin,
+                lambda pin_ids, _start, _end: {p: figures[p] for p in pin_ids if p in figures},
+                channel_id=channel_id, start=start, end=end,
+                min_pins=s.prompt_report_min_pins, min_impressions=s.prompt_report_min_impressions,
+            )
+
+        return report
+
+    def published_pin(self, post_id: str) -> str | None:
+        """The Pin a post became, from the publish ledger."""
+        entry = self.store.ledger.get(post_id)
+        return entry.pin_id if entry is not None and entry.state == "published" else None
+
+    @cached_property
+    def source_rules(self) -> SourceRules:
+        """The source-image rules, with this process's one gate on large decodes."""
+        s = self.settings
+        return SourceRules(
+            max_pixels=s.max_source_pixels,
+            min_side_px=s.min_source_side_px,
+            max_upscale=s.max_source_upscale,
+            max_aspect=s.max_source_aspect,
+            gate=DecodeGate(large_pixels=s.large_decode_pixels, slots=s.large_decode_slots),
+        )
+
+    @cached_property
+    def image_generator(self) -> ImageGenerator | None:
+        return OpenAIImageGenerator(self.openai_client) if self.settings.image_generation else None
+
+    def pinterest_api(self, access_token: str) -> PinterestClient:
+        return PinterestClient(self.pinterest_http, access_token,
+                               page_cap=self.settings.max_pages)
+
+    def close(self) -> None:
+        self.pinterest_http.close()
+        self.fetcher.close()

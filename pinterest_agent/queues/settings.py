@@ -1,0 +1,315 @@
+"""Every setting of the worker, read once from the environment (prefix ``PINTEREST_AGENT_``).
+
+This is the only module that reads the environment. ``load_settings()`` is called by the
+composition root (CLI, worker entry point) and the resulting object is passed down; agents and
+providers never read settings themselves. The README's settings table mirrors this class.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
+from pinterest_agent.queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
+
+__all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
+
+PINTEREST_PRODUCTION = "https://api.pinterest.com/v5"
+PINTEREST_SANDBOX = "https://api-sandbox.pinterest.com/v5"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PINTEREST_AGENT_", env_file=None, extra="ignore", frozen=True
+    )
+
+    # Redis: the store (ledger, leases, slots, outcomes, events, credentials), locks, rate limits,
+    # and the broker unless broker_url names RabbitMQ.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str | None = Field(
+        default=None, pattern=r"^amqps?://",
+        description="amqp://user:password@host:5672/vhost: use RabbitMQ as the broker (Redis "
+        "stays the store); unset: the Redis at redis_url is the broker too.",
+    )
+    key_prefix: str = Field(default="pinterest-agent", description="Prefix of the store's keys.")
+
+    # Pinterest app and API.
+    pinterest_app_id: str | None = None
+    pinterest_app_secret: SecretStr | None = None
+    pinterest_api_base: str = Field(
+        default=PINTEREST_PRODUCTION,
+        description="Production, Pinterest's sandbox, or the local sandbox (http://127.0.0.1:PORT/v5).",
+    )
+    pinterest_oauth_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_timeout_s: float = 30.0
+    pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
+    create_settle_margin_s: float = Field(
+        default=30.0, ge=0,
+        description="A create whose outcome is unknown (timed out, 5xx, the worker died) is "
+        "settled this long after its request's deadline: no attempt creates the post again "
+        "before then (the board is listed first, and again once it is settled). Covers "
+        "Pinterest applying a create late and its board listing lagging behind.",
+    )
+    pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
+    token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
+    credentials_cache_s: float = Field(
+        default=10.0, ge=0,
+        description="Decrypted channel credentials are reused this long per worker process "
+        "(a refresh always reads them afresh under the channel's lock); 0 turns it off.",
+    )
+    max_pages: int = Field(
+        default=DEFAULT_PAGE_CAP, ge=1,
+        description="Pages one Pinterest listing may take (250 items each) before it fails with "
+        "too_many_pages; a repeated bookmark fails sooner, with pagination_loop.",
+    )
+
+    # LLM (any OpenAI-compatible server).
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_s: float = Field(
+        default=20.0, gt=0, description="Per request; with retries well below the actor limit."
+    )
+    openai_max_retries: int = Field(default=1, ge=0)
+    openai_vision: bool = Field(
+        default=True,
+        description="The model accepts images (gpt-4o-mini does): the design call sees a "
+        "512 px copy of the source photo and answers the subject's box.",
+    )
+    llm_cache: bool = True
+    image_generation: bool = False
+    prompts_dir: Path | None = Field(
+        default=None,
+        description="Overrides packaged templates (and published versions: for local iteration).",
+    )
+
+    # Prompt workbench: published template versions, rollouts, evals.
+    prompt_label: str = Field(
+        default="production", pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="The label whose published template version the workers use (packaged "
+        "templates while it points at none).",
+    )
+    llm_price_input_per_mtok: float = Field(
+        default=0.15, ge=0, description="US dollars per million input tokens (eval cost).",
+    )
+    llm_price_output_per_mtok: float = Field(
+        default=0.60, ge=0, description="US dollars per million output tokens (eval cost).",
+    )
+    prompt_report_min_pins: int = Field(
+        default=5, ge=1,
+        description="Template-version comparisons need this many measured Pins per version.",
+    )
+    prompt_report_min_impressions: int = Field(
+        default=500, ge=0,
+        description="... and this many impressions, else they say 'not enough data'.",
+    )
+    media_public_base_url: str | None = Field(
+        default=None,
+        description="Publish rendered images as image_url under this public base "
+        "(the files are written to media_dir); unset: sent inline as image_base64.",
+    )
+    image_ttl_days: int = Field(
+        default=7, ge=1,
+        description="How long a rendered image is kept for its post (counted from the post's "
+        "scheduled_at when later); the writer hands the publisher a reference to it "
+        "(image_ref), so messages, drafts and events never carry the image.",
+    )
+    media_dir: Path | None = Field(
+        default=None, description="Where the writer saves rendered images (served at "
+        "media_public_base_url when that is set)."
+    )
+
+    # Secrets at rest.
+    secret_key: SecretStr | None = Field(
+        default=None, description="Fernet key encrypting channel credentials at rest."
+    )
+
+    # Queues.
+    broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
+    broker_heartbeat_timeout_ms: int = Field(
+        default=15_000, ge=1_000,
+        description="A worker silent this long is dead: its unacked messages are redelivered.",
+    )
+    claim_ttl_s: float = Field(
+        default=6.0, ge=1.0,
+        description="Publish leases and write slots lapse this long after their holder stops "
+        "renewing them (a killed worker's post can be retried after this).",
+    )
+    reconcile_interval_s: float = Field(
+        default=60.0, gt=0,
+        description="How often the reconciler looks for unfinished posts (one run per period "
+        "across every worker).",
+    )
+    reconcile_after_s: float = Field(
+        default=600.0, gt=0,
+        description="A post not finished this long after its last attempt (or scheduled "
+        "retry) is due, and is driven again from its stored message if no attempt holds it.",
+    )
+    broker_maintenance_interval_s: float = Field(
+        default=3.0, gt=0,
+        description="How often each worker beats its heartbeat and requeues dead workers' "
+        "messages (every queue it serves, delay queues included).",
+    )
+    queue_writer: str = "agent__social-post-writer"
+    queue_publisher: str = "agent__social-publisher"
+    queue_insights: str = "agent__pinterest-insights"
+    events_stream: str = "pinterest-agent:events"
+    outcome_ttl_days: int = Field(
+        default=90, ge=1, description="How long job outcomes are kept (the publish ledger stays)."
+    )
+    max_retries: int = Field(default=8, ge=0)
+    rate_limit_budget_s: float = Field(
+        default=3600.0, gt=0,
+        description="A post rate limited (429) for this long in all fails with rate_limited; "
+        "429s are waits, apart from the max_retries failures. No wait is scheduled past it: a "
+        "Retry-After ending later fails the post rate_limited at once.",
+    )
+    min_backoff_ms: int = Field(default=2_000, ge=1)
+    max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
+    actor_time_limit_ms: int = Field(default=5 * 60_000, ge=1_000)
+    max_message_bytes: int = Field(
+        default=DEFAULT_MAX_MESSAGE_BYTES, ge=1024,
+        description="Larger messages are refused before decoding (message_too_large); the "
+        "default fits a post carrying Pinterest's largest image as image_base64.",
+    )
+    max_message_depth: int = Field(
+        default=DEFAULT_MAX_DEPTH, ge=8, le=200,
+        description="Deeper JSON nesting is refused (message_too_deep).",
+    )
+
+    # Preflight and fetching.
+    preflight_timeout_s: float = 5.0
+    preflight_cache_s: float = Field(
+        default=300.0, ge=0,
+        description="A destination link that answered < 400, and a media host whose addresses "
+        "passed the block policy, are trusted this long per worker process (failures are "
+        "never remembered); 0 turns it off.",
+    )
+    allow_loopback_urls: bool = Field(
+        default=False,
+        description="Let the preflight and image fetcher reach loopback (127.0.0.0/8, ::1). "
+        "Only for the local sandbox and tests; never in production.",
+    )
+    preflight_ca_file: Path | None = Field(
+        default=None,
+        description="An extra CA (PEM) the fetcher trusts besides the system's; the demo and "
+        "tests point it at the sandbox's throwaway CA.",
+    )
+    max_source_image_bytes: int = 20 * 1024 * 1024
+    max_source_pixels: int = Field(
+        default=50_000_000, ge=1, description="Larger sources are refused (source_too_large)."
+    )
+    min_source_side_px: int = Field(
+        default=400, ge=1,
+        description="Sources with a shorter shortest side are refused (source_too_small).",
+    )
+    max_source_aspect: float = Field(
+        default=4.0, ge=1.5,
+        description="Sources longer than this many times their width are refused "
+        "(source_too_small).",
+    )
+    max_source_upscale: float = Field(
+        default=2.5, ge=1.0,
+        description="A 2:3 crop needing more upscaling than this is not cropped: the whole "
+        "picture is shown, scaled up at most this much, on a blurred backdrop.",
+    )
+    large_decode_pixels: int = Field(
+        default=20_000_000, ge=1,
+        description="Decodes of larger sources wait for one of large_decode_slots per process.",
+    )
+    large_decode_slots: int = Field(default=2, ge=1)
+
+    # Video Pins.
+    max_video_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, ge=1,
+        description="The largest video file fetched (streamed to a temporary file, never held "
+        "in memory).",
+    )
+    video_tmp_dir: Path | None = Field(
+        default=None,
+        description="Where a video waits between its fetch and its upload (deleted right "
+        "after); unset: the system's temporary directory. Needs room for max_video_bytes per "
+        "worker thread; avoid a RAM-backed tmpfs.",
+    )
+    video_poll_interval_s: float = Field(
+        default=10.0, gt=0, description="Delay between checks of Pinterest's video processing."
+    )
+    video_processing_timeout_s: float = Field(
+        default=1800.0, gt=0,
+        description="Give up (video_processing_timeout, retried with a new upload) when the "
+        "video is still not processed this long after its upload.",
+    )
+
+    # Web console.
+    console_password: SecretStr | None = Field(
+        default=None,
+        description="The console's login password; required to listen beyond loopback. "
+        "Unset (loopback only): a one-time password is printed when the console starts.",
+    )
+    console_session_max_age_s: int = Field(
+        default=12 * 3600, ge=60, description="A console login lasts this long."
+    )
+
+    # Insights.
+    insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
+    analytics_requests_per_minute: int = Field(
+        default=300, ge=1, description="Per channel and category, apart from publishing."
+    )
+    pin_cache_refresh_days: int = Field(
+        default=28, ge=1,
+        description="The insight lists only a channel's newest Pins between full listings; a "
+        "full listing (catching edits and deletions of older Pins) runs at least this often. "
+        "The cache is forgotten after twice this long without a run.",
+    )
+    insight_categories: Literal["auto", "llm", "rules"] = Field(
+        default="auto",
+        description="Who decides Pin content categories: the LLM (rules as fallback and check), "
+        "the keyword rules, or auto (the LLM when an OpenAI key is set).",
+    )
+    insight_category_llm_max_pins: int = Field(
+        default=500, ge=0,
+        description="Pins one insight run sends to the LLM for categories (50 a request, the "
+        "most-seen first); the rest get the rules until a later run.",
+    )
+
+    # Catalogs and feeds (queues/catalog_run.py).
+    catalog_pins_per_board_per_day: int = Field(
+        default=2, ge=1, description="New catalog Pins planned per board per day at most.")
+    catalog_pins_per_board_per_week: int = Field(
+        default=10, ge=1,
+        description="New catalog Pins planned per board per ISO week at most (Pinterest's "
+        "guidance: about 5-15).")
+    catalog_horizon_days: int = Field(
+        default=365, ge=7, description="How far ahead the planner may place Pins.")
+    catalog_max_variations: int = Field(
+        default=4, ge=1, description="Pins per item over time (each a new image, layout, title).")
+    catalog_variation_interval_days: float = Field(
+        default=28.0, gt=0, description="Days between an item's Pins.")
+    catalog_top_pin_bonus: int = Field(
+        default=2, ge=0,
+        description="Extra variations for an item whose Pin is among the latest insight's top "
+        "Pins.")
+    catalog_top_pin_interval_days: float = Field(
+        default=7.0, gt=0, description="Days between a top item's Pins.")
+    catalog_batch_size: int = Field(
+        default=500, ge=1, le=10_000,
+        description="Items per Redis round trip (and per transaction) in a sync.")
+    catalog_max_feed_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1024, description="The largest feed fetched or read.")
+
+
+    @field_validator("broker_url", mode="before")
+    @classmethod
+    def _empty_broker_url_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    """Read the environment once per process."""
+    return Settings()
