@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from pinterest_agent.agents.prompting.errors import UnknownVersionError
 from pinterest_agent.agents.text_rules import find_urls
-from pinterest_agent.agents.workbench.errors import UnknownVersionError
 from pinterest_agent.agents.writer import PinCopy, copy_variables
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.sandbox.server import SandboxServer

@@ -17,8 +17,8 @@ import yaml
 from click.testing import CliRunner, Result
 from pydantic import SecretStr
 
-from pinterest_agent.agents.workbench.usage import PromptUse
-from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.agents.prompting.usage import PromptUse
+from pinterest_agent.agents.prompting.versions import TemplateRef
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.cli import main

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from pinterest_agent.agents.workbench.performance import compare_versions, report_lines
-from pinterest_agent.agents.workbench.usage import PromptUse
-from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.agents.prompting.performance import compare_versions, report_lines
+from pinterest_agent.agents.prompting.usage import PromptUse
+from pinterest_agent.agents.prompting.versions import TemplateRef
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer

@@ -11,9 +11,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from pinterest_agent.agents.workbench.errors import UnknownVersionError
-from pinterest_agent.agents.workbench.rollout import PromptRouter, bucket
-from pinterest_agent.agents.workbench.versions import Rollout, Routing
+from pinterest_agent.agents.prompting.errors import UnknownVersionError
+from pinterest_agent.agents.prompting.rollout import PromptRouter, bucket
+from pinterest_agent.agents.prompting.versions import Rollout, Routing
 from pinterest_agent.errors import TransientError
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.prompt_store import RedisPromptVersions

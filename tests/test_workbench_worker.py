@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from pinterest_agent.agents.workbench.rollout import bucket
-from pinterest_agent.agents.workbench.versions import Rollout
+from pinterest_agent.agents.prompting.rollout import bucket
+from pinterest_agent.agents.prompting.versions import Rollout
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.actors import WRITE_ACTOR

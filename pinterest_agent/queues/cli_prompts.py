@@ -347,7 +347,7 @@ def prompts_export_promptfoo(suite_ref: str, out_dir: Path, folder: Path | None,
 def prompts_publish(folder: Path, label: str | None, note: str, author: str) -> None:
     """Store FOLDER's *.j2 templates as a new numbered version in Redis (the same set again
     gives the same version); workers pick it up when their label points at it."""
-    from pinterest_agent.agents.workbench.versions import check_label, read_template_dir
+    from pinterest_agent.agents.prompting.versions import check_label, read_template_dir
 
     if label is not None:
         check_label(label)
@@ -372,7 +372,7 @@ def _moved(label: str, previous: int | None, current: int | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def prompts_versions(as_json: bool) -> None:
     """Published versions, the labels pointing at them, and running rollouts."""
-    from pinterest_agent.agents.workbench.tables import text_table
+    from pinterest_agent.agents.prompting.tables import text_table
 
     store = _store(load_settings())
     versions = store.versions()
@@ -402,8 +402,8 @@ def prompts_versions(as_json: bool) -> None:
 
 def _version_number(store: RedisPromptVersions, spec: str) -> int:
     """A version given by number (``3``, ``v3``) or by a label pointing at it (``staging``)."""
-    from pinterest_agent.agents.workbench.errors import UnknownVersionError
-    from pinterest_agent.agents.workbench.versions import check_label
+    from pinterest_agent.agents.prompting.errors import UnknownVersionError
+    from pinterest_agent.agents.prompting.versions import check_label
 
     digits = spec.removeprefix("v")
     if digits.isdigit():
@@ -451,8 +451,8 @@ def prompts_rollout(template: str, candidate: str | None, share: float | None, l
                     stop: bool) -> None:
     """Send a stable share of briefs to a candidate version of TEMPLATE; the rest keep the
     label's. Raising the share keeps every brief already on the candidate there."""
-    from pinterest_agent.agents.workbench.errors import UnknownVersionError
-    from pinterest_agent.agents.workbench.versions import Rollout, check_label
+    from pinterest_agent.agents.prompting.errors import UnknownVersionError
+    from pinterest_agent.agents.prompting.versions import Rollout, check_label
 
     store = _store(load_settings())
     if stop or share == 0:
@@ -484,7 +484,7 @@ def prompts_rollout(template: str, candidate: str | None, share: float | None, l
 def prompts_report(channel_id: str, days: int, as_json: bool) -> None:
     """Template versions compared by the measured results (impressions, saves, save rate,
     outbound clicks) of the Pins each wrote on CHANNEL over the last DAYS days."""
-    from pinterest_agent.agents.workbench.performance import report_lines
+    from pinterest_agent.agents.prompting.performance import report_lines
     from pinterest_agent.queues.prompt_report import run_version_report
 
     report = run_version_report(runtime(), channel_id, days=days)

@@ -23,9 +23,9 @@ from pathlib import Path
 import redis
 
 from pinterest_agent.agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCache, make_openai_client
-from pinterest_agent.agents.workbench.errors import UnknownVersionError
+from pinterest_agent.agents.prompting.errors import UnknownVersionError
 from pinterest_agent.agents.workbench.results import Prices
-from pinterest_agent.agents.workbench.versions import VersionStore, check_label
+from pinterest_agent.agents.prompting.versions import VersionStore, check_label
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.settings import Settings
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import redis
 
-from pinterest_agent.agents.workbench.errors import UnknownVersionError
-from pinterest_agent.agents.workbench.usage import PromptUse
-from pinterest_agent.agents.workbench.versions import (
+from pinterest_agent.agents.prompting.errors import UnknownVersionError
+from pinterest_agent.agents.prompting.usage import PromptUse
+from pinterest_agent.agents.prompting.versions import (
     Rollout,
     Routing,
     TemplateVersion,

@@ -23,13 +23,13 @@ from pinterest_agent.agents.llm import OpenAIStructuredLLM, RedisLLMCache, Struc
 from pinterest_agent.agents.publisher import SEND_WINDOW_S, PinterestPublisher, PlatformPublisher
 from pinterest_agent.agents.tokens import TokenKeeper
 from pinterest_agent.agents.video import VideoOptions, VideoUploads
-from pinterest_agent.agents.workbench.performance import (
+from pinterest_agent.agents.prompting.performance import (
     PinFigures,
     TemplateVersionReport,
     VersionReportHook,
     version_report,
 )
-from pinterest_agent.agents.workbench.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
+from pinterest_agent.agents.prompting.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.netsafe import SafeFetcher

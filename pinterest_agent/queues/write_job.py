@@ -29,8 +29,8 @@ from typing import Any
 from pinterest_agent.agents.boards import match_board
 from pinterest_agent.agents.drafting import Draft, draft_post
 from pinterest_agent.agents.messages import ImageRefMedia, PinBrief, PostUpdate, SocialPost
-from pinterest_agent.agents.workbench.rollout import PromptChoice
-from pinterest_agent.agents.workbench.usage import PromptUse
+from pinterest_agent.agents.prompting.rollout import PromptChoice
+from pinterest_agent.agents.prompting.usage import PromptUse
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.brand_store import brand_kit
 from pinterest_agent.queues.jobs import decode_message

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pinterest_agent.agents.insights.categories import Category
 from pinterest_agent.agents.messages import PinBrief
-from pinterest_agent.agents.workbench.performance import TemplateVersionReport
+from pinterest_agent.agents.prompting.performance import TemplateVersionReport
 
 __all__ = [
     "INSIGHT_SCHEMA_VERSION",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pinterest_agent.agents.workbench.reports import FAIL, PASS
 from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
-from pinterest_agent.agents.workbench.tables import text_table
+from pinterest_agent.agents.prompting.tables import text_table
 
 __all__ = ["ColumnDelta", "SuiteComparison", "VerdictChange", "compare_results",
            "comparison_report"]

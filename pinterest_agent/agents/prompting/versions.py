@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from pinterest_agent.agents.workbench.errors import UnknownVersionError
+from pinterest_agent.agents.prompting.errors import UnknownVersionError
 from pinterest_agent.prompts.loader import SUFFIX, PromptTemplateError
 
 __all__ = [

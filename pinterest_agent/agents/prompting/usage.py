@@ -11,7 +11,7 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.agents.prompting.versions import TemplateRef
 
 __all__ = ["PromptUse", "UsageLog"]
 

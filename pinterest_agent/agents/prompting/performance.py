@@ -19,9 +19,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pinterest_agent.agents.workbench.tables import text_table
-from pinterest_agent.agents.workbench.usage import PromptUse, UsageLog
-from pinterest_agent.agents.workbench.versions import TemplateRef
+from pinterest_agent.agents.prompting.tables import text_table
+from pinterest_agent.agents.prompting.usage import PromptUse, UsageLog
+from pinterest_agent.agents.prompting.versions import TemplateRef
 
 __all__ = [
     "DEFAULT_MIN_IMPRESSIONS",

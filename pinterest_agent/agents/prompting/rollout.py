@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM, StructuredLLMBase, T
-from pinterest_agent.agents.workbench.versions import Routing, TemplateRef
+from pinterest_agent.agents.prompting.versions import Routing, TemplateRef
 from pinterest_agent.prompts.loader import SUFFIX, PromptLibrary
 from pinterest_agent.errors import TransientError
 
