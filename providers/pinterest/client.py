@@ -3,7 +3,10 @@
 ``PinterestClient`` wraps an injected, synchronous ``httpx.Client`` whose ``base_url`` is the API
 base (``https://api.pinterest.com/v5``, ``https://api-sandbox.pinterest.com/v5`` or the local
 sandbox). It adds the bearer token per request, so one ``httpx.Client`` (and its connection pool)
-can serve many channels; timeouts are the injected client's.
+can serve many channels; timeouts are the injected client's, and so is the total deadline of each
+request (the composition root sends through a :func:`providers.deadlines.deadline_transport`;
+a request past it fails as ``network``, ``outcome_unknown`` for a write). A video upload asks for
+its own, longer deadline (``upload_deadline_s``).
 
 Logging goes to ``providers.pinterest``: method, path, status and ``x-pinterest-rid`` of every
 non-2xx answer. Tokens, ``Authorization`` headers, OAuth codes and bodies are never logged.
@@ -28,7 +31,7 @@ from providers.pinterest.errors import (
     error_from_response,
     network_error,
 )
-from providers.pinterest.media import Media
+from providers.pinterest.media import DEFAULT_UPLOAD_TIMEOUT_S, Media
 from providers.pinterest.models import Account
 from providers.pinterest.pager import DEFAULT_PAGE_CAP, walk_pages
 from providers.pinterest.pins import Pins
@@ -59,6 +62,7 @@ class PinterestClient:
         access_token: str | SecretStr,
         *,
         page_cap: int = DEFAULT_PAGE_CAP,
+        upload_deadline_s: float = DEFAULT_UPLOAD_TIMEOUT_S,
     ) -> None:
         token = (
             access_token.get_secret_value()
@@ -74,6 +78,8 @@ class PinterestClient:
         self._http = http
         self._token = token
         self.page_cap = page_cap
+        self.upload_deadline_s = upload_deadline_s
+        """The total deadline of an upload to ``upload_url`` (:meth:`Media.upload`)."""
         """Pages one listing may take before ``too_many_pages`` (see :mod:`.pager`)."""
         self.boards = Boards(self)
         self.pins = Pins(self)
