@@ -41,6 +41,7 @@ from queues.retrying import (
 )
 from queues.runtime import Runtime
 from queues.settings import Settings
+from queues.shutdown import AbortReadsAtShutdown
 from queues.watchdog import ThreadWatchdog
 
 __all__ = [
@@ -90,6 +91,7 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
     broker.add_middleware(WaitCounter(), after=Retries)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(ThreadWatchdog())
+    broker.add_middleware(AbortReadsAtShutdown())
     if isinstance(broker, QuarantiningRedisBroker):  # RabbitMQ redelivers a dead consumer's own
         broker.add_middleware(BrokerMaintenance(
             interval_s=settings.broker_maintenance_interval_s))
