@@ -173,6 +173,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         current = _current.get()
         if current is not None and current.abortable:
             current._active = self._stream
+            if current.aborted is not None:  # aborted since the check above
+                current._active = None
+                raise httpcore.ReadTimeout(f"the request {current.describe()}")
         try:
             data = self._stream.read(max_bytes, timeout)
         except (httpcore.ReadTimeout, httpcore.ReadError) as exc:

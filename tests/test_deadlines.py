@@ -26,7 +26,7 @@ from pydantic import BaseModel, SecretStr
 import providers.netsafe as netsafe
 from agents.llm import LLMUnavailableError, OpenAIStructuredLLM, make_openai_client
 from prompts.loader import PromptLibrary
-from providers.deadlines import abort_reads, deadline_transport
+from providers.deadlines import abort_reads, current_deadline, deadline, deadline_transport
 from providers.errors import TransientError
 from providers.pinterest import PinterestClient, PinterestTransientError
 from providers.pinterest.models import MediaUpload
@@ -175,7 +175,6 @@ def test_the_deadline_of_a_fetch_to_file_does_not_hold_in_its_with_block(tmp_pat
     with safe.fetch_to_file("https://example.com/v.mp4", max_bytes=1000,
                             directory=tmp_path) as fetched:
         # Then the fetch's deadline no longer bounds it
-        from providers.deadlines import current_deadline
         assert current_deadline() is None
         assert fetched.size == 64
 
@@ -340,3 +339,19 @@ def test_default_settings_give_every_request_a_finite_deadline(
         assert getattr(llm_transport, "deadline_s", None) == 20.0
     finally:
         runtime.close()
+
+
+def test_the_deadline_modules_public_surface_is_pinned() -> None:
+    import providers.deadlines
+
+    assert sorted(providers.deadlines.__all__) == [
+        "DEADLINE_EXTENSION", "Deadline", "DeadlineBackend", "DeadlineTransport", "abort_reads",
+        "current_deadline", "deadline", "deadline_transport",
+    ]
+
+
+def test_a_nested_deadline_never_extends_an_earlier_one() -> None:
+    with deadline(5.0) as outer, deadline(600.0) as inner:
+        assert inner is outer
+    with deadline(600.0) as outer, deadline(5.0) as inner:
+        assert inner is not outer and inner is not None and inner.seconds == 5.0
