@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from agents.ids import ID_PATTERN
+
 __all__ = [
     "SCHEMA_VERSION",
     "CarouselItem",
@@ -50,10 +52,10 @@ DESCRIPTION_MAX = 800
 ALT_TEXT_MAX = 500
 LINK_MAX = 2048
 
-_ID_RE = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+_ID_RE = ID_PATTERN
 PIN_LAYOUTS = ("band", "split", "collage", "typographic")
 """The Pin designs the renderer knows (``agents.design.layouts``)."""
-_PIN_ID_RE = r"^\d+$"
+_PIN_ID_RE = r"^[0-9]+$"  # Pinterest's ^\d+$ in ASCII (\d matches every script's digits)
 _HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 

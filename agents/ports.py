@@ -58,7 +58,8 @@ class CredentialStore(Protocol):
 LedgerState = Literal["leased", "uploaded", "creating", "published"]
 """``leased``: an attempt began (its message is kept for the reconciler), nothing sent yet;
 ``uploaded``: a video is uploaded to Pinterest (``media_id``), no create sent yet;
-``creating``: a create may have been sent (reconcile before another); ``published``: done."""
+``creating``: a create may have been sent, with the write slot held (reconcile before another,
+and create again only once it is settled); ``published``: done."""
 
 
 class LedgerEntry(BaseModel):
@@ -74,6 +75,10 @@ class LedgerEntry(BaseModel):
     """A video post's upload, kept through ``creating`` so no attempt uploads it twice."""
     media_registered_at: float | None = None
     """When that upload was registered (epoch seconds): the processing timeout counts from it."""
+    settle_in_s: float = 0.0
+    """For a ``creating`` entry read with a lease: how long until the create it marks is settled
+    (sent within its send window, ended by its total deadline, and given the settle margin to be
+    applied and listed), by the store's clock. Until then no other attempt may create."""
 
 
 @dataclass(frozen=True)
@@ -82,14 +87,16 @@ class LeaseClaim:
 
     acquired: bool
     """This attempt holds the post's lease (False: another attempt does)."""
-    creating: bool = False
-    """The post was new (or only leased before) and is now marked ``creating``: send the create
-    as soon as a write slot is held."""
-    slot_taken: bool = False
-    """The write slot passed in was free and is now taken too."""
+    may_create: bool = False
+    """The post was new (or only leased before): no earlier create to settle, so it may be
+    created as soon as a write slot is held."""
+    marked: bool = False
+    """The write slot passed in was free, is now taken, and the post is marked ``creating``:
+    send the create now. (``may_create`` without ``marked``: the post stays ``leased`` until a
+    slot is taken together with the mark.)"""
     entry: LedgerEntry | None = None
-    """The entry read under the lease when not ``creating`` (published, or an earlier attempt's
-    create or upload to settle first)."""
+    """The entry read under the lease when the post may not be created straight away
+    (published, or an earlier attempt's create or upload to settle first)."""
 
 
 class LeaseLostError(TransientError):
@@ -118,8 +125,8 @@ class PublishLedger(Protocol):
         self, creating: LedgerEntry, *, slot: SlotHandle | None, message: str | None = None
     ) -> LeaseClaim:
         """``acquire_lease`` for ``creating.attempt`` and, when the post may be created now (no
-        entry, or only ``leased``), ``mark_creating`` with *creating* and take *slot* if it is
-        given and free: one round trip where three steps were."""
+        entry, or only ``leased``) and *slot* is given and free, ``mark_creating`` with
+        *creating*, taking the slot: one round trip where three steps were."""
         ...
 
     def keep_lease(self, post_id: str, attempt: str) -> AbstractContextManager[None]:
@@ -129,9 +136,11 @@ class PublishLedger(Protocol):
     def release_lease(self, post_id: str, attempt: str) -> None: ...
 
     def mark_creating(self, entry: LedgerEntry, *, slot: SlotHandle | None = None) -> bool:
-        """Persisted *before* the create request: a crash after it leaves a trace to reconcile.
-        A stored ``media_id`` is kept. Raises ``LeaseLostError`` when ``entry.attempt`` no longer
-        holds the lease (then another attempt may be running: this one must not create).
+        """Persisted right *before* the create request (the write slot held): a crash after it
+        leaves a trace to reconcile, and the time the create is settled (no other attempt creates
+        before then). It renews the lease for its whole TTL. A stored ``media_id`` is kept.
+        Raises ``LeaseLostError`` when ``entry.attempt`` no longer holds the lease (then another
+        attempt may be running: this one must not create).
 
         With ``slot`` it also takes that write slot, in the same round trip: False (nothing
         marked) when the channel's slots are all taken."""
@@ -157,9 +166,16 @@ class PublishLedger(Protocol):
         (the one kept, when a final one was stored before), or None without ``outcome``."""
         ...
 
-    def clear_creating(self, post_id: str) -> None:
-        """The create was definitely refused; nothing to reconcile next time (a stored video
-        upload stays, back in state ``uploaded``)."""
+    def settle_after_answer(self, post_id: str, attempt: str) -> None:
+        """*attempt*'s create ended without telling whether it was applied (a 5xx answer, or cut
+        off at its deadline): it is settled the settle margin from now, when that is sooner
+        than its mark said. Another attempt's mark is left alone."""
+        ...
+
+    def clear_creating(self, post_id: str, attempt: str = "") -> None:
+        """The create was definitely refused (or never sent); nothing to reconcile next time (a
+        stored video upload stays, back in state ``uploaded``). With *attempt*, only that
+        attempt's mark is cleared: another attempt's stays to be settled."""
         ...
 
 

@@ -10,18 +10,23 @@ The steps, each safe to run twice (Dramatiq delivers at least once)::
                                slot held; still processing: VideoProcessingError (poll later)
     ledger says "creating"  -> an earlier attempt's outcome is unknown: look for its Pin on the
                                board (link + title, created after that attempt began); found ->
-                               record it, done
-    mark "creating", take one of the channel's write slots (the first try in the same round
-    trip; a slot passed on by a thread of this process when its create is done needs none),
-    POST /pins (one 401 -> refresh token, retry once), mark "published"
+                               record it, done; not found and that create not settled yet ->
+                               PublishSettlingError (list again once it is settled)
+    take one of the channel's write slots and mark "creating" in the same round trip (the first
+    try in the lease's round trip; a slot passed on by a thread of this process is marked on
+    its own), POST /pins within the send window of the mark (one 401 -> refresh token, retry
+    once, marked again if the window passed), mark "published"
 
 Pinterest has no idempotency key, so the "creating" mark written *before* the request is what
-turns a crash between create and record into a reconcile instead of a second Pin.
+turns a crash between create and record into a reconcile instead of a second Pin, and the mark's
+settle time is what keeps a create Pinterest applies late (after the request's deadline, or after
+the sender died) from becoming a second Pin: no attempt creates before it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -73,8 +78,10 @@ __all__ = [
     "PlatformPublisher",
     "PublishInFlightError",
     "PublishResult",
+    "PublishSettlingError",
     "UnsupportedPlatformError",
     "media_urls",
+    "new_attempt_id",
     "publish",
 ]
 
@@ -85,16 +92,32 @@ T = TypeVar("T")
 PIN_URL = "https://www.pinterest.com/pin/{pin_id}/"
 DEFAULT_RECONCILE_PAGES = 3
 RECONCILE_CLOCK_SKEW_S = 600.0
-LEASE_CONFIRM_AFTER_S = 1.0
-"""A create whose write slot was passed on by another thread of the process (no round trip)
-first confirms the lease when the post was marked ``creating`` longer ago than this: well within
-the lease's TTL, which the renewer extends every third of it."""
+SEND_WINDOW_S = 5.0
+"""A create is sent within this long of its ``creating`` mark (by the local monotonic clock,
+counted from before the mark's round trip), or the post is marked again first (which confirms
+the lease and moves the settle time on). The store's settle window is this, plus the request's
+total deadline, plus the settle margin; it is shorter than the lease TTL after the mark."""
+SETTLE_RETRY_PAD_S = 0.5
+"""A settling post comes back this long after its earlier create is settled."""
 
 
 class PublishInFlightError(TransientError):
     """Another attempt holds this post's lease: expected, retried later, not an error."""
 
     default_code = "publish_in_flight"
+
+
+class PublishSettlingError(TransientError):
+    """An earlier attempt's create may still be applied (it was sent less than the settle window
+    ago) and its Pin is not on the board yet: expected, retried once it is settled
+    (``retry_in_s``), then the board is listed again before anything is created."""
+
+    default_code = "publish_settling"
+
+    @property
+    def retry_in_s(self) -> float:
+        value = self.details.get("retry_in_s")
+        return float(value) if isinstance(value, int | float) else 0.0
 
 
 class ChannelBusyError(TransientError):
@@ -116,6 +139,35 @@ class _Lease:
     attempt: str
     held: bool = False
     released: bool = False
+
+
+class _Mark:
+    """This attempt's ``creating`` mark: taken with the write slot (or on its own for a slot
+    passed on in-process), and renewed before a create whose send window has passed."""
+
+    def __init__(self, ledger: PublishLedger, entry: LedgerEntry) -> None:
+        self._ledger = ledger
+        self.entry = entry
+        self.at: float | None = None
+        """``time.monotonic()`` just before the round trip that marked the post."""
+
+    def __call__(self, slot: SlotHandle | None) -> bool:
+        """Mark (taking *slot* too when given): False when that slot was not free."""
+        started = time.monotonic()
+        if not self._ledger.mark_creating(self.entry, slot=slot):
+            return False
+        self.at = started
+        return True
+
+    def marked_at(self, started: float) -> None:
+        """The lease script marked the post, in a round trip that began at *started*."""
+        self.at = started
+
+    def before_send(self) -> None:
+        """Right before each create request: mark again (confirming the lease) unless the
+        post was marked within :data:`SEND_WINDOW_S`."""
+        if self.at is None or time.monotonic() - self.at > SEND_WINDOW_S:
+            self(None)  # LeaseLostError when another attempt holds the post now
 
 
 @dataclass(frozen=True)
@@ -281,7 +333,7 @@ class PinterestPublisher:
 
     def publish(self, post: SocialPost) -> PublishResult:
         self.validate(post)
-        lease = _Lease(uuid.uuid4().hex)
+        lease = _Lease(new_attempt_id())
         message = post.model_dump_json(exclude_none=True)
         try:
             with ExitStack() as renewal:  # renewal stops before the lease is released
@@ -349,22 +401,26 @@ class PinterestPublisher:
         """Lease, write slot and ``creating`` in one round trip, then create. Returns the result,
         or the entry read under the lease when it needs the long way (already published, or an
         earlier attempt's create to reconcile first)."""
-        creating = LedgerEntry(post_id=post.post_id, state="creating", board_id=ready.board_id,
-                               started_at=self._clock(), attempt=lease.attempt)
+        mark = _Mark(self._ledger, LedgerEntry(
+            post_id=post.post_id, state="creating", board_id=ready.board_id,
+            started_at=self._clock(), attempt=lease.attempt))
         claim: LeaseClaim | None = None
 
         def first(slot: SlotHandle | None) -> bool:
             nonlocal claim
-            claim = self._ledger.claim_for_create(creating, slot=slot, message=message)
+            started = time.monotonic()
+            claim = self._ledger.claim_for_create(mark.entry, slot=slot, message=message)
             self._hold(post, lease, claim.acquired, renewal)
-            if not claim.creating:
+            if not claim.may_create:
                 raise _NotNow
-            return claim.slot_taken
+            if claim.marked:
+                mark.marked_at(started)
+            return claim.marked
 
         try:
-            with self._creating_slot(post, creating, first) as slot:
+            with self._creating_slot(post, mark, first) as slot:
                 result = self._create_and_record(post, ready.pin_create, ready.api,
-                                                 ready.board_id, lease, slot)
+                                                 ready.board_id, lease, slot, mark)
         except _NotNow:
             assert claim is not None
             return None, claim.entry
@@ -399,6 +455,12 @@ class PinterestPublisher:
         found = None
         if entry is not None and entry.state == "creating":  # a read: no write slot needed
             found = self._reconcile(post, board_id, entry, api.token)
+            if found is None and entry.settle_in_s > 0:
+                raise PublishSettlingError(
+                    f"an earlier attempt's create may still be applied by Pinterest; its Pin is "
+                    f"not on the board yet, so the board is listed again once that create is "
+                    f"settled, in {entry.settle_in_s:.1f} s, before anything is created",
+                    post_id=post.post_id, retry_in_s=entry.settle_in_s + SETTLE_RETRY_PAD_S)
         if found is not None:
             result = self._result(post, found.id, board_id, reconciled=True)
             result.recorded = self._ledger.mark_published(
@@ -406,37 +468,33 @@ class PinterestPublisher:
                 outcome=result.outcome())
             lease.released = True
         else:
-            creating = LedgerEntry(post_id=post.post_id, state="creating", board_id=board_id,
-                                   started_at=self._clock(), attempt=lease.attempt)
+            mark = _Mark(self._ledger, LedgerEntry(
+                post_id=post.post_id, state="creating", board_id=board_id,
+                started_at=self._clock(), attempt=lease.attempt))
             # Taking a write slot and marking "creating" are one round trip; so are recording
             # the Pin and releasing the lease and the slot.
-            with self._creating_slot(post, creating, lambda slot: self._ledger.mark_creating(
-                    creating, slot=slot)) as slot:
-                result = self._create_and_record(post, pin_create, api, board_id, lease, slot)
+            with self._creating_slot(post, mark, lambda slot: slot is not None and mark(slot)
+                                     ) as slot:
+                result = self._create_and_record(post, pin_create, api, board_id, lease, slot,
+                                                 mark)
         log.info("%s post_id=%s pin_id=%s board_id=%s",
                  "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
         return result
 
     @contextmanager
     def _creating_slot(
-        self, post: SocialPost, creating: LedgerEntry, first: Callable[[SlotHandle | None], bool]
+        self, post: SocialPost, mark: _Mark, first: Callable[[SlotHandle | None], bool]
     ) -> Iterator[SlotHandle]:
-        """A write slot for the create *creating* describes. ``first`` marks the post
-        ``creating`` before any wait (taking a slot too when it is given one and one is free);
-        later tries take a slot and renew the mark together. A slot passed on by another thread
-        of this process comes with no round trip: when the mark is older than
-        :data:`LEASE_CONFIRM_AFTER_S`, the lease is confirmed before the create. No slot in
-        time: the mark is cleared (nothing was sent) and ``ChannelBusyError`` raised."""
-        marked_at = time.monotonic()
-        try:
-            with self._write_slot(post.channel_id, first=first, take=lambda slot: (
-                    self._ledger.mark_creating(creating, slot=slot))) as slot:
-                if slot.handed_over and time.monotonic() - marked_at > LEASE_CONFIRM_AFTER_S:
-                    self._ledger.mark_creating(creating)  # LeaseLostError if no longer ours
-                yield slot
-        except ChannelBusyError:
-            self._ledger.clear_creating(post.post_id)
-            raise
+        """A write slot for the create *mark* describes, the post marked ``creating`` with it.
+        ``first`` runs before any wait (taking a slot and marking when it is given one and one
+        is free); later tries take a slot and mark together. A slot passed on by another thread
+        of this process comes with no round trip, so the post is marked on its own before the
+        create (which also confirms the lease). No slot in time: nothing was marked by this
+        attempt, and ``ChannelBusyError`` is raised."""
+        with self._write_slot(post.channel_id, first=first, take=mark) as slot:
+            if slot.handed_over:
+                mark(None)  # LeaseLostError if no longer ours
+            yield slot
 
     def _video_create(self, post: SocialPost, entry: LedgerEntry | None) -> _Create:
         """A video post's create, once its upload is processed (fetching, uploading and polling
@@ -452,11 +510,11 @@ class PinterestPublisher:
 
     def _create_and_record(
         self, post: SocialPost, pin_create: PinCreate, api: ChannelApi, board_id: str,
-        lease: _Lease, slot: SlotHandle,
+        lease: _Lease, slot: SlotHandle, mark: _Mark,
     ) -> PublishResult:
         """Create the Pin, then record it with its outcome, releasing the lease and the slot,
         in one step."""
-        result = self._result(post, self._create(post, pin_create, api).id, board_id,
+        result = self._result(post, self._create(post, pin_create, api, mark).id, board_id,
                               reconciled=False)
         passed = slot.pass_on()  # the write is done: a waiting thread may send its own now
         result.recorded = self._ledger.mark_published(
@@ -465,13 +523,20 @@ class PinterestPublisher:
         lease.released = True
         return result
 
-    def _create(self, post: SocialPost, pin_create: PinCreate, api: ChannelApi) -> Pin:
+    def _create(self, post: SocialPost, pin_create: PinCreate, api: ChannelApi,
+                mark: _Mark) -> Pin:
+        def send(client: PinterestClient) -> Pin:
+            mark.before_send()
+            return client.pins.create(pin_create)
+
         try:
             # A 401 means the Pin was not created: the client refreshes once and tries again.
-            return api(lambda client: client.pins.create(pin_create))
+            return api(send)
         except PinterestError as exc:
             if _definitely_not_created(exc):
-                self._ledger.clear_creating(post.post_id)
+                self._ledger.clear_creating(post.post_id, mark.entry.attempt)
+            else:  # it ended without saying: settled the margin from now, not from the mark
+                self._ledger.settle_after_answer(post.post_id, mark.entry.attempt)
             raise
 
     def _reconcile(
@@ -500,6 +565,12 @@ class PinterestPublisher:
             board_id=board_id,
             reconciled=reconciled,
         )
+
+
+def new_attempt_id() -> str:
+    """A unique id for one publish attempt; it starts with the worker's process id, so a lease
+    can be traced to the process holding it (the chaos benchmark attributes kills by it)."""
+    return f"{os.getpid()}-{uuid.uuid4().hex}"
 
 
 def media_urls(post: SocialPost) -> list[tuple[str, str]]:

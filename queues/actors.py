@@ -35,6 +35,7 @@ from queues.retrying import (
     DurableRetries,
     WaitCounter,
     as_retry,
+    failure_cause,
     is_control_flow,
     retry_policy,
     video_poll_budget,
@@ -232,7 +233,7 @@ def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str,
                 _waiting(runtime, message)
             return
         payload = message.args[0] if message.args else None
-        cause = exc.__cause__ if isinstance(exc, dramatiq.Retry) and exc.__cause__ else exc
+        cause = failure_cause(exc)
         jobs.record_failure(
             runtime,
             kind=kind,

@@ -157,6 +157,11 @@ return requeued
 """
 
 
+def actor_queues(broker: Any) -> dict[str, str]:
+    """The broker's declared actors and the queue each runs on (empty before any is declared)."""
+    return {name: actor.queue_name for name, actor in broker.actors.items()}
+
+
 def canonical_queue(queue_name: str) -> str:
     """The queue a delay queue (``name.DQ``) belongs to."""
     return queue_name[:-3] if queue_name.endswith(".DQ") else queue_name
@@ -225,7 +230,8 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
         for index in range(0, len(reply), 2):
             redis_id = _text(reply[index])
             verdict = check_envelope(queue_name, redis_id, reply[index + 1],
-                                     max_bytes=self.max_message_bytes, max_depth=self.max_depth)
+                                     max_bytes=self.max_message_bytes, max_depth=self.max_depth,
+                                     actors=actor_queues(self))
             if isinstance(verdict, Accepted):
                 accepted.append(verdict.data)
             else:
@@ -331,7 +337,7 @@ class _QuarantiningRabbitmqConsumer(_RabbitmqConsumer):  # type: ignore[misc]
             raw = bytes(body or b"")
             verdict = check_envelope(self.queue_name, None, raw,
                                      max_bytes=broker.max_message_bytes,
-                                     max_depth=broker.max_depth)
+                                     max_depth=broker.max_depth, actors=actor_queues(broker))
             if isinstance(verdict, Accepted):
                 yield method, properties, verdict.data
                 continue

@@ -34,7 +34,7 @@ from agents.catalog import (
     parse_feed,
 )
 from agents.design.brand import BrandKit
-from providers.pinterest import Board, BoardSection
+from providers.pinterest import Board, BoardSection, PinterestPermanentError
 from queues.brand_store import save_brand_kit
 from queues.catalog_store import RedisCatalogStore
 from queues.insights_job import latest_insight
@@ -161,6 +161,12 @@ class PinterestBoards:
         if match is None and self._create:
             match = api.boards.create_section(found.id, section)
             sections.append(match)
+        if match is not None and not match.targetable:
+            raise PinterestPermanentError(
+                f"Pinterest gave the section {section!r} of board {name!r} the id "
+                f"{match.id[:80]!r}, which a Pin cannot name (board_section_id is digits only); "
+                "map the items to another section, or to the board alone, and report it to "
+                "Pinterest", code="unexpected_response", board_id=found.id)
         return (found.id, match.id if match is not None else None)
 
 

@@ -57,10 +57,12 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
 @click.option("--https-port", default=None, type=int,
               help="The HTTPS listener (test pages); default: --port + 1.")
 @click.option("--latency-ms", default=0, show_default=True, type=int)
+@click.option("--listing-lag-ms", default=0, show_default=True, type=int,
+              help="Pin listings leave out Pins younger than this (Pinterest's lag).")
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the export lines to this file (source it: . ./FILE).")
 def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
-            env_file: Path | None) -> None:
+            listing_lag_ms: int, env_file: Path | None) -> None:
     """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground, and print the
     settings that point a worker and every command at it."""
     import contextlib
@@ -71,6 +73,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
 
     try:
         server = SandboxServer(host, port, latency_ms=latency_ms, https=True,
+                               listing_lag_ms=listing_lag_ms,
                                https_port=https_port if https_port is not None else port + 1)
     except OSError as exc:
         fail(ConfigurationError(f"the sandbox cannot listen on {host}:{port} or the next port "

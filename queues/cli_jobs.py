@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from agents.ids import require_id
 from providers.errors import WorkerError
 from queues.cli_support import echo_json, read_json, runtime
 from queues.settings import Settings, load_settings
@@ -119,6 +120,7 @@ def jobs_status(post_id: str, kind: str) -> None:
     """Print the recorded outcome of a post (or a brief, an insight by channel id, a refused
     message by its dead-letter id, a Pin update by its update id, a channel's last catalog
     sync)."""
+    require_id(post_id, "POST_ID")
     rt = runtime()
     outcome = rt.store.outcomes.get(kind, post_id)
     if outcome is None:
@@ -140,6 +142,7 @@ FINAL_STATUSES = {"post": ("published", "failed"), "brief": ("drafted", "failed"
 def jobs_wait(subject_id: str, kind: str, timeout_s: float) -> None:
     """Wait until a job has a final outcome and print it: exit 0 when it succeeded, 1 when it
     failed or the time ran out (a scheduled post waits for its time)."""
+    require_id(subject_id, "SUBJECT_ID")
     rt = runtime()
     deadline = time.monotonic() + timeout_s
     final = FINAL_STATUSES[kind]
@@ -185,6 +188,7 @@ def jobs_retry(job_id: str) -> None:
     """Put a dead-lettered job back on its queue (by the id `jobs dead` shows)."""
     from queues.actors import build_broker
 
+    require_id(job_id, "JOB_ID")
     settings = load_settings()
     try:
         message = _dead_letters(settings).retry(build_broker(settings), job_id)

@@ -42,7 +42,8 @@ DEAD_MESSAGE_TTL_MS = 30 * 24 * 3600 * 1000
 """How long dead letters (and their reasons) are kept."""
 
 _RESET_OPTIONS = {"retries", "traceback", "redis_message_id", "eta", "requeue_timestamp",
-                  "busy_waits", "video_polls", "rate_limit_waits", "rate_limited_since",
+                  "busy_waits", "video_polls", "rate_limit_waits", "store_waits",
+                  "rate_limited_since",
                   "retry_in_ms"}
 
 

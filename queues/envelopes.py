@@ -10,7 +10,11 @@ a message only when:
   the consumer up by the message's own ``queue_name``);
 - it has the shapes Dramatiq relies on: ``actor_name`` and ``message_id`` strings, ``args`` a
   list, ``kwargs`` and ``options`` objects, the counters in ``options`` non-negative integers and
-  ``eta`` a number.
+  ``eta`` a number;
+- when the broker knows its actors (``actors``: name -> queue), it names one of them, one that
+  runs on this queue, and calls it the way every actor of this worker is called: exactly one
+  argument (the message object) and no ``kwargs``. Otherwise Dramatiq would fail it as a bug
+  (retried as ``internal_error``) or dead-letter it with no reason.
 
 Anything else is :class:`Rejected` with a sentence naming what is wrong; the broker moves it to
 the dead-letter queue, records it and announces ``message.rejected``. A message whose
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +55,9 @@ PREVIEW_CHARS = 2_000
 _ENVELOPE_FIELDS = frozenset(
     {"queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"}
 )
-_COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "max_retries")
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}\Z", re.ASCII)
+_COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "store_waits",
+             "max_retries")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +114,11 @@ def check_envelope(
     *,
     max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
+    actors: Mapping[str, str] | None = None,
 ) -> Accepted | Rejected:
     """Accept or reject the message stored as *redis_id* (``None`` on a broker without ids,
-    RabbitMQ), fetched from *queue_name*."""
+    RabbitMQ), fetched from *queue_name*; *actors* (actor name -> its queue), when given, are the
+    only actors a message may name."""
     if raw is None or (redis_id is None and not raw):
         if redis_id is None:
             return _reject(f"an empty message was published on {queue_name!r}", "empty_message")
@@ -142,7 +152,7 @@ def check_envelope(
             f"unknown {', '.join(unknown)}" if unknown else "") if part)
         return _reject(f"not a Dramatiq message: {what} (see the README's envelope)",
                        "undecodable_message")
-    problem = _shape_problem(fields, queue_name)
+    problem = _shape_problem(fields, queue_name) or _call_problem(fields, queue_name, actors)
     if problem is not None:
         return _reject(problem)
     changed = "options" not in fields or "kwargs" not in fields
@@ -172,6 +182,28 @@ def dead_id_of(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> str
     return "sha256-" + hashlib.sha256(raw).hexdigest()
 
 
+def _call_problem(fields: dict[str, Any], queue_name: str,
+                  actors: Mapping[str, str] | None) -> str | None:
+    """How the message calls its actor, when the broker's actors are known (``None`` if fine)."""
+    if not actors:
+        return None
+    name = fields["actor_name"]
+    home = queue_name.removesuffix(".DQ")
+    if name not in actors:
+        return (f"actor_name {name[:80]!r} is not an actor of this worker (it runs "
+                f"{', '.join(sorted(actors))})")
+    if actors[name] != home:
+        return f"actor {name!r} runs on queue {actors[name]!r}, not {home!r}"
+    if len(fields["args"]) != 1:
+        return (f"args must hold exactly one item (the message object), not "
+                f"{len(fields['args'])}")
+    kwargs = fields.get("kwargs") or {}
+    if kwargs:
+        return (f"kwargs must be empty: {name} takes no keyword arguments (got "
+                f"{', '.join(sorted(str(key)[:40] for key in kwargs)[:5])})")
+    return None
+
+
 def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:
     if fields["queue_name"] != queue_name:
         return (f"queue_name {str(fields['queue_name'])[:80]!r} differs from the queue it was "
@@ -180,6 +212,9 @@ def _shape_problem(fields: dict[str, Any], queue_name: str) -> str | None:
         value = fields[name]
         if not isinstance(value, str) or not 0 < len(value) <= 256:
             return f"{name} must be a non-empty string"
+    if not _MESSAGE_ID.match(fields["message_id"]):
+        return ("message_id must be 1 to 256 ASCII letters, digits and '._:@-' (it names the "
+                "message's records), such as a UUID")
     if not isinstance(fields["args"], list):
         return f"args must be a list, not {type(fields['args']).__name__}"
     for name in ("kwargs", "options"):

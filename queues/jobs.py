@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from agents.ids import is_id
 from agents.messages import SCHEMA_VERSION, SocialPost
 from agents.publisher import PublishResult, publish
 from providers.errors import InvalidInputError, WorkerError
@@ -117,7 +118,7 @@ def subject_id(payload: object, key: str) -> str | None:
         value = _payload_dict(payload).get(key)
     except InvalidMessageError:
         return None
-    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+    return value if is_id(value) else None  # it becomes a Redis key: never an odd string
 
 
 def run_publish(

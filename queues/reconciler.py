@@ -21,6 +21,7 @@ import dramatiq
 import redis
 from dramatiq.middleware import Middleware
 
+from agents.ids import is_id
 from queues.runtime import Runtime
 
 __all__ = ["Reconciler", "ReconcilerMiddleware"]
@@ -51,6 +52,10 @@ class Reconciler:
         ledger = self._runtime.store.ledger
         redriven: list[str] = []
         for post_id in ledger.overdue(limit=self._batch):
+            if not is_id(post_id):  # never from a validated post; not made into more keys
+                log.error("post id %r in the ledger is not a valid id; dropped", post_id[:80])
+                ledger.close(post_id)
+                continue
             entry = ledger.get(post_id)
             if entry is None or entry.state == "published":
                 ledger.close(post_id)

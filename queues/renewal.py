@@ -66,6 +66,7 @@ class Renewer:
         self._renew_lease = client.register_script(_RENEW_LEASE)
         self._renew_slot = client.register_script(_RENEW_SLOT)
         self._failing = False
+        self._lost: set[Claim] = set()
 
     @contextmanager
     def hold(self, claim: Claim) -> Iterator[None]:
@@ -82,6 +83,7 @@ class Renewer:
         finally:
             with self._lock:
                 self._claims.pop(token, None)
+                self._lost.discard(claim)
 
     def held(self) -> list[Claim]:
         with self._lock:
@@ -96,7 +98,16 @@ class Renewer:
             for claim in claims:
                 script = self._renew_lease if claim.kind == "lease" else self._renew_slot
                 script(keys=[claim.key], args=[claim.holder, claim.ttl_ms], client=pipe)
-            pipe.execute()
+            renewed = pipe.execute()
+        for claim, ok in zip(claims, renewed, strict=True):
+            if not ok and claim not in self._lost:
+                # Its TTL ran out before this renewal and someone else holds it now: the holder
+                # is fenced off (marking "creating" checks the lease) and any create it sent is
+                # settled before another is sent; worth knowing, since it means renewals lag.
+                self._lost.add(claim)
+                log.warning("a held %s lapsed before it was renewed and is now someone else's "
+                            "(%s); renewals are late: is the worker overloaded?", claim.kind,
+                            claim.key)
 
     def _interval(self) -> float:
         if self._interval_s is not None:

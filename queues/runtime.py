@@ -20,7 +20,7 @@ import redis
 from agents.design.sources import DecodeGate, SourceRules
 from agents.image_generation import ImageGenerator, OpenAIImageGenerator
 from agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
-from agents.publisher import PinterestPublisher, PlatformPublisher
+from agents.publisher import SEND_WINDOW_S, PinterestPublisher, PlatformPublisher
 from agents.tokens import TokenKeeper
 from agents.video import VideoOptions, VideoUploads
 from agents.workbench.performance import (
@@ -42,7 +42,7 @@ from queues.renewal import Renewer
 from queues.settings import Settings
 from queues.store import RedisImageStore, SecretBox, Store
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "create_settle_ms"]
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,13 @@ def _pinterest_transport(
         deadline_s=settings.pinterest_timeout_s,
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
     )
+
+
+def create_settle_ms(settings: Settings) -> int:
+    """How long after its ``creating`` mark a create is settled: sent within the send window,
+    ended by the Pinterest request's total deadline, then the settle margin."""
+    return int((SEND_WINDOW_S + settings.pinterest_timeout_s
+                + settings.create_settle_margin_s) * 1000)
 
 
 @dataclass(eq=False)
@@ -111,6 +118,8 @@ class Runtime:
             renewer=renewer,
             lease_ttl_ms=claim_ttl_ms,
             reconcile_after_ms=int(settings.reconcile_after_s * 1000),
+            settle_ms=create_settle_ms(settings),
+            settle_margin_ms=int(settings.create_settle_margin_s * 1000),
         )
         http = httpx.Client(
             base_url=settings.pinterest_api_base,

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         "(upload_url); past it the upload fails as network and is retried.",
     )
     pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
+    create_settle_margin_s: float = Field(
+        default=30.0, ge=0,
+        description="A create whose outcome is unknown (timed out, 5xx, the worker died) is "
+        "settled this long after its request's deadline: no attempt creates the post again "
+        "before then (the board is listed first, and again once it is settled). Covers "
+        "Pinterest applying a create late and its board listing lagging behind.",
+    )
     pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
     token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
     credentials_cache_s: float = Field(
@@ -172,7 +179,8 @@ class Settings(BaseSettings):
     rate_limit_budget_s: float = Field(
         default=3600.0, gt=0,
         description="A post rate limited (429) for this long in all fails with rate_limited; "
-        "429s are waits, apart from the max_retries failures.",
+        "429s are waits, apart from the max_retries failures. No wait is scheduled past it: a "
+        "Retry-After ending later fails the post rate_limited at once.",
     )
     min_backoff_ms: int = Field(default=2_000, ge=1)
     max_backoff_ms: int = Field(default=15 * 60_000, ge=1)

@@ -5,7 +5,7 @@ Keys (``P`` is the ``key_prefix`` setting)::
     P:channels                  hash  channel_id -> Fernet token of ChannelCredentials JSON
     P:channel-lock:{id}         lock  held while a channel's token is refreshed
     P:publish:{post_id}         hash  ledger entry (state leased|uploaded|creating|published,
-                                      pin_id, board_id, started_at, attempt, media_id,
+                                      pin_id, board_id, started_at, attempt, settle_at, media_id,
                                       media_registered_at, message until published)
     P:publish-lease:{post_id}   str   the attempt holding the business key (short TTL, renewed
                                       while the attempt runs)
@@ -78,6 +78,10 @@ EVENT_TYPES = frozenset(
 )
 OAUTH_STATE_TTL_S = 600
 DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000
+DEFAULT_SETTLE_MARGIN_MS = 30_000
+DEFAULT_SETTLE_MS = 35_000 + DEFAULT_SETTLE_MARGIN_MS
+"""A create's send window (5 s), the Pinterest request's total deadline (30 s) and the settle
+margin (30 s): the composition root computes both from the settings."""
 EVENTS_MAXLEN = 100_000
 LOCK_TIMEOUT_S = 60
 LOCK_WAIT_S = 90
@@ -140,57 +144,73 @@ redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
 
-# The "creating" mark: KEYS[2] is the entry; ARGV: attempt (1), post_id (3), board_id (6),
-# started_at (7). Written before the create, so a crash after it is reconciled, not repeated.
+# The "creating" mark: KEYS[1] the lease, KEYS[2] the entry; ARGV: attempt (1), lease ttl_ms (2),
+# post_id (3), board_id (6), started_at (7), settle_ms (8); uses ``now_ms``. Written right before
+# the create is sent (with the write slot held), so a crash after it is reconciled, not repeated:
+# ``settle_at`` (Redis's clock) is when that create is settled (the sender sends within its send
+# window of the mark, the request has a total deadline, plus a margin for Pinterest to apply it
+# and list it); no later attempt creates before then. The mark renews the lease for its full
+# TTL, so the sender holds it for a whole TTL after every mark.
 _SET_CREATING = """
 redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'creating', 'board_id', ARGV[6],
-           'started_at', ARGV[7], 'attempt', ARGV[1])
+           'started_at', ARGV[7], 'attempt', ARGV[1],
+           'settle_at', now_ms + tonumber(ARGV[8]))
+redis.call('pexpire', KEYS[1], ARGV[2])
 """
 
 # KEYS: lease, entry, open set, [slot set]. ARGV: attempt, ttl_ms, post_id, message,
-# reconcile_after_ms, [board_id, started_at, [slot holder, slot limit, slot ttl_ms]].
+# reconcile_after_ms, [board_id, started_at, settle_ms, [slot holder, slot limit, slot ttl_ms]].
 # Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
 # and make it due for reconciling. With the "creating" arguments, a post that may be created now
-# (new, or only leased before) is also marked "creating", and takes the write slot if one is
-# given and free. Returns {acquired, entry fields, 0}, or {1, {}, 2} once "creating" with the
-# slot, or {1, {}, 1} once "creating" without one.
+# (new, or only leased before: no earlier create to settle) is marked "creating" when the write
+# slot given is free, taking it. Returns {acquired, entry fields, 0} (the entry's fields with
+# ``settle_in_ms``, the time left until an earlier create is settled, when it has one),
+# {1, {}, 2} once marked "creating" with the slot, or {1, {}, 1} when the post may be created
+# but no slot was free (or none was given): it stays "leased" until a slot is taken.
 _ACQUIRE_LEASE = f"""
+{NOW_MS}
 local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 if acquired then
   local state = redis.call('hget', KEYS[2], 'state')
   if state ~= 'published' then
     if not state then redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'leased') end
     if ARGV[4] ~= '' then redis.call('hsetnx', KEYS[2], 'message', ARGV[4]) end
-    {NOW_MS}
     redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[5]), ARGV[3])
-    if #ARGV >= 7 and (not state or state == 'leased') then
-      local marked = 1
+    if #ARGV >= 8 and (not state or state == 'leased') then
       if KEYS[4] then
-        local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[8], ARGV[9], ARGV[10]
+        local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[9], ARGV[10], ARGV[11]
         {TAKE_SLOT}
-        if taken then marked = 2 end
+        if taken then
+          {_SET_CREATING}
+          return {{1, {{}}, 2}}
+        end
       end
-      {_SET_CREATING}
-      return {{1, {{}}, marked}}
+      return {{1, {{}}, 1}}
     end
   end
 end
 local fields = redis.call('hgetall', KEYS[2])
+local settle_at = nil
 for i = #fields - 1, 1, -2 do
-  if fields[i] == 'message' then table.remove(fields, i + 1); table.remove(fields, i) end
+  if fields[i] == 'message' then table.remove(fields, i + 1); table.remove(fields, i)
+  elseif fields[i] == 'settle_at' then settle_at = tonumber(fields[i + 1]) end
+end
+if settle_at then
+  table.insert(fields, 'settle_in_ms'); table.insert(fields, tostring(settle_at - now_ms))
 end
 return {{acquired and 1 or 0, fields, 0}}
 """
 
-# KEYS: lease, entry, [slot set]. ARGV: attempt, -, post_id, -, -, board_id, started_at,
-# [slot holder, slot limit, slot ttl_ms] (the lease script's layout). Mark "creating" only while
-# this attempt holds the lease (else -1); with a slot set, only when a write slot is free, taking
-# it (else 0: nothing changed).
+# KEYS: lease, entry, [slot set]. ARGV: attempt, lease ttl_ms, post_id, -, -, board_id,
+# started_at, settle_ms, [slot holder, slot limit, slot ttl_ms] (the lease script's layout).
+# Mark "creating" only while this attempt holds the lease (else -1: the fencing check, so an
+# attempt whose lease lapsed never sends); with a slot set, only when a write slot is free,
+# taking it (else 0: nothing changed).
 _MARK_CREATING = f"""
 if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
+{NOW_MS}
 if KEYS[3] then
-  local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[3], ARGV[8], ARGV[9], ARGV[10]
-  {NOW_MS}
+  local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[3], ARGV[9], ARGV[10], ARGV[11]
   {TAKE_SLOT}
   if not taken then return 0 end
 end
@@ -251,14 +271,29 @@ return 0
 """
 
 # A refused create leaves nothing to reconcile; a video upload it used stays for the retry.
+# ARGV[1]: the attempt whose mark this is ('' for any): another attempt's mark is left alone.
 _CLEAR_CREATING = """
 if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
+if ARGV[1] ~= '' and redis.call('hget', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
 if redis.call('hget', KEYS[1], 'media_id') then
   redis.call('hset', KEYS[1], 'state', 'uploaded')
 else
   redis.call('hset', KEYS[1], 'state', 'leased')
 end
-redis.call('hdel', KEYS[1], 'attempt', 'started_at')
+redis.call('hdel', KEYS[1], 'attempt', 'started_at', 'settle_at')
+return 1
+"""
+
+# KEYS: entry. ARGV: attempt, margin_ms. The attempt's create has ended (answered 5xx, or cut off
+# at its deadline) without telling whether it was applied: it is settled the margin from now, if
+# that is sooner than its mark said.
+_SETTLE_AFTER_ANSWER = f"""
+if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
+if redis.call('hget', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
+{NOW_MS}
+local settle_at = now_ms + tonumber(ARGV[2])
+local current = tonumber(redis.call('hget', KEYS[1], 'settle_at'))
+if not current or settle_at < current then redis.call('hset', KEYS[1], 'settle_at', settle_at) end
 return 1
 """
 
@@ -377,6 +412,8 @@ class RedisPublishLedger:
     def __init__(self, client: redis.Redis[bytes], keys: _Keys, renewer: Renewer, *,
                  lease_ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
                  reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS,
+                 settle_ms: int = DEFAULT_SETTLE_MS,
+                 settle_margin_ms: int = DEFAULT_SETTLE_MARGIN_MS,
                  outcomes: OutcomeLog | None = None) -> None:
         self._client = client
         self._outcomes = outcomes
@@ -384,6 +421,11 @@ class RedisPublishLedger:
         self._renewer = renewer
         self.lease_ttl_ms = lease_ttl_ms
         self.reconcile_after_ms = reconcile_after_ms
+        self.settle_ms = settle_ms
+        """How long after a ``creating`` mark its create is settled (see ``_SET_CREATING``)."""
+        self.settle_margin_ms = settle_margin_ms
+        """How long after a create ended without telling its outcome it is settled."""
+        self._settle_after_answer = client.register_script(_SETTLE_AFTER_ANSWER)
         self._acquire = client.register_script(_ACQUIRE_LEASE)
         self._release = client.register_script(_RELEASE_LEASE)
         self._creating = client.register_script(_MARK_CREATING)
@@ -416,6 +458,7 @@ class RedisPublishLedger:
         fields = {_str(k): _str(v) for k, v in raw.items() if k != b"message"}
         state = fields.get("state")
         registered_at = fields.get("media_registered_at")
+        settle_in_ms = fields.get("settle_in_ms")
         return LedgerEntry(
             post_id=fields.get("post_id", post_id),
             state=state if state in ("leased", "published", "uploaded") else "creating",
@@ -425,6 +468,7 @@ class RedisPublishLedger:
             attempt=fields.get("attempt", ""),
             media_id=fields.get("media_id") or None,
             media_registered_at=float(registered_at) if registered_at else None,
+            settle_in_s=max(0.0, float(settle_in_ms) / 1000) if settle_in_ms else 0.0,
         )
 
     def acquire_lease(
@@ -448,7 +492,7 @@ class RedisPublishLedger:
                   self.reconcile_after_ms, *self._creating_args(creating, slot)],
         )
         if marked:  # a new (or only leased) post: the entry is not needed
-            return LeaseClaim(acquired=True, creating=True, slot_taken=marked == 2)
+            return LeaseClaim(acquired=True, may_create=True, marked=marked == 2)
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         return LeaseClaim(acquired=bool(acquired), entry=self._entry(post_id, fields))
 
@@ -456,10 +500,9 @@ class RedisPublishLedger:
         return [self._key("publish-lease", post_id), self._key("publish", post_id),
                 self.open_key]
 
-    @staticmethod
-    def _creating_args(entry: LedgerEntry, slot: SlotHandle | None) -> list[Any]:
+    def _creating_args(self, entry: LedgerEntry, slot: SlotHandle | None) -> list[Any]:
         """The "creating" mark's arguments from the 6th on, in the lease script's layout."""
-        args: list[Any] = [entry.board_id or "", repr(entry.started_at)]
+        args: list[Any] = [entry.board_id or "", repr(entry.started_at), self.settle_ms]
         if slot is not None:
             args += [slot.holder, slot.limit, slot.ttl_ms]
         return args
@@ -477,7 +520,8 @@ class RedisPublishLedger:
         keys = [self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id)]
         marked = int(self._creating(
             keys=keys if slot is None else [*keys, slot.key],
-            args=[entry.attempt, "", entry.post_id, "", "", *self._creating_args(entry, slot)],
+            args=[entry.attempt, self.lease_ttl_ms, entry.post_id, "", "",
+                  *self._creating_args(entry, slot)],
         ))
         if marked == 0:
             return False
@@ -509,8 +553,12 @@ class RedisPublishLedger:
             return dict(json.loads(kept))
         return body
 
-    def clear_creating(self, post_id: str) -> None:
-        self._clear_creating(keys=[self._key("publish", post_id)])
+    def settle_after_answer(self, post_id: str, attempt: str) -> None:
+        self._settle_after_answer(keys=[self._key("publish", post_id)],
+                                  args=[attempt, self.settle_margin_ms])
+
+    def clear_creating(self, post_id: str, attempt: str = "") -> None:
+        self._clear_creating(keys=[self._key("publish", post_id)], args=[attempt])
 
     def set_media(self, post_id: str, media_id: str, at: float) -> None:
         key = self._key("publish", post_id)
@@ -751,6 +799,8 @@ class Store:
         renewer: Renewer | None = None,
         lease_ttl_ms: int = DEFAULT_CLAIM_TTL_MS,
         reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS,
+        settle_ms: int = DEFAULT_SETTLE_MS,
+        settle_margin_ms: int = DEFAULT_SETTLE_MARGIN_MS,
     ) -> Store:
         keys = _Keys(prefix)
         renewer = renewer or Renewer(client)
@@ -760,7 +810,9 @@ class Store:
             renewer=renewer,
             credentials=CredentialVault(client, box, keys),
             ledger=RedisPublishLedger(client, keys, renewer, lease_ttl_ms=lease_ttl_ms,
-                                      reconcile_after_ms=reconcile_after_ms, outcomes=outcomes),
+                                      reconcile_after_ms=reconcile_after_ms, settle_ms=settle_ms,
+                                      settle_margin_ms=settle_margin_ms,
+                                      outcomes=outcomes),
             outcomes=outcomes,
             oauth_states=OAuthStates(client, keys),
             documents=Documents(client, keys),

@@ -19,8 +19,9 @@ from providers.pinterest.analytics import (
     Limiter,
     no_limit,
 )
+from providers.pinterest.client import PinterestClient
 from providers.pinterest.contract import load_contract
-from providers.pinterest.errors import PinterestRateLimitedError
+from providers.pinterest.errors import PinterestError, PinterestRateLimitedError
 from tests.fake_analytics import FIXTURE_NOW, FixturePinterest, error, load
 
 PIN_IDS = [f"90000000000000{i}" for i in range(1, 9)]
@@ -287,3 +288,17 @@ def test_every_request_passes_the_limiter_of_its_category_and_is_counted() -> No
     assert seen == ["org_analytics", "org_read", "org_analytics"]
     assert api.call_count == 3
     assert api.calls["multi_pins/analytics"] == 1
+
+
+def test_a_listed_pin_with_an_id_outside_the_spec_is_a_typed_error() -> None:
+    # Given Pinterest lists a Pin whose id breaks the spec's digits-only pattern
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"items": [{"id": "1/../../v5/boards/"}],
+                                         "bookmark": None})
+
+    http = httpx.Client(base_url="https://api.pinterest.test/v5",
+                        transport=httpx.MockTransport(answer))
+    api = AnalyticsAPI(PinterestClient(http, "token"), clock=lambda: FIXTURE_NOW)
+    # Then listing fails with the provider's error, not a pydantic traceback or a stored id
+    with pytest.raises(PinterestError):
+        api.list_pins()

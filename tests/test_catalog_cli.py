@@ -9,8 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from providers.netsafe.fetcher import FetchTooLargeError
+from providers.pinterest import PinterestPermanentError
 from providers.sandbox.server import SandboxServer
-from queues.catalog_run import load_feed
+from queues.catalog_run import PinterestBoards, load_feed
 from queues.cli import main
 from queues.runtime import Runtime
 from queues.settings import Settings, load_settings
@@ -96,3 +97,20 @@ def test_a_shopify_feed_by_url_links_to_that_shop(runtime: Runtime) -> None:
     assert seen == [("https://shop.example.com/products.json",
                      runtime.settings.catalog_max_feed_bytes)]
     assert loaded.feed.items[0].link == "https://shop.example.com/products/linen-apron-clay"
+
+
+@pytest.mark.parametrize("section_id", ["abc-def", "1/../../v5/boards"])
+def test_a_section_id_a_pin_cannot_name_is_a_typed_error(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer, section_id: str,
+) -> None:
+    # Given Pinterest answers a new section with an id that is not digits (the spec allows it;
+    # a Pin's board_section_id does not)
+    fresh_sandbox.state.faults.add("POST", r"/v5/boards/\d+/sections", status=201,
+                                   body={"id": section_id, "name": "Duvets"})
+    boards = PinterestBoards(runtime, "shop", create=True)
+    # When a mapping names a board and a section that do not exist yet
+    with pytest.raises(PinterestPermanentError) as info:
+        boards.resolve("Bedding from the catalog", "Duvets")
+    # Then it is one typed error naming the section, not a pydantic traceback from a brief
+    assert info.value.code == "unexpected_response"
+    assert "'Duvets'" in info.value.message and "board_section_id" in info.value.message

@@ -25,7 +25,7 @@ def pin(n: int, title: str | None = None, *, hours_ago: float | None = None) -> 
     """Pin ``n``, created ``n`` hours before the first run unless told otherwise."""
     created = NOW - timedelta(hours=n if hours_ago is None else hours_ago)
     return Pin(id=str(1000 + n), title=title or f"Pin {n}", description="A lemon cake recipe.",
-               created_at=created, board_id="b1", pin_metrics={"lifetime_metrics": {
+               created_at=created, board_id="1", pin_metrics={"lifetime_metrics": {
                    "comment": n, "reaction": 2 * n}},
                media={"media_type": "image", "images": {"600x": {
                    "url": f"https://i.example/{n}.jpg", "width": 600}}})

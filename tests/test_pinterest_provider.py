@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +43,7 @@ from providers.pinterest import (
     VideoIdSource,
     error_from_response,
 )
-from providers.pinterest.client import MAX_PAGE_SIZE
+from providers.pinterest.client import DEFAULT_MAX_RESPONSE_BYTES, MAX_PAGE_SIZE
 from providers.pinterest.errors import PaginationLoopError, TooManyPagesError
 from providers.pinterest.models import Board, Pin
 from providers.pinterest.pager import DEFAULT_PAGE_CAP
@@ -704,3 +705,104 @@ def test_a_client_without_a_token_asks_to_connect_the_channel() -> None:
 
 def test_client_repr_hides_the_token() -> None:
     assert "secret-token" not in repr(FakePinterest().client("secret-token"))
+
+
+# --- ids and URLs Pinterest sends back ------------------------------------------------------
+
+@pytest.mark.parametrize("pin_id", ["1/../../v5/boards/", "12a", "", "\u0661\u0662", "1\n"])
+def test_a_pin_id_outside_the_spec_pattern_is_never_stored(pin_id: str) -> None:
+    # Given Pinterest answers a create with an id that breaks the spec's ^\d+$
+    fake = FakePinterest({("POST", "/pins"): respond(201, {"id": pin_id, "board_id": "1"})})
+    # Then it is an unexpected answer (a write: reconcile first), not a Pin with a pin_url
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().pins.create(image_pin())
+    assert info.value.code == "unexpected_response" and info.value.outcome_unknown
+
+
+@pytest.mark.parametrize(
+    ("route", "body"),
+    [(("GET", "/boards/1"), {"id": "../1"}),
+     (("GET", "/media/9001"), {"media_id": "9001x", "media_type": "video"}),
+     (("GET", "/user_account"), {"id": "me; DROP", "username": "u"})],
+)
+def test_ids_in_read_answers_follow_the_spec(route: tuple[str, str], body: dict[str, Any]
+                                             ) -> None:
+    fake = FakePinterest({route: respond(200, body)})
+    api = fake.client()
+    read = {"/boards/1": lambda: api.boards.get("1"), "/media/9001": lambda: api.media.get("9001"),
+            "/user_account": api.user_account}[route[1]]
+    with pytest.raises(PinterestPermanentError) as info:
+        read()
+    assert info.value.code == "unexpected_response"
+
+
+@pytest.mark.parametrize("upload_url", ["http://uploads.example/", "/relative/path",
+                                        "ftp://uploads.example/", "https://user:pw@s3.test/",
+                                        "https:///no-host", None])
+def test_an_upload_url_that_is_not_absolute_https_is_refused(upload_url: str | None) -> None:
+    # Given Pinterest registers a video with an upload_url the file must not be sent to
+    fake = FakePinterest({("POST", "/media"): respond(201, {**UPLOAD, "upload_url": upload_url})})
+    # Then registering fails with a typed error, before any byte is sent anywhere
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().media.register_video()
+    assert info.value.code == "unexpected_response"
+    assert len(fake.requests) == 1
+
+
+# --- the size of an answer --------------------------------------------------------------------
+
+def _streamed(status: int, size: int, *, declare: bool, chunk: int = 1 << 20
+              ) -> Callable[[httpx.Request], httpx.Response]:
+    """An answer of *size* bytes sent in chunks, with or without a Content-Length."""
+    sent: list[int] = []
+
+    def body() -> Iterator[bytes]:
+        left = size
+        while left > 0:
+            sent.append(min(chunk, left))
+            yield b" " * min(chunk, left)
+            left -= chunk
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json", "x-pinterest-rid": "rid-big"}
+        if declare:
+            headers["content-length"] = str(size)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(b"")
+                              if size == 0 else _Chunks(body()))
+
+    handler.sent = sent  # type: ignore[attr-defined]
+    return handler
+
+
+class _Chunks(httpx.SyncByteStream):
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._chunks
+
+
+@pytest.mark.parametrize("declare", [True, False], ids=["content-length", "chunked"])
+def test_an_answer_over_the_cap_is_not_read(declare: bool) -> None:
+    # Given Pinterest answers a board read with 50 MiB
+    handler = _streamed(200, 50 << 20, declare=declare)
+    fake = FakePinterest({("GET", "/boards/1"): handler})
+    # Then reading stops at the cap with a typed error, not 150 MB of memory
+    with pytest.raises(PinterestPermanentError) as info:
+        fake.client().boards.get("1")
+    assert info.value.code == "response_too_large" and info.value.request_id == "rid-big"
+    assert sum(handler.sent) <= DEFAULT_MAX_RESPONSE_BYTES + (1 << 20)  # type: ignore[attr-defined]
+
+
+def test_a_write_answered_over_the_cap_is_reconciled() -> None:
+    fake = FakePinterest({("POST", "/pins"): _streamed(201, 20 << 20, declare=False)})
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().pins.create(image_pin())
+    assert info.value.code == "response_too_large" and info.value.outcome_unknown
+
+
+def test_an_error_over_the_cap_is_still_mapped_by_its_status() -> None:
+    fake = FakePinterest({("GET", "/boards/1"): _streamed(503, 20 << 20, declare=False)})
+    with pytest.raises(PinterestTransientError) as info:
+        fake.client().boards.get("1")
+    assert info.value.status == 503

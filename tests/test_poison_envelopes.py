@@ -115,3 +115,33 @@ def test_a_redis_id_missing_from_the_options_is_filled_in(
     wait_for(lambda: outcome_status(running.runtime, "no-redis-id", "published"))
     ns = running.runtime.settings.broker_namespace
     wait_for(lambda: not running.runtime.redis_client.hexists(f"{ns}:{queue}.msgs", "hand-1"))
+
+
+def test_a_malformed_call_is_refused_at_once_with_its_reason(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+) -> None:
+    running = start_worker()
+    settings = running.runtime.settings
+    queue = settings.queue_publisher
+    post = post_payload(fresh_sandbox, "malformed-call-post")
+    malformed = {
+        "no-args": (_envelope(queue, post, args=[]), "exactly one item"),
+        "two-args": (_envelope(queue, post, args=[post, post]), "exactly one item"),
+        "a-kwarg": (_envelope(queue, post, kwargs={"priority": 1}), "kwargs must be empty"),
+        "unknown-actor": (_envelope(queue, post, actor_name="delete_everything"),
+                          "not an actor of this worker"),
+        "actor-elsewhere": (_envelope(queue, post, actor_name="write_post"),
+                            f"runs on queue {settings.queue_writer!r}"),
+    }
+    # Given envelopes that call an actor wrongly, or one this worker does not have
+    dead_ids = {name: _push(running, queue, name, json.dumps(envelope).encode())
+                for name, (envelope, _) in malformed.items()}
+    # Then each is refused at once as invalid_envelope, saying why: never run, never retried
+    letters = dead_letters(running.runtime)
+    for name, (_, why) in malformed.items():
+        job = wait_for(lambda dead_id=dead_ids[name]: letters.find(dead_id))
+        assert job.reason_code == "invalid_envelope", (name, job)
+        assert why in job.reason, (name, job.reason)
+    assert running.runtime.store.outcomes.get("post", "malformed-call-post") is None
+    types = {e["type"] for e in running.runtime.store.outcomes.events()}
+    assert "post.retrying" not in types

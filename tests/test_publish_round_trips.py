@@ -17,7 +17,7 @@ import pytest
 import redis
 
 from agents.ports import LeaseLostError, LedgerEntry, SlotHandle
-from agents.publisher import LEASE_CONFIRM_AFTER_S, ChannelBusyError
+from agents.publisher import ChannelBusyError
 from providers.netsafe import DestinationUnreachableError
 from providers.sandbox.server import SandboxServer
 from queues.jobs import run_publish
@@ -79,7 +79,7 @@ def test_claim_for_create_takes_lease_slot_and_creating_together(runtime: Runtim
     ledger = runtime.store.ledger
     claim = ledger.claim_for_create(_creating("p1", "a1"), slot=_slot(runtime, "h1"),
                                     message='{"post_id": "p1"}')
-    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, True)
+    assert (claim.acquired, claim.may_create, claim.marked) == (True, True, True)
     entry = ledger.get("p1")
     assert entry is not None and (entry.state, entry.attempt) == ("creating", "a1")
     assert ledger.lease_holder("p1") == "a1"
@@ -87,18 +87,18 @@ def test_claim_for_create_takes_lease_slot_and_creating_together(runtime: Runtim
     assert ledger.message("p1") == '{"post_id": "p1"}'  # kept for the reconciler
 
 
-def test_claim_for_create_with_every_slot_taken_marks_creating_without_one(
+def test_claim_for_create_with_every_slot_taken_leaves_the_post_leased(
     runtime: Runtime,
 ) -> None:
     ledger = runtime.store.ledger
     for n in range(runtime.write_slots.limit):  # other creates hold every slot
         assert ledger.claim_for_create(_creating(f"busy{n}", f"b{n}"),
-                                       slot=_slot(runtime, f"busy{n}")).slot_taken
+                                       slot=_slot(runtime, f"busy{n}")).marked
     claim = ledger.claim_for_create(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
-    # "creating" before the wait, so a slot passed on in-process needs no round trip
-    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, False)
+    # not "creating" while it waits: nothing can have been sent, so a retry needs no settling
+    assert (claim.acquired, claim.may_create, claim.marked) == (True, True, False)
     entry = ledger.get("p1")
-    assert entry is not None and (entry.state, entry.attempt) == ("creating", "a1")
+    assert entry is not None and entry.state == "leased"
     assert runtime.redis_client.zscore(runtime.write_slots.key("shop"), "h1") is None
     # and once a slot frees, a take confirms the lease and the mark together
     assert not ledger.mark_creating(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
@@ -106,33 +106,36 @@ def test_claim_for_create_with_every_slot_taken_marks_creating_without_one(
     assert ledger.mark_creating(_creating("p1", "a1"), slot=_slot(runtime, "h1"))
 
 
-def test_claim_for_create_without_a_slot_only_marks_creating(runtime: Runtime) -> None:
+def test_claim_for_create_without_a_slot_only_leases(runtime: Runtime) -> None:
     ledger = runtime.store.ledger
     claim = ledger.claim_for_create(_creating("p1", "a1"), slot=None)
-    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, True, False)
+    assert (claim.acquired, claim.may_create, claim.marked) == (True, True, False)
     entry = ledger.get("p1")
-    assert entry is not None and entry.state == "creating"
+    assert entry is not None and entry.state == "leased"
     assert runtime.write_slots.holders("shop") == 0
 
 
 def test_claim_for_create_leaves_settled_and_unsettled_posts_alone(runtime: Runtime) -> None:
     ledger: RedisPublishLedger = runtime.store.ledger
     # A published post: leased (to answer "already published"), never marked again
-    assert ledger.claim_for_create(_creating("done", "a0"), slot=_slot(runtime, "h0")).slot_taken
+    assert ledger.claim_for_create(_creating("done", "a0"), slot=_slot(runtime, "h0")).marked
     ledger.mark_published("done", "999", "123", release="a0", slot=_slot(runtime, "h0"))
     claim = ledger.claim_for_create(_creating("done", "a1"), slot=_slot(runtime, "h1"))
-    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, False, False)
+    assert (claim.acquired, claim.may_create, claim.marked) == (True, False, False)
     assert claim.entry is not None and claim.entry.pin_id == "999"
     # A post an earlier attempt may have created: reconcile first, no slot taken
-    assert ledger.claim_for_create(_creating("unsure", "a2"), slot=_slot(runtime, "h2")).slot_taken
+    assert ledger.claim_for_create(_creating("unsure", "a2"), slot=_slot(runtime, "h2")).marked
     ledger.release_lease("unsure", "a2")
     claim = ledger.claim_for_create(_creating("unsure", "a3"), slot=_slot(runtime, "h3"))
-    assert (claim.acquired, claim.creating, claim.slot_taken) == (True, False, False)
+    assert (claim.acquired, claim.may_create, claim.marked) == (True, False, False)
     assert claim.entry is not None and claim.entry.state == "creating"
     assert claim.entry.attempt == "a2"
+    # settled a whole settle window after a2's mark (the store's clock)
+    settle_s = ledger.settle_ms / 1000
+    assert settle_s - 5 < claim.entry.settle_in_s <= settle_s
     # A post another attempt holds: nothing changes
     claim = ledger.claim_for_create(_creating("unsure", "a4"), slot=_slot(runtime, "h4"))
-    assert (claim.acquired, claim.creating) == (False, False)
+    assert (claim.acquired, claim.may_create) == (False, False)
     assert ledger.lease_holder("unsure") == "a3"
     assert runtime.redis_client.zscore(runtime.write_slots.key("shop"), "h3") is None
 
@@ -195,41 +198,40 @@ def test_a_post_that_gets_no_slot_in_time_is_not_left_creating(
     assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
 
 
-class PassedOnLate:
-    """A write limiter whose slot comes from another thread of the process (no round trip),
-    after *delay_s*; *meanwhile* runs once the post is marked ``creating``."""
+class PassedOn:
+    """A write limiter whose slot comes from another thread of the process (no Redis round
+    trip for the slot); *meanwhile* runs once the post is leased."""
 
-    def __init__(self, delay_s: float, meanwhile: Callable[[], object]) -> None:
-        self.delay_s, self.meanwhile = delay_s, meanwhile
+    def __init__(self, meanwhile: Callable[[], object]) -> None:
+        self.meanwhile = meanwhile
 
     @contextmanager
     def __call__(self, channel_id: str, *, first: Callable[[SlotHandle | None], bool] | None = None,
                  take: Callable[[SlotHandle], bool] | None = None) -> Iterator[SlotHandle]:
         assert first is not None
-        first(None)  # the claim: lease and "creating", no slot
+        assert not first(None)  # the claim: the lease only, no slot, nothing marked
         self.meanwhile()
-        time.sleep(self.delay_s)
         yield SlotHandle("slots", "passed-on", handed_over=True)
 
 
-def test_a_slot_passed_on_late_confirms_the_lease_before_the_create(
+def test_a_slot_passed_on_marks_creating_and_confirms_the_lease_before_the_create(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a post marked "creating" whose lease another attempt took over (this one's lapsed,
-    # say while Redis was away) before a slot was passed on to it, past LEASE_CONFIRM_AFTER_S
+    # Given a post waiting in-process for a slot whose lease another attempt took over (this
+    # one's lapsed, say while Redis was away) before a slot was passed on to it
     publisher = runtime.publishers["pinterest"]
     lease_key = f"{runtime.settings.key_prefix}:publish-lease:post-1"
-    stolen = PassedOnLate(LEASE_CONFIRM_AFTER_S + 0.2,
-                          lambda: runtime.redis_client.set(lease_key, "another-attempt"))
-    monkeypatch.setattr(publisher, "_write_slot", stolen)
+    publisher._write_slot = PassedOn(  # type: ignore[attr-defined]
+        lambda: runtime.redis_client.set(lease_key, "another-attempt"))
     # When the slot arrives
     with pytest.raises(LeaseLostError):
         run_publish(runtime, post_payload(fresh_sandbox))
-    # Then this attempt stopped before creating anything
+    # Then this attempt stopped before creating anything, and marked nothing
     assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
-    # while a slot passed on soon after the mark goes straight to the create (no round trip)
+    entry = runtime.store.ledger.get("post-1")
+    assert entry is not None and entry.state == "leased"
+    # while a slot passed on to an attempt that holds its lease is marked, then created
     runtime.redis_client.delete(lease_key)
-    monkeypatch.setattr(publisher, "_write_slot", PassedOnLate(0.0, lambda: None))
+    publisher._write_slot = PassedOn(lambda: None)  # type: ignore[attr-defined]
     outcome = run_publish(runtime, post_payload(fresh_sandbox, "post-2"))
     assert outcome["status"] == "published"

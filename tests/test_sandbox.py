@@ -412,6 +412,26 @@ def test_an_after_fault_creates_the_pin_but_answers_an_error(
     assert len(sandbox.state.pins_on_board(account.board_id)) == 1
 
 
+def test_listings_can_lag_behind_creates(
+    sandbox: SandboxServer, client: httpx.Client, account: SeedResult
+) -> None:
+    # Given listings that lag 60 s behind creates, as Pinterest's may
+    assert client.post("/_sandbox/listing_lag", json={"listing_lag_ms": 60_000}).status_code == 200
+    auth = bearer(account.access_token)
+    # When a Pin is created
+    created = client.post("/v5/pins", headers=auth, json=image_pin(account.board_id))
+    assert created.status_code == 201
+    # Then it reads back at once, but no listing shows it yet
+    assert client.get(f"/v5/pins/{created.json()['id']}", headers=auth).status_code == 200
+    assert client.get(f"/v5/boards/{account.board_id}/pins", headers=auth).json()["items"] == []
+    assert client.get("/v5/pins", headers=auth).json()["items"] == []
+    # And without the lag it is listed
+    assert client.post("/_sandbox/listing_lag", json={"listing_lag_ms": 0}).status_code == 200
+    listed = client.get(f"/v5/boards/{account.board_id}/pins", headers=auth).json()["items"]
+    assert [pin["id"] for pin in listed] == [created.json()["id"]]
+    assert client.post("/_sandbox/listing_lag", json={"listing_lag_ms": -1}).status_code == 400
+
+
 def test_faults_can_be_added_over_http(
     sandbox: SandboxServer, client: httpx.Client, account: SeedResult
 ) -> None:

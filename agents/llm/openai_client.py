@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from agents.llm.errors import (
 from agents.llm.schema import response_format
 from prompts.loader import PromptLibrary
 from providers.deadlines import deadline_transport
+from providers.retry_after import parse_retry_after
 
 __all__ = [
     "DEFAULT_CONNECT_TIMEOUT_S",
@@ -215,8 +217,4 @@ def _body_code(exc: openai.APIStatusError) -> str | None:
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
-    header = exc.response.headers.get("retry-after")
-    try:
-        return float(header) if header is not None else None
-    except ValueError:
-        return None
+    return parse_retry_after(exc.response.headers.get("retry-after"), now=datetime.now(UTC))

@@ -19,11 +19,10 @@ for a source image or video.
 
 from __future__ import annotations
 
-import email.utils
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
@@ -37,6 +36,7 @@ from providers.netsafe.errors import (
     HostLookupError,
     HostNotFoundError,
 )
+from providers.retry_after import parse_retry_after
 
 __all__ = ["LINK", "SOURCE", "Role", "parse_retry_after", "status_failure", "transport_failure"]
 
@@ -55,25 +55,6 @@ LINK = Role("the destination link", "fix the link or the page",
             DestinationUnreachableError, DestinationUnavailableError)
 SOURCE = Role("the source URL", "check that the URL is right and public",
               FetchFailedError, FetchUnavailableError)
-
-
-def parse_retry_after(value: str | None, *, now: datetime, cap_s: float) -> float | None:
-    """``Retry-After`` as seconds from *now* (delta-seconds or an HTTP-date), within
-    ``[0, cap_s]``; ``None`` when absent or unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        seconds = float(int(text))
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), cap_s)
 
 
 def status_failure(

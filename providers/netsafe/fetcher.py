@@ -128,6 +128,24 @@ def _drain_and_close(response: httpx.Response, limit: int = 64 * 1024) -> None:
         response.close()
 
 
+class _MalformedLocation(Exception):
+    """A redirect's ``Location`` is not a URL (raised before httpx reads it as one: httpx would
+    call that a protocol error, which reads as transient)."""
+
+
+def _check_location(response: httpx.Response) -> None:
+    if response.status_code in _REDIRECTS and "location" in response.headers:
+        try:
+            httpx.URL(response.headers["location"]).host  # noqa: B018 (decodes xn-- labels)
+        except httpx.InvalidURL as exc:
+            response.close()
+            raise _MalformedLocation(str(exc)) from exc
+        except UnicodeError as exc:  # idna.IDNAError: an xn-- label that does not decode
+            response.close()
+            raise UnsafeURLError(f"a redirect's host is not a valid name ({exc}); send a plain "
+                                 "public http(s) URL") from exc
+
+
 def _ssl_context(extra_ca_file: str | None) -> ssl.SSLContext:
     """httpx's default trust (certifi), plus *extra_ca_file* when given (the sandbox's CA)."""
     context = httpx.create_ssl_context(verify=True, trust_env=False)
@@ -184,6 +202,7 @@ class SafeFetcher:
             timeout=httpx.Timeout(timeout_s),
             follow_redirects=False,
             trust_env=False,
+            event_hooks={"response": [_check_location]},
         )
         self._user_agent = user_agent
         self._max_retry_after_s = max_retry_after_s
@@ -228,9 +247,12 @@ class SafeFetcher:
             if self._check_each_hop or literal_address(target.host) is not None:
                 self._guard.addresses(target.host, target.port)
             request = self._http.build_request(
-                method, url, headers={"User-Agent": self._user_agent, **headers}
+                method, target.url, headers={"User-Agent": self._user_agent, **headers}
             )
             return self._http.send(request, stream=True)
+        except _MalformedLocation as exc:
+            raise role.permanent(f"{role.subject} redirects to a malformed Location ({exc}); "
+                                 f"{role.fix}", url=shown) from exc
         except UnsafeURLError as exc:
             raise UnsafeURLError(exc.message, url=shown) from exc
         except httpx.InvalidURL as exc:
@@ -256,7 +278,12 @@ class SafeFetcher:
             response = self._send(role, method, current, headers or {})
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 _drain_and_close(response)
-                current = urljoin(current, response.headers["location"])
+                try:
+                    current = urljoin(current, response.headers["location"])
+                except ValueError as exc:
+                    raise role.permanent(
+                        f"{role.subject} redirects to a malformed Location ({exc}); {role.fix}",
+                        url=redact(current)) from exc
                 if response.status_code == 303 and method != "HEAD":
                     method = "GET"
                 continue

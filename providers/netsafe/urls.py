@@ -4,7 +4,12 @@ Browsers, Python's ``urllib``, httpx and Pinterest do not read odd URLs the same
 is a path separator to a browser and part of the host or user name to ``urllib``), so anything
 odd is refused rather than guessed: only ``http``/``https``, no user info (not even an empty
 ``@``), no backslashes, whitespace or control characters, a host, a valid port, no
-percent-encoded host.
+percent-encoded host, no host name that is not valid IDNA (``xn--ls8h.la``: an ``xn--`` label
+that does not decode).
+
+A fully qualified name's trailing dot (``shop.test.``) names the same host: one is stripped from
+``host`` and from ``url`` (what is requested, so TLS checks the certificate against
+``shop.test``); a name ending in two dots is refused.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 import httpx
+import idna
 
 from providers.netsafe.errors import UnsafeURLError
 from providers.netsafe.policy import literal_address
@@ -26,7 +32,8 @@ MAX_URL_LENGTH = 8192
 @dataclass(frozen=True, slots=True)
 class TargetURL:
     """A URL that passed :func:`parse_url`: ``host`` is what a connection would be made to
-    (lower case, IDNA-encoded, IPv6 without brackets)."""
+    (lower case, IDNA-encoded, IPv6 without brackets, no trailing dot), ``url`` what to request
+    (the URL given, with the host's trailing dot removed)."""
 
     url: str
     scheme: str
@@ -90,9 +97,17 @@ def parse_url(url: str) -> TargetURL:
         port = 443 if scheme == "https" else 80
     if literal_address(host) is None:  # a name: read it as the HTTP client will connect to it
         try:
-            host = httpx.URL(url).raw_host.decode("ascii")
-        except (httpx.InvalidURL, UnicodeDecodeError) as exc:
-            raise _refuse(f"the URL is not valid ({exc})", url) from exc
+            parsed = httpx.URL(url)
+            host = parsed.raw_host.decode("ascii")
+            if any(label.startswith("xn--") for label in host.split(".")):
+                idna.decode(host)  # httpx would, on the first label only, at send time
+        except (httpx.InvalidURL, UnicodeError) as exc:  # idna.IDNAError is a UnicodeError
+            raise _refuse(f"the URL's host is not a valid name ({exc})", url) from exc
+        if host.endswith("."):
+            host = host[:-1]
+            if not host or host.endswith("."):
+                raise _refuse("the URL's host name ends in more than one dot", url)
+            url = str(parsed.copy_with(host=host))
         if not host:
             raise _refuse("the URL has no host", url)
     return TargetURL(url=url, scheme=scheme, host=host, port=port)

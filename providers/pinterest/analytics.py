@@ -413,7 +413,7 @@ class AnalyticsAPI:
     def pin_lifetime(self, pin_id: str) -> PinLifetimeMetrics:
         """Comments and reactions from ``GET /pins/{pin_id}?pin_metrics=true``."""
         body = self._get("pins/get", CATEGORY_READ, f"/pins/{pin_id}", {"pin_metrics": "true"})
-        pin = Pin.model_validate(body)
+        pin = _parse(_PIN, body, f"/pins/{pin_id}")
         return PinLifetimeMetrics.from_pin_metrics(pin.id, pin.pin_metrics)
 
     # -- Pins and boards -------------------------------------------------------------------
@@ -438,11 +438,11 @@ class AnalyticsAPI:
             operation, path = "pins/list", "/pins"
         extra = {"pin_metrics": "true"} if pin_metrics else {}
         for items in self._pages(operation, path, extra):
-            yield [Pin.model_validate(item) for item in items]
+            yield [_parse(_PIN, item, path) for item in items]
 
     def list_boards(self) -> list[Board]:
         """Every board the account owns or collaborates on, with ``follower_count``."""
-        return [Board.model_validate(item)
+        return [_parse(_BOARD, item, "/boards")
                 for items in self._pages("boards/list", "/boards", {}) for item in items]
 
     def _pages(self, operation: str, path: str, extra: dict[str, Any]) -> Iterator[list[Any]]:
@@ -526,6 +526,10 @@ def _malformed(path: str, why: str) -> PinterestTransientError:
     return PinterestTransientError(
         f"GET {path}: Pinterest's answer was malformed ({why}); retry later.", code="malformed"
     )
+
+
+_PIN = TypeAdapter(Pin)
+_BOARD = TypeAdapter(Board)
 
 
 def _parse(adapter: TypeAdapter[T], body: Any, path: str) -> T:

@@ -10,6 +10,11 @@ its own, longer deadline (``upload_deadline_s``).
 
 Logging goes to ``providers.pinterest``: method, path, status and ``x-pinterest-rid`` of every
 non-2xx answer. Tokens, ``Authorization`` headers, OAuth codes and bodies are never logged.
+
+Every answer is read streamed, at most :data:`DEFAULT_MAX_RESPONSE_BYTES` of it (decoded): a
+larger 2xx body is a ``response_too_large`` error (transient with ``outcome_unknown`` for a
+write, which was probably applied; permanent for a read), a larger error body is cut to that
+size before it is mapped to an error.
 """
 
 from __future__ import annotations
@@ -36,11 +41,15 @@ from providers.pinterest.models import Account
 from providers.pinterest.pager import DEFAULT_PAGE_CAP, walk_pages
 from providers.pinterest.pins import Pins
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PinterestClient", "parse_model", "send"]
+__all__ = ["DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PinterestClient",
+           "parse_model", "send"]
 
 logger = logging.getLogger("providers.pinterest")
 
 DEFAULT_PAGE_SIZE = 250
+DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024
+"""The largest answer read from Pinterest (10 MiB, decoded): a full page of 250 Pins is well
+under 1 MiB, so anything near this is not an answer the worker can use."""
 MAX_PAGE_SIZE = 250
 
 Params = Mapping[str, Any]
@@ -217,15 +226,17 @@ def send(
     *,
     idempotent: bool = False,
     recast: Recast | None = None,
+    max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> httpx.Response:
-    """Send ``request``; return the 2xx response, or log and raise the mapped error.
+    """Send ``request``; return the 2xx response (its body read, at most *max_bytes*), or log
+    and raise the mapped error.
 
     ``idempotent=True`` marks a write that is safe to repeat (an S3 upload to a fixed key), so a
     timeout does not flag ``outcome_unknown``. ``recast`` lets an endpoint with its own meaning
     of a status (``/oauth/token``) replace the mapped error, the response at hand.
     """
     try:
-        response = http.send(request)
+        response = _read_capped(http.send(request, stream=True), max_bytes)
     except httpx.HTTPError as exc:
         failure = network_error(exc, request, idempotent=idempotent)
         logger.warning(
@@ -234,7 +245,6 @@ def send(
         raise failure from exc
     if response.is_success:
         return response
-    response.read()
     error = error_from_response(response)
     if recast is not None:
         error = recast(error, response)
@@ -249,6 +259,51 @@ def send(
         response.headers.get("x-pinterest-rid", "-"),
     )
     raise error
+
+
+def _read_capped(response: httpx.Response, max_bytes: int) -> httpx.Response:
+    """*response* with its body read (decoded), closing the stream; a 2xx body over *max_bytes*
+    raises ``response_too_large``, a longer error body is cut."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        declared = response.headers.get("content-length", "")
+        if response.is_success and declared.isascii() and declared.isdigit() \
+                and int(declared) > max_bytes:
+            raise _too_large(response, max_bytes)
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                if response.is_success:
+                    raise _too_large(response, max_bytes)
+                chunks.append(chunk[: max_bytes - size + len(chunk)])
+                break
+            chunks.append(chunk)
+    finally:
+        response.close()
+    headers = [(k, v) for k, v in response.headers.multi_items()
+               if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks),
+                          request=response.request, extensions=response.extensions)
+
+
+def _too_large(response: httpx.Response, max_bytes: int) -> PinterestError:
+    request = response.request
+    details: dict[str, Any] = {
+        "status": response.status_code,
+        "request_id": response.headers.get("x-pinterest-rid"),
+        "method": request.method,
+        "path": request.url.path,
+    }
+    said = (f"Pinterest answered {response.status_code} to {request.method} {request.url.path} "
+            f"with a body over {max_bytes:,} bytes")
+    if request.method in ("POST", "PATCH"):
+        return PinterestTransientError(
+            f"{said}. The write was probably applied: reconcile before retrying.",
+            code="response_too_large", outcome_unknown=True, **details)
+    return PinterestPermanentError(
+        f"{said}; not read. Report it to Pinterest with the request id.",
+        code="response_too_large", **details)
 
 
 def parse_model(

@@ -25,9 +25,9 @@ board before creating again, because Pinterest has no idempotency key.
 
 from __future__ import annotations
 
-import email.utils
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -41,6 +41,7 @@ from providers.errors import (
     TransientError,
     WorkerError,
 )
+from providers.retry_after import MAX_RETRY_AFTER_S, delta_seconds, parse_retry_after
 
 __all__ = [
     "PaginationLoopError",
@@ -340,30 +341,20 @@ def _not_found_code(code: int | None, lowered: str, path: str | None) -> str:
 
 
 def _retry_after_s(headers: httpx.Headers) -> float | None:
-    """Seconds to wait from ``Retry-After`` (seconds or HTTP date) or ``x-ratelimit-reset``.
+    """Seconds to wait from ``Retry-After`` (:mod:`providers.retry_after`) or
+    ``x-ratelimit-reset``, at most :data:`~providers.retry_after.MAX_RETRY_AFTER_S`.
 
     Pinterest documents neither header; when present, ``x-ratelimit-reset`` above 10^9 is read
-    as an epoch timestamp, otherwise as seconds from now.
+    as an epoch timestamp, otherwise as seconds from now (ASCII digits only, like
+    ``Retry-After``).
     """
-    retry_after = headers.get("retry-after")
-    if retry_after:
-        seconds = _float(retry_after)
-        if seconds is not None:
-            return max(seconds, 0.0)
-        try:
-            when = email.utils.parsedate_to_datetime(retry_after)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            return max(when.timestamp() - time.time(), 0.0)
-    reset = _float(headers.get("x-ratelimit-reset") or "")
+    now = time.time()
+    retry_after = parse_retry_after(headers.get("retry-after"),
+                                    now=datetime.fromtimestamp(now, UTC))
+    if retry_after is not None:
+        return retry_after
+    reset = delta_seconds(headers.get("x-ratelimit-reset") or "", cap_s=1e15)
     if reset is None:
         return None
-    return max(reset - time.time(), 0.0) if reset > 1e9 else max(reset, 0.0)
-
-
-def _float(text: str) -> float | None:
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
+    wait = reset - now if reset > 1e9 else reset
+    return min(max(wait, 0.0), MAX_RETRY_AFTER_S)

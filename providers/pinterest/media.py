@@ -23,6 +23,7 @@ from providers.deadlines import DEADLINE_EXTENSION
 from providers.pinterest.errors import (
     PinterestError,
     PinterestPermanentError,
+    PinterestTransientError,
     PinterestValidationError,
     response_summary,
 )
@@ -45,7 +46,25 @@ class Media:
 
     def register_video(self) -> MediaUpload:
         """``POST /media``: reserve a ``media_id`` and get the S3 upload form."""
-        return self._api.post_model(MediaUpload, "/media", json={"media_type": "video"})
+        upload = self._api.post_model(MediaUpload, "/media", json={"media_type": "video"})
+        self._check_upload_url(upload)
+        return upload
+
+    def _check_upload_url(self, upload: MediaUpload) -> None:
+        """``upload_url`` must be an absolute https URL (http only while the API itself is plain
+        http: a local sandbox), with a host and no credentials: the file goes there."""
+        try:
+            url = httpx.URL(upload.upload_url or "")
+        except httpx.InvalidURL:
+            url = None
+        schemes = {"https", self._api.http.base_url.scheme} - {""}
+        if url is None or url.scheme not in schemes or not url.host or url.userinfo:
+            raise PinterestTransientError(
+                f"Pinterest answered POST /media with an upload_url that is not an absolute "
+                f"https URL ({(upload.upload_url or '(none)')[:120]!r}); the video is registered "
+                "again on the retry: report it with the request id if it repeats.",
+                code="unexpected_response", method="POST", path="/media",
+                media_id=upload.media_id)
 
     def upload(
         self,

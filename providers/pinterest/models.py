@@ -8,11 +8,15 @@ Two kinds of model live here:
   (``title``, ``media_source.items.2.link``, ...). They forbid unknown fields: nothing the spec
   does not know (such as the removed ``note``) can be sent.
 * **Responses** (:class:`Pin`, :class:`Board`, ...) are lenient: they ignore fields they do not
-  know and only require ``id``, so a new field from Pinterest never breaks a worker.
+  know and only require ``id``, so a new field from Pinterest never breaks a worker. The ids
+  they carry are held to the spec's patterns (digits only for Pin, board, media and account ids):
+  an id ends up in stored URLs, Redis keys and request paths, so one that breaks its pattern is
+  an ``unexpected_response`` (:func:`~providers.pinterest.client.parse_model`), never stored.
 """
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
@@ -64,7 +68,7 @@ SECTION_NAME_MAX = 180
 CAROUSEL_MIN = 2
 CAROUSEL_MAX = 5
 
-ID_PATTERN = r"^\d+$"
+ID_PATTERN = r"^[0-9]+$"  # the spec's ^\d+$, in ASCII: \d also matches other scripts' digits
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 BASE64_PATTERN = r"^[a-zA-Z0-9+/=]+$"
 WEB_URL_PATTERN = r"^https?://\S+$"
@@ -259,7 +263,7 @@ class _Response(BaseModel):
 class Account(_Response):
     """``GET /user_account``: who the token belongs to."""
 
-    id: str | None = None
+    id: NumericId | None = None
     username: str | None = None
     account_type: str | None = None
     business_name: str | None = None
@@ -282,7 +286,7 @@ class BoardOwner(_Response):
 class Board(_Response):
     """A board the account owns or collaborates on."""
 
-    id: str
+    id: NumericId
     name: str = ""
     description: str | None = None
     privacy: str | None = None
@@ -296,26 +300,33 @@ class Board(_Response):
 
 
 class BoardSection(_Response):
-    """A section of a board; Pins target it with ``board_section_id``."""
+    """A section of a board; Pins target it with ``board_section_id``.
+
+    The spec gives a section's ``id`` no pattern, yet a Pin's ``board_section_id`` must be
+    digits: :attr:`targetable` says whether a Pin can name this one."""
 
     id: str
     name: str = ""
+
+    @property
+    def targetable(self) -> bool:
+        return re.fullmatch(ID_PATTERN, self.id) is not None
 
 
 class Pin(_Response):
     """A Pin as Pinterest returns it (201 on create, 200 on get and in lists)."""
 
-    id: str
+    id: NumericId
     created_at: UtcDatetime | None = None
     link: str | None = None
     title: str | None = None
     description: str | None = None
     alt_text: str | None = None
     dominant_color: str | None = None
-    board_id: str | None = None
-    board_section_id: str | None = None
+    board_id: NumericId | None = None
+    board_section_id: NumericId | None = None
     board_owner: BoardOwner | None = None
-    parent_pin_id: str | None = None
+    parent_pin_id: NumericId | None = None
     is_owner: bool | None = None
     is_standard: bool | None = None
     has_been_promoted: bool | None = None
@@ -332,7 +343,7 @@ class Pin(_Response):
 class MediaUpload(_Response):
     """A registered video upload: POST the file to ``upload_url`` with ``upload_parameters``."""
 
-    media_id: str
+    media_id: NumericId
     media_type: str = "video"
     upload_url: str | None = None
     upload_parameters: dict[str, str] = Field(default_factory=dict, repr=False)
@@ -341,7 +352,7 @@ class MediaUpload(_Response):
 class MediaStatus(_Response):
     """``GET /media/{media_id}``: ``registered``, ``processing``, ``succeeded`` or ``failed``."""
 
-    media_id: str
+    media_id: NumericId
     media_type: str | None = None
     status: str | None = None
 

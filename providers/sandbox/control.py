@@ -8,6 +8,8 @@ Control (JSON in, JSON out; never subject to faults)::
                                       -> {user_id, username, access_token, refresh_token, board_id}
     POST   /_sandbox/expire_tokens    expire every access token
     POST   /_sandbox/latency          {"latency_ms": N} global latency
+    POST   /_sandbox/listing_lag      {"listing_lag_ms": N} Pin listings leave out Pins younger
+                                      than N ms (Pinterest's listings are eventually consistent)
     GET    /_sandbox/faults           the active faults
     POST   /_sandbox/faults           add one (fields of ``FaultRegistry.add``) -> 201
     DELETE /_sandbox/faults[/{id}]    drop all faults, or one
@@ -50,6 +52,7 @@ def register(registry: RouteRegistry) -> None:
     registry.add("POST", "/_sandbox/seed", seed)
     registry.add("POST", "/_sandbox/expire_tokens", expire_tokens)
     registry.add("POST", "/_sandbox/latency", latency)
+    registry.add("POST", "/_sandbox/listing_lag", listing_lag)
     registry.add("GET", "/_sandbox/faults", list_faults)
     registry.add("POST", "/_sandbox/faults", add_fault)
     registry.add("DELETE", "/_sandbox/faults", clear_faults)
@@ -98,6 +101,14 @@ def latency(request: SandboxRequest) -> SandboxResponse:
         raise ApiError(400, 1, "latency_ms must be a non-negative integer.")
     request.state.latency_ms = value
     return SandboxResponse.json({"latency_ms": value})
+
+
+def listing_lag(request: SandboxRequest) -> SandboxResponse:
+    value = _json_object(request).get("listing_lag_ms", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ApiError(400, 1, "listing_lag_ms must be a non-negative integer.")
+    request.state.listing_lag_ms = value
+    return SandboxResponse.json({"listing_lag_ms": value})
 
 
 def list_faults(request: SandboxRequest) -> SandboxResponse:

@@ -3,8 +3,9 @@
 A :class:`Fault` matches a method (``"*"`` for any) and a path regex that must match the whole
 path (no query string). When it applies, the server, in this order:
 
-1. sleeps ``latency_ms`` (and, separately, ``hang_s``, long enough to trip a client timeout;
-   the sleep ends early when the server stops);
+1. sleeps ``latency_ms`` (or, with ``latency_max_ms``, a time drawn evenly between the two for
+   each request) and, separately, ``hang_s``, long enough to trip a client timeout; the sleep
+   ends early when the server stops;
 2. answers ``status`` with ``body`` (JSON; a Pinterest ``{code, message}`` default for the status)
    and ``headers`` (e.g. ``Retry-After``, ``x-ratelimit-remaining``), *instead of* running the
    handler; or, with ``after=True``, runs the handler first (the Pin really is created), then
@@ -61,6 +62,7 @@ class Fault:
     hang_s: float = 0.0
     after: bool = False
     probability: float = 1.0
+    latency_max_ms: int | None = None
     id: int = 0
     hits: int = 0
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -88,7 +90,8 @@ class Fault:
             "id": self.id, "method": self.method, "path": self.path, "status": self.status,
             "body": self.body, "headers": self.headers, "times": self.times,
             "latency_ms": self.latency_ms, "hang_s": self.hang_s, "after": self.after,
-            "probability": self.probability, "hits": self.hits,
+            "probability": self.probability, "latency_max_ms": self.latency_max_ms,
+            "hits": self.hits,
         }
 
 
@@ -114,6 +117,7 @@ class FaultRegistry:
         hang_s: float = 0.0,
         after: bool = False,
         probability: float = 1.0,
+        latency_max_ms: int | None = None,
     ) -> Fault:
         """Add a fault; returns it (its ``hits`` count how often it applied)."""
         if times is not None and times < 1:
@@ -122,9 +126,11 @@ class FaultRegistry:
             raise ValueError("after=True needs a status to answer with")
         if not 0 < probability <= 1:
             raise ValueError("probability must be above 0 and at most 1")
+        if latency_max_ms is not None and latency_max_ms < latency_ms:
+            raise ValueError("latency_max_ms must be at least latency_ms")
         fault = Fault(
             method, path, status, body, dict(headers or {}), times, latency_ms, hang_s, after,
-            probability,
+            probability, latency_max_ms,
         )
         with self._lock:
             fault.id = next(self._ids)
@@ -134,7 +140,7 @@ class FaultRegistry:
     def add_json(self, data: Mapping[str, Any]) -> Fault:
         """Add a fault from a JSON object with the keyword names of :meth:`add`."""
         known = {"method", "path", "status", "body", "headers", "times", "latency_ms",
-                 "hang_s", "after", "probability"}
+                 "hang_s", "after", "probability", "latency_max_ms"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
@@ -149,7 +155,16 @@ class FaultRegistry:
             hang_s=float(data.get("hang_s") or 0.0),
             after=bool(data.get("after", False)),
             probability=float(data.get("probability", 1.0)),
+            latency_max_ms=_optional_int(data.get("latency_max_ms")),
         )
+
+    def delay_ms(self, fault: Fault) -> int:
+        """How long *fault* delays this request: ``latency_ms``, or drawn up to
+        ``latency_max_ms``."""
+        if fault.latency_max_ms is None:
+            return fault.latency_ms
+        with self._lock:
+            return int(self._rng.uniform(fault.latency_ms, fault.latency_max_ms))
 
     def take(self, method: str, path: str) -> Fault | None:
         """The first fault matching this request, counting one use of it."""

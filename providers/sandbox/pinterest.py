@@ -242,6 +242,7 @@ def _section(request: SandboxRequest, board: Board, section_id: str) -> Section:
 
 
 def _pin_page(request: SandboxRequest, pins: list[Pin]) -> SandboxResponse:
+    pins = request.state.listed(pins)  # a listing may lag behind creates (listing_lag_ms)
     kinds = request.query.get("creative_types")
     if kinds:
         wanted = {kind for value in kinds for kind in value.split(",")}

@@ -74,7 +74,7 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 _CONTROL_PREFIX = "/_sandbox/"
 _FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_sandbox/stats",
-                 "/_sandbox/latency")
+                 "/_sandbox/latency", "/_sandbox/listing_lag")
 
 RequestCheck = Callable[[SandboxRequest], list[str]]
 ResponseCheck = Callable[[SandboxRequest, SandboxResponse], None]
@@ -190,8 +190,9 @@ def _answer(
 
 
 def _delay(state: SandboxState, fault: Fault) -> None:
-    if fault.latency_ms:
-        state.stopping.wait(fault.latency_ms / 1000)
+    latency_ms = state.faults.delay_ms(fault)
+    if latency_ms:
+        state.stopping.wait(latency_ms / 1000)
     if fault.hang_s:
         state.stopping.wait(fault.hang_s)
 

@@ -168,6 +168,7 @@ class SandboxState:
         code_ttl_s: int = DEFAULT_CODE_TTL_S,
         media_polls: int = DEFAULT_MEDIA_POLLS,
         latency_ms: int = 0,
+        listing_lag_ms: int = 0,
         enforce_scopes: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -180,12 +181,16 @@ class SandboxState:
         self.code_ttl_s = code_ttl_s
         self.media_polls = media_polls
         self.latency_ms = latency_ms
+        self.listing_lag_ms = listing_lag_ms
+        """Pin listings leave out Pins created less than this long ago, as Pinterest's
+        eventually consistent listings do (a created Pin is there to GET at once)."""
         self.enforce_scopes = enforce_scopes
         self.clock = clock
         self.faults = FaultRegistry()
         self.stopping = threading.Event()
         self.plugin_data: dict[str, Any] = {}
         self._tunables = {"media_polls": media_polls, "latency_ms": latency_ms,
+                          "listing_lag_ms": listing_lag_ms,
                           "enforce_scopes": enforce_scopes}
         self._reset_records()
 
@@ -423,6 +428,13 @@ class SandboxState:
         """Delete a pin."""
         with self.lock:
             self.records.pins.pop(pin.id, None)
+
+    def listed(self, pins: list[Pin]) -> list[Pin]:
+        """What a listing shows of *pins*: those created at least ``listing_lag_ms`` ago."""
+        if not self.listing_lag_ms:
+            return pins
+        cutoff = self.clock() - self.listing_lag_ms / 1000
+        return [pin for pin in pins if pin.created_at <= cutoff]
 
     def pins_on_board(self, board_id: str) -> list[Pin]:
         """A board's pins, newest first."""

@@ -23,6 +23,7 @@ from agents.console.views import (
     top_pins_view,
     when,
 )
+from agents.ids import is_id
 from agents.insights.models import ChannelInsight
 from providers.errors import ConfigurationError
 from queues.console.access import csrf_protected
@@ -112,6 +113,9 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
 
 def _known(console: Console, channel_id: str) -> None:
     store = console.runtime.store
+    if not is_id(channel_id):
+        raise HTTPException(404, "No such channel: a channel id is 1 to 128 ASCII letters, "
+                                 "digits and '._:@-'.")
     if channel_id not in store.credentials.channel_ids() and console.figures.load_raw(
             channel_id) is None:
         raise HTTPException(404, f"No channel {channel_id!r} is connected or has figures.")

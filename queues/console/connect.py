@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from agents.ids import is_id
 from providers.pinterest.boards import BOARD_PRIVACY
 from queues.connect import begin_oauth, finish_oauth, set_default_board
 from queues.console.access import csrf_protected
@@ -66,9 +67,17 @@ async def connect_callback(request: Request) -> Response:
                             status_code=303)
 
 
+def _channel_id(request: Request) -> str:
+    channel_id = str(request.path_params["channel"])
+    if not is_id(channel_id):
+        raise HTTPException(404, "No such channel: a channel id is 1 to 128 ASCII letters, "
+                                 "digits and '._:@-'.")
+    return channel_id
+
+
 async def board_page(request: Request) -> Response:
     runtime = console_of(request).runtime
-    channel_id = request.path_params["channel"]
+    channel_id = _channel_id(request)
     credentials = runtime.tokens.credentials(channel_id)
     api = runtime.pinterest_api(runtime.tokens.access_token_for(credentials))
     boards = api.boards.list()  # every page
@@ -80,7 +89,7 @@ async def board_page(request: Request) -> Response:
 @csrf_protected
 async def choose_board(request: Request, form: FormData) -> Response:
     runtime = console_of(request).runtime
-    channel_id = request.path_params["channel"]
+    channel_id = _channel_id(request)
     board_id = str(form.get("board_id") or "")
     new_name = str(form.get("new_board") or "").strip()
     if board_id == "new":

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from agents.console.views import STATUSES, event_rows, post_view
+from agents.ids import is_id
 from queues.console.access import csrf_protected
 from queues.console.context import console_of, render
 from queues.insights_job import insights_request
@@ -40,6 +41,9 @@ async def jobs_page(request: Request) -> Response:
 async def post_page(request: Request) -> Response:
     console = console_of(request)
     post_id = request.path_params["post_id"]
+    if not is_id(post_id):
+        raise HTTPException(404, "No such post: a post id is 1 to 128 ASCII letters, digits "
+                                 "and '._:@-'.")
     outcomes = console.runtime.store.outcomes
     draft_json = console.runtime.store.documents.get("draft", post_id)
     view = post_view(
@@ -100,6 +104,8 @@ async def retry_dead(request: Request, form: FormData) -> Response:
     console = console_of(request)
     letters = console.dead_letters()
     dead_id = request.path_params["dead_id"]
+    if not is_id(dead_id):
+        raise HTTPException(404, "No such dead-lettered job.")
     try:
         message = letters.retry(console.broker(), dead_id)
     except KeyError as exc:
@@ -118,7 +124,7 @@ async def run_insights(request: Request, form: FormData) -> Response:
 
     console = console_of(request)
     channel_id = request.path_params["channel"]
-    if channel_id not in console.runtime.store.credentials.channel_ids():
+    if not is_id(channel_id) or channel_id not in console.runtime.store.credentials.channel_ids():
         raise HTTPException(404, f"Channel {channel_id!r} is not connected.")
     enqueue_message(console.broker(), queue=console.runtime.settings.queue_insights,
                     actor=INSIGHTS_ACTOR, payload=insights_request(channel_id))
