@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import vcr
 from vcr.request import Request as VcrRequest
@@ -117,7 +118,9 @@ def llm_vcr(record_mode: str = "none") -> vcr.VCR:
 def replay(cassette: str, prompts: PromptLibrary | None = None) -> Iterator[OpenAIStructuredLLM]:
     """An ``OpenAIStructuredLLM`` (real openai client, api.openai.com) replaying ``cassette``;
     fails if any recorded interaction was not played."""
-    client = make_openai_client(api_key=TEST_API_KEY, base_url=None, timeout_s=5, max_retries=0)
+    # vcrpy replays at httpx's own transport: send through it instead of the deadline's pool.
+    client = make_openai_client(api_key=TEST_API_KEY, base_url=None, timeout_s=5, max_retries=0,
+                                transport=httpx.HTTPTransport())
     llm = OpenAIStructuredLLM(client, model=TEST_MODEL, prompts=prompts or PromptLibrary())
     with llm_vcr().use_cassette(f"{cassette}.yaml", allow_playback_repeats=False) as cass:
         yield llm

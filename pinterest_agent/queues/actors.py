@@ -42,6 +42,7 @@ from pinterest_agent.queues.retrying import (
 )
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.shutdown import AbortReadsAtShutdown
 from pinterest_agent.queues.watchdog import ThreadWatchdog
 
 __all__ = [
@@ -91,6 +92,7 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
     broker.add_middleware(WaitCounter(), after=Retries)
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(ThreadWatchdog())
+    broker.add_middleware(AbortReadsAtShutdown())
     if isinstance(broker, QuarantiningRedisBroker):  # RabbitMQ redelivers a dead consumer's own
         broker.add_middleware(BrokerMaintenance(
             interval_s=settings.broker_maintenance_interval_s))

@@ -36,7 +36,9 @@ def _table(rows: list[list[str]], header: list[str]) -> None:
 
 def _fetch(source: str, max_bytes: int) -> bytes:
     """A feed URL through the worker's SSRF-safe fetcher (only a URL needs the runtime)."""
-    return runtime().fetcher.fetch(source, max_bytes=max_bytes).content
+    rt = runtime()
+    return rt.fetcher.fetch(source, max_bytes=max_bytes,
+                            deadline_s=rt.settings.feed_fetch_deadline_s).content
 
 
 @catalog.command("check")
@@ -98,7 +100,7 @@ def _run(feed: str, channel: str, mapping_path: Path | None, *, dry_run: bool) -
 
     rt = runtime()
     loaded = load_feed(feed, mapping_path, rt.settings, fetch=lambda url, cap: rt.fetcher.fetch(
-        url, max_bytes=cap).content)
+        url, max_bytes=cap, deadline_s=rt.settings.feed_fetch_deadline_s).content)
     send = _send_nothing if dry_run else _sender(rt)
     progress: Any = click.progressbar(length=len(loaded.feed.items), label=f"syncing {channel}",
                                       file=sys.stderr)

@@ -31,6 +31,7 @@ from pinterest_agent.agents.prompting.performance import (
 )
 from pinterest_agent.agents.prompting.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
 from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.deadlines import DeadlineTransport, deadline_transport
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.netsafe import SafeFetcher
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
@@ -55,6 +56,19 @@ class _UnconfiguredOAuth:
             "cannot refresh tokens: set PINTEREST_AGENT_PINTEREST_APP_ID and "
             "PINTEREST_AGENT_PINTEREST_APP_SECRET"
         )
+
+
+def _pinterest_transport(
+    settings: Settings, transport: httpx.BaseTransport | None
+) -> DeadlineTransport:
+    """Every Pinterest request (and upload) within its total deadline: over a connection pool
+    of the system's sockets, or over the *transport* a test injects."""
+    if transport is not None:
+        return DeadlineTransport(transport, deadline_s=settings.pinterest_timeout_s)
+    return deadline_transport(
+        deadline_s=settings.pinterest_timeout_s,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
 
 
 def create_settle_ms(settings: Settings) -> int:
@@ -110,8 +124,7 @@ class Runtime:
         http = httpx.Client(
             base_url=settings.pinterest_api_base,
             timeout=httpx.Timeout(settings.pinterest_timeout_s, connect=10.0),
-            transport=pinterest_transport,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            transport=_pinterest_transport(settings, pinterest_transport),
             headers={"User-Agent": "pinterest-agent-worker/0.1"},
         )
         oauth: PinterestOAuth | _UnconfiguredOAuth
@@ -128,6 +141,9 @@ class Runtime:
                              cache_s=settings.credentials_cache_s)
         fetcher = SafeFetcher(
             timeout_s=settings.preflight_timeout_s,
+            preflight_deadline_s=settings.preflight_deadline_s,
+            fetch_deadline_s=settings.source_fetch_deadline_s,
+            file_deadline_s=settings.video_fetch_deadline_s,
             allow_loopback=settings.allow_loopback_urls,
             transport=fetch_transport,
             extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
@@ -266,7 +282,8 @@ class Runtime:
 
     def pinterest_api(self, access_token: str) -> PinterestClient:
         return PinterestClient(self.pinterest_http, access_token,
-                               page_cap=self.settings.max_pages)
+                               page_cap=self.settings.max_pages,
+                               upload_deadline_s=self.settings.video_upload_deadline_s)
 
     def close(self) -> None:
         self.pinterest_http.close()

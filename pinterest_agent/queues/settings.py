@@ -46,7 +46,17 @@ class Settings(BaseSettings):
         description="Production, Pinterest's sandbox, or the local sandbox (http://127.0.0.1:PORT/v5).",
     )
     pinterest_oauth_url: str = "https://www.pinterest.com/oauth/"
-    pinterest_timeout_s: float = 30.0
+    pinterest_timeout_s: float = Field(
+        default=30.0, gt=0,
+        description="Total deadline of one Pinterest API request (connect, headers and body "
+        "together; also each single wait); past it the request fails as network, with "
+        "outcome_unknown for a POST or PATCH.",
+    )
+    video_upload_deadline_s: float = Field(
+        default=300.0, gt=0,
+        description="Total deadline of one video upload to Pinterest's upload store "
+        "(upload_url); past it the upload fails as network and is retried.",
+    )
     pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
     create_settle_margin_s: float = Field(
         default=30.0, ge=0,
@@ -73,7 +83,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_timeout_s: float = Field(
-        default=20.0, gt=0, description="Per request; with retries well below the actor limit."
+        default=20.0, gt=0,
+        description="Total deadline of one model request (connect, headers and body together); "
+        "past it the call fails with llm_unavailable. With the client's retries well below the "
+        "actor limit.",
     )
     openai_max_retries: int = Field(default=1, ge=0)
     openai_vision: bool = Field(
@@ -183,7 +196,25 @@ class Settings(BaseSettings):
     )
 
     # Preflight and fetching.
-    preflight_timeout_s: float = 5.0
+    preflight_timeout_s: float = Field(
+        default=5.0, gt=0,
+        description="Each single wait (connect, one read) of the preflight and the fetcher; "
+        "the deadlines below bound a whole call.",
+    )
+    preflight_deadline_s: float = Field(
+        default=15.0, gt=0,
+        description="Total deadline of a destination link's preflight (every redirect hop "
+        "together); past it: destination_unavailable.",
+    )
+    source_fetch_deadline_s: float = Field(
+        default=60.0, gt=0,
+        description="Total deadline of a source image fetch; past it: source_unavailable.",
+    )
+    video_fetch_deadline_s: float = Field(
+        default=240.0, gt=0,
+        description="Total deadline of a video fetch (streamed to a file); past it: "
+        "source_unavailable.",
+    )
     preflight_cache_s: float = Field(
         default=300.0, ge=0,
         description="A destination link that answered < 400, and a media host whose addresses "
@@ -301,6 +332,9 @@ class Settings(BaseSettings):
         description="Items per Redis round trip (and per transaction) in a sync.")
     catalog_max_feed_bytes: int = Field(
         default=100 * 1024 * 1024, ge=1024, description="The largest feed fetched or read.")
+    feed_fetch_deadline_s: float = Field(
+        default=300.0, gt=0,
+        description="Total deadline of a feed fetched by URL; past it: source_unavailable.")
 
 
     @field_validator("broker_url", mode="before")

@@ -7,8 +7,10 @@ and ``OPENAI_PROJECT_ID`` from the environment when they are set). ``OpenAIStruc
 ``agents.llm.schema`` for why not ``parse``) and maps every ``openai`` exception onto the
 ``LLMError`` tree.
 
-Time budget: one ``generate`` makes at most 2 requests (answer + repair), each taking up to
-``timeout_s * (1 + max_retries)`` with the client's own retries. A writer job makes two
+Time budget: ``timeout_s`` is each request's total deadline (connect, headers and body
+together, :mod:`providers.deadlines`: a server trickling its answer is cut off at it, as
+``llm_unavailable``). One ``generate`` makes at most 2 requests (answer + repair), each taking up
+to ``timeout_s * (1 + max_retries)`` with the client's own retries. A writer job makes two
 ``generate`` calls (copy, design), so its worst case is ``4 * timeout_s * (1 + max_retries)``;
 keep that well below the actor time limit (``worst_case_llm_s`` computes it).
 """
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+import httpx
 import openai
 from pydantic import BaseModel
 
@@ -35,6 +38,7 @@ from pinterest_agent.agents.llm.errors import (
 )
 from pinterest_agent.agents.llm.schema import response_format
 from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.deadlines import deadline_transport
 from pinterest_agent.providers.retry_after import parse_retry_after
 
 __all__ = [
@@ -49,7 +53,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT_S = 20.0
-"""Per request. A Pin's copy is a few hundred output tokens: seconds, not minutes."""
+"""Per request, in all (the total deadline). A Pin's copy is a few hundred output tokens:
+seconds, not minutes."""
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_MAX_RETRIES = 1
 """The client's own retries (connection errors, 408/409/429/5xx) inside one job attempt."""
@@ -67,11 +72,14 @@ def make_openai_client(
     base_url: str | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     max_retries: int = DEFAULT_MAX_RETRIES,
+    transport: httpx.BaseTransport | None = None,
 ) -> openai.OpenAI:
     """An ``openai.OpenAI`` client, or ``LLMConfigurationError`` naming the setting to fix.
 
     ``base_url`` points at any OpenAI-compatible server (``http://127.0.0.1:PORT/openai/v1`` for
     the local sandbox); servers without authentication still need a non-empty ``api_key``.
+    Every request finishes within ``timeout_s`` in all; ``transport`` (a
+    :func:`~providers.deadlines.deadline_transport` by default) is the seam for tests.
     """
     if not api_key:
         raise LLMConfigurationError(
@@ -92,8 +100,13 @@ def make_openai_client(
             "openai_timeout_s must be > 0 and openai_max_retries >= 0", setting="openai_timeout_s"
         )
     timeout = openai.Timeout(timeout_s, connect=min(DEFAULT_CONNECT_TIMEOUT_S, timeout_s))
+    http_client = httpx.Client(
+        transport=transport or deadline_transport(deadline_s=timeout_s), follow_redirects=True
+    )
     return openai.OpenAI(
-        api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries,
+        # openai 2+ types this as httpx2.Client and accepts httpx's own Client at run time.
+        http_client=http_client,  # type: ignore[arg-type,unused-ignore]
     )
 
 
@@ -149,7 +162,8 @@ def map_openai_error(exc: openai.OpenAIError) -> LLMError:
     """The ``LLMError`` an ``openai`` exception means for the worker."""
     request_id = getattr(exc, "request_id", None)
     if isinstance(exc, openai.APITimeoutError):
-        return LLMUnavailableError("the model server timed out", request_id=request_id)
+        cause = f" ({exc.__cause__})" if exc.__cause__ is not None and str(exc.__cause__) else ""
+        return LLMUnavailableError(f"the model server timed out{cause}", request_id=request_id)
     if isinstance(exc, openai.APIConnectionError):
         return LLMUnavailableError(f"cannot reach the model server: {exc}")
     if isinstance(exc, openai.APIStatusError):

@@ -3,6 +3,7 @@
 - :mod:`~providers.netsafe.urls`: strict URL syntax, and the redacted form for errors and logs;
 - :mod:`~providers.netsafe.policy`: the one block policy for addresses and host names;
 - :mod:`~providers.netsafe.guard`: resolve once, check every address, order for connecting;
+- :mod:`~providers.netsafe.lookup`: host lookups that cannot outlive the caller's deadline;
 - :mod:`~providers.netsafe.backend`: the connect-time guard (httpcore backend, httpx transport);
 - :mod:`~providers.netsafe.classify`: permanent vs transient failures, ``Retry-After``;
 - :mod:`~providers.netsafe.fetcher`: :class:`SafeFetcher`, what the worker calls;

@@ -8,21 +8,21 @@ falls back to the next on a refused connection or a connect timeout. The URL is 
 so TLS is verified against the host name the job named and the pool keys connections by that
 name: a connection is reused only for the same scheme, host and port.
 
-:class:`GuardedTransport` is the httpx transport over that pool, built only from httpx's and
-httpcore's public API.
+:class:`GuardedTransport` is the httpx transport over that pool
+(:class:`providers.pool.PoolTransport`, built only from httpx's and httpcore's public API).
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from typing import Any
 
 import httpcore
 import httpx
 
 from pinterest_agent.providers.netsafe.guard import AddressGuard
+from pinterest_agent.providers.pool import PoolTransport
 
 __all__ = ["DEFAULT_MAX_CONNECT_ATTEMPTS", "GuardedBackend", "GuardedTransport"]
 
@@ -88,97 +88,11 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._connector.sleep(seconds)
 
 
-_ERRORS: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-    (httpcore.ProxyError, httpx.ProxyError),
-)
-"""httpcore's exceptions as httpx's, most specific first (what ``httpx.HTTPTransport`` does)."""
-
-
-@contextmanager
-def _httpx_errors() -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        for core, mapped in _ERRORS:
-            if isinstance(exc, core):
-                raise mapped(str(exc)) from exc
-        raise  # the guard's own errors (UnsafeURLError, HostNotFoundError...) pass through
-
-
-class _ResponseStream(httpx.SyncByteStream):
-    def __init__(self, stream: Iterable[bytes]) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        with _httpx_errors():
-            yield from self._stream
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
-
-
-class GuardedTransport(httpx.BaseTransport):
+class GuardedTransport(PoolTransport):
     """An httpx transport over an ``httpcore.ConnectionPool`` that connects through
-    *backend*, verifying TLS with *ssl_context* against the URL's host name."""
+    *backend* (a :class:`GuardedBackend`), verifying TLS with *ssl_context* against the URL's
+    host name."""
 
-    def __init__(
-        self,
-        backend: httpcore.NetworkBackend,
-        *,
-        ssl_context: ssl.SSLContext,
-        limits: httpx.Limits | None = None,
-    ) -> None:
-        limits = limits or httpx.Limits()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context,
-            network_backend=backend,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            http1=True,
-            http2=False,
-        )
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
+    def _extensions(self, request: httpx.Request) -> dict[str, Any]:
         # No ``sni_hostname`` override: the certificate is always checked against the URL's host.
-        extensions = {k: v for k, v in request.extensions.items() if k != "sni_hostname"}
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=extensions,
-        )
-        with _httpx_errors():
-            response = self._pool.handle_request(core_request)
-        assert isinstance(response.stream, Iterable)
-        return httpx.Response(
-            status_code=response.status,
-            headers=response.headers,
-            stream=_ResponseStream(response.stream),
-            extensions=response.extensions,
-        )
-
-    def close(self) -> None:
-        self._pool.close()
+        return {k: v for k, v in request.extensions.items() if k != "sni_hostname"}

@@ -7,6 +7,7 @@ the host does not exist (NXDOMAIN) or has no address       permanent
 TLS certificate not valid for the host                     permanent
 4xx except 408 and 429; more redirects than allowed        permanent
 timeout, refused or reset connection, broken answer        transient
+not finished within the call's total deadline              transient
 temporary DNS failure (EAI_AGAIN, a server failure)        transient
 5xx, 408, 429 (``Retry-After`` kept as ``retry_after_s``)  transient
 =========================================================  ==========================
@@ -25,6 +26,7 @@ from datetime import datetime
 
 import httpx
 
+from pinterest_agent.providers.deadlines import Deadline
 from pinterest_agent.errors import PermanentError, TransientError, WorkerError
 from pinterest_agent.providers.netsafe.errors import (
     DestinationUnavailableError,
@@ -86,15 +88,21 @@ def _certificate_error(exc: BaseException) -> ssl.SSLCertVerificationError | Non
 
 def transport_failure(
     role: Role, exc: httpx.TransportError | HostNotFoundError | HostLookupError, *, url: str,
-    timeout_s: float,
+    timeout_s: float, deadline: Deadline | None = None,
 ) -> WorkerError:
-    """The error for a request that got no HTTP answer."""
+    """The error for a request that got no HTTP answer; *deadline*, when it has passed, is
+    what the message names."""
     if isinstance(exc, HostNotFoundError):
         return role.permanent(f"{role.subject} cannot be reached: {exc.message}; {role.fix}",
                               url=url)
     if isinstance(exc, HostLookupError):
         return role.transient(f"{role.subject} cannot be reached for now: {exc.message}",
                               url=url)
+    if deadline is not None and deadline.expired:
+        return role.transient(
+            f"{role.subject} {deadline.describe()} ({type(exc).__name__}); the job is retried "
+            "later", url=url, deadline_s=deadline.seconds,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return role.transient(
             f"{role.subject} did not answer within {timeout_s:g} s ({type(exc).__name__})",

@@ -8,6 +8,15 @@ URL's host name. Redirects are followed by hand, each hop parsed and guarded aga
 timeout and a size cap. Failures are classified as permanent or transient
 (:mod:`providers.netsafe.classify`).
 
+Every call has a total deadline (:mod:`providers.deadlines`) across its host lookups, connects,
+headers and body, redirect hops together: ``preflight_deadline_s`` for :meth:`check_reachable`
+and :meth:`check_url`, ``fetch_deadline_s`` for :meth:`fetch`, ``file_deadline_s`` for
+:meth:`fetch_to_file` (a caller may pass its own ``deadline_s``). ``timeout_s`` still bounds each
+single wait. A call past its deadline fails with the role's transient error
+(``destination_unavailable`` / ``source_unavailable``), as does a call cut off by
+:func:`providers.deadlines.abort_reads` (the worker shutting down): these are reads of
+job-supplied URLs, safe to repeat.
+
 ``allow_loopback=True`` lets 127.0.0.0/8 and ::1 through; it exists for the local sandbox and
 tests and is never the default.
 """
@@ -29,6 +38,7 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
+from pinterest_agent.providers.deadlines import DeadlineBackend, current_deadline, deadline
 from pinterest_agent.errors import WorkerError
 from pinterest_agent.providers.netsafe.backend import DEFAULT_MAX_CONNECT_ATTEMPTS, GuardedBackend, GuardedTransport
 from pinterest_agent.providers.netsafe.classify import LINK, SOURCE, Role, status_failure, transport_failure
@@ -39,12 +49,16 @@ from pinterest_agent.providers.netsafe.errors import (
     UnsafeURLError,
 )
 from pinterest_agent.providers.netsafe.guard import AddressGuard, Resolver, system_resolver
+from pinterest_agent.providers.netsafe.lookup import BoundedLookup
 from pinterest_agent.providers.netsafe.policy import AddressPolicy, literal_address
 from pinterest_agent.providers.netsafe.urls import parse_url, redact
 
 __all__ = [
+    "DEFAULT_FETCH_DEADLINE_S",
+    "DEFAULT_FILE_DEADLINE_S",
     "DEFAULT_MAX_REDIRECTS",
     "DEFAULT_MAX_RETRY_AFTER_S",
+    "DEFAULT_PREFLIGHT_DEADLINE_S",
     "DEFAULT_TIMEOUT_S",
     "CheckedURL",
     "FetchedBody",
@@ -55,6 +69,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 5.0
+"""Each single wait (connect, one read, one write)."""
+DEFAULT_PREFLIGHT_DEADLINE_S = 15.0
+"""A link preflight in all (HEAD, the GET fallback, every redirect hop)."""
+DEFAULT_FETCH_DEADLINE_S = 60.0
+"""A fetch into memory (a source image) in all."""
+DEFAULT_FILE_DEADLINE_S = 240.0
+"""A fetch streamed to a file (a video) in all."""
 DEFAULT_MAX_REDIRECTS = 5
 DEFAULT_MAX_RETRY_AFTER_S = 900.0
 """A server's ``Retry-After`` is honoured up to this many seconds."""
@@ -146,6 +167,9 @@ class SafeFetcher:
         self,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        preflight_deadline_s: float = DEFAULT_PREFLIGHT_DEADLINE_S,
+        fetch_deadline_s: float = DEFAULT_FETCH_DEADLINE_S,
+        file_deadline_s: float = DEFAULT_FILE_DEADLINE_S,
         max_redirects: int = DEFAULT_MAX_REDIRECTS,
         allow_loopback: bool = False,
         resolver: Resolver | None = None,
@@ -157,14 +181,19 @@ class SafeFetcher:
         max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if min(preflight_deadline_s, fetch_deadline_s, file_deadline_s) <= 0:
+            raise ValueError("deadlines must be positive")
         self._timeout_s = timeout_s
+        self.preflight_deadline_s = preflight_deadline_s
+        self.fetch_deadline_s = fetch_deadline_s
+        self.file_deadline_s = file_deadline_s
         self._max_redirects = max_redirects
         self._guard = AddressGuard(AddressPolicy(allow_loopback=allow_loopback),
-                                   resolver or system_resolver)
+                                   BoundedLookup(resolver or system_resolver))
         self._check_each_hop = transport is not None
         if transport is None:
             transport = GuardedTransport(
-                GuardedBackend(self._guard, connector=connector,
+                GuardedBackend(self._guard, connector=DeadlineBackend(connector),
                                max_attempts=max_connect_attempts),
                 ssl_context=_ssl_context(extra_ca_file),
             )
@@ -194,11 +223,12 @@ class SafeFetcher:
         """
         try:
             target = parse_url(url)
-            addresses = self._guard.addresses(target.host, target.port)
+            with deadline(self.preflight_deadline_s):
+                addresses = self._guard.addresses(target.host, target.port)
         except UnsafeURLError as exc:
             raise UnsafeURLError(exc.message, url=redact(url), field=field) from exc
         except (HostNotFoundError, HostLookupError) as exc:
-            failure = transport_failure(role, exc, url=redact(url), timeout_s=self._timeout_s)
+            failure = self._transport_failure(role, exc, url)
             if field is not None:
                 failure.details["field"] = field
             raise failure from exc
@@ -228,7 +258,14 @@ class SafeFetcher:
         except httpx.InvalidURL as exc:
             raise UnsafeURLError(f"the URL is not valid ({exc})", url=shown) from exc
         except (httpx.TransportError, HostNotFoundError, HostLookupError) as exc:
-            raise transport_failure(role, exc, url=shown, timeout_s=self._timeout_s) from exc
+            raise self._transport_failure(role, exc, url) from exc
+
+    def _transport_failure(
+        self, role: Role, exc: httpx.TransportError | HostNotFoundError | HostLookupError,
+        url: str,
+    ) -> WorkerError:
+        return transport_failure(role, exc, url=redact(url), timeout_s=self._timeout_s,
+                                 deadline=current_deadline())
 
     @contextmanager
     def _open(
@@ -279,8 +316,13 @@ class SafeFetcher:
         refused or broken off.
 
         Returns the final status (< 400) or raises ``destination_unreachable`` (permanent),
-        ``destination_unavailable`` (transient) or :class:`UnsafeURLError`.
+        ``destination_unavailable`` (transient: also when it does not finish within
+        ``preflight_deadline_s``) or :class:`UnsafeURLError`.
         """
+        with deadline(self.preflight_deadline_s, abortable=True):
+            return self._check_reachable(url)
+
+    def _check_reachable(self, url: str) -> int:
         try:
             with self._open(LINK, "HEAD", url) as (response, _):
                 status: int | None = response.status_code
@@ -298,13 +340,15 @@ class SafeFetcher:
         log.debug("preflight ok url=%s status=%s", redact(url), status)
         return status
 
-    def fetch(self, url: str, *, max_bytes: int) -> FetchedBody:
-        """GET *url* into memory, refusing bodies larger than *max_bytes*.
+    def fetch(self, url: str, *, max_bytes: int, deadline_s: float | None = None) -> FetchedBody:
+        """GET *url* into memory, refusing bodies larger than *max_bytes*, within *deadline_s*
+        (``fetch_deadline_s`` by default).
 
-        Raises ``source_unreachable`` (permanent), ``source_unavailable`` (transient),
-        :class:`FetchTooLargeError` or :class:`UnsafeURLError`.
+        Raises ``source_unreachable`` (permanent), ``source_unavailable`` (transient: also past
+        the deadline), :class:`FetchTooLargeError` or :class:`UnsafeURLError`.
         """
-        with self._open(SOURCE, "GET", url) as (response, final_url):
+        with deadline(deadline_s or self.fetch_deadline_s, abortable=True), \
+                self._open(SOURCE, "GET", url) as (response, final_url):
             chunks = list(self._body(response, url, final_url, max_bytes))
             return FetchedBody(
                 content=b"".join(chunks),
@@ -321,6 +365,7 @@ class SafeFetcher:
         directory: str | os.PathLike[str] | None = None,
         head_bytes: int = 0,
         check_head: Callable[[bytes], object] | None = None,
+        deadline_s: float | None = None,
     ) -> Iterator[FetchedFile]:
         """GET *url* streamed into a temporary file in *directory* (the system's temporary
         directory by default), never holding the body in memory; the file is deleted when the
@@ -330,11 +375,14 @@ class SafeFetcher:
         against ``Content-Length`` first and again while streaming. *check_head*, when given
         with *head_bytes* > 0, sees the first *head_bytes* bytes (all of a shorter body) before
         anything more is read: raising there refuses the body without downloading the rest.
+        The download finishes within *deadline_s* (``file_deadline_s`` by default); the
+        ``with`` block runs without it.
         """
         fd, name = tempfile.mkstemp(prefix="pinterest-agent-", suffix=".part", dir=directory)
         path = Path(name)
         try:
             with os.fdopen(fd, "wb") as sink, \
+                    deadline(deadline_s or self.file_deadline_s, abortable=True), \
                     self._open(SOURCE, "GET", url) as (response, final_url):
                 head = b""
                 size = 0
@@ -378,5 +426,4 @@ class SafeFetcher:
                     )
                 yield chunk
         except httpx.TransportError as exc:
-            raise transport_failure(SOURCE, exc, url=redact(final_url),
-                                    timeout_s=self._timeout_s) from exc
+            raise self._transport_failure(SOURCE, exc, final_url) from exc

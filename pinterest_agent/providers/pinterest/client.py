@@ -3,7 +3,10 @@
 ``PinterestClient`` wraps an injected, synchronous ``httpx.Client`` whose ``base_url`` is the API
 base (``https://api.pinterest.com/v5``, ``https://api-sandbox.pinterest.com/v5`` or the local
 sandbox). It adds the bearer token per request, so one ``httpx.Client`` (and its connection pool)
-can serve many channels; timeouts are the injected client's.
+can serve many channels; timeouts are the injected client's, and so is the total deadline of each
+request (the composition root sends through a :func:`providers.deadlines.deadline_transport`;
+a request past it fails as ``network``, ``outcome_unknown`` for a write). A video upload asks for
+its own, longer deadline (``upload_deadline_s``).
 
 Logging goes to ``providers.pinterest``: method, path, status and ``x-pinterest-rid`` of every
 non-2xx answer. Tokens, ``Authorization`` headers, OAuth codes and bodies are never logged.
@@ -33,7 +36,7 @@ from pinterest_agent.providers.pinterest.errors import (
     error_from_response,
     network_error,
 )
-from pinterest_agent.providers.pinterest.media import Media
+from pinterest_agent.providers.pinterest.media import DEFAULT_UPLOAD_TIMEOUT_S, Media
 from pinterest_agent.providers.pinterest.models import Account
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP, walk_pages
 from pinterest_agent.providers.pinterest.pins import Pins
@@ -68,6 +71,7 @@ class PinterestClient:
         access_token: str | SecretStr,
         *,
         page_cap: int = DEFAULT_PAGE_CAP,
+        upload_deadline_s: float = DEFAULT_UPLOAD_TIMEOUT_S,
     ) -> None:
         token = (
             access_token.get_secret_value()
@@ -83,6 +87,8 @@ class PinterestClient:
         self._http = http
         self._token = token
         self.page_cap = page_cap
+        self.upload_deadline_s = upload_deadline_s
+        """The total deadline of an upload to ``upload_url`` (:meth:`Media.upload`)."""
         """Pages one listing may take before ``too_many_pages`` (see :mod:`.pager`)."""
         self.boards = Boards(self)
         self.pins = Pins(self)

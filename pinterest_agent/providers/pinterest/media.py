@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import httpx
 
+from pinterest_agent.providers.deadlines import DEADLINE_EXTENSION
 from pinterest_agent.providers.pinterest.errors import (
     PinterestError,
     PinterestPermanentError,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_UPLOAD_TIMEOUT_S", "Media"]
 
-#: A large video to S3 takes longer than an API call.
+#: A large video to S3 takes longer than an API call: the upload's own total deadline.
 DEFAULT_UPLOAD_TIMEOUT_S = 300.0
 
 
@@ -71,10 +72,11 @@ class Media:
         source: bytes | os.PathLike[str],
         filename: str,
         *,
-        timeout_s: float = DEFAULT_UPLOAD_TIMEOUT_S,
+        timeout_s: float | None = None,
     ) -> None:
         """POST ``source`` (the bytes, or the path of a file, streamed) to ``upload.upload_url``
-        as the form S3 expects, with a real ``Content-Length``.
+        as the form S3 expects, with a real ``Content-Length``, within ``timeout_s`` in all
+        (the client's ``upload_deadline_s`` by default) instead of an API call's deadline.
 
         Repeating an upload overwrites the same key, so a timeout here is plainly transient.
         """
@@ -84,6 +86,8 @@ class Media:
                 "video again with register_video().",
                 field="upload",
             )
+        if timeout_s is None:
+            timeout_s = self._api.upload_deadline_s
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         with ExitStack() as files:
             body: bytes | BinaryIO
@@ -100,6 +104,7 @@ class Media:
                 data=dict(upload.upload_parameters),
                 files={"file": (filename, body, content_type)},
                 timeout=httpx.Timeout(timeout_s),
+                extensions={DEADLINE_EXTENSION: timeout_s},
             )
             self._api.send(request, idempotent=True, recast=_upload_refused)
 
