@@ -1,10 +1,13 @@
-"""Every command in the README runs as written, offline.
+"""Every command in the README and in docs/ runs as written, offline.
 
-Each ``bash`` block of the README is marked: ``<!-- example: run -->`` blocks are executed top to
-bottom as one shell session (``bash -euo pipefail``), from a scratch folder that sees the
-repository's ``fixtures/``, exactly as a reader following the README would type them (the first
-one starts the local sandbox on its default ports 8765/8766 and sources the settings it writes);
-``<!-- example: skip (why) -->`` blocks say why they cannot run here. A block with neither fails.
+Each ``bash`` block of the README and of every page under ``docs/`` is marked:
+``<!-- example: run -->`` blocks are executed as one shell session (``bash -euo pipefail``), from
+a scratch folder that sees the repository's ``fixtures/``, exactly as a reader following them
+would type them: the README's walkthrough first (its first block starts the local sandbox on its
+default ports 8765/8766 and sources the settings it writes, a later one starts a worker), then
+each docs page's blocks in the order of the site's ``nav`` in ``mkdocs.yml``, top to bottom, which
+go on from where the walkthrough ends. ``<!-- example: skip (why) -->`` blocks say why they cannot
+run here. A block with neither fails, and so does a docs page missing from the nav.
 """
 
 from __future__ import annotations
@@ -17,21 +20,41 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 MARK = re.compile(r"^<!-- example: (run|skip)\b(.*)-->$")
 SANDBOX_PREFIX = "pinterest-agent-sandbox"
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
-def bash_blocks() -> list[tuple[str, str, int]]:
+def _nav_files(entries: Any) -> list[str]:
+    """The page files of a MkDocs ``nav``, in order."""
+    if isinstance(entries, str):
+        return [entries]
+    if isinstance(entries, list):
+        return [name for entry in entries for name in _nav_files(entry)]
+    if isinstance(entries, dict):
+        return [name for value in entries.values() for name in _nav_files(value)]
+    return []
+
+
+def pages_in_order() -> list[Path]:
+    """The README, then every docs page in the site's nav order: the order examples run in."""
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    return [README, *(DOCS / name for name in _nav_files(config["nav"]))]
+
+
+def bash_blocks(page: Path) -> list[tuple[str, str, int]]:
     """``(mark, body, line)`` of every bash block; ``mark`` is "run", "skip" or "" (none)."""
-    lines = README.read_text().splitlines()
+    lines = page.read_text().splitlines()
     blocks: list[tuple[str, str, int]] = []
     index = 0
     while index < len(lines):
@@ -45,13 +68,31 @@ def bash_blocks() -> list[tuple[str, str, int]]:
     return blocks
 
 
-def test_every_bash_block_says_whether_it_runs() -> None:
-    unmarked = [line for mark, _, line in bash_blocks() if not mark]
-    assert not unmarked, f"README bash blocks at lines {unmarked} need <!-- example: run|skip -->"
-    skipped = [line for mark, _, line in bash_blocks() if mark == "skip"]
-    text = README.read_text().splitlines()
+def test_every_docs_page_is_in_the_nav() -> None:
+    in_nav = set(pages_in_order())
+    missing = [p.name for p in sorted(DOCS.glob("*.md")) if p not in in_nav]
+    assert not missing, f"add {missing} to mkdocs.yml's nav (or their examples never run)"
+
+
+@pytest.mark.parametrize("page", [README, *sorted(DOCS.glob("*.md"))], ids=lambda p: p.name)
+def test_every_bash_block_says_whether_it_runs(page: Path) -> None:
+    unmarked = [line for mark, _, line in bash_blocks(page) if not mark]
+    assert not unmarked, f"{page.name}: bash blocks at lines {unmarked} need an example mark"
+    skipped = [line for mark, _, line in bash_blocks(page) if mark == "skip"]
+    text = page.read_text().splitlines()
     for line in skipped:  # a skip says why
-        assert re.search(r"skip \(.+\)", text[line - 2]), f"line {line - 1}: give the reason"
+        assert re.search(r"skip \(.+\)", text[line - 2]), f"{page.name}:{line - 1}: give the reason"
+
+
+def runnable_script() -> str:
+    """Every run block, README first, then the docs pages in nav order; each announces itself."""
+    parts = []
+    for page in pages_in_order():
+        name = page.relative_to(ROOT)
+        for mark, body, line in bash_blocks(page):
+            if mark == "run":
+                parts.append(f"echo '--- {name}:{line}'\n{body}")
+    return "\n".join(parts)
 
 
 def _port_free(port: int) -> bool:
@@ -72,11 +113,10 @@ def test_the_readme_runs_as_written(tmp_path: Path, redis_server: redis.Redis[by
     for port in (8765, 8766):
         assert _port_free(port), f"port {port} is taken: the README's sandbox needs it"
     (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")
-    script = "\n".join(body for mark, body, _ in bash_blocks() if mark == "run")
-    (tmp_path / "readme.sh").write_text(script + "\n")
+    (tmp_path / "readme.sh").write_text(runnable_script() + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINTEREST_AGENT_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    # When every runnable block runs, in order, in one shell
+    # When every runnable block of the README and the docs runs, in order, in one shell
     process = subprocess.Popen(
         ["bash", "-euo", "pipefail", "readme.sh"], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

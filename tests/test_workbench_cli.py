@@ -1,4 +1,4 @@
-"""The prompt workbench from the command line, as the README tells a prompt engineer to use it:
+"""The prompt workbench from the command line, as the docs tell a prompt engineer to use it:
 offline (the in-process sandbox endpoint), on the real Redis."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import REDIS_URL, Channel, make_settings
 
 pytestmark = pytest.mark.redis
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "prompt-workbench.md"  # where the README sends a prompt engineer
 MARKER = "<!-- example: run (tests/test_workbench_cli.py also runs this block in-process) -->"
 
 
@@ -51,15 +52,15 @@ def invoke(cli: CliRunner, *args: str) -> Result:
 
 
 def walkthrough() -> list[str]:
-    """The README's walkthrough block, one command a line (comments dropped)."""
-    text = README.read_text()
+    """The workbench page's walkthrough block, one command a line (comments dropped)."""
+    text = PAGE.read_text()
     block = text.split(MARKER, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     return [line for line in block.splitlines() if line.strip()]
 
 
 def run_line(cli: CliRunner, line: str) -> Result | None:
     """One line of the walkthrough: `mkdir -p`, `sed -i.bak 's/A/B/' FILE`, or
-    `pinterest-agent ... [> FILE]` (anything else fails the test: keep the README to these)."""
+    `pinterest-agent ... [> FILE]` (anything else fails the test: keep the page to these)."""
     words = shlex.split(line, comments=True)
     if words[:2] == ["mkdir", "-p"]:
         Path(words[2]).mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,7 @@ def run_line(cli: CliRunner, line: str) -> Result | None:
 
 
 def test_the_readme_walkthrough_runs_as_written(cli: CliRunner, tmp_path: Path) -> None:
-    # Given the README's walkthrough: copy pin_copy, edit it, eval both, compare, publish as
+    # Given the docs' walkthrough: copy pin_copy, edit it, eval both, compare, publish as
     # staging, roll it out to 20 %, list the versions
     lines = walkthrough()
     assert [line.split()[:3] for line in lines if line.startswith("pinterest-agent")] == [
@@ -119,7 +120,7 @@ def write(path: Path, text: str) -> Path:
 
 def test_the_gate_exit_code_follows_the_threshold(cli: CliRunner, tmp_path: Path) -> None:
     # Given a suite every case of which must pass, where the long product name fails
-    packaged = yaml.safe_load((README.parent / "prompts/evals/pin_copy.yaml").read_text())
+    packaged = yaml.safe_load((ROOT / "prompts/evals/pin_copy.yaml").read_text())
     strict = write(tmp_path / "strict.yaml", yaml.safe_dump({**packaged, "threshold": 1.0}))
     # When it runs with the packaged template, the gate fails: exit 1, results still printed
     failed = invoke(cli, "prompts", "eval", str(strict), "--json", "strict.json")

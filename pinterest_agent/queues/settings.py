@@ -2,7 +2,8 @@
 
 This is the only module that reads the environment. ``load_settings()`` is called by the
 composition root (CLI, worker entry point) and the resulting object is passed down; agents and
-providers never read settings themselves. The README's settings table mirrors this class.
+providers never read settings themselves. The table in ``docs/settings.md`` is generated from
+this class at build time (``docs/hooks/settings_table.py``): every field has a ``description``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ class Settings(BaseSettings):
 
     # Redis: the store (ledger, leases, slots, outcomes, events, credentials), locks, rate limits,
     # and the broker unless broker_url names RabbitMQ.
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="The store, locks, rate limits; the broker too unless broker_url is set.",
+    )
     broker_url: str | None = Field(
         default=None, pattern=r"^amqps?://",
         description="amqp://user:password@host:5672/vhost: use RabbitMQ as the broker (Redis "
@@ -39,13 +43,20 @@ class Settings(BaseSettings):
     key_prefix: str = Field(default="pinterest-agent", description="Prefix of the store's keys.")
 
     # Pinterest app and API.
-    pinterest_app_id: str | None = None
-    pinterest_app_secret: SecretStr | None = None
+    pinterest_app_id: str | None = Field(
+        default=None, description="The Pinterest app's id (OAuth, token refresh)."
+    )
+    pinterest_app_secret: SecretStr | None = Field(
+        default=None, description="The Pinterest app's secret (OAuth, token refresh)."
+    )
     pinterest_api_base: str = Field(
         default=PINTEREST_PRODUCTION,
-        description="Production, Pinterest's sandbox, or the local sandbox (http://127.0.0.1:PORT/v5).",
+        description="Production, Pinterest's sandbox (https://api-sandbox.pinterest.com/v5), or "
+        "the local sandbox (http://127.0.0.1:PORT/v5).",
     )
-    pinterest_oauth_url: str = "https://www.pinterest.com/oauth/"
+    pinterest_oauth_url: str = Field(
+        default="https://www.pinterest.com/oauth/", description="Pinterest's authorization page."
+    )
     pinterest_timeout_s: float = Field(
         default=30.0, gt=0,
         description="Total deadline of one Pinterest API request (connect, headers and body "
@@ -57,48 +68,72 @@ class Settings(BaseSettings):
         description="Total deadline of one video upload to Pinterest's upload store "
         "(upload_url); past it the upload fails as network and is retried.",
     )
-    pinterest_write_concurrency: int = Field(default=3, ge=1, description="Per channel.")
+    pinterest_write_concurrency: int = Field(
+        default=3, ge=1, description="Creates in flight per channel (the channel's write slots)."
+    )
     create_settle_margin_s: float = Field(
         default=30.0, ge=0,
         description="A create whose outcome is unknown (timed out, 5xx, the worker died) is "
-        "settled this long after its request's deadline: no attempt creates the post again "
+        "settled this long after its request's deadline (or after it ended, if sooner): no "
+        "attempt creates the post again "
         "before then (the board is listed first, and again once it is settled). Covers "
         "Pinterest applying a create late and its board listing lagging behind.",
     )
-    pinterest_scopes: str = "boards:read,boards:write,pins:read,pins:write,user_accounts:read"
-    token_refresh_margin_s: int = Field(default=5 * 24 * 3600, ge=0)
+    pinterest_scopes: str = Field(
+        default="boards:read,boards:write,pins:read,pins:write,user_accounts:read",
+        description="OAuth scopes requested and required (comma-separated).",
+    )
+    token_refresh_margin_s: int = Field(
+        default=5 * 24 * 3600, ge=0,
+        description="Access tokens are refreshed this long before they expire (and once on a 401).",
+    )
     credentials_cache_s: float = Field(
         default=10.0, ge=0,
         description="Decrypted channel credentials are reused this long per worker process "
-        "(a refresh always reads them afresh under the channel's lock); 0 turns it off.",
+        "(a refresh always reads them afresh under the channel's lock; a token refreshed by "
+        "another process meanwhile is at worst answered 401 once); 0 turns it off.",
     )
     max_pages: int = Field(
         default=DEFAULT_PAGE_CAP, ge=1,
         description="Pages one Pinterest listing may take (250 items each) before it fails with "
-        "too_many_pages; a repeated bookmark fails sooner, with pagination_loop.",
+        "too_many_pages (the default is enough for 100,000 Pins); a repeated bookmark fails "
+        "sooner, with pagination_loop.",
     )
 
     # LLM (any OpenAI-compatible server).
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    openai_model: str = "gpt-4o-mini"
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="The OpenAI (or compatible) API key."
+    )
+    openai_base_url: str | None = Field(
+        default=None, description="Any OpenAI-compatible server; unset: OpenAI's."
+    )
+    openai_model: str = Field(
+        default="gpt-4o-mini", description="The model for copy, design and insights."
+    )
     openai_timeout_s: float = Field(
         default=20.0, gt=0,
         description="Total deadline of one model request (connect, headers and body together); "
         "past it the call fails with llm_unavailable. With the client's retries well below the "
         "actor limit.",
     )
-    openai_max_retries: int = Field(default=1, ge=0)
+    openai_max_retries: int = Field(default=1, ge=0, description="Client retries per request.")
     openai_vision: bool = Field(
         default=True,
         description="The model accepts images (gpt-4o-mini does): the design call sees a "
         "512 px copy of the source photo and answers the subject's box.",
     )
-    llm_cache: bool = True
-    image_generation: bool = False
+    llm_cache: bool = Field(
+        default=True,
+        description="Cache answers in Redis by model, template hash, inputs and output schema.",
+    )
+    image_generation: bool = Field(
+        default=False,
+        description="Make an image with the OpenAI images API when a brief has no source image.",
+    )
     prompts_dir: Path | None = Field(
         default=None,
-        description="Overrides packaged templates (and published versions: for local iteration).",
+        description="A directory of *.j2 templates overriding the packaged ones and any published "
+        "version (local iteration).",
     )
 
     # Prompt workbench: published template versions, rollouts, evals.
@@ -108,10 +143,14 @@ class Settings(BaseSettings):
         "templates while it points at none).",
     )
     llm_price_input_per_mtok: float = Field(
-        default=0.15, ge=0, description="US dollars per million input tokens (eval cost).",
+        default=0.15, ge=0,
+        description="US dollars per million input tokens, for the eval's cost estimate "
+        "(gpt-4o-mini's).",
     )
     llm_price_output_per_mtok: float = Field(
-        default=0.60, ge=0, description="US dollars per million output tokens (eval cost).",
+        default=0.60, ge=0,
+        description="US dollars per million output tokens, for the eval's cost estimate "
+        "(gpt-4o-mini's).",
     )
     prompt_report_min_pins: int = Field(
         default=5, ge=1,
@@ -139,7 +178,9 @@ class Settings(BaseSettings):
 
     # Secrets at rest.
     secret_key: SecretStr | None = Field(
-        default=None, description="Fernet key encrypting channel credentials at rest."
+        default=None,
+        description="Required by workers: the Fernet key encrypting channel credentials at rest "
+        "(pinterest-agent keygen); NEW,OLD during a rotation (the first encrypts, all decrypt).",
     )
 
     # Queues.
@@ -168,23 +209,42 @@ class Settings(BaseSettings):
         description="How often each worker beats its heartbeat and requeues dead workers' "
         "messages (every queue it serves, delay queues included).",
     )
-    queue_writer: str = "agent__social-post-writer"
-    queue_publisher: str = "agent__social-publisher"
-    queue_insights: str = "agent__pinterest-insights"
-    events_stream: str = "pinterest-agent:events"
-    outcome_ttl_days: int = Field(
-        default=90, ge=1, description="How long job outcomes are kept (the publish ledger stays)."
+    queue_writer: str = Field(
+        default="agent__social-post-writer", description="The writer's queue (PinBrief)."
     )
-    max_retries: int = Field(default=8, ge=0)
+    queue_publisher: str = Field(
+        default="agent__social-publisher",
+        description="The publisher's queue (SocialPost, PostUpdate).",
+    )
+    queue_insights: str = Field(
+        default="agent__pinterest-insights", description="The insights queue (InsightsRequest)."
+    )
+    events_stream: str = Field(
+        default="pinterest-agent:events",
+        description="The Redis Stream of outcome events (capped near 100,000 entries).",
+    )
+    outcome_ttl_days: int = Field(
+        default=90, ge=1,
+        description="How long job outcomes are kept; the publish ledger (idempotency) is kept for "
+        "good.",
+    )
+    max_retries: int = Field(
+        default=8, ge=0, description="Transient retries before a job is dead-lettered."
+    )
     rate_limit_budget_s: float = Field(
         default=3600.0, gt=0,
         description="A post rate limited (429) for this long in all fails with rate_limited; "
         "429s are waits, apart from the max_retries failures. No wait is scheduled past it: a "
         "Retry-After ending later fails the post rate_limited at once.",
     )
-    min_backoff_ms: int = Field(default=2_000, ge=1)
-    max_backoff_ms: int = Field(default=15 * 60_000, ge=1)
-    actor_time_limit_ms: int = Field(default=5 * 60_000, ge=1_000)
+    min_backoff_ms: int = Field(default=2_000, ge=1, description="The shortest retry backoff.")
+    max_backoff_ms: int = Field(
+        default=15 * 60_000, ge=1,
+        description="The longest retry backoff (keep RabbitMQ's consumer_timeout above it).",
+    )
+    actor_time_limit_ms: int = Field(
+        default=5 * 60_000, ge=1_000, description="Dramatiq's time limit per job."
+    )
     max_message_bytes: int = Field(
         default=DEFAULT_MAX_MESSAGE_BYTES, ge=1024,
         description="Larger messages are refused before decoding (message_too_large); the "
@@ -219,7 +279,7 @@ class Settings(BaseSettings):
         default=300.0, ge=0,
         description="A destination link that answered < 400, and a media host whose addresses "
         "passed the block policy, are trusted this long per worker process (failures are "
-        "never remembered); 0 turns it off.",
+        "never remembered; URL syntax is checked every time); 0 turns it off.",
     )
     allow_loopback_urls: bool = Field(
         default=False,
@@ -231,7 +291,9 @@ class Settings(BaseSettings):
         description="An extra CA (PEM) the fetcher trusts besides the system's; the demo and "
         "tests point it at the sandbox's throwaway CA.",
     )
-    max_source_image_bytes: int = 20 * 1024 * 1024
+    max_source_image_bytes: int = Field(
+        default=20 * 1024 * 1024, description="The largest source image fetched."
+    )
     max_source_pixels: int = Field(
         default=50_000_000, ge=1, description="Larger sources are refused (source_too_large)."
     )
@@ -253,7 +315,10 @@ class Settings(BaseSettings):
         default=20_000_000, ge=1,
         description="Decodes of larger sources wait for one of large_decode_slots per process.",
     )
-    large_decode_slots: int = Field(default=2, ge=1)
+    large_decode_slots: int = Field(
+        default=2, ge=1,
+        description="Decodes over large_decode_pixels a process runs at once (the others wait).",
+    )
 
     # Video Pins.
     max_video_bytes: int = Field(
@@ -287,9 +352,13 @@ class Settings(BaseSettings):
     )
 
     # Insights.
-    insights_cron: str = Field(default="0 6 * * 1", description="UTC; default Monday 06:00.")
+    insights_cron: str = Field(
+        default="0 6 * * 1",
+        description="The weekly insights trigger (cron, UTC); default Monday 06:00.",
+    )
     analytics_requests_per_minute: int = Field(
-        default=300, ge=1, description="Per channel and category, apart from publishing."
+        default=300, ge=1,
+        description="Analytics calls per channel and category per minute, apart from publishing.",
     )
     pin_cache_refresh_days: int = Field(
         default=28, ge=1,
