@@ -17,7 +17,7 @@ from pinterest_agent.agents.messages import InsightsRequest, PinBrief, PostUpdat
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.cli_catalog import catalog
 from pinterest_agent.queues.cli_channels import channels
-from pinterest_agent.queues.cli_console import console, report
+from pinterest_agent.queues.console.cli import console, report
 from pinterest_agent.queues.cli_insights import insights, scheduler
 from pinterest_agent.queues.cli_jobs import enqueue, jobs, publish
 from pinterest_agent.queues.cli_prompts import draft, prompts

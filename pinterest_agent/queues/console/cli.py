@@ -21,7 +21,8 @@ def console(host: str, port: int) -> None:
     """Serve the web console (channels, charts, connect, jobs) for operators."""
     import uvicorn
 
-    from pinterest_agent.queues.console import ConsoleAccess, check_bind, create_app
+    from pinterest_agent.queues.console.access import ConsoleAccess, check_bind
+    from pinterest_agent.queues.console.app import create_app
 
     settings = load_settings()
     check_bind(host, settings.console_password)
