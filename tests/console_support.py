@@ -11,7 +11,8 @@ from starlette.testclient import TestClient
 
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.console import ConsoleAccess, create_app
+from pinterest_agent.queues.console.access import ConsoleAccess
+from pinterest_agent.queues.console.app import create_app
 from pinterest_agent.queues.insights_job import insights_request, run_insights
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings

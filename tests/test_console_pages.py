@@ -78,29 +78,34 @@ def test_a_warm_insights_run_still_stores_every_pins_figures(
     assert figures.top_pins and all(p.image_url for p in figures.top_pins)
 
 
-def test_the_insights_job_draws_the_charts_the_console_serves(
+def test_the_console_draws_each_chart_once_for_every_console_process(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pinterest_agent.agents.console import charts as chart_module
-    from pinterest_agent.agents.console.views import overview_view
-    from pinterest_agent.queues import chart_store
-    from pinterest_agent.queues.chart_store import ChartStore
+    from pinterest_agent.queues.console import chart_store
+    from pinterest_agent.queues.console import charts as chart_module
+    from pinterest_agent.queues.console.chart_store import ChartStore
+    from pinterest_agent.queues.console.views import overview_view
 
-    # Given the insights job ran (and drew the Overview's charts)
+    # Given the insights job ran: it stored plain figures and drew no chart
     populate_and_run_insights(runtime, fresh_sandbox, channel)
-    figures = ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).load("shop")
+    prefix = runtime.settings.key_prefix
+    assert not list(runtime.redis_client.scan_iter(match=f"{prefix}:chart:*"))
+    figures = ChannelFiguresStore(runtime.redis_client, prefix).load("shop")
     assert figures is not None
     series = overview_view(figures, runtime.store.follower_snapshots.load("shop")).charts
-    # When a console process that never drew them shows them
+    # When a first console process shows the Overview, it draws the charts (and stores them)
+    first = [ChartStore(runtime.redis_client, prefix).svg(one) for one in series]
+    assert all(svg.startswith("<svg") for svg in first) and len(series) == 4
+    # And a second console process that may not draw shows them too
     def no_drawing(_: object) -> str:
-        raise AssertionError("the console drew a chart the insights job had drawn")
+        raise AssertionError("a console process drew a chart another one had drawn")
 
     monkeypatch.setattr(chart_store, "render_chart", no_drawing)
     monkeypatch.setattr(chart_module, "render_chart", no_drawing)
-    store = ChartStore(runtime.redis_client, runtime.settings.key_prefix)
-    # Then every chart comes from Redis, as the job drew it
-    assert all(store.svg(one).startswith("<svg") for one in series) and len(series) == 4
+    store = ChartStore(runtime.redis_client, prefix)
+    # Then every chart comes from Redis, as the first process drew it
+    assert [store.svg(one) for one in series] == first
 
 
 def test_report_writes_the_channel_page_as_one_offline_file(

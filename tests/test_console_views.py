@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from pinterest_agent.agents.console.charts import (
-    PROVISIONAL_LABEL,
-    daily_series,
-    follower_series,
-    render_chart,
-)
-from pinterest_agent.agents.console.figures import (
+from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.agents.insights.recorder import RecordingAnalytics
+from pinterest_agent.agents.insights.snapshot import (
     ChannelFigures,
     DayFigures,
     PinFigures,
@@ -18,15 +14,6 @@ from pinterest_agent.agents.console.figures import (
     thumbnail_url,
     top_pins,
 )
-from pinterest_agent.agents.console.recorder import RecordingAnalytics
-from pinterest_agent.agents.console.views import (
-    event_channel,
-    event_rows,
-    overview_view,
-    post_view,
-    top_pins_view,
-)
-from pinterest_agent.agents.insights.followers import FollowerSnapshot
 from pinterest_agent.providers.pinterest.analytics_models import (
     AccountAnalytics,
     DailyMetrics,
@@ -34,6 +21,19 @@ from pinterest_agent.providers.pinterest.analytics_models import (
     PinAnalytics,
 )
 from pinterest_agent.providers.pinterest.models import Board, Pin
+from pinterest_agent.queues.console.charts import (
+    PROVISIONAL_LABEL,
+    daily_series,
+    follower_series,
+    render_chart,
+)
+from pinterest_agent.queues.console.views import (
+    event_channel,
+    event_rows,
+    overview_view,
+    post_view,
+    top_pins_view,
+)
 
 START = date(2026, 9, 1)
 NOW = datetime(2026, 11, 30, 6, tzinfo=UTC)

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from pinterest_agent.agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.cli_catalog import catalog
 from pinterest_agent.queues.cli_channels import channels
-from pinterest_agent.queues.cli_console import console, report
+from pinterest_agent.queues.console.cli import console, report
 from pinterest_agent.queues.cli_insights import insights, scheduler
 from pinterest_agent.queues.cli_jobs import enqueue, jobs, publish
 from pinterest_agent.queues.cli_prompts import draft, prompts
@@ -67,6 +68,8 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
     settings that point a worker and every command at it."""
     import contextlib
 
+    require_extra("sandbox", "the local sandbox")
+
     from pinterest_agent.providers.sandbox.analytics_data import populate_channel
     from pinterest_agent.providers.sandbox.server import SandboxServer, describe
     from pinterest_agent.queues.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
@@ -105,6 +108,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
               help="Where the rendered image is saved.")
 def demo(keep: bool, out_dir: Path) -> None:
     """Run brief -> Pin -> insight offline against the local sandbox and print each step."""
+    require_extra("sandbox", "the demo (it runs the local sandbox)")
     from pinterest_agent.queues.demo import run_demo
 
     run_demo(keep=keep, out_dir=out_dir, echo=click.echo)

@@ -22,6 +22,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import redis
@@ -29,13 +30,16 @@ import redis
 from pinterest_agent.agents.drafting import draft_post
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
-from pinterest_agent.agents.workbench.suites import Suite
 from pinterest_agent.agents.writer import copy_problems, copy_variables
+from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.cli_support import echo_json, read_json, runtime
 from pinterest_agent.queues.jobs import decode_message
 from pinterest_agent.queues.prompt_store import RedisPromptVersions
 from pinterest_agent.queues.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # the suites' assertions need the evals extra: imported by the commands
+    from pinterest_agent.agents.workbench.suites import Suite
 
 __all__ = ["draft", "prompts"]
 
@@ -199,6 +203,7 @@ def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model
                  no_cache: bool, concurrency: int) -> None:
     """Run eval SUITE (a file, or a packaged suite: pin_copy, design_spec, channel_insight)
     and print a case x assertion table; exit 1 when the pass rate is under its threshold."""
+    require_extra("evals", "prompts eval")
     from pinterest_agent.agents.workbench.reports import text_report
     from pinterest_agent.agents.workbench.suites import load_suite
     from pinterest_agent.queues.eval_backend import template_library
@@ -219,9 +224,14 @@ def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model
 
 
 def _is_suite(ref: str) -> bool:
+    if ref.endswith((".yaml", ".yml")):
+        return True
+    if Path(ref).is_file():  # a brief (comparing copy for briefs needs no evals extra)
+        return False
+    require_extra("evals", "prompts compare on a suite")
     from pinterest_agent.agents.workbench.suites import packaged_suites
 
-    return ref.endswith((".yaml", ".yml")) or ref in packaged_suites()
+    return ref in packaged_suites()
 
 
 @prompts.command("compare")
@@ -251,6 +261,7 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
     library_a, named_a = template_spec(settings, store, spec_a)
     library_b, named_b = template_spec(settings, store, spec_b)
     if len(targets) == 1 and _is_suite(targets[0]):
+        require_extra("evals", "prompts compare on a suite")
         from pinterest_agent.agents.workbench.comparison import compare_results, comparison_report
         from pinterest_agent.agents.workbench.suites import load_suite
 
@@ -311,6 +322,7 @@ def prompts_export_promptfoo(suite_ref: str, out_dir: Path, folder: Path | None,
                              version: str | None, model: str | None) -> None:
     """Write a promptfoo config, a Python prompt function rendering with this project's Jinja2
     loader, and Python assertions running this project's checks."""
+    require_extra("evals", "prompts export-promptfoo")
     from pinterest_agent.agents.workbench.promptfoo import export_promptfoo
     from pinterest_agent.agents.workbench.suites import load_suite
     from pinterest_agent.queues.eval_backend import template_library

@@ -14,6 +14,7 @@ import pika.exceptions
 import redis
 
 from pinterest_agent.errors import ConfigurationError, WorkerError
+from pinterest_agent.extras import extra_providing, missing_extra
 from pinterest_agent.queues.envelopes import depth_of
 from pinterest_agent.queues.settings import Settings, load_settings
 
@@ -99,7 +100,9 @@ class ReportingGroup(click.Group):
     """The root command group: any ``WorkerError`` from any command becomes a one-line
     ``error: [code] message`` on stderr and exit 1 (2 for configuration), never a traceback;
     so does a Redis (or RabbitMQ broker) that does not answer (exit 2, naming
-    ``PINTEREST_AGENT_REDIS_URL`` or ``PINTEREST_AGENT_BROKER_URL``)."""
+    ``PINTEREST_AGENT_REDIS_URL`` or ``PINTEREST_AGENT_BROKER_URL``), and a module of an extra
+    that is not installed (exit 2, naming the extra; commands check with ``require_extra``
+    first, this catches the rest)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -110,6 +113,11 @@ class ReportingGroup(click.Group):
             fail(redis_unreachable(exc))
         except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPConnectionError) as exc:
             fail(broker_unreachable(load_settings(), exc))  # RabbitMQ (Dramatiq wraps pika's)
+        except ModuleNotFoundError as exc:
+            extra = extra_providing(exc.name)
+            if extra is None:
+                raise
+            fail(missing_extra(extra, "this command", exc.name or extra))
 
 
 def runtime() -> Runtime:

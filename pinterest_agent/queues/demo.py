@@ -62,7 +62,7 @@ def _redis(url: str, echo: Echo) -> tuple[redis.Redis[bytes], bool]:
         except ImportError:
             raise ConfigurationError(
                 f"no Redis answers at {url}: start one (or set PINTEREST_AGENT_REDIS_URL), or "
-                "install the in-memory stand-in with `pip install -e \".[demo]\"`"
+                "install the in-memory stand-in with `pip install 'pinterest-agent-worker[demo]'`"
             ) from None
 
         echo(f"no Redis at {url}: using an in-memory Redis for this run")

@@ -26,6 +26,7 @@ from pinterest_agent.agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCa
 from pinterest_agent.agents.prompting.errors import UnknownVersionError
 from pinterest_agent.agents.workbench.results import Prices
 from pinterest_agent.agents.prompting.versions import VersionStore, check_label
+from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.settings import Settings
 
@@ -65,6 +66,8 @@ def eval_backend(
             endpoint = settings.openai_base_url or "OpenAI"
             cache_prefix = f"{settings.key_prefix}:llm-cache"
         else:
+            require_extra("sandbox", "a model run without PINTEREST_AGENT_OPENAI_API_KEY "
+                          "(the local sandbox answers)")
             from pinterest_agent.providers.sandbox.server import SandboxServer
 
             server = stack.enter_context(SandboxServer(validate_requests=False))

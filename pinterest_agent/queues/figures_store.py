@@ -2,13 +2,15 @@
 
 Key (``P`` is the ``key_prefix`` setting)::
 
-    P:figures:{channel}   str   the latest ChannelFigures JSON (agents/console/figures.py)
+    P:figures:{channel}   str   the latest ChannelFigures JSON (agents/insights/snapshot.py)
 
 :func:`save_channel_figures` is the insights job's one-call hook: after the insight is built it
-turns what the job read (through :class:`~agents.console.recorder.RecordingAnalytics`) into the
+turns what the job read (through :class:`~agents.insights.recorder.RecordingAnalytics`) into the
 snapshot and stores it, before the insight is announced, so a page opened on ``insight.ready``
-finds both. The daily charts span the API's whole reach (90 days, 89 back): when the insight read
-fewer days, one more account request (through the same rate limit) reads them.
+finds both. The snapshot is plain data: the console draws its charts on first view
+(``queues/console/chart_store.py``), so a worker never loads the web stack or pygal. The daily
+charts span the API's whole reach (90 days, 89 back): when the insight read fewer days, one more
+account request (through the same rate limit) reads them.
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ from datetime import datetime
 
 import redis
 
-from pinterest_agent.agents.console.figures import ChannelFigures, build_figures
-from pinterest_agent.agents.console.recorder import RecordingAnalytics
-from pinterest_agent.agents.console.views import overview_view
+from pinterest_agent.agents.insights.snapshot import ChannelFigures, build_figures
+from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.agents.insights.pin_cache import PinCache
 from pinterest_agent.agents.insights.pin_records import PinRecord
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.pinterest.analytics import MAX_DAYS_BACK, AnalyticsUnavailableError
 from pinterest_agent.providers.pinterest.models import Pin
-from pinterest_agent.queues.chart_store import ChartStore
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["FIGURE_DAYS", "ChannelFiguresStore", "figures_for", "save_channel_figures"]
@@ -104,11 +104,6 @@ def save_channel_figures(
     figures = figures_for(analytics, insight,
                           username=credentials.username if credentials else None, pins=pins)
     ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).save(figures)
-    # Draw the Overview's charts now, once, for every console process to serve as they are.
-    charts = ChartStore(runtime.redis_client, runtime.settings.key_prefix)
-    snapshots = runtime.store.follower_snapshots.load(insight.channel_id)
-    for series in overview_view(figures, snapshots).charts:
-        charts.draw(series)
     log.info("figures channel=%s: %d days, %d top Pins stored", insight.channel_id,
              len(figures.days), len(figures.top_pins))
     return figures

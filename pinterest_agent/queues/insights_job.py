@@ -14,7 +14,7 @@ from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
-from pinterest_agent.agents.console.recorder import RecordingAnalytics
+from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.categorizer import LLMCategorizer, PinCategorizer, RuleCategorizer
 from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.agents.insights.writer import build_insight

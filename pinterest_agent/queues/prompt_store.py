@@ -120,7 +120,7 @@ return current
 
 
 class RedisPromptVersions:
-    """``agents.workbench.versions.VersionStore`` on Redis."""
+    """``agents.prompting.versions.VersionStore`` on Redis."""
 
     def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
         self._client = client
@@ -263,7 +263,7 @@ class RedisPromptVersions:
 
 
 class RedisPromptUsage:
-    """``agents.workbench.usage.UsageLog`` on Redis (see the module docstring)."""
+    """``agents.prompting.usage.UsageLog`` on Redis (see the module docstring)."""
 
     def __init__(
         self, client: redis.Redis[bytes], prefix: str, *,

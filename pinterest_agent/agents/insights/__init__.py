@@ -5,5 +5,7 @@ categories), ``categorizer`` (who decides a Pin's category: the model or the rul
 ``pin_records`` / ``pin_cache`` / ``pin_catalog`` (each channel's Pin metadata, cached between
 runs and listed incrementally), ``pin_index`` (each Pin's metric code), ``followers`` (follower
 snapshots), ``figures`` (the named figures the LLM may cite, and the grounding check),
-``models`` (``ChannelInsight`` and its parts), ``writer`` (the whole run for one channel).
+``models`` (``ChannelInsight`` and its parts), ``writer`` (the whole run for one channel),
+``recorder`` (the analytics source that keeps what the run read) and ``snapshot`` (that reading
+as the console's plain-data figures snapshot; the console draws it, never the worker).
 """

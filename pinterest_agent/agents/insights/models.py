@@ -252,7 +252,7 @@ class ChannelInsight(_Model):
     template_versions: TemplateVersionReport | None = Field(
         default=None,
         description="Prompt template versions compared by the measured figures of the Pins "
-        "each wrote in the period (agents.workbench.performance).",
+        "each wrote in the period (agents.prompting.performance).",
     )
 
     @model_validator(mode="after")

@@ -1,6 +1,6 @@
 """Template versions judged by real results: the measured figures of the Pins each wrote.
 
-For one channel and period, every post drafted in the period (``agents.workbench.usage``) is
+For one channel and period, every post drafted in the period (``agents.prompting.usage``) is
 mapped to its Pin through the publish ledger and to Pinterest's per-Pin analytics for the period
 (the same ``summary_metrics`` the weekly insight reads). Per template and version it sums
 impressions, saves and outbound clicks and states the rates they give, with the counts behind

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 
 class RoutingSource(Protocol):
-    """What the router reads: :class:`~agents.workbench.versions.VersionStore` has both."""
+    """What the router reads: :class:`~agents.prompting.versions.VersionStore` has both."""
 
     def routing(self) -> Routing:
         """Every label and rollout; ``TransientError`` when the store does not answer."""

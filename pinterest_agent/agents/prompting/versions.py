@@ -7,7 +7,7 @@ back that version (the set is named by its digest). A *label* (``production``, `
 short lowercase name) points at one version; workers follow one label (``production`` by
 default), so moving it changes the prompts every worker uses on its next job, without a
 redeploy. Each move is kept in the label's history for ``prompts rollback``. A *rollout* sends a
-stable share of briefs to a candidate version of one template (:mod:`agents.workbench.rollout`).
+stable share of briefs to a candidate version of one template (:mod:`agents.prompting.rollout`).
 
 :class:`VersionStore` is what the workbench needs from storage; ``queues.prompt_store`` keeps it
 in Redis, moving labels and rollouts atomically (Lua). Nothing here reads the environment.

@@ -28,7 +28,7 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinterest_agent.errors import ConfigurationError, PermanentError, WorkerError
-from pinterest_agent.queues.chart_store import ChartStore
+from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console import channels, connect, jobs, login
 from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired
 from pinterest_agent.queues.console.context import Console, make_environment, render

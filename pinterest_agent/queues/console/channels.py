@@ -1,7 +1,7 @@
 """The channel list and each channel's four tabs: Overview, Top Pins, Insights, Suggestions.
 
 Handlers load what a tab needs from the store and pass it through the view models of
-:mod:`agents.console.views`; the templates only lay them out.
+:mod:`queues.console.views`; the templates only lay them out.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pinterest_agent.agents.console.views import (
+from pinterest_agent.queues.console.views import (
     insight_view,
     overview_view,
     suggestions_view,

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from pinterest_agent.agents.console.charts import ChartSeries, render_chart
-from pinterest_agent.queues.chart_store import ChartStore
+from pinterest_agent.queues.console.charts import ChartSeries, render_chart
+from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.access import ConsoleAccess, csrf_token, logged_in
 from pinterest_agent.queues.figures_store import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime

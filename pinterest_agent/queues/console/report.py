@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from pinterest_agent.agents.console.views import when
+from pinterest_agent.queues.console.views import when
 from pinterest_agent.queues.console.channels import tab_context
 from pinterest_agent.queues.console.context import make_environment
 from pinterest_agent.queues.figures_store import ChannelFiguresStore

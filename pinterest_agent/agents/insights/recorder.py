@@ -2,7 +2,7 @@
 
 The insights job hands it to :func:`agents.insights.writer.build_insight` in place of the
 :class:`~providers.pinterest.analytics.AnalyticsAPI` it wraps; afterwards the figures snapshot
-(:mod:`agents.console.figures`) is built from what the job read, so the console costs no second
+(:mod:`agents.insights.snapshot`) is built from what the job read, so the console costs no second
 walk over the channel's Pins. Every call passes straight through (same rate limit, same counts).
 """
 

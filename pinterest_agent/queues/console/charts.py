@@ -25,7 +25,7 @@ from typing import Any, Literal
 import pygal
 from pygal.style import Style
 
-from pinterest_agent.agents.console.figures import ChannelFigures
+from pinterest_agent.agents.insights.snapshot import ChannelFigures
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
 
 __all__ = [

@@ -1,9 +1,11 @@
-"""Rendered console charts, shared by every process: the insights job draws a channel's charts
-once when its figures change, and the console (any process, any restart) serves them.
+"""Rendered console charts, shared by every console process: the first view of a chart draws
+it (pygal, in the console process: a worker stores plain figures and never draws), and every
+console process (any process, any restart) serves it from then on.
 
 ``P:chart:{digest}`` holds one chart's SVG, keyed by a digest of its series (the same data is
-the same chart), kept ``ttl_s``. A chart not stored yet is drawn on the spot and stored. Each
-process also keeps the last ``memo_size`` charts it served, so a page seen again reads nothing.
+the same chart, so a new figures snapshot with new data gets new charts), kept ``ttl_s``. A chart
+not stored yet is drawn on the spot and stored. Each process also keeps the last ``memo_size``
+charts it served, so a page seen again reads nothing.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections import OrderedDict
 
 import redis
 
-from pinterest_agent.agents.console.charts import ChartSeries, render_chart, series_digest
+from pinterest_agent.queues.console.charts import ChartSeries, render_chart, series_digest
 
 __all__ = ["DEFAULT_CHART_TTL_S", "ChartStore"]
 
@@ -44,7 +46,7 @@ class ChartStore:
         return svg
 
     def draw(self, series: ChartSeries) -> str:
-        """Draw the chart and store it (what the insights job does for a new snapshot)."""
+        """Draw the chart and store it for every console process."""
         svg = render_chart(series)
         self._client.set(f"{self._prefix}:chart:{series_digest(series)}", svg, ex=self._ttl_s)
         return svg

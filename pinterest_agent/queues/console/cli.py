@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.cli_support import check_worker_settings, runtime
 from pinterest_agent.queues.settings import load_settings
 
@@ -19,9 +20,11 @@ __all__ = ["console", "report"]
 @click.option("--port", default=8086, show_default=True, type=click.IntRange(0, 65535))
 def console(host: str, port: int) -> None:
     """Serve the web console (channels, charts, connect, jobs) for operators."""
+    require_extra("console", "the web console")
     import uvicorn
 
-    from pinterest_agent.queues.console import ConsoleAccess, check_bind, create_app
+    from pinterest_agent.queues.console.access import ConsoleAccess, check_bind
+    from pinterest_agent.queues.console.app import create_app
 
     settings = load_settings()
     check_bind(host, settings.console_password)
@@ -47,6 +50,7 @@ def console(host: str, port: int) -> None:
 def report(channel_id: str, out: Path) -> None:
     """Write CHANNEL's page (Overview, Top Pins, Insights, Suggestions) as one offline HTML
     file with inline CSS and SVG charts."""
+    require_extra("console", "the report file (the console's pages and charts)")
     from pinterest_agent.queues.console.report import render_report
     from pinterest_agent.queues.figures_store import ChannelFiguresStore
 
