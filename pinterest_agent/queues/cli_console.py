@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pinterest_agent.queues.cli_support import check_worker_settings, runtime
+from pinterest_agent.queues.entry.cli_support import check_worker_settings, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["console", "report"]

@@ -15,7 +15,7 @@ and template versions compared by the measured results of the Pins they wrote.
   insight's ``template_versions``);
 - :mod:`~agents.workbench.promptfoo`: the export for promptfoo users.
 
-Storage is behind protocols (``VersionStore``, ``UsageLog``); ``queues.prompt_store`` keeps them
+Storage is behind protocols (``VersionStore``, ``UsageLog``); ``queues.stores.prompts`` keeps them
 in Redis. The error tree is drawn in :mod:`agents.workbench.errors`.
 
 Import from the modules (as for ``agents.design`` and ``agents.insights``): the weekly insight's

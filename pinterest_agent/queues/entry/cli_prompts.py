@@ -2,7 +2,7 @@
 
 Thin: each command parses its options, builds what it needs from the settings and calls
 ``agents.workbench`` (suites, runs, reports, comparisons, versions, rollouts, the promptfoo
-export) or ``queues.prompt_store`` (versions, labels and rollouts in Redis).
+export) or ``queues.stores.prompts`` (versions, labels and rollouts in Redis).
 
 - ``prompts list | show | render``: the templates, their source, exactly what the model sees;
 - ``prompts eval SUITE``: a suite against one template version (exit 1 under its threshold);
@@ -32,9 +32,9 @@ from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
 from pinterest_agent.agents.workbench.suites import Suite
 from pinterest_agent.agents.writer import copy_problems, copy_variables
 from pinterest_agent.prompts.loader import PromptLibrary
-from pinterest_agent.queues.cli_support import echo_json, read_json, runtime
-from pinterest_agent.queues.jobs import decode_message
-from pinterest_agent.queues.prompt_store import RedisPromptVersions
+from pinterest_agent.queues.entry.cli_support import echo_json, read_json, runtime
+from pinterest_agent.queues.jobs.publish import decode_message
+from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 from pinterest_agent.queues.settings import Settings, load_settings
 
 __all__ = ["draft", "prompts"]
@@ -111,7 +111,7 @@ def prompts_list() -> None:
 @_VERSION
 def prompts_show(name: str, version: str | None) -> None:
     """Print template NAME's source (to copy it: prompts show pin_copy > DIR/pin_copy.j2)."""
-    from pinterest_agent.queues.eval_backend import template_library
+    from pinterest_agent.queues.entry.eval_backend import template_library
 
     settings = load_settings()
     store = _versions(settings) if version not in (None, "packaged") else None
@@ -141,8 +141,8 @@ def _run(
     concurrency: int,
 ) -> SuiteResult:
     from pinterest_agent.agents.workbench.runner import run_suite
-    from pinterest_agent.queues.eval_backend import eval_backend
-    from pinterest_agent.queues.prompt_store import RedisPromptUsage
+    from pinterest_agent.queues.entry.eval_backend import eval_backend
+    from pinterest_agent.queues.stores.prompts import RedisPromptUsage
 
     _quiet_calls()
     titles = None
@@ -201,7 +201,7 @@ def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model
     and print a case x assertion table; exit 1 when the pass rate is under its threshold."""
     from pinterest_agent.agents.workbench.reports import text_report
     from pinterest_agent.agents.workbench.suites import load_suite
-    from pinterest_agent.queues.eval_backend import template_library
+    from pinterest_agent.queues.entry.eval_backend import template_library
 
     if folder is not None and version is not None:
         raise click.UsageError("give --templates or --version, not both")
@@ -241,7 +241,7 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
     """Run SUITE with template versions A and B: pass rate per assertion side by side, the
     difference, and the cases whose verdict changed. Given brief files instead of a suite,
     write copy for each with A and B and print both with Pinterest's checks."""
-    from pinterest_agent.queues.eval_backend import template_spec
+    from pinterest_agent.queues.entry.eval_backend import template_spec
 
     settings = load_settings()
     needs_store = any(s is not None and not Path(s).is_dir() and s != "packaged"
@@ -272,7 +272,7 @@ def _compare_briefs(settings: Settings, targets: tuple[str, ...],
                     versions: dict[str, tuple[PromptLibrary, str]], *, model: str | None,
                     client: redis.Redis[bytes] | None, cache: bool) -> None:
     from pinterest_agent.agents.writer import write_copy
-    from pinterest_agent.queues.eval_backend import eval_backend
+    from pinterest_agent.queues.entry.eval_backend import eval_backend
 
     paths = [Path(t) for t in targets]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -313,8 +313,8 @@ def prompts_export_promptfoo(suite_ref: str, out_dir: Path, folder: Path | None,
     loader, and Python assertions running this project's checks."""
     from pinterest_agent.agents.workbench.promptfoo import export_promptfoo
     from pinterest_agent.agents.workbench.suites import load_suite
-    from pinterest_agent.queues.eval_backend import template_library
-    from pinterest_agent.queues.prompt_store import RedisPromptUsage
+    from pinterest_agent.queues.entry.eval_backend import template_library
+    from pinterest_agent.queues.stores.prompts import RedisPromptUsage
 
     settings = load_settings()
     suite = load_suite(suite_ref)
@@ -485,7 +485,7 @@ def prompts_report(channel_id: str, days: int, as_json: bool) -> None:
     """Template versions compared by the measured results (impressions, saves, save rate,
     outbound clicks) of the Pins each wrote on CHANNEL over the last DAYS days."""
     from pinterest_agent.agents.workbench.performance import report_lines
-    from pinterest_agent.queues.prompt_report import run_version_report
+    from pinterest_agent.queues.entry.prompt_report import run_version_report
 
     report = run_version_report(runtime(), channel_id, days=days)
     if as_json:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from pinterest_agent.agents.catalog import OutboxEntry
-from pinterest_agent.queues.cli_support import echo_json, runtime
+from pinterest_agent.queues.entry.cli_support import echo_json, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["catalog"]
@@ -46,7 +46,7 @@ def catalog_check(feed: str, mapping_path: Path | None) -> None:
     """Show how every item of FEED (a file or URL) maps: board, section, kind, rule, first Pin's
     layout; and every row that cannot be used, with its line or number and why."""
     from pinterest_agent.agents.catalog.variations import next_variation
-    from pinterest_agent.queues.catalog_run import load_feed
+    from pinterest_agent.queues.jobs.catalog_run import load_feed
 
     loaded = load_feed(feed, mapping_path, load_settings(), fetch=_fetch)
     rows = []
@@ -73,8 +73,8 @@ def catalog_check(feed: str, mapping_path: Path | None) -> None:
 
 
 def _sender(rt: Any) -> Callable[[OutboxEntry], None]:
-    from pinterest_agent.queues.actors import UPDATE_ACTOR, WRITE_ACTOR, build_broker
-    from pinterest_agent.queues.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.actors import UPDATE_ACTOR, WRITE_ACTOR, build_broker
+    from pinterest_agent.queues.jobs.enqueue import enqueue_message
 
     broker = build_broker(rt.settings, rt.redis_client)
 
@@ -94,7 +94,7 @@ def _send_nothing(entry: OutboxEntry) -> None:
 
 
 def _run(feed: str, channel: str, mapping_path: Path | None, *, dry_run: bool) -> Any:
-    from pinterest_agent.queues.catalog_run import load_feed, run_sync
+    from pinterest_agent.queues.jobs.catalog_run import load_feed, run_sync
 
     rt = runtime()
     loaded = load_feed(feed, mapping_path, rt.settings, fetch=lambda url, cap: rt.fetcher.fetch(

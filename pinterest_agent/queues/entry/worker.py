@@ -1,4 +1,4 @@
-"""The module Dramatiq's CLI imports (``pinterest-agent worker`` runs ``dramatiq queues.entry``).
+"""The module Dramatiq's CLI imports (``pinterest-agent worker`` runs ``dramatiq queues.entry.worker``).
 
 It builds the runtime from settings, makes the worker's broker the global one and declares the
 actors on it.
@@ -11,7 +11,7 @@ import logging
 import dramatiq
 
 from pinterest_agent.queues import logs
-from pinterest_agent.queues.actors import build_broker, declare_actors
+from pinterest_agent.queues.jobs.actors import build_broker, declare_actors
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import load_settings
 

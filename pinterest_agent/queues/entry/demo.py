@@ -31,14 +31,14 @@ from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
-from pinterest_agent.queues.brand_store import save_brand_kit
-from pinterest_agent.queues.connect import connect_with_oauth
-from pinterest_agent.queues.enqueue import enqueue_message
-from pinterest_agent.queues.insights_job import insights_request, latest_insight
+from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
+from pinterest_agent.queues.stores.brands import save_brand_kit
+from pinterest_agent.queues.entry.connect import connect_with_oauth
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.insights import insights_request, latest_insight
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
-from pinterest_agent.queues.store import SecretBox
+from pinterest_agent.queues.stores.store import SecretBox
 
 __all__ = ["KEPT_SUFFIX", "run_demo", "sandbox_settings"]
 
@@ -211,7 +211,7 @@ def _write_env(path: Path, settings: Settings, echo: Echo, *, persisted: bool) -
         echo("7. --keep: the in-memory Redis is gone with this process; start Redis to keep "
              "the demo for the console")
         return
-    from pinterest_agent.queues.sandbox_env import export_lines
+    from pinterest_agent.queues.entry.sandbox_env import export_lines
 
     assert settings.secret_key is not None
     env = {

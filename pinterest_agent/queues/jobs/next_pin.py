@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pinterest_agent.queues.actors import WRITE_ACTOR, build_broker
-from pinterest_agent.queues.enqueue import enqueue_message
-from pinterest_agent.queues.insights_job import latest_insight
+from pinterest_agent.queues.jobs.actors import WRITE_ACTOR, build_broker
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.insights import latest_insight
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["SentBrief", "next_pin_brief", "send_next_pin"]

@@ -15,7 +15,7 @@ from dramatiq.rate_limits.backends import RedisBackend
 
 from pinterest_agent.agents.workbench.performance import PinFigures, TemplateVersionReport, version_report
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
-from pinterest_agent.queues.limits import AnalyticsThrottle
+from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["run_version_report"]

@@ -15,13 +15,13 @@ from pydantic import BaseModel
 
 from pinterest_agent.agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.cli_catalog import catalog
-from pinterest_agent.queues.cli_channels import channels
+from pinterest_agent.queues.entry.cli_catalog import catalog
+from pinterest_agent.queues.entry.cli_channels import channels
 from pinterest_agent.queues.cli_console import console, report
-from pinterest_agent.queues.cli_insights import insights, scheduler
-from pinterest_agent.queues.cli_jobs import enqueue, jobs, publish
-from pinterest_agent.queues.cli_prompts import draft, prompts
-from pinterest_agent.queues.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
+from pinterest_agent.queues.entry.cli_insights import insights, scheduler
+from pinterest_agent.queues.entry.cli_jobs import enqueue, jobs, publish
+from pinterest_agent.queues.entry.cli_prompts import draft, prompts
+from pinterest_agent.queues.entry.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["main"]
@@ -44,7 +44,7 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
     """Run the actors (Dramatiq worker processes) against the configured broker."""
     settings = load_settings()
     check_worker_settings(settings)
-    argv = [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", str(processes),
+    argv = [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry.worker", "--processes", str(processes),
             "--threads", str(threads)]
     if queues:
         argv += ["--queues", *queues]
@@ -69,7 +69,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
 
     from pinterest_agent.providers.sandbox.analytics_data import populate_channel
     from pinterest_agent.providers.sandbox.server import SandboxServer, describe
-    from pinterest_agent.queues.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
+    from pinterest_agent.queues.entry.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
 
     try:
         server = SandboxServer(host, port, latency_ms=latency_ms, https=True,
@@ -105,7 +105,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
               help="Where the rendered image is saved.")
 def demo(keep: bool, out_dir: Path) -> None:
     """Run brief -> Pin -> insight offline against the local sandbox and print each step."""
-    from pinterest_agent.queues.demo import run_demo
+    from pinterest_agent.queues.entry.demo import run_demo
 
     run_demo(keep=keep, out_dir=out_dir, echo=click.echo)
 
@@ -113,7 +113,7 @@ def demo(keep: bool, out_dir: Path) -> None:
 @main.command()
 def keygen() -> None:
     """Print a new secret key for PINTEREST_AGENT_SECRET_KEY."""
-    from pinterest_agent.queues.store import SecretBox
+    from pinterest_agent.queues.stores.store import SecretBox
 
     click.echo(SecretBox.generate_key())
 

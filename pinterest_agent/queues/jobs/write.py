@@ -32,8 +32,8 @@ from pinterest_agent.agents.messages import ImageRefMedia, PinBrief, PostUpdate,
 from pinterest_agent.agents.workbench.rollout import PromptChoice
 from pinterest_agent.agents.workbench.usage import PromptUse
 from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.brand_store import brand_kit
-from pinterest_agent.queues.jobs import decode_message
+from pinterest_agent.queues.stores.brands import brand_kit
+from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["HandOff", "HandOffUpdate", "run_write"]
@@ -102,7 +102,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
               hand_off_update: HandOffUpdate | None = None) -> dict[str, Any]:
     brief = decode_message(PinBrief, payload)
     if brief.update_of is not None:  # new copy for a live Pin: no image, a PostUpdate
-        from pinterest_agent.queues.rewrite_job import run_rewrite
+        from pinterest_agent.queues.jobs.rewrite import run_rewrite
 
         return run_rewrite(runtime, brief, hand_off=hand_off_update)
     outcomes = runtime.store.outcomes

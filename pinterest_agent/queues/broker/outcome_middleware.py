@@ -15,7 +15,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
-from pinterest_agent.queues.retrying import store_or_wait
+from pinterest_agent.queues.broker.retrying import store_or_wait
 
 __all__ = ["FailureRecorder", "OutcomeMiddleware"]
 

@@ -1,7 +1,7 @@
 """Read and replay Dramatiq's dead-letter queues, with the reason each job failed.
 
 :func:`open_dead_letters` picks the implementation for the configured broker: :class:`DeadLetters`
-here for Redis, :class:`queues.rabbitmq_deadletters.RabbitmqDeadLetters` for RabbitMQ; both
+here for Redis, :class:`queues.broker.rabbitmq_deadletters.RabbitmqDeadLetters` for RabbitMQ; both
 satisfy :class:`DeadLetterQueue`. Dramatiq's Redis broker keeps a failed message in
 ``{namespace}:{queue}.XQ`` (a sorted set of message ids by failure time) and
 ``{namespace}:{queue}.XQ.msgs`` (id -> encoded message) for the broker's ``dead_message_ttl``.
@@ -22,7 +22,7 @@ import dramatiq
 import dramatiq.errors
 import redis
 
-from pinterest_agent.queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, Rejected, check_envelope
+from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, Rejected, check_envelope
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.settings import Settings
@@ -112,7 +112,7 @@ def open_dead_letters(settings: Settings, client: redis.Redis[bytes],
     queues = [settings.queue_publisher, settings.queue_writer, settings.queue_insights]
     reasons = reasons if reasons is not None else DeadReasons(client, settings.key_prefix)
     if settings.broker_url is not None:
-        from pinterest_agent.queues.rabbitmq_deadletters import RabbitmqDeadLetters
+        from pinterest_agent.queues.broker.rabbitmq_deadletters import RabbitmqDeadLetters
 
         return RabbitmqDeadLetters(settings.broker_url, queues, reasons,
                                    max_bytes=settings.max_message_bytes,

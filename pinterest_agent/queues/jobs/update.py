@@ -12,9 +12,9 @@ from typing import Any
 from pinterest_agent.agents.messages import PostUpdate
 from pinterest_agent.agents.pin_updates import PinUpdater
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
-from pinterest_agent.queues.jobs import decode_message
+from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.update_ledger import RedisUpdateLedger
+from pinterest_agent.queues.stores.update_ledger import RedisUpdateLedger
 
 __all__ = ["pin_updater", "run_update"]
 

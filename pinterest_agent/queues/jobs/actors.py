@@ -1,6 +1,6 @@
 """The Dramatiq broker and the actors bound to the worker's queues.
 
-Actors are thin: decode, call a function in :mod:`queues.jobs`, translate expected waits into
+Actors are thin: decode, call a function in :mod:`queues.jobs.publish`, translate expected waits into
 ``Retry``. :func:`build_broker` wires the middleware; :func:`declare_actors` binds the actors
 to a broker and a :class:`Runtime`, so tests can build as many isolated workers as they like.
 
@@ -24,13 +24,13 @@ import redis
 from dramatiq.middleware import CurrentMessage, Retries
 
 from pinterest_agent.agents.messages import PostUpdate, SocialPost
-from pinterest_agent.queues import insights_job, jobs, update_job, write_job
-from pinterest_agent.queues.broker import BrokerMaintenance, QuarantiningRabbitmqBroker, QuarantiningRedisBroker
-from pinterest_agent.queues.deadletters import DEAD_MESSAGE_TTL_MS
-from pinterest_agent.queues.envelopes import Rejected
-from pinterest_agent.queues.middleware import FailureRecorder, OutcomeMiddleware
-from pinterest_agent.queues.reconciler import Reconciler, ReconcilerMiddleware
-from pinterest_agent.queues.retrying import (
+from pinterest_agent.queues.jobs import insights, publish, update, write
+from pinterest_agent.queues.broker.brokers import BrokerMaintenance, QuarantiningRabbitmqBroker, QuarantiningRedisBroker
+from pinterest_agent.queues.broker.deadletters import DEAD_MESSAGE_TTL_MS
+from pinterest_agent.queues.broker.envelopes import Rejected
+from pinterest_agent.queues.broker.outcome_middleware import FailureRecorder, OutcomeMiddleware
+from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
+from pinterest_agent.queues.broker.retrying import (
     PERMANENT,
     DurableRetries,
     WaitCounter,
@@ -42,7 +42,7 @@ from pinterest_agent.queues.retrying import (
 )
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.watchdog import ThreadWatchdog
+from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 
 __all__ = [
     "INSIGHTS_ACTOR",
@@ -138,14 +138,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         def reschedule(delay_ms: int) -> None:
             publish_actor.send_with_options(args=(payload,), delay=delay_ms)
 
-        _run(jobs.run_publish, runtime, payload, reschedule=reschedule)
+        _run(publish.run_publish, runtime, payload, reschedule=reschedule)
 
     publish_actor = dramatiq.actor(
         publish_post, actor_name=PUBLISH_ACTOR, queue_name=settings.queue_publisher, **common
     )
 
     def update_pin(payload: object) -> None:
-        _run(update_job.run_update, runtime, payload)
+        _run(update.run_update, runtime, payload)
 
     update_actor = dramatiq.actor(
         update_pin, actor_name=UPDATE_ACTOR, queue_name=settings.queue_publisher, **common
@@ -153,7 +153,7 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
 
     def write_post(payload: object) -> None:
         def hand_off(post: SocialPost) -> str:
-            delay = jobs.delay_ms_until(post.scheduled_at)
+            delay = publish.delay_ms_until(post.scheduled_at)
             message = publish_actor.send_with_options(
                 args=(post.model_dump(mode="json", exclude_none=True),), delay=delay)
             if delay is not None and post.scheduled_at is not None:
@@ -163,11 +163,11 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                     "channel_id": post.channel_id})
             return str(message.message_id)
 
-        def hand_off_update(update: PostUpdate) -> str:
-            message = update_actor.send(update.model_dump(mode="json", exclude_none=True))
+        def hand_off_update(post_update: PostUpdate) -> str:
+            message = update_actor.send(post_update.model_dump(mode="json", exclude_none=True))
             return str(message.message_id)
 
-        _run(write_job.run_write, runtime, payload, hand_off=hand_off,
+        _run(write.run_write, runtime, payload, hand_off=hand_off,
              hand_off_update=hand_off_update)
 
     write_actor = dramatiq.actor(
@@ -175,14 +175,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
     )
 
     def build_insight(payload: object) -> None:
-        _run(insights_job.run_insights, runtime, payload)
+        _run(insights.run_insights, runtime, payload)
 
     insights_actor = dramatiq.actor(
         build_insight, actor_name=INSIGHTS_ACTOR, queue_name=settings.queue_insights, **common
     )
 
     def quarantined(queue: str, dead_id: str, raw: bytes | None, rejected: Rejected) -> None:
-        jobs.record_rejection(runtime, dead_id=dead_id, queue=queue, error=rejected.as_error(),
+        publish.record_rejection(runtime, dead_id=dead_id, queue=queue, error=rejected.as_error(),
                               raw=raw)
 
     broker.on_quarantine = quarantined
@@ -217,7 +217,7 @@ def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:
 def _waiting(runtime: Runtime, message: Any) -> None:
     """A post waiting (in flight, busy, video processing, rate limited): tell the ledger when its
     next attempt is due, so the reconciler leaves it alone until then."""
-    post_id = jobs.subject_id(message.args[0] if message.args else None, "post_id")
+    post_id = publish.subject_id(message.args[0] if message.args else None, "post_id")
     delay = message.options.get("retry_in_ms")
     if post_id is not None and delay is not None:
         runtime.store.ledger.reschedule(post_id, int(delay))
@@ -232,7 +232,7 @@ def _recorder(runtime: Runtime, kind: str, id_field: str, event_prefix: str,
             return
         payload = message.args[0] if message.args else None
         cause = failure_cause(exc)
-        jobs.record_failure(
+        publish.record_failure(
             runtime,
             kind=kind,
             id_field=id_field,

@@ -51,9 +51,9 @@ from pinterest_agent.agents.ports import (
     SlotHandle,
 )
 from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.deadletters import DeadReasons
-from pinterest_agent.queues.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
-from pinterest_agent.queues.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
+from pinterest_agent.queues.broker.deadletters import DeadReasons
+from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
+from pinterest_agent.queues.stores.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
 
 __all__ = [
     "EVENT_TYPES",
@@ -72,7 +72,7 @@ EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
      "post.redriven",
      "insight.ready", "insight.failed", "insight.retrying", "message.rejected",
-     # catalogs (queues/update_job.py, queues/catalog_run.py)
+     # catalogs (queues/jobs/update.py, queues/jobs/catalog_run.py)
      "update.applied", "update.failed", "update.retrying", "catalog.synced",
      "catalog.item_unavailable"}
 )
@@ -402,11 +402,11 @@ class CredentialVault:
 class RedisPublishLedger:
     """``agents.ports.PublishLedger`` on Redis.
 
-    Leases are short (``lease_ttl_ms``) and kept alive by the :class:`~queues.renewal.Renewer`
+    Leases are short (``lease_ttl_ms``) and kept alive by the :class:`~queues.stores.renewal.Renewer`
     while the attempt works, so a killed attempt's lease lapses within seconds. Posts not yet
     published sit in ``P:publish-open`` (a sorted set by when they are due: the last attempt's
     start, or its scheduled retry, plus ``reconcile_after_ms``) with their message kept in the
-    entry, for :mod:`queues.reconciler`.
+    entry, for :mod:`queues.jobs.reconciler`.
     """
 
     def __init__(self, client: redis.Redis[bytes], keys: _Keys, renewer: Renewer, *,

@@ -14,7 +14,7 @@ import pika.exceptions
 import redis
 
 from pinterest_agent.errors import ConfigurationError, WorkerError
-from pinterest_agent.queues.envelopes import depth_of
+from pinterest_agent.queues.broker.envelopes import depth_of
 from pinterest_agent.queues.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def check_worker_settings(settings: Settings) -> None:
     """What a worker process needs before it forks: a usable secret key, a Redis that answers
     and, when configured, a RabbitMQ broker that answers (each refused with one clear line
     instead of a child's traceback)."""
-    from pinterest_agent.queues.store import SecretBox
+    from pinterest_agent.queues.stores.store import SecretBox
 
     if settings.secret_key is None:
         fail(ConfigurationError(
@@ -125,7 +125,7 @@ def echo_json(value: Any) -> None:
 def read_json(path: Path) -> Any:
     """A message file as JSON, refusing what the worker would refuse (too large, too deep, not
     UTF-8, not JSON) with one clear error."""
-    from pinterest_agent.queues.jobs import InvalidMessageError
+    from pinterest_agent.queues.jobs.publish import InvalidMessageError
 
     settings = load_settings()
     size = path.stat().st_size

@@ -9,7 +9,7 @@ from types import FrameType
 
 import click
 
-from pinterest_agent.queues.cli_support import echo_json, runtime
+from pinterest_agent.queues.entry.cli_support import echo_json, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["insights", "scheduler"]
@@ -24,7 +24,7 @@ def insights() -> None:
 @click.argument("channel_id")
 def insights_run(channel_id: str) -> None:
     """Build CHANNEL's insight now, in-process; store it and print it."""
-    from pinterest_agent.queues.insights_job import insights_request, run_insights
+    from pinterest_agent.queues.jobs.insights import insights_request, run_insights
 
     insight = run_insights(runtime(), insights_request(channel_id))
     echo_json(insight.model_dump(mode="json", exclude_none=True))
@@ -34,7 +34,7 @@ def insights_run(channel_id: str) -> None:
 @click.argument("channel_id")
 def insights_show(channel_id: str) -> None:
     """Print CHANNEL's latest stored insight."""
-    from pinterest_agent.queues.insights_job import latest_insight
+    from pinterest_agent.queues.jobs.insights import latest_insight
 
     insight = latest_insight(runtime(), channel_id)
     if insight is None:
@@ -48,7 +48,7 @@ def insights_show(channel_id: str) -> None:
 @click.option("--enqueue", "send", is_flag=True, help="Send it to the writer queue as is.")
 def insights_next(channel_id: str, send: bool) -> None:
     """Print the next Pin concept (a ready PinBrief) of CHANNEL's latest insight."""
-    from pinterest_agent.queues.next_pin import next_pin_brief, send_next_pin
+    from pinterest_agent.queues.jobs.next_pin import next_pin_brief, send_next_pin
 
     rt = runtime()
     brief = next_pin_brief(rt, channel_id)
@@ -66,10 +66,10 @@ def insights_next(channel_id: str, send: bool) -> None:
 def scheduler(once: bool) -> None:
     """Enqueue one InsightsRequest per channel per period (cron setting, UTC). Safe to run on
     several machines: each period fires once; a missed period fires when a scheduler starts."""
-    from pinterest_agent.queues.actors import INSIGHTS_ACTOR, build_broker
-    from pinterest_agent.queues.enqueue import enqueue_message
-    from pinterest_agent.queues.insights_job import insights_request
-    from pinterest_agent.queues.scheduler import WeeklyTrigger
+    from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR, build_broker
+    from pinterest_agent.queues.jobs.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.insights import insights_request
+    from pinterest_agent.queues.jobs.scheduler import WeeklyTrigger
 
     settings = load_settings()
     rt = runtime()

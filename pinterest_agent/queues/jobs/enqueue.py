@@ -11,8 +11,8 @@ from typing import Any
 import dramatiq
 
 from pinterest_agent.agents.messages import SocialPost
-from pinterest_agent.queues.actors import PUBLISH_ACTOR, build_broker
-from pinterest_agent.queues.jobs import decode_message, delay_ms_until
+from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR, build_broker
+from pinterest_agent.queues.jobs.publish import decode_message, delay_ms_until
 from pinterest_agent.queues.settings import Settings
 
 __all__ = ["enqueue_message", "enqueue_post"]

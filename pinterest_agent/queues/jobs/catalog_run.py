@@ -1,6 +1,6 @@
 """The catalog capability wired to the worker: read a feed (a file, or a URL through the SSRF-safe
 fetcher with a size cap), load the channel's mapping, and run :class:`agents.catalog.CatalogSync`
-against Redis (:class:`queues.catalog_store.RedisCatalogStore`), Pinterest (board names to ids,
+against Redis (:class:`queues.stores.catalogs.RedisCatalogStore`), Pinterest (board names to ids,
 creating missing boards when the mapping allows) and the broker (briefs to the writer, updates
 to the publisher).
 
@@ -35,9 +35,9 @@ from pinterest_agent.agents.catalog import (
 )
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.providers.pinterest import Board, BoardSection, PinterestPermanentError
-from pinterest_agent.queues.brand_store import save_brand_kit
-from pinterest_agent.queues.catalog_store import RedisCatalogStore
-from pinterest_agent.queues.insights_job import latest_insight
+from pinterest_agent.queues.stores.brands import save_brand_kit
+from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
+from pinterest_agent.queues.jobs.insights import latest_insight
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 

@@ -25,7 +25,7 @@ RabbitMQ:
   to keep dead letters as long as the Redis broker does).
 
 :class:`QuarantiningRedisBroker` fetches with its own small script that returns each message
-*with the id it was stored under*, and checks every one (:func:`queues.envelopes.check_envelope`)
+*with the id it was stored under*, and checks every one (:func:`queues.broker.envelopes.check_envelope`)
 before Dramatiq decodes it. A message that is not one this worker will run (undecodable, too
 large, too deep, for another queue, a wrong shape, or an id with no body) is moved to the
 queue's dead-letter set (kept, never dropped), removed from the ack set, and reported through
@@ -35,7 +35,7 @@ would instead stall the jobs fetched with it (undecodable bytes) or lose a worke
 
 :class:`QuarantiningRabbitmqBroker` does the same on RabbitMQ: its consumer checks every
 delivery before Dramatiq decodes it and rejects a refused one (``basic_nack``, no requeue), so
-RabbitMQ moves it to ``{queue}.XQ``; it is reported under :func:`queues.envelopes.dead_id_of`
+RabbitMQ moves it to ``{queue}.XQ``; it is reported under :func:`queues.broker.envelopes.dead_id_of`
 (stock Dramatiq nacks an undecodable delivery with only a log line, and loses a worker thread to
 the same bad shapes as on Redis).
 """
@@ -54,7 +54,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import xq_name
 from dramatiq.middleware import Middleware
 
-from pinterest_agent.queues.envelopes import (
+from pinterest_agent.queues.broker.envelopes import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_MESSAGE_BYTES,
     Accepted,
@@ -62,7 +62,7 @@ from pinterest_agent.queues.envelopes import (
     check_envelope,
     dead_id_of,
 )
-from pinterest_agent.queues.retrying import store_or_wait
+from pinterest_agent.queues.broker.retrying import store_or_wait
 
 __all__ = [
     "DEFAULT_MAINTENANCE_INTERVAL_S",
@@ -171,7 +171,7 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
     """A ``RedisBroker`` whose consumers only ever see messages that passed the envelope check.
 
     ``max_message_bytes`` and ``max_depth`` bound what is decoded; ``on_quarantine`` is set by
-    :func:`queues.actors.declare_actors` to record rejected messages.
+    :func:`queues.jobs.actors.declare_actors` to record rejected messages.
     """
 
     on_quarantine: QuarantineHook | None = None

@@ -1,8 +1,8 @@
 """Lua fragments for a channel's write slots, shared by every script that takes or frees one.
 
 A slot set is a sorted set of holders scored by their deadline in Redis's clock (ms). The
-limiter (:mod:`queues.limits`) takes and frees slots on their own; the publish ledger
-(:mod:`queues.store`) takes one together with marking a post ``creating`` and frees it together
+limiter (:mod:`queues.stores.limits`) takes and frees slots on their own; the publish ledger
+(:mod:`queues.stores.store`) takes one together with marking a post ``creating`` and frees it together
 with recording the Pin, so those steps cost one round trip each. The fragments use the Lua
 locals named in their docstrings, which the enclosing script sets.
 """

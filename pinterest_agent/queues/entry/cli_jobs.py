@@ -13,11 +13,11 @@ import click
 
 from pinterest_agent.agents.ids import require_id
 from pinterest_agent.errors import WorkerError
-from pinterest_agent.queues.cli_support import echo_json, read_json, runtime
+from pinterest_agent.queues.entry.cli_support import echo_json, read_json, runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from pinterest_agent.queues.deadletters import DeadLetterQueue
+    from pinterest_agent.queues.broker.deadletters import DeadLetterQueue
 
 __all__ = ["enqueue", "jobs", "publish"]
 
@@ -30,7 +30,7 @@ def publish(file: Path) -> None:
 
     A video post waits here while Pinterest processes it (until the processing timeout)."""
     from pinterest_agent.agents.video import VideoProcessingError
-    from pinterest_agent.queues import jobs
+    from pinterest_agent.queues.jobs import publish as jobs
 
     rt = runtime()
     payload = read_json(file)
@@ -61,7 +61,7 @@ def enqueue() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def enqueue_publish(file: Path) -> None:
     """Validate a SocialPost JSON file and enqueue it on the publisher queue."""
-    from pinterest_agent.queues.enqueue import enqueue_post
+    from pinterest_agent.queues.jobs.enqueue import enqueue_post
 
     settings = load_settings()
     message = enqueue_post(settings, read_json(file))
@@ -73,9 +73,9 @@ def enqueue_publish(file: Path) -> None:
 def enqueue_brief(file: Path) -> None:
     """Validate a PinBrief JSON file and enqueue it on the writer queue."""
     from pinterest_agent.agents.messages import PinBrief
-    from pinterest_agent.queues.actors import WRITE_ACTOR, build_broker
-    from pinterest_agent.queues.enqueue import enqueue_message
-    from pinterest_agent.queues.jobs import decode_message
+    from pinterest_agent.queues.jobs.actors import WRITE_ACTOR, build_broker
+    from pinterest_agent.queues.jobs.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.publish import decode_message
 
     settings = load_settings()
     brief = decode_message(PinBrief, read_json(file))
@@ -90,9 +90,9 @@ def enqueue_brief(file: Path) -> None:
 @click.option("--all", "all_channels", is_flag=True, help="Every connected channel.")
 def enqueue_insights(channel_ids: tuple[str, ...], all_channels: bool) -> None:
     """Enqueue an InsightsRequest for CHANNEL_IDS (or --all): the weekly trigger, by hand."""
-    from pinterest_agent.queues.actors import INSIGHTS_ACTOR, build_broker
-    from pinterest_agent.queues.enqueue import enqueue_message
-    from pinterest_agent.queues.insights_job import insights_request
+    from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR, build_broker
+    from pinterest_agent.queues.jobs.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.insights import insights_request
 
     rt = runtime()
     targets = list(channel_ids) or (rt.store.credentials.channel_ids() if all_channels else [])
@@ -162,7 +162,7 @@ def jobs_wait(subject_id: str, kind: str, timeout_s: float) -> None:
 def _dead_letters(settings: Settings) -> DeadLetterQueue:
     import redis
 
-    from pinterest_agent.queues.deadletters import open_dead_letters
+    from pinterest_agent.queues.broker.deadletters import open_dead_letters
 
     client: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url)
     return open_dead_letters(settings, client)
@@ -186,7 +186,7 @@ def jobs_dead() -> None:
 @click.argument("job_id")
 def jobs_retry(job_id: str) -> None:
     """Put a dead-lettered job back on its queue (by the id `jobs dead` shows)."""
-    from pinterest_agent.queues.actors import build_broker
+    from pinterest_agent.queues.jobs.actors import build_broker
 
     require_id(job_id, "JOB_ID")
     settings = load_settings()

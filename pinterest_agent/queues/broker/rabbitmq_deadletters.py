@@ -1,11 +1,11 @@
 """Read and replay the dead letters of Dramatiq's RabbitMQ broker.
 
 Dramatiq declares each queue (and its ``.DQ``) with ``{queue}.XQ`` as the dead-letter route, so
-a message it fails, or that the consumer refuses (:mod:`queues.broker`), is moved there by
+a message it fails, or that the consumer refuses (:mod:`queues.broker.brokers`), is moved there by
 RabbitMQ, which stamps it with an ``x-death`` header (when) and expires it after the XQ's
-``x-message-ttl``. A dead letter is known by :func:`queues.envelopes.dead_id_of` (its
+``x-message-ttl``. A dead letter is known by :func:`queues.broker.envelopes.dead_id_of` (its
 ``message_id``, else the SHA-256 of its bytes); why it is there is in Redis
-(:class:`queues.deadletters.DeadReasons`).
+(:class:`queues.broker.deadletters.DeadReasons`).
 
 Reading is a ``basic_get`` of every message with manual acknowledgement on a channel of its
 own: nothing is acknowledged except the one message ``retry`` republishes (after RabbitMQ
@@ -24,8 +24,8 @@ import pika
 import pika.exceptions
 from dramatiq.common import xq_name
 
-from pinterest_agent.queues.deadletters import DeadJob, DeadReasons, describe_dead_letter, replayable
-from pinterest_agent.queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, dead_id_of
+from pinterest_agent.queues.broker.deadletters import DeadJob, DeadReasons, describe_dead_letter, replayable
+from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, dead_id_of
 
 __all__ = ["DEFAULT_MAX_BROWSE", "RabbitmqDeadLetters"]
 

@@ -21,9 +21,9 @@ from pinterest_agent.agents.insights.writer import build_insight
 from pinterest_agent.agents.messages import SCHEMA_VERSION, InsightsRequest
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.queues.figures_store import save_channel_figures
-from pinterest_agent.queues.jobs import decode_message
-from pinterest_agent.queues.limits import AnalyticsThrottle
-from pinterest_agent.queues.pin_cache import RedisPinCache
+from pinterest_agent.queues.jobs.publish import decode_message
+from pinterest_agent.queues.stores.limits import AnalyticsThrottle
+from pinterest_agent.queues.stores.pin_cache import RedisPinCache
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["insights_request", "latest_insight", "pin_cache", "pin_categorizer", "run_insights"]
