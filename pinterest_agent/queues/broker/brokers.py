@@ -63,6 +63,7 @@ from pinterest_agent.queues.broker.envelopes import (
     dead_id_of,
 )
 from pinterest_agent.queues.broker.retrying import store_or_wait
+from pinterest_agent.queues.lua import load_script
 
 __all__ = [
     "DEFAULT_MAINTENANCE_INTERVAL_S",
@@ -81,80 +82,13 @@ QuarantineHook = Callable[[str, str, "bytes | None", Rejected], None]
 """``(queue_name, dead_id, raw_bytes_or_None, rejection)``, called after a message was moved to
 the dead-letter set."""
 
-# Pops up to ARGV[4] ids, marks them fetched by this worker (as dispatch.lua's "fetch" does) and
-# returns id, body pairs (a missing body comes back as nil).
-_FETCH = """
-local ns, queue, worker, now, count = KEYS[1], ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-redis.call('zadd', ns .. ':__heartbeats__', now, worker)
-local list = ns .. ':' .. queue
-local msgs = list .. '.msgs'
-local acks = ns .. ':__acks__.' .. worker .. '.' .. queue
-local out = {}
-for i = 1, count do
-  local id = redis.call('lpop', list)
-  if not id then break end
-  redis.call('sadd', acks, id)
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('hget', msgs, id)
-end
-return out
-"""
+_LUA = "pinterest_agent.queues.broker"
+_FETCH = load_script(_LUA, "fetch")
 
-# Moves a fetched message to the dead-letter set of its canonical queue (dispatch.lua's "nack"),
-# keeping an empty body for an id that had none, so `jobs dead` still lists it.
-_BURY = """
-local ns, queue, canonical, worker, now, id = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local msgs = ns .. ':' .. queue .. '.msgs'
-local xq = ns .. ':' .. canonical .. '.XQ'
-redis.call('srem', ns .. ':__acks__.' .. worker .. '.' .. queue, id)
-local body = redis.call('hget', msgs, id) or ''
-redis.call('zadd', xq, now, id)
-redis.call('hset', xq .. '.msgs', id, body)
-redis.call('hdel', msgs, id)
-return 1
-"""
+_BURY = load_script(_LUA, "bury")
 
 
-# Every few seconds, from every worker: beat this worker's heartbeat, hand the fetched messages of
-# workers silent for longer than the timeout back to their queues (for every queue this worker
-# serves, delay queues included), and drop expired dead letters. dispatch.lua does the same for
-# one queue on about 0.1 % of commands, which leaves a dead worker's jobs stranded for minutes.
-_MAINTAIN = """
-local ns, worker, now = KEYS[1], ARGV[1], tonumber(ARGV[2])
-local timeout, dead_ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local beats = ns .. ':__heartbeats__'
-redis.call('zadd', beats, now, worker)
-local requeued = 0
-local dead = redis.call('zrangebyscore', beats, 0, now - timeout)
-for _, gone in ipairs(dead) do
-  for i = 5, #ARGV do
-    local queue = ARGV[i]
-    local acks = ns .. ':__acks__.' .. gone .. '.' .. queue
-    for _, id in ipairs(redis.call('smembers', acks)) do
-      if redis.call('hexists', ns .. ':' .. queue .. '.msgs', id) == 1 then
-        redis.call('rpush', ns .. ':' .. queue, id)
-        requeued = requeued + 1
-      end
-    end
-    redis.call('del', acks)
-  end
-  if next(redis.call('keys', ns .. ':__acks__.' .. gone .. '.*')) == nil then
-    redis.call('zrem', beats, gone)
-  end
-end
-for i = 5, #ARGV do
-  local queue = ARGV[i]
-  if string.sub(queue, -3) ~= '.DQ' then
-    local xq = ns .. ':' .. queue .. '.XQ'
-    local expired = redis.call('zrangebyscore', xq, 0, now - dead_ttl, 'LIMIT', 0, 500)
-    if next(expired) ~= nil then
-      redis.call('zrem', xq, unpack(expired))
-      redis.call('hdel', xq .. '.msgs', unpack(expired))
-    end
-  end
-end
-return requeued
-"""
+_MAINTAIN = load_script(_LUA, "maintain")
 
 
 def actor_queues(broker: Any) -> dict[str, str]:

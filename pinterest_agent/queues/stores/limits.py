@@ -25,7 +25,7 @@ from dramatiq.rate_limits.backends import RedisBackend
 from pinterest_agent.agents.ports import SlotHandle
 from pinterest_agent.agents.publisher import ChannelBusyError
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
-from pinterest_agent.queues.stores.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
+from pinterest_agent.queues.lua import load_script
 
 __all__ = ["AnalyticsThrottle", "AtomicRedisBackend", "ChannelWriteSlots"]
 
@@ -33,18 +33,9 @@ DEFAULT_WAIT_S = 5.0
 POLL_S = 0.002
 MAX_POLL_S = 0.05
 
-_INCR = """
-local value = tonumber(redis.call('get', KEYS[1]) or '0') + tonumber(ARGV[1])
-if value > tonumber(ARGV[2]) then return 0 end
-redis.call('set', KEYS[1], value, 'PX', ARGV[3])
-return 1
-"""
-_DECR = """
-local value = tonumber(redis.call('get', KEYS[1]) or '0') - tonumber(ARGV[1])
-if value < tonumber(ARGV[2]) then return 0 end
-redis.call('set', KEYS[1], value, 'PX', ARGV[3])
-return 1
-"""
+_LUA = "pinterest_agent.queues.stores"
+_INCR = load_script(_LUA, "throttle_incr")
+_DECR = load_script(_LUA, "throttle_decr")
 
 
 class AtomicRedisBackend(RedisBackend):  # type: ignore[misc]
@@ -90,20 +81,9 @@ def _hold(
         delay_s = min(delay_s * 2, max_delay_s)
 
 
-# KEYS[1]: the channel's slot set, ARGV: holder, limit, ttl_ms. 1 when the slot is taken.
-_TAKE_SLOT = f"""
-local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
-{NOW_MS}
-{TAKE_SLOT}
-return taken and 1 or 0
-"""
+_TAKE_SLOT = load_script(_LUA, "slots_take")
 
-# KEYS[1]: the slot set, KEYS[2]: its wake-up list. ARGV: holder, limit.
-RELEASE_SLOT = f"""
-local slot_key, wake_key, holder, slot_limit = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
-{FREE_SLOT}
-return 1
-"""
+RELEASE_SLOT = load_script(_LUA, "slots_release")
 
 WAKE_POLL_S = 0.5
 """A waiter re-checks the slots at least this often (a lapsed holder wakes nobody)."""

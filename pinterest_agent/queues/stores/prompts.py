@@ -41,82 +41,23 @@ from pinterest_agent.agents.workbench.versions import (
     source_digest,
 )
 from pinterest_agent.errors import TransientError
+from pinterest_agent.queues.lua import load_script
 
 __all__ = ["DEFAULT_USAGE_RETENTION_DAYS", "RedisPromptUsage", "RedisPromptVersions"]
 
 DEFAULT_USAGE_RETENTION_DAYS = 400
 HISTORY_KEEP = 100
 
-# KEYS: set key, counter. ARGV: version key prefix, set sha, templates JSON, note, author,
-# created_at. Returns {version, 1 if new}.
-_PUBLISH = """
-local existing = redis.call('get', KEYS[1])
-if existing then return {tonumber(existing), 0} end
-local n = redis.call('incr', KEYS[2])
-redis.call('set', KEYS[1], n)
-redis.call('hset', ARGV[1] .. n, 'version', n, 'set_sha256', ARGV[2], 'templates', ARGV[3],
-           'note', ARGV[4], 'author', ARGV[5], 'created_at', ARGV[6])
-return {n, 1}
-"""
+_LUA = "pinterest_agent.queues.stores"
+_PUBLISH = load_script(_LUA, "prompts_publish")
 
-# KEYS: routing, history, version key. ARGV: label field, version, history size, label name.
-# Returns -1 (no such version), 0 (the label pointed nowhere) or the version it pointed at.
-# Rollouts of that label whose candidate is now the label's version are ended.
-_MOVE_LABEL = """
-if redis.call('exists', KEYS[3]) == 0 then return -1 end
-local previous = redis.call('hget', KEYS[1], ARGV[1])
-if previous == ARGV[2] then return tonumber(previous) end
-redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
-redis.call('hincrby', KEYS[1], 'serial', 1)
-if previous then
-  redis.call('lpush', KEYS[2], previous)
-  redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[3]) - 1)
-end
-local fields = redis.call('hgetall', KEYS[1])
-for i = 1, #fields, 2 do
-  if string.sub(fields[i], 1, 8) == 'rollout:' then
-    local rollout = cjson.decode(fields[i + 1])
-    if tostring(rollout['candidate']) == ARGV[2] and rollout['label'] == ARGV[4] then
-      redis.call('hdel', KEYS[1], fields[i])
-    end
-  end
-end
-if previous then return tonumber(previous) end
-return 0
-"""
+_MOVE_LABEL = load_script(_LUA, "prompts_move_label")
 
-# KEYS: routing, history. ARGV: label field. Returns {-1} (label unset) or {from, to or 0}.
-_ROLLBACK = """
-local current = redis.call('hget', KEYS[1], ARGV[1])
-if not current then return {-1} end
-local previous = redis.call('lpop', KEYS[2])
-if previous then
-  redis.call('hset', KEYS[1], ARGV[1], previous)
-else
-  redis.call('hdel', KEYS[1], ARGV[1])
-end
-redis.call('hincrby', KEYS[1], 'serial', 1)
-if previous then return {tonumber(current), tonumber(previous)} end
-return {tonumber(current), 0}
-"""
+_ROLLBACK = load_script(_LUA, "prompts_rollback")
 
-# KEYS: routing, candidate version key. ARGV: rollout field, rollout JSON. Returns 0 if the
-# candidate does not exist.
-_SET_ROLLOUT = """
-if redis.call('exists', KEYS[2]) == 0 then return 0 end
-redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
-redis.call('hincrby', KEYS[1], 'serial', 1)
-return 1
-"""
+_SET_ROLLOUT = load_script(_LUA, "prompts_set_rollout")
 
-# KEYS: routing. ARGV: rollout field. Returns the ended rollout's JSON, or nil.
-_END_ROLLOUT = """
-local current = redis.call('hget', KEYS[1], ARGV[1])
-if not current then return nil end
-redis.call('hdel', KEYS[1], ARGV[1])
-redis.call('hincrby', KEYS[1], 'serial', 1)
-return current
-"""
+_END_ROLLOUT = load_script(_LUA, "prompts_end_rollout")
 
 
 class RedisPromptVersions:

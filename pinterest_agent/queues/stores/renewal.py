@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
+from pinterest_agent.queues.lua import load_script
 
 __all__ = ["DEFAULT_CLAIM_TTL_MS", "Claim", "Renewer"]
 
@@ -24,27 +25,10 @@ log = logging.getLogger(__name__)
 DEFAULT_CLAIM_TTL_MS = 6_000
 """A claim outlives its holder by at most this much."""
 
-# KEYS[1]: the lease key. ARGV: holder, ttl_ms. Renew the holder's lease, or take it back if it
-# lapsed and nobody else holds it.
-_RENEW_LEASE = """
-local holder = redis.call('get', KEYS[1])
-if holder == ARGV[1] or not holder then
-  redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
+_LUA = "pinterest_agent.queues.stores"
+_RENEW_LEASE = load_script(_LUA, "renewal_renew_lease")
 
-# KEYS[1]: a slot set. ARGV: holder, ttl_ms. Push the holder's deadline (Redis's clock) out, only
-# if it still holds a slot: a lapsed slot may have gone to someone else.
-_RENEW_SLOT = """
-if not redis.call('zscore', KEYS[1], ARGV[1]) then return 0 end
-local now = redis.call('time')
-local deadline = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + ARGV[2]
-redis.call('zadd', KEYS[1], deadline, ARGV[1])
-redis.call('pexpire', KEYS[1], ARGV[2])
-return 1
-"""
+_RENEW_SLOT = load_script(_LUA, "renewal_renew_slot")
 
 
 @dataclass(frozen=True, slots=True)

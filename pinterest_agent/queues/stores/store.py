@@ -53,7 +53,7 @@ from pinterest_agent.agents.ports import (
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.broker.deadletters import DeadReasons
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
-from pinterest_agent.queues.stores.slot_scripts import FREE_SLOT, NOW_MS, TAKE_SLOT
+from pinterest_agent.queues.lua import load_script
 
 __all__ = [
     "EVENT_TYPES",
@@ -138,195 +138,30 @@ class SecretBox:
             ) from exc
 
 
-_SWAP_FIELD = """
-if redis.call('hget', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('hset', KEYS[1], ARGV[1], ARGV[3])
-return 1
-"""
-
-# The "creating" mark: KEYS[1] the lease, KEYS[2] the entry; ARGV: attempt (1), lease ttl_ms (2),
-# post_id (3), board_id (6), started_at (7), settle_ms (8); uses ``now_ms``. Written right before
-# the create is sent (with the write slot held), so a crash after it is reconciled, not repeated:
-# ``settle_at`` (Redis's clock) is when that create is settled (the sender sends within its send
-# window of the mark, the request has a total deadline, plus a margin for Pinterest to apply it
-# and list it); no later attempt creates before then. The mark renews the lease for its full
-# TTL, so the sender holds it for a whole TTL after every mark.
-_SET_CREATING = """
-redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'creating', 'board_id', ARGV[6],
-           'started_at', ARGV[7], 'attempt', ARGV[1],
-           'settle_at', now_ms + tonumber(ARGV[8]))
-redis.call('pexpire', KEYS[1], ARGV[2])
-"""
-
-# KEYS: lease, entry, open set, [slot set]. ARGV: attempt, ttl_ms, post_id, message,
-# reconcile_after_ms, [board_id, started_at, settle_ms, [slot holder, slot limit, slot ttl_ms]].
-# Take the lease if free; for a post not yet published, mark it leased (keeping its first message)
-# and make it due for reconciling. With the "creating" arguments, a post that may be created now
-# (new, or only leased before: no earlier create to settle) is marked "creating" when the write
-# slot given is free, taking it. Returns {acquired, entry fields, 0} (the entry's fields with
-# ``settle_in_ms``, the time left until an earlier create is settled, when it has one),
-# {1, {}, 2} once marked "creating" with the slot, or {1, {}, 1} when the post may be created
-# but no slot was free (or none was given): it stays "leased" until a slot is taken.
-_ACQUIRE_LEASE = f"""
-{NOW_MS}
-local acquired = redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-if acquired then
-  local state = redis.call('hget', KEYS[2], 'state')
-  if state ~= 'published' then
-    if not state then redis.call('hset', KEYS[2], 'post_id', ARGV[3], 'state', 'leased') end
-    if ARGV[4] ~= '' then redis.call('hsetnx', KEYS[2], 'message', ARGV[4]) end
-    redis.call('zadd', KEYS[3], now_ms + tonumber(ARGV[5]), ARGV[3])
-    if #ARGV >= 8 and (not state or state == 'leased') then
-      if KEYS[4] then
-        local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[4], ARGV[9], ARGV[10], ARGV[11]
-        {TAKE_SLOT}
-        if taken then
-          {_SET_CREATING}
-          return {{1, {{}}, 2}}
-        end
-      end
-      return {{1, {{}}, 1}}
-    end
-  end
-end
-local fields = redis.call('hgetall', KEYS[2])
-local settle_at = nil
-for i = #fields - 1, 1, -2 do
-  if fields[i] == 'message' then table.remove(fields, i + 1); table.remove(fields, i)
-  elseif fields[i] == 'settle_at' then settle_at = tonumber(fields[i + 1]) end
-end
-if settle_at then
-  table.insert(fields, 'settle_in_ms'); table.insert(fields, tostring(settle_at - now_ms))
-end
-return {{acquired and 1 or 0, fields, 0}}
-"""
-
-# KEYS: lease, entry, [slot set]. ARGV: attempt, lease ttl_ms, post_id, -, -, board_id,
-# started_at, settle_ms, [slot holder, slot limit, slot ttl_ms] (the lease script's layout).
-# Mark "creating" only while this attempt holds the lease (else -1: the fencing check, so an
-# attempt whose lease lapsed never sends); with a slot set, only when a write slot is free,
-# taking it (else 0: nothing changed).
-_MARK_CREATING = f"""
-if redis.call('get', KEYS[1]) ~= ARGV[1] then return -1 end
-{NOW_MS}
-if KEYS[3] then
-  local slot_key, holder, slot_limit, slot_ttl_ms = KEYS[3], ARGV[9], ARGV[10], ARGV[11]
-  {TAKE_SLOT}
-  if not taken then return 0 end
-end
-{_SET_CREATING}
-return 1
-"""
-
-_UPGRADE_LEASED = """
-if redis.call('hget', KEYS[1], 'state') == 'leased' then
-  redis.call('hset', KEYS[1], 'state', 'uploaded')
-end
-return 1
-"""
-
-# KEYS: entry, open set. ARGV: post_id, due_in_ms.
-_RESCHEDULE = f"""
-if redis.call('hget', KEYS[1], 'state') == 'published' then return 0 end
-{NOW_MS}
-redis.call('zadd', KEYS[2], now_ms + tonumber(ARGV[2]), ARGV[1])
-return 1
-"""
-
-# KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list, [outcome, stream].
-# ARGV: post_id, pin_id, board_id, attempt ('' to keep the lease), slot holder, slot limit,
-# [the outcome record's arguments]. The Pin, the lease, the write slot, and the outcome with its
-# event, in one step (the outcome record is _RECORD_OUTCOME's, inlined). Returns the kept
-# outcome when a final one was already stored.
-_MARK_PUBLISHED = f"""
-redis.call('hset', KEYS[1], 'post_id', ARGV[1], 'state', 'published', 'pin_id', ARGV[2],
-           'board_id', ARGV[3])
-redis.call('hdel', KEYS[1], 'message')
-redis.call('zrem', KEYS[2], ARGV[1])
-if ARGV[4] ~= '' and redis.call('get', KEYS[3]) == ARGV[4] then redis.call('del', KEYS[3]) end
-if KEYS[4] ~= '' then
-  local slot_key, wake_key, holder, slot_limit = KEYS[4], KEYS[5], ARGV[5], ARGV[6]
-  {FREE_SLOT}
-end
-if KEYS[6] then
-  local current = redis.call('get', KEYS[6])
-  if current then
-    local ok, doc = pcall(cjson.decode, current)
-    if ok and type(doc) == 'table' and doc['status'] == 'published' then return current end
-  end
-  if tonumber(ARGV[8]) > 0 then
-    redis.call('set', KEYS[6], ARGV[7], 'EX', ARGV[8])
-  else
-    redis.call('set', KEYS[6], ARGV[7])
-  end
-  redis.call('xadd', KEYS[7], 'MAXLEN', '~', ARGV[11], '*', 'type', ARGV[9], 'id', ARGV[10],
-             'payload', ARGV[7])
-end
-return false
-"""
-
-_RELEASE_LEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-# A refused create leaves nothing to reconcile; a video upload it used stays for the retry.
-# ARGV[1]: the attempt whose mark this is ('' for any): another attempt's mark is left alone.
-_CLEAR_CREATING = """
-if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
-if ARGV[1] ~= '' and redis.call('hget', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
-if redis.call('hget', KEYS[1], 'media_id') then
-  redis.call('hset', KEYS[1], 'state', 'uploaded')
-else
-  redis.call('hset', KEYS[1], 'state', 'leased')
-end
-redis.call('hdel', KEYS[1], 'attempt', 'started_at', 'settle_at')
-return 1
-"""
-
-# KEYS: entry. ARGV: attempt, margin_ms. The attempt's create has ended (answered 5xx, or cut off
-# at its deadline) without telling whether it was applied: it is settled the margin from now, if
-# that is sooner than its mark said.
-_SETTLE_AFTER_ANSWER = f"""
-if redis.call('hget', KEYS[1], 'state') ~= 'creating' then return 0 end
-if redis.call('hget', KEYS[1], 'attempt') ~= ARGV[1] then return 0 end
-{NOW_MS}
-local settle_at = now_ms + tonumber(ARGV[2])
-local current = tonumber(redis.call('hget', KEYS[1], 'settle_at'))
-if not current or settle_at < current then redis.call('hset', KEYS[1], 'settle_at', settle_at) end
-return 1
-"""
-
-_CLEAR_MEDIA = """
-redis.call('hdel', KEYS[1], 'media_id', 'media_registered_at')
-if redis.call('hget', KEYS[1], 'state') == 'uploaded' then
-  redis.call('hset', KEYS[1], 'state', 'leased')
-end
-return 1
-"""
+_LUA = "pinterest_agent.queues.stores"
+_SWAP_FIELD = load_script(_LUA, "credentials_swap_field")
 
 
-# Keeps a final outcome (status "published"); writes anything else. Appends the event either way.
-_RECORD_OUTCOME = """
-local current = redis.call('get', KEYS[1])
-local kept = nil
-if current then
-  local ok, doc = pcall(cjson.decode, current)
-  if ok and type(doc) == 'table' and doc['status'] == 'published' then kept = current end
-end
-if not kept then
-  if tonumber(ARGV[2]) > 0 then
-    redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
-  else
-    redis.call('set', KEYS[1], ARGV[1])
-  end
-end
-if ARGV[3] ~= '' then
-  redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', ARGV[3], 'id', ARGV[4],
-             'payload', ARGV[1])
-end
-return kept
-"""
+_ACQUIRE_LEASE = load_script(_LUA, "ledger_acquire_lease")
+
+_MARK_CREATING = load_script(_LUA, "ledger_mark_creating")
+
+_UPGRADE_LEASED = load_script(_LUA, "ledger_upgrade_leased")
+
+_RESCHEDULE = load_script(_LUA, "ledger_reschedule")
+
+_MARK_PUBLISHED = load_script(_LUA, "ledger_mark_published")
+
+_RELEASE_LEASE = load_script(_LUA, "ledger_release_lease")
+
+_CLEAR_CREATING = load_script(_LUA, "ledger_clear_creating")
+
+_SETTLE_AFTER_ANSWER = load_script(_LUA, "ledger_settle_after_answer")
+
+_CLEAR_MEDIA = load_script(_LUA, "ledger_clear_media")
+
+
+_RECORD_OUTCOME = load_script(_LUA, "outcomes_record")
 
 
 class _Keys:
@@ -422,7 +257,8 @@ class RedisPublishLedger:
         self.lease_ttl_ms = lease_ttl_ms
         self.reconcile_after_ms = reconcile_after_ms
         self.settle_ms = settle_ms
-        """How long after a ``creating`` mark its create is settled (see ``_SET_CREATING``)."""
+        """How long after a ``creating`` mark its create is settled (see
+        ``stores/lua/ledger_set_creating.lua``)."""
         self.settle_margin_ms = settle_margin_ms
         """How long after a create ended without telling its outcome it is settled."""
         self._settle_after_answer = client.register_script(_SETTLE_AFTER_ANSWER)
@@ -716,12 +552,7 @@ class Documents:
         return [_str(v) for v in self._client.lrange(self._key(name, subject_id), 0, limit - 1)]
 
 
-# KEYS: the image. ARGV: bytes, ttl_s. Store once; storing again only extends the expiry.
-_PUT_IMAGE = """
-if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
-if redis.call('ttl', KEYS[1]) < tonumber(ARGV[2]) then redis.call('expire', KEYS[1], ARGV[2]) end
-return 0
-"""
+_PUT_IMAGE = load_script(_LUA, "images_put")
 
 
 class RedisImageStore:

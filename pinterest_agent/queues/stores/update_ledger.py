@@ -21,23 +21,14 @@ import redis
 
 from pinterest_agent.agents.messages import PostUpdate
 from pinterest_agent.queues.stores.renewal import Claim, Renewer
+from pinterest_agent.queues.lua import load_script
 
 __all__ = ["RedisUpdateLedger"]
 
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
+_LUA = "pinterest_agent.queues.stores"
+_RELEASE = load_script(_LUA, "update_ledger_release")
 
-# KEYS: update entry, pin revision. ARGV: status, pin_id, revision.
-_FINISH = """
-redis.call('hset', KEYS[1], 'status', ARGV[1], 'pin_id', ARGV[2], 'revision', ARGV[3])
-if ARGV[1] == 'applied' then
-  local current = tonumber(redis.call('get', KEYS[2]) or '-1')
-  if tonumber(ARGV[3]) > current then redis.call('set', KEYS[2], ARGV[3]) end
-end
-return 1
-"""
+_FINISH = load_script(_LUA, "update_ledger_finish")
 
 
 class RedisUpdateLedger:
