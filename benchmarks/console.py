@@ -52,7 +52,7 @@ from pinterest_agent.queues.console.context import make_environment
 from pinterest_agent.queues.figures_store import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.stores.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 TARGET = 3.0
 CHANNEL = "bench"

@@ -42,7 +42,7 @@ from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR, build_broker
 from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.stores.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 HERE = Path(__file__).resolve().parent

@@ -39,7 +39,7 @@ from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.jobs.publish import bounded_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.stores.store import RedisImageStore
+from pinterest_agent.queues.stores.images import RedisImageStore
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

@@ -39,7 +39,9 @@ from pinterest_agent.queues.stores.limits import ChannelWriteSlots
 from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
 from pinterest_agent.queues.stores.renewal import Renewer
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.stores.store import RedisImageStore, SecretBox, Store
+from pinterest_agent.queues.stores.images import RedisImageStore
+from pinterest_agent.queues.stores.secrets import SecretBox
+from pinterest_agent.queues.stores.store import Store
 
 __all__ = ["Runtime", "create_settle_ms"]
 

@@ -113,7 +113,7 @@ def demo(keep: bool, out_dir: Path) -> None:
 @main.command()
 def keygen() -> None:
     """Print a new secret key for PINTEREST_AGENT_SECRET_KEY."""
-    from pinterest_agent.queues.stores.store import SecretBox
+    from pinterest_agent.queues.stores.secrets import SecretBox
 
     click.echo(SecretBox.generate_key())
 

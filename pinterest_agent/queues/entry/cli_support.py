@@ -65,7 +65,7 @@ def check_worker_settings(settings: Settings) -> None:
     """What a worker process needs before it forks: a usable secret key, a Redis that answers
     and, when configured, a RabbitMQ broker that answers (each refused with one clear line
     instead of a child's traceback)."""
-    from pinterest_agent.queues.stores.store import SecretBox
+    from pinterest_agent.queues.stores.secrets import SecretBox
 
     if settings.secret_key is None:
         fail(ConfigurationError(

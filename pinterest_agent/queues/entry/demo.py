@@ -38,7 +38,7 @@ from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.jobs.insights import insights_request, latest_insight
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
-from pinterest_agent.queues.stores.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 __all__ = ["KEPT_SUFFIX", "run_demo", "sandbox_settings"]
 

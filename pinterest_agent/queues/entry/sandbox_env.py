@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.providers.sandbox.state import SeedResult
-from pinterest_agent.queues.stores.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 __all__ = ["DEMO_CHANNEL", "SANDBOX_PREFIX", "sandbox_env", "write_env_file"]
 

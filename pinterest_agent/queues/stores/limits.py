@@ -24,8 +24,8 @@ from dramatiq.rate_limits.backends import RedisBackend
 
 from pinterest_agent.agents.ports import SlotHandle
 from pinterest_agent.agents.publisher import ChannelBusyError
-from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 from pinterest_agent.queues.lua import load_script
+from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = ["AnalyticsThrottle", "AtomicRedisBackend", "ChannelWriteSlots"]
 
@@ -113,9 +113,9 @@ class ChannelWriteSlots:
     """At most ``limit`` creates in flight per channel, across every worker process.
 
     Each slot belongs to one holder and lapses ``ttl_ms`` after its last renewal (the live
-    holder renews it through :class:`~queues.stores.renewal.Renewer`), so a killed worker's slot frees
-    within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones. A holder
-    that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
+    holder renews it through :class:`~queues.stores.renewal.Renewer`), so a killed worker's slot
+    frees within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones. A
+    holder that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
     a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
 
     At most ``limit`` threads of one process hold or try to take a slot in Redis; the others

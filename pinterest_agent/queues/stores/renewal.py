@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import redis
+
 from pinterest_agent.queues.lua import load_script
 
 __all__ = ["DEFAULT_CLAIM_TTL_MS", "Claim", "Renewer"]

@@ -20,8 +20,8 @@ from typing import Literal
 import redis
 
 from pinterest_agent.agents.messages import PostUpdate
-from pinterest_agent.queues.stores.renewal import Claim, Renewer
 from pinterest_agent.queues.lua import load_script
+from pinterest_agent.queues.stores.renewal import Claim, Renewer
 
 __all__ = ["RedisUpdateLedger"]
 
