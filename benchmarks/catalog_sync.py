@@ -38,7 +38,7 @@ from pinterest_agent.agents.catalog import (
     parse_feed,
 )
 from pinterest_agent.agents.catalog.planner import CadenceLimits
-from pinterest_agent.queues.catalog_store import RedisCatalogStore
+from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 TIME_TARGET = 2.0

@@ -5,9 +5,9 @@ Pinterest misbehaves; then check that every post ended exactly once.
                                [--posts 20] [--minutes 5] [--workers 3] [--threads 8] [--seed N]
 
 What runs, with the DEFAULT settings except what pointing at the sandbox needs (as
-``queues.demo.sandbox_settings`` and ``tests/test_worker_killed.py`` do):
+``queues.entry.demo.sandbox_settings`` and ``tests/test_worker_killed.py`` do):
 
-- ``--workers`` real worker processes (``python -m dramatiq queues.entry``, as
+- ``--workers`` real worker processes (``python -m dramatiq queues.entry.worker``, as
   ``pinterest-agent worker`` runs them), on Redis or on RabbitMQ (the shared server on
   127.0.0.1:5672, queues named for this run and deleted afterwards);
 - the store (and the Redis broker) on a private ``redis-server`` on a free port, AOF with
@@ -64,10 +64,10 @@ from pydantic import SecretStr
 
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import build_broker
-from pinterest_agent.queues.deadletters import open_dead_letters
-from pinterest_agent.queues.demo import sandbox_settings
-from pinterest_agent.queues.enqueue import enqueue_post
+from pinterest_agent.queues.broker.deadletters import open_dead_letters
+from pinterest_agent.queues.entry.demo import sandbox_settings
+from pinterest_agent.queues.jobs.actors import build_broker
+from pinterest_agent.queues.jobs.enqueue import enqueue_post
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 
@@ -116,7 +116,7 @@ class PrivateRedis:
 
 
 class Workers:
-    """Worker processes (each ``dramatiq queues.entry`` in a process group of its own)."""
+    """Worker processes (each ``dramatiq queues.entry.worker`` in a process group of its own)."""
 
     def __init__(self, settings: Settings, threads: int, logdir: Path) -> None:
         self._env = settings_env(settings)
@@ -129,7 +129,8 @@ class Workers:
         self.started += 1
         log = (self._logdir / f"worker-{self.started}.log").open("wb")
         process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", "1",
+            [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry.worker",
+             "--processes", "1",
              "--threads", str(self._threads)],
             env=self._env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)

@@ -49,10 +49,10 @@ from pinterest_agent.queues.console.channels import tab_context
 from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.charts import render_chart
 from pinterest_agent.queues.console.context import make_environment
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.store import SecretBox
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 TARGET = 3.0
 CHANNEL = "bench"

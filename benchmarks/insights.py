@@ -63,7 +63,7 @@ from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.providers.pinterest.client import PinterestClient
 from pinterest_agent.providers.sandbox.analytics_data import analytics_settings, populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.pin_cache import RedisPinCache
+from pinterest_agent.queues.stores.pin_cache import RedisPinCache
 
 PERIOD_DAYS = 30
 CHANNEL = "bench"

@@ -5,7 +5,7 @@ and ``--threads``) on real Redis, publishing to the same local Pinterest sandbox
 its own process on loopback as Pinterest would. The publisher's destination-link preflight goes
 to a second local server standing in for the merchant's site. The bare actor
 (``benchmarks/bare_actor.py``) only POSTs the Pin and counts itself done; the publisher
-(``pinterest-agent worker``'s ``queues.entry``) validates, leases the business key, reads and
+(``pinterest-agent worker``'s ``queues.entry.worker``) validates, leases the business key, reads and
 decrypts the channel's credentials, preflights the link over TLS, takes a write slot, creates,
 records the ledger and the outcome, and emits the event. Each round warms both workers up, then
 times N jobs from the first enqueue to the last done. Prints jobs/s of each and the ratio
@@ -38,11 +38,11 @@ from pydantic import SecretStr
 
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import PUBLISH_ACTOR, build_broker
-from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR, build_broker
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 HERE = Path(__file__).resolve().parent
@@ -267,7 +267,8 @@ def run_publisher(sandbox: RemoteSandbox, site: RemoteSandbox,
             enqueue_message(broker, queue=settings.queue_publisher, actor=PUBLISH_ACTOR,
                             payload=payload)
 
-    worker = start_worker(["pinterest_agent.queues.entry", "--queues", settings.queue_publisher],
+    worker = start_worker(["pinterest_agent.queues.entry.worker", "--queues",
+                           settings.queue_publisher],
                           settings_env(settings), args.processes, args.threads)
     meter = CpuMeter(client, worker, [sandbox.pid, site.pid])
     try:

@@ -92,7 +92,7 @@ def worker(spec: dict[str, Any]) -> dict[str, Any]:
     from pinterest_agent.agents.ports import ChannelCredentials
     from pinterest_agent.queues.runtime import Runtime
     from pinterest_agent.queues.settings import Settings
-    from pinterest_agent.queues.store import SecretBox
+    from pinterest_agent.queues.stores.secrets import SecretBox
 
     prefix = spec["prefix"]
     settings = Settings(

@@ -18,8 +18,8 @@ from pydantic import SecretStr
 
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import Actors, build_broker, declare_actors
-from pinterest_agent.queues.demo import sandbox_settings
+from pinterest_agent.queues.entry.demo import sandbox_settings
+from pinterest_agent.queues.jobs.actors import Actors, build_broker, declare_actors
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.helpers import fail_on_spec_violations

@@ -13,7 +13,7 @@ from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.console.access import ConsoleAccess
 from pinterest_agent.queues.console.app import create_app
-from pinterest_agent.queues.insights_job import insights_request, run_insights
+from pinterest_agent.queues.jobs.insights import insights_request, run_insights
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings

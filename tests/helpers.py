@@ -12,9 +12,9 @@ import pytest
 import redis
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import PUBLISH_ACTOR
-from pinterest_agent.queues.deadletters import DeadLetterQueue, open_dead_letters
-from pinterest_agent.queues.envelopes import dead_id_of
+from pinterest_agent.queues.broker.deadletters import DeadLetterQueue, open_dead_letters
+from pinterest_agent.queues.broker.envelopes import dead_id_of
+from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 

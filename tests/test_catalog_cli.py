@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from pinterest_agent.providers.netsafe.fetcher import FetchTooLargeError
 from pinterest_agent.providers.pinterest import PinterestPermanentError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.catalog_run import PinterestBoards, load_feed
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
+from pinterest_agent.queues.jobs.catalog_run import PinterestBoards, load_feed
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import Channel

@@ -13,9 +13,9 @@ from typing import Any
 
 from pinterest_agent.agents.catalog import OutboxEntry
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import UPDATE_ACTOR, WRITE_ACTOR
-from pinterest_agent.queues.catalog_run import LoadedFeed, load_feed, run_sync
-from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.actors import UPDATE_ACTOR, WRITE_ACTOR
+from pinterest_agent.queues.jobs.catalog_run import LoadedFeed, load_feed, run_sync
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import wait_for

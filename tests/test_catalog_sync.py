@@ -22,7 +22,7 @@ from pinterest_agent.agents.catalog import (
 )
 from pinterest_agent.agents.catalog.planner import CadenceLimits, Peaks
 from pinterest_agent.agents.catalog.variations import VariationPolicy
-from pinterest_agent.queues.catalog_store import RedisCatalogStore
+from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
 from tests.conftest import REDIS_URL
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

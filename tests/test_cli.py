@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from pinterest_agent import prompts as prompts_package
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import (

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.settings import load_settings
 from tests.conftest import Channel
 from tests.helpers import post_payload

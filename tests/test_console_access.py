@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.cli import main
 from pinterest_agent.queues.console.access import LoginThrottle, check_bind, is_loopback, safe_next
+from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import Channel

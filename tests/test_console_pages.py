@@ -13,12 +13,12 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import WRITE_ACTOR
-from pinterest_agent.queues.cli import main
-from pinterest_agent.queues.enqueue import enqueue_message
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.entry.cli import main
+from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from tests.conftest import Channel, RunningWorker
 from tests.console_support import (
     ORIGIN,
@@ -69,7 +69,7 @@ def test_a_warm_insights_run_still_stores_every_pins_figures(
     # Given a channel whose Pins are cached by a first run
     populate_and_run_insights(runtime, fresh_sandbox, channel, pins=40)
     # When the insights job runs again (it lists only the newest Pins now)
-    from pinterest_agent.queues.insights_job import insights_request, run_insights
+    from pinterest_agent.queues.jobs.insights import insights_request, run_insights
 
     run_insights(runtime, insights_request("shop"))
     # Then the figures still cover every Pin, from the Pin cache

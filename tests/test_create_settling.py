@@ -31,7 +31,7 @@ from pydantic import SecretStr
 from pinterest_agent.agents.publisher import SEND_WINDOW_S, PublishSettlingError
 from pinterest_agent.providers.pinterest import PinterestTransientError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.jobs import run_publish
+from pinterest_agent.queues.jobs.publish import run_publish
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import (
@@ -209,12 +209,13 @@ def test_a_worker_killed_during_a_slow_create_yields_one_pin(
     fresh_sandbox.state.faults.add("POST", "/v5/pins", latency_ms=_APPLY_AFTER_MS[broker_kind],
                                    times=1)
     process = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", "1",
+        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry.worker",
+         "--processes", "1",
          "--threads", "1", "--queues", settings.queue_publisher],
         env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     try:
-        from pinterest_agent.queues.actors import build_broker
+        from pinterest_agent.queues.jobs.actors import build_broker
 
         producer = build_broker(settings)
         enqueue_publish(producer, settings, post_payload(fresh_sandbox))

@@ -36,9 +36,9 @@ from pinterest_agent.providers.deadlines import (
 )
 from pinterest_agent.providers.pinterest import PinterestClient, PinterestTransientError
 from pinterest_agent.providers.pinterest.models import MediaUpload
+from pinterest_agent.queues.broker.shutdown import SHUTDOWN_REASON, AbortReadsAtShutdown
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.shutdown import SHUTDOWN_REASON, AbortReadsAtShutdown
 
 TRICKLE_FOR_S = 40.0
 """The trickle server gives up after this long, so that old code fails instead of hanging."""

@@ -1,8 +1,8 @@
-"""What queues/broker.py (and the watchdog) rely on in Dramatiq beyond its public API, on Redis and
-on RabbitMQ.
+"""What queues/broker/brokers.py (and the watchdog) rely on in Dramatiq beyond its public API,
+on Redis and on RabbitMQ.
 
 When an upgrade changes any of it, this file fails first, naming what moved; read
-``queues/broker.py`` and adapt it before upgrading.
+``queues/broker/brokers.py`` and adapt it before upgrading.
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ from dramatiq.brokers import redis as redis_broker
 from dramatiq.common import dq_name, xq_name
 from dramatiq.worker import Worker
 
-from pinterest_agent.queues.broker import QuarantiningRabbitmqBroker, QuarantiningRedisBroker
+from pinterest_agent.queues.broker.brokers import (
+    QuarantiningRabbitmqBroker,
+    QuarantiningRedisBroker,
+)
 
 
 def test_dramatiq_major_version_is_the_one_the_broker_was_written_for() -> None:

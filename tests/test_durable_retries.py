@@ -11,7 +11,7 @@ import pytest
 import redis
 from dramatiq.brokers.stub import StubBroker
 
-from pinterest_agent.queues.retrying import DurableRetries
+from pinterest_agent.queues.broker.retrying import DurableRetries
 
 
 @pytest.mark.parametrize("outage", [

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from pinterest_agent.extras import DISTRIBUTION, EXTRAS, extra_providing
-from pinterest_agent.queues.cli_support import ReportingGroup
+from pinterest_agent.queues.entry.cli_support import ReportingGroup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ CLI_WITHOUT = """
 import sys
 for name in sys.argv[1].split(","):
     sys.modules[name] = None  # `import name` now raises ModuleNotFoundError
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
 main(sys.argv[2:], prog_name="pinterest-agent")
 """
 

@@ -33,13 +33,13 @@ from pinterest_agent.agents.messages import (
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.sandbox.control import generated_image
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import WRITE_ACTOR
-from pinterest_agent.queues.cli import main
-from pinterest_agent.queues.enqueue import enqueue_message
-from pinterest_agent.queues.jobs import bounded_message
+from pinterest_agent.queues.entry.cli import main
+from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.publish import bounded_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.store import RedisImageStore
+from pinterest_agent.queues.stores.images import RedisImageStore
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

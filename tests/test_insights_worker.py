@@ -15,9 +15,9 @@ from pinterest_agent.providers.pinterest.errors import PaginationLoopError, TooM
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import INSIGHTS_ACTOR
-from pinterest_agent.queues.enqueue import enqueue_message
-from pinterest_agent.queues.insights_job import insights_request, latest_insight, run_insights
+from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.insights import insights_request, latest_insight, run_insights
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import REDIS_URL, Channel, RunningWorker, make_settings

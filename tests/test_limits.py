@@ -11,8 +11,12 @@ import pytest
 import redis
 
 from pinterest_agent.agents.publisher import ChannelBusyError
-from pinterest_agent.queues.limits import AnalyticsThrottle, AtomicRedisBackend, ChannelWriteSlots
-from pinterest_agent.queues.renewal import Renewer
+from pinterest_agent.queues.stores.limits import (
+    AnalyticsThrottle,
+    AtomicRedisBackend,
+    ChannelWriteSlots,
+)
+from pinterest_agent.queues.stores.renewal import Renewer
 
 pytestmark = pytest.mark.redis
 

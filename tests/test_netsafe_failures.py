@@ -18,7 +18,7 @@ import pytest
 import pinterest_agent.providers.netsafe as netsafe
 from pinterest_agent.errors import PermanentError, TransientError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.retrying import as_retry
+from pinterest_agent.queues.broker.retrying import as_retry
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

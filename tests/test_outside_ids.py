@@ -15,8 +15,8 @@ from starlette.testclient import TestClient
 
 from pinterest_agent.agents.ids import InvalidIdError, is_id, require_id
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import PUBLISH_ACTOR
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
+from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR
 from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.console_support import ORIGIN, console_app, log_in

@@ -9,7 +9,7 @@ import redis
 
 from pinterest_agent.agents.insights.pin_cache import PinCacheMeta
 from pinterest_agent.agents.insights.pin_records import PinRecord, text_hash
-from pinterest_agent.queues.pin_cache import RedisPinCache
+from pinterest_agent.queues.stores.pin_cache import RedisPinCache
 
 pytestmark = pytest.mark.redis
 

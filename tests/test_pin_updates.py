@@ -13,7 +13,7 @@ import pytest
 from pinterest_agent.agents.messages import PostUpdate
 from pinterest_agent.providers.pinterest import PinterestValidationError, PinUpdate
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import UPDATE_ACTOR
+from pinterest_agent.queues.jobs.actors import UPDATE_ACTOR
 from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.conftest_pinterest import FakePinterest, json_body, pin, respond

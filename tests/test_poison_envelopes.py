@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import PUBLISH_ACTOR
-from pinterest_agent.queues.envelopes import DEFAULT_MAX_MESSAGE_BYTES
+from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_MESSAGE_BYTES
+from pinterest_agent.queues.jobs.actors import PUBLISH_ACTOR
 from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import (
     dead_letters,

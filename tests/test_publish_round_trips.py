@@ -20,9 +20,9 @@ from pinterest_agent.agents.ports import LeaseLostError, LedgerEntry, SlotHandle
 from pinterest_agent.agents.publisher import ChannelBusyError
 from pinterest_agent.providers.netsafe import DestinationUnreachableError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.jobs import run_publish
+from pinterest_agent.queues.jobs.publish import run_publish
 from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.store import RedisPublishLedger
+from pinterest_agent.queues.stores.ledger import RedisPublishLedger
 from tests.conftest import Channel
 from tests.helpers import post_payload
 

@@ -18,7 +18,7 @@ import pytest
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.store import RedisPublishLedger
+from pinterest_agent.queues.stores.ledger import RedisPublishLedger
 from tests.conftest import Channel, RunningWorker, both_brokers
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
@@ -298,8 +298,8 @@ def test_no_secret_reaches_the_logs(
 def test_the_pin_its_outcome_and_its_event_are_recorded_in_one_step(
     fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
 ) -> None:
-    from pinterest_agent.queues import jobs
-    from pinterest_agent.queues.store import OutcomeLog
+    from pinterest_agent.queues.jobs import publish as jobs
+    from pinterest_agent.queues.stores.outcomes import OutcomeLog
 
     # Given a worker that could not write anything after the ledger's record (killed right then)
     def killed(*args: Any, **kwargs: Any) -> None:

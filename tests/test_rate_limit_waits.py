@@ -14,8 +14,7 @@ import redis
 
 from pinterest_agent.errors import RateLimitedError, TransientError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues import jobs
-from pinterest_agent.queues.retrying import (
+from pinterest_agent.queues.broker.retrying import (
     DEFAULT_RATE_LIMIT_BUDGET_S,
     STORE_WAIT_BUDGET,
     RateLimitWait,
@@ -26,6 +25,7 @@ from pinterest_agent.queues.retrying import (
     rate_limit_backoff_ms,
     retry_policy,
 )
+from pinterest_agent.queues.jobs import publish as jobs
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
@@ -204,7 +204,7 @@ def test_a_post_caught_in_a_redis_outage_waits_without_post_retrying(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(jobs, "run_publish", flaky)
-    monkeypatch.setattr("pinterest_agent.queues.retrying.STORE_WAIT_DELAY_MS", 20)
+    monkeypatch.setattr("pinterest_agent.queues.broker.retrying.STORE_WAIT_DELAY_MS", 20)
     running = start_worker()
     enqueue_publish(running.broker, running.runtime.settings, post_payload(fresh_sandbox))
     # Then the post is published after the outage, which was a wait: no post.retrying

@@ -12,9 +12,9 @@ import pytest
 
 from pinterest_agent.agents.messages import SocialPost
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues import jobs
+from pinterest_agent.queues.jobs import publish as jobs
 from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.store import RedisPublishLedger
+from pinterest_agent.queues.stores.ledger import RedisPublishLedger
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import outcome_status, post_payload, wait_for
 

@@ -19,9 +19,9 @@ import pytest
 import redis
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.watchdog import ThreadWatchdog
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import enqueue_publish, post_payload, wait_for
 

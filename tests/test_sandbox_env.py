@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.sandbox_env import sandbox_env, write_env_file
+from pinterest_agent.queues.entry.sandbox_env import sandbox_env, write_env_file
 from pinterest_agent.queues.settings import Settings
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 
-from pinterest_agent.queues.scheduler import WeeklyTrigger
+from pinterest_agent.queues.jobs.scheduler import WeeklyTrigger
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.redis

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.store import SecretBox, Store
+from pinterest_agent.queues.stores.secrets import SecretBox
+from pinterest_agent.queues.stores.store import Store
 
 pytestmark = pytest.mark.redis
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pinterest_agent.agents.messages import InsightsRequest, PinBrief, SocialPost
-from pinterest_agent.queues.jobs import InvalidMessageError, decode_message
+from pinterest_agent.queues.jobs.publish import InvalidMessageError, decode_message
 
 
 def _post(**changes: Any) -> dict[str, Any]:

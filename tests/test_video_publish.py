@@ -24,7 +24,7 @@ from pinterest_agent.providers.sandbox.control import generated_video
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.store import RedisPublishLedger
+from pinterest_agent.queues.stores.ledger import RedisPublishLedger
 from tests.conftest import Channel, RunningWorker, make_settings
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pinterest_agent.queues.watchdog import EXIT_THREAD_DIED, ThreadWatchdog
+from pinterest_agent.queues.broker.watchdog import EXIT_THREAD_DIED, ThreadWatchdog
 from tests.conftest import RunningWorker
 from tests.helpers import enqueue_publish, wait_for
 
@@ -49,7 +49,7 @@ def test_by_default_the_process_exits_nonzero() -> None:
         """
         import time, dramatiq
         from dramatiq.brokers.stub import StubBroker
-        from queues.watchdog import ThreadWatchdog
+        from queues.broker.watchdog import ThreadWatchdog
 
         broker = StubBroker()
         broker.add_middleware(ThreadWatchdog())

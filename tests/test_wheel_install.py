@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from pinterest_agent.extras import EXTRAS
-from pinterest_agent.queues.store import SecretBox
+from pinterest_agent.queues.stores.secrets import SecretBox
 
 pytestmark = pytest.mark.slow
 
@@ -34,16 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SDK = "openai-agents"
 OPTIONAL = sorted({module for modules in EXTRAS.values() for module in modules})
 
-# The module graph of a worker process: what `dramatiq pinterest_agent.queues.entry` imports
+# The module graph of a worker process: what `dramatiq pinterest_agent.queues.entry.worker` imports
 # (Dramatiq's CLI, the settings, the runtime, the broker and the actors), or with "cli" what
 # `pinterest-agent worker` loads before it hands its process over to that.
 MODULES_LOADED = """
 import json, sys
 if sys.argv[1] == "cli":
-    import pinterest_agent.queues.cli
+    import pinterest_agent.queues.entry.cli
 else:
     import dramatiq.cli
-    import pinterest_agent.queues.entry
+    import pinterest_agent.queues.entry.worker
 names = sys.argv[2:]
 print(json.dumps(sorted(m for m in sys.modules
                         if any(m == n or m.startswith(n + ".") for n in names))))
@@ -56,7 +56,7 @@ import agents  # the SDK's
 import pinterest_agent.agents  # ours
 from agents import Agent, Runner
 from pinterest_agent.agents.writer import copy_problems
-from pinterest_agent.queues.actors import declare_actors
+from pinterest_agent.queues.jobs.actors import declare_actors
 site = pathlib.Path(agents.__file__).resolve().parents[1]
 assert pathlib.Path(agents.__file__).resolve() == site / "agents" / "__init__.py", agents.__file__
 ours = pathlib.Path(pinterest_agent.agents.__file__).resolve()
@@ -176,7 +176,7 @@ def test_the_wheel_and_the_openai_agents_sdk_live_side_by_side(venv: Venv, wheel
     # Then our package is whole: every file it installed is there, it imports and answers
     venv.py(WHOLE, "pinterest-agent-worker")
     assert venv.py("import agents", ok=False).returncode != 0  # the SDK is gone
-    venv.py("import pinterest_agent.agents, pinterest_agent.queues.actors")
+    venv.py("import pinterest_agent.agents, pinterest_agent.queues.jobs.actors")
     assert "Run the actors" in venv.cli("worker", "--help").stdout
 
     # When the SDK comes back and ours is uninstalled

@@ -18,9 +18,9 @@ from pinterest_agent.agents.text_rules import find_urls
 from pinterest_agent.agents.writer import PinCopy, copy_variables
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.eval_backend import eval_backend, template_library, template_spec
-from pinterest_agent.queues.prompt_store import RedisPromptVersions
+from pinterest_agent.queues.entry.eval_backend import eval_backend, template_library, template_spec
 from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 from tests.conftest import REDIS_URL
 from tests.conftest_llm import load_brief
 

@@ -21,7 +21,7 @@ from pinterest_agent.agents.prompting.usage import PromptUse
 from pinterest_agent.agents.prompting.versions import TemplateRef
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.cli import main
+from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 from tests.conftest import REDIS_URL, Channel, make_settings

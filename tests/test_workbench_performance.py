@@ -14,8 +14,8 @@ from pinterest_agent.agents.prompting.versions import TemplateRef
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.insights_job import insights_request, run_insights
-from pinterest_agent.queues.prompt_report import run_version_report
+from pinterest_agent.queues.entry.prompt_report import run_version_report
+from pinterest_agent.queues.jobs.insights import insights_request, run_insights
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings

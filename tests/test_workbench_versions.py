@@ -16,7 +16,7 @@ from pinterest_agent.agents.prompting.rollout import PromptRouter, bucket
 from pinterest_agent.agents.prompting.versions import Rollout, Routing
 from pinterest_agent.errors import TransientError
 from pinterest_agent.prompts.loader import PromptLibrary
-from pinterest_agent.queues.prompt_store import RedisPromptVersions
+from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
 pytestmark = pytest.mark.redis
 

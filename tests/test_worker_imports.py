@@ -2,7 +2,7 @@
 dependencies: the insights job stores plain figures, and the console draws them.
 
 The worker runs in a fresh Python process the way ``pinterest-agent worker`` starts it
-(``dramatiq pinterest_agent.queues.entry``: settings from the environment, the broker, the
+(``dramatiq pinterest_agent.queues.entry.worker``: settings from the environment, the broker, the
 actors), processes one real insights job against the sandbox, and reports ``sys.modules``.
 """
 
@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from tests.conftest import Channel
 from tests.console_support import llm_settings
 
@@ -40,8 +40,8 @@ WORKER_NEVER_LOADS = (
 WORKER = """
 import json, sys
 import dramatiq
-from pinterest_agent.queues import entry  # what `dramatiq pinterest_agent.queues.entry` imports
-from pinterest_agent.queues.insights_job import insights_request
+from pinterest_agent.queues.entry import worker as entry  # what dramatiq imports
+from pinterest_agent.queues.jobs.insights import insights_request
 
 entry.broker.emit_after("process_boot")
 worker = dramatiq.Worker(entry.broker, worker_threads=1, worker_timeout=50)

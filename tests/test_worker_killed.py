@@ -55,7 +55,8 @@ def _env(settings: Settings) -> dict[str, str]:
 @pytest.fixture()
 def worker_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry", "--processes", "1",
+        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry.worker",
+         "--processes", "1",
          "--threads", "1", "--queues", settings.queue_publisher],
         env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -76,7 +77,7 @@ def test_killed_worker_after_create_yields_exactly_one_pin(
     # Given Pinterest creates the Pin and then never answers in time
     fresh_sandbox.state.faults.add("POST", "/v5/pins", status=500, after=True, hang_s=30, times=1)
     # When a separate worker process takes the job...
-    from pinterest_agent.queues.actors import build_broker
+    from pinterest_agent.queues.jobs.actors import build_broker
 
     producer = build_broker(settings)
     enqueue_publish(producer, settings, post_payload(fresh_sandbox))

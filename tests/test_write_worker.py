@@ -16,8 +16,8 @@ from PIL import Image
 from pydantic import SecretStr
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.actors import WRITE_ACTOR
-from pinterest_agent.queues.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
+from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, RunningWorker, make_settings

@@ -58,7 +58,7 @@ class UpdateResult(BaseModel):
 
 
 class UpdateLedger(Protocol):
-    """Where updates are recorded (``queues.update_ledger.RedisUpdateLedger``)."""
+    """Where updates are recorded (``queues.stores.update_ledger.RedisUpdateLedger``)."""
 
     def status(self, update_id: str) -> str | None:
         """``applied`` or ``superseded`` once the update reached its end, else None."""

@@ -8,7 +8,7 @@ decimal fraction (``0.5``), which some servers and the local sandbox send.
 
 The result is always a finite number of seconds within ``[0, cap_s]``: a date in the past is 0,
 a huge number (even 400 digits) is ``cap_s``. Whether a wait that long is worth waiting is the
-caller's decision (the worker's rate-limit budget, ``queues.retrying``).
+caller's decision (the worker's rate-limit budget, ``queues.broker.retrying``).
 """
 
 from __future__ import annotations

@@ -36,11 +36,13 @@ from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.netsafe import SafeFetcher
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
 from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
-from pinterest_agent.queues.limits import ChannelWriteSlots
-from pinterest_agent.queues.prompt_store import RedisPromptUsage, RedisPromptVersions
-from pinterest_agent.queues.renewal import Renewer
+from pinterest_agent.queues.stores.limits import ChannelWriteSlots
+from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
+from pinterest_agent.queues.stores.renewal import Renewer
 from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.store import RedisImageStore, SecretBox, Store
+from pinterest_agent.queues.stores.images import RedisImageStore
+from pinterest_agent.queues.stores.secrets import SecretBox
+from pinterest_agent.queues.stores.store import Store
 
 __all__ = ["Runtime", "create_settle_ms"]
 

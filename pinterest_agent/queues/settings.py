@@ -16,7 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
-from pinterest_agent.queues.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
+from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 
 __all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
 
@@ -377,7 +377,7 @@ class Settings(BaseSettings):
         "most-seen first); the rest get the rules until a later run.",
     )
 
-    # Catalogs and feeds (queues/catalog_run.py).
+    # Catalogs and feeds (queues/jobs/catalog_run.py).
     catalog_pins_per_board_per_day: int = Field(
         default=2, ge=1, description="New catalog Pins planned per board per day at most.")
     catalog_pins_per_board_per_week: int = Field(

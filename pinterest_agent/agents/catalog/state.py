@@ -1,5 +1,5 @@
 """What the sync remembers per item, and the store it keeps it in (a Protocol: Redis in
-``queues/catalog_store.py``).
+``queues/stores/catalogs.py``).
 
 Per channel the store keeps, for every item ever synced, a short *fingerprint* (read for every
 item, so a sync of an unchanged feed reads nothing else) and the full :class:`ItemState` (read

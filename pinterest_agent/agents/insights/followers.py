@@ -3,7 +3,7 @@
 So every insight run stores what it saw (:class:`FollowerSnapshot`) and growth is measured against
 earlier runs. The first run of a channel has nothing to compare with and says "no history yet".
 
-:class:`FollowerSnapshotStore` is the port; ``queues/store.py`` implements it on Redis (one list
+:class:`FollowerSnapshotStore` is the port; ``queues/stores/store.py`` implements it on Redis (one list
 per channel). Its contract:
 
 * ``load(channel_id)`` returns the channel's snapshots **oldest first**; an unknown channel gives

@@ -1,7 +1,7 @@
 """The port to a channel's cached Pin metadata, kept between insight runs.
 
 :class:`PinCache` is what :mod:`agents.insights.pin_catalog` reads and writes;
-``queues/pin_cache.py`` implements it on Redis (one hash per channel, a record per Pin, and a
+``queues/stores/pin_cache.py`` implements it on Redis (one hash per channel, a record per Pin, and a
 small meta document), :class:`InMemoryPinCache` in a process (tests, one-off runs, benchmarks).
 Its contract:
 

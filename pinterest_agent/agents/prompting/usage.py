@@ -1,7 +1,7 @@
 """Which template versions wrote each draft: recorded by the writer, read by the comparison of
 versions by real results and by the novelty assertion (a channel's recent titles).
 
-``queues.prompt_store.RedisPromptUsage`` keeps the records in Redis, per channel by time.
+``queues.stores.prompts.RedisPromptUsage`` keeps the records in Redis, per channel by time.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ default), so moving it changes the prompts every worker uses on its next job, wi
 redeploy. Each move is kept in the label's history for ``prompts rollback``. A *rollout* sends a
 stable share of briefs to a candidate version of one template (:mod:`agents.prompting.rollout`).
 
-:class:`VersionStore` is what the workbench needs from storage; ``queues.prompt_store`` keeps it
+:class:`VersionStore` is what the workbench needs from storage; ``queues.stores.prompts`` keeps it
 in Redis, moving labels and rollouts atomically (Lua). Nothing here reads the environment.
 """
 
@@ -105,7 +105,7 @@ class TemplateRef(_Model):
 
 
 class VersionStore(Protocol):
-    """Published versions, labels and rollouts (``queues.prompt_store.RedisPromptVersions``)."""
+    """Published versions, labels and rollouts (``queues.stores.prompts.RedisPromptVersions``)."""
 
     def publish(
         self, sources: Mapping[str, str], *, note: str, author: str, now: datetime,

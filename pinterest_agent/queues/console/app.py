@@ -32,7 +32,7 @@ from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console import channels, connect, jobs, login
 from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired
 from pinterest_agent.queues.console.context import Console, make_environment, render
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from pinterest_agent.queues.logs import redact
 from pinterest_agent.queues.runtime import Runtime
 

@@ -28,8 +28,8 @@ from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import Console, console_of, render
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
-from pinterest_agent.queues.next_pin import next_pin_brief, send_next_pin
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
+from pinterest_agent.queues.jobs.next_pin import next_pin_brief, send_next_pin
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["ChannelRow", "channel_rows", "insights_of", "routes", "tab_context"]

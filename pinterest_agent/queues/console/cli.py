@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pinterest_agent.extras import require_extra
-from pinterest_agent.queues.cli_support import check_worker_settings, runtime
+from pinterest_agent.queues.entry.cli_support import check_worker_settings, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["console", "report"]
@@ -52,7 +52,7 @@ def report(channel_id: str, out: Path) -> None:
     file with inline CSS and SVG charts."""
     require_extra("console", "the report file (the console's pages and charts)")
     from pinterest_agent.queues.console.report import render_report
-    from pinterest_agent.queues.figures_store import ChannelFiguresStore
+    from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
     rt = runtime()
     figures = ChannelFiguresStore(rt.redis_client, rt.settings.key_prefix).load_raw(channel_id)

@@ -19,7 +19,7 @@ from starlette.templating import Jinja2Templates
 from pinterest_agent.queues.console.charts import ChartSeries, render_chart
 from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.access import ConsoleAccess, csrf_token, logged_in
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["Console", "console_of", "make_environment", "render"]
@@ -57,7 +57,7 @@ class Console:
 
     def broker(self) -> Any:
         """The worker's broker (built on first use), to enqueue jobs the way the CLI does."""
-        from pinterest_agent.queues.actors import build_broker
+        from pinterest_agent.queues.jobs.actors import build_broker
 
         with self._lock:
             if self._broker is None:
@@ -66,7 +66,7 @@ class Console:
 
     def dead_letters(self) -> Any:
         """Dead letters through the CLI's own factory, so both follow the broker setting."""
-        from pinterest_agent.queues.cli_jobs import _dead_letters
+        from pinterest_agent.queues.entry.cli_jobs import _dead_letters
 
         return _dead_letters(self.runtime.settings)
 

@@ -17,7 +17,7 @@ from pinterest_agent.queues.console.views import STATUSES, event_rows, post_view
 from pinterest_agent.agents.ids import is_id
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import console_of, render
-from pinterest_agent.queues.insights_job import insights_request
+from pinterest_agent.queues.jobs.insights import insights_request
 
 __all__ = ["routes"]
 
@@ -119,8 +119,8 @@ async def retry_dead(request: Request, form: FormData) -> Response:
 @csrf_protected
 async def run_insights(request: Request, form: FormData) -> Response:
     """Enqueue an insights job for the channel (as ``enqueue insights CHANNEL`` does)."""
-    from pinterest_agent.queues.actors import INSIGHTS_ACTOR
-    from pinterest_agent.queues.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR
+    from pinterest_agent.queues.jobs.enqueue import enqueue_message
 
     console = console_of(request)
     channel_id = request.path_params["channel"]

@@ -15,7 +15,7 @@ from typing import Any
 from pinterest_agent.queues.console.views import when
 from pinterest_agent.queues.console.channels import tab_context
 from pinterest_agent.queues.console.context import make_environment
-from pinterest_agent.queues.figures_store import ChannelFiguresStore
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["TABS", "render_report"]

@@ -1,0 +1,4 @@
+"""Dramatiq plumbing: the brokers, message envelopes, middleware, retries, dead letters.
+
+:mod:`.brokers` is the one module that touches Dramatiq's private names.
+"""

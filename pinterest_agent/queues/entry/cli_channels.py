@@ -1,0 +1,90 @@
+"""``pinterest-agent channels``: connect and inspect Pinterest accounts."""
+
+from __future__ import annotations
+
+import webbrowser
+from datetime import UTC, datetime
+
+import click
+
+from pinterest_agent.queues.entry.cli_support import runtime
+
+__all__ = ["channels"]
+
+
+@click.group()
+def channels() -> None:
+    """Connect and inspect Pinterest accounts."""
+
+
+@channels.command("add")
+@click.option("--channel", "channel_id", required=True)
+@click.option("--access-token", envvar="PINTEREST_AGENT_IMPORT_ACCESS_TOKEN", prompt=True,
+              hide_input=True)
+@click.option("--refresh-token", envvar="PINTEREST_AGENT_IMPORT_REFRESH_TOKEN", default="")
+@click.option("--expires-in", default=30 * 24 * 3600, show_default=True, type=int)
+@click.option("--board", "board_id", default=None, help="Default board id for posts.")
+def channels_add(channel_id: str, access_token: str, refresh_token: str, expires_in: int,
+                 board_id: str | None) -> None:
+    """Import existing tokens (checked with GET /user_account, stored encrypted)."""
+    from pinterest_agent.queues.entry.connect import import_tokens
+
+    creds = import_tokens(runtime(), channel_id, access_token=access_token,
+                          refresh_token=refresh_token or None, expires_in_s=expires_in,
+                          default_board_id=board_id)
+    click.echo(f"channel {creds.channel_id} connected as {creds.username}")
+
+
+@channels.command("connect")
+@click.option("--channel", "channel_id", required=True)
+@click.option("--port", default=8085, show_default=True, type=int,
+              help="Loopback callback port; register http://127.0.0.1:PORT/callback on the app.")
+@click.option("--no-browser", is_flag=True, help="Only print the authorization URL.")
+@click.option("--board", "board_id", default=None)
+def channels_connect(channel_id: str, port: int, no_browser: bool, board_id: str | None) -> None:
+    """Connect an account with OAuth (loopback callback)."""
+    from pinterest_agent.queues.entry.connect import connect_with_oauth
+
+    def open_url(url: str) -> None:
+        click.echo(f"Open this URL to approve the app:\n  {url}")
+        if not no_browser:
+            webbrowser.open(url)
+
+    creds = connect_with_oauth(runtime(), channel_id, port=port, open_url=open_url,
+                               default_board_id=board_id)
+    click.echo(f"channel {creds.channel_id} connected as {creds.username}")
+
+
+@channels.command("list")
+def channels_list() -> None:
+    """List connected channels (never their tokens)."""
+    rt = runtime()
+    for channel_id in rt.store.credentials.channel_ids():
+        creds = rt.store.credentials.get(channel_id)
+        if creds is None:
+            continue
+        expires = datetime.fromtimestamp(creds.expires_at, UTC).isoformat(timespec="seconds")
+        click.echo(f"{channel_id}  user={creds.username}  token_expires={expires}  "
+                   f"default_board={creds.default_board_id or '-'}")
+
+
+@channels.command("boards")
+@click.argument("channel_id")
+def channels_boards(channel_id: str) -> None:
+    """List a channel's boards (all pages)."""
+    rt = runtime()
+    api = rt.pinterest_api(rt.tokens.access_token(channel_id))
+    for board in api.boards.list():
+        click.echo(f"{board.id}  {board.name}  privacy={board.privacy}")
+
+
+
+
+@channels.command("rekey")
+def channels_rekey() -> None:
+    """Re-encrypt every stored credential with the first key of PINTEREST_AGENT_SECRET_KEY.
+
+    Rotate by setting the variable to NEW,OLD, running this, then dropping OLD."""
+    rt = runtime()
+    count = rt.store.credentials.rekey()
+    click.echo(f"{count} channel credential(s) re-encrypted with the first secret key")

@@ -1,0 +1,1 @@
+"""The Redis adapters: one store per module, bundled by :class:`.store.Store`."""

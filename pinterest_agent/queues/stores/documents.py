@@ -1,0 +1,34 @@
+"""JSON documents the agents keep: drafts (``P:draft:{post_id}``), insights, histories."""
+
+from __future__ import annotations
+
+import redis
+
+from pinterest_agent.queues.stores.keys import Keys, as_str
+
+__all__ = ["Documents"]
+
+
+class Documents:
+    """JSON documents the agents keep: drafts, follower snapshots, insights (newest first)."""
+
+    def __init__(self, client: redis.Redis[bytes], keys: Keys) -> None:
+        self._client = client
+        self._key = keys
+
+    def put(self, name: str, subject_id: str, value: str) -> None:
+        self._client.set(self._key(name, subject_id), value)
+
+    def get(self, name: str, subject_id: str) -> str | None:
+        raw = self._client.get(self._key(name, subject_id))
+        return as_str(raw) if raw is not None else None
+
+    def push(self, name: str, subject_id: str, value: str, *, keep: int = 200) -> None:
+        key = self._key(name, subject_id)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.lpush(key, value)
+            pipe.ltrim(key, 0, keep - 1)
+            pipe.execute()
+
+    def history(self, name: str, subject_id: str, *, limit: int = 200) -> list[str]:
+        return [as_str(v) for v in self._client.lrange(self._key(name, subject_id), 0, limit - 1)]
