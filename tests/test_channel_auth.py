@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.errors import AuthError
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.entry.connect import OAuthStateError, connect_with_oauth, import_tokens
+from pinterest_agent.queues.connect import OAuthStateError, connect_with_oauth, import_tokens
 from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel
 

@@ -100,3 +100,42 @@ def test_a_consumer_thread_drops_its_delayed_messages_on_a_connection_error() ->
     assert "self.broker.enqueue(new_message)" in inspect.getsource(
         _ConsumerThread.handle_delayed_messages)
 
+
+
+def test_the_names_the_helpers_build_are_dramatiqs() -> None:
+    # Given the helpers every other module uses instead of Dramatiq's private names
+    from pinterest_agent.queues.broker.brokers import (
+        canonical_queue,
+        rabbitmq_dead_letter_queue,
+        redis_dead_letter_keys,
+    )
+
+    # Then they name what Dramatiq itself names
+    assert rabbitmq_dead_letter_queue("q") == xq_name("q")
+    assert canonical_queue(dq_name("q")) == "q"
+    lua = (resources.files("dramatiq.brokers") / "redis" / "dispatch.lua").read_text()
+    assert 'queue_canonical_name .. ".XQ"' in lua and 'xqueue_full_name .. ".msgs"' in lua
+    assert redis_dead_letter_keys("ns", "q") == ("ns:q.XQ", "ns:q.XQ.msgs")
+
+
+def test_only_the_broker_module_reaches_dramatiqs_private_names() -> None:
+    # Every module but brokers.py stays on Dramatiq's public surface (no underscored names,
+    # no worker thread lists, no hand-built .XQ keys)
+    import re
+    from pathlib import Path
+
+    import pinterest_agent
+
+    root = Path(pinterest_agent.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.name == "brokers.py" and path.parent.name == "broker":
+            continue
+        text = path.read_text()
+        code = re.sub(r'(?s)""".*?"""', "", text)
+        if (re.search(r"from dramatiq[\w.]* import [^\n]*\b_[A-Za-z]", code)
+                or re.search(r"dramatiq[\w.]*\._[A-Za-z]", code)
+                or re.search(r"\.(workers|consumers)\b", code)
+                or re.search(r"[\"'][^\"'\n]*\.XQ", code)):
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []

@@ -1,7 +1,9 @@
 """Dramatiq's Redis and RabbitMQ brokers, made safe against messages they must not run.
 
 This is the one module that touches Dramatiq's private surface (``tests/test_dramatiq_
-private_api.py`` fails when upstream changes what it relies on). Redis:
+private_api.py`` fails when upstream changes what it relies on); the rest of the worker reaches
+it only through the helpers here (:func:`redis_dead_letter_keys`,
+:func:`rabbitmq_dead_letter_queue`, :func:`worker_threads`, :func:`canonical_queue`). Redis:
 
 - the consumer fetches through ``broker.do_fetch(queue_name, count)``, which Dramatiq's
   ``_RedisConsumer`` calls and which normally dispatches to ``dispatch.lua``;
@@ -99,6 +101,24 @@ def actor_queues(broker: Any) -> dict[str, str]:
 def canonical_queue(queue_name: str) -> str:
     """The queue a delay queue (``name.DQ``) belongs to."""
     return queue_name[:-3] if queue_name.endswith(".DQ") else queue_name
+
+
+def redis_dead_letter_keys(namespace: str, queue_name: str) -> tuple[str, str]:
+    """Where Dramatiq's Redis broker keeps *queue_name*'s dead letters: the index (a sorted set
+    of message ids by failure time) and the messages (id -> encoded message)."""
+    index = f"{namespace}:{queue_name}.XQ"
+    return index, index + ".msgs"
+
+
+def rabbitmq_dead_letter_queue(queue_name: str) -> str:
+    """The RabbitMQ queue Dramatiq dead-letters *queue_name*'s messages to."""
+    return str(xq_name(queue_name))
+
+
+def worker_threads(worker: Any) -> list[threading.Thread]:
+    """Every thread a Dramatiq ``Worker`` runs messages on: its worker threads and its consumer
+    threads (Dramatiq exposes no public accessor for them)."""
+    return [*worker.workers, *worker.consumers.values()]
 
 
 class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]

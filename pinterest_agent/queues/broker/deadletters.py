@@ -22,6 +22,7 @@ import dramatiq
 import dramatiq.errors
 import redis
 
+from pinterest_agent.queues.broker.brokers import redis_dead_letter_keys
 from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, Rejected, check_envelope
 
 if TYPE_CHECKING:
@@ -151,8 +152,7 @@ class DeadLetters:
         self._reasons = reasons
 
     def _keys(self, queue: str) -> tuple[str, str]:
-        base = f"{self._ns}:{queue}.XQ"
-        return base, base + ".msgs"
+        return redis_dead_letter_keys(self._ns, queue)
 
     def list(self) -> list[DeadJob]:
         jobs: list[DeadJob] = []

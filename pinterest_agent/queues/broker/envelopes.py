@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dramatiq.common import q_name
+
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_MESSAGE_BYTES",
@@ -188,7 +190,7 @@ def _call_problem(fields: dict[str, Any], queue_name: str,
     if not actors:
         return None
     name = fields["actor_name"]
-    home = queue_name.removesuffix(".DQ")
+    home = q_name(queue_name)  # a delay queue's (name.DQ) home queue
     if name not in actors:
         return (f"actor_name {name[:80]!r} is not an actor of this worker (it runs "
                 f"{', '.join(sorted(actors))})")

@@ -22,8 +22,8 @@ from typing import Any
 import dramatiq
 import pika
 import pika.exceptions
-from dramatiq.common import xq_name
 
+from pinterest_agent.queues.broker.brokers import rabbitmq_dead_letter_queue
 from pinterest_agent.queues.broker.deadletters import DeadJob, DeadReasons, describe_dead_letter, replayable
 from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, dead_id_of
 
@@ -57,14 +57,14 @@ class RabbitmqDeadLetters:
     def _take_all(self, channel: Any, queue: str) -> Iterator[_Letter]:
         """The letters of *queue*'s XQ, oldest first, taken (unacknowledged) on *channel*."""
         for _ in range(self._max_browse):
-            method, properties, body = channel.basic_get(xq_name(queue), auto_ack=False)
+            method, properties, body = channel.basic_get(rabbitmq_dead_letter_queue(queue), auto_ack=False)
             if method is None:
                 return
             yield method.delivery_tag, properties, bytes(body)
 
     def _exists(self, channel: Any, queue: str) -> bool:
         try:
-            channel.queue_declare(xq_name(queue), passive=True)
+            channel.queue_declare(rabbitmq_dead_letter_queue(queue), passive=True)
         except pika.exceptions.ChannelClosedByBroker as exc:
             if exc.reply_code == 404:  # never declared: no worker or producer used the queue
                 return False

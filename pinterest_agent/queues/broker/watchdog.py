@@ -20,6 +20,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from pinterest_agent.queues.broker.brokers import worker_threads
+
 __all__ = ["DEFAULT_INTERVAL_S", "EXIT_THREAD_DIED", "ThreadWatchdog"]
 
 log = logging.getLogger(__name__)
@@ -53,8 +55,7 @@ class ThreadWatchdog(Middleware):  # type: ignore[misc]
 
     def _watch(self, worker: Any) -> None:
         while not self._stop.wait(self.interval_s):
-            dead = [thread for thread in (*worker.workers, *worker.consumers.values())
-                    if not thread.is_alive()]
+            dead = [thread for thread in worker_threads(worker) if not thread.is_alive()]
             if dead and not self._stop.is_set():
                 log.critical(
                     "%d of this worker's threads died (%s); exiting with status %d so that a "

@@ -1,9 +1,9 @@
 """Connect a Pinterest account in the browser: connect -> Pinterest -> callback -> board.
 
-``POST /connect`` issues the one-time OAuth ``state`` (:func:`queues.entry.connect.begin_oauth`; the
+``POST /connect`` issues the one-time OAuth ``state`` (:func:`queues.connect.begin_oauth`; the
 flow id and the channel id wait in the signed session) and sends the browser to Pinterest.
 ``GET /connect/callback`` consumes the state, exchanges the code, checks the scopes, verifies the
-account and stores the credentials encrypted (:func:`queues.entry.connect.finish_oauth`), then shows
+account and stores the credentials encrypted (:func:`queues.connect.finish_oauth`), then shows
 the account's boards (every page) to pick the default board or create one. Register
 ``http://HOST:PORT/connect/callback`` as a redirect URI of the Pinterest app.
 """
@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from pinterest_agent.agents.ids import is_id
 from pinterest_agent.providers.pinterest.boards import BOARD_PRIVACY
-from pinterest_agent.queues.entry.connect import begin_oauth, finish_oauth, set_default_board
+from pinterest_agent.queues.connect import begin_oauth, finish_oauth, set_default_board
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import console_of, render
 

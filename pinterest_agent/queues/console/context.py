@@ -65,10 +65,10 @@ class Console:
             return self._broker
 
     def dead_letters(self) -> Any:
-        """Dead letters through the CLI's own factory, so both follow the broker setting."""
-        from pinterest_agent.queues.entry.cli_jobs import _dead_letters
+        """Dead letters on the configured broker (as the CLI's ``jobs dead`` reads them)."""
+        from pinterest_agent.queues.broker.deadletters import open_dead_letters
 
-        return _dead_letters(self.runtime.settings)
+        return open_dead_letters(self.runtime.settings, self.runtime.redis_client)
 
 
 def console_of(request: Request) -> Console:

@@ -18,7 +18,7 @@ from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.entry.cli_catalog import catalog
 from pinterest_agent.queues.entry.cli_channels import channels
-from pinterest_agent.queues.console.cli import console, report
+from pinterest_agent.queues.entry.cli_console import console, report
 from pinterest_agent.queues.entry.cli_insights import insights, scheduler
 from pinterest_agent.queues.entry.cli_jobs import enqueue, jobs, publish
 from pinterest_agent.queues.entry.cli_prompts import draft, prompts

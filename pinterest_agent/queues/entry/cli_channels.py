@@ -27,7 +27,7 @@ def channels() -> None:
 def channels_add(channel_id: str, access_token: str, refresh_token: str, expires_in: int,
                  board_id: str | None) -> None:
     """Import existing tokens (checked with GET /user_account, stored encrypted)."""
-    from pinterest_agent.queues.entry.connect import import_tokens
+    from pinterest_agent.queues.connect import import_tokens
 
     creds = import_tokens(runtime(), channel_id, access_token=access_token,
                           refresh_token=refresh_token or None, expires_in_s=expires_in,
@@ -43,7 +43,7 @@ def channels_add(channel_id: str, access_token: str, refresh_token: str, expires
 @click.option("--board", "board_id", default=None)
 def channels_connect(channel_id: str, port: int, no_browser: bool, board_id: str | None) -> None:
     """Connect an account with OAuth (loopback callback)."""
-    from pinterest_agent.queues.entry.connect import connect_with_oauth
+    from pinterest_agent.queues.connect import connect_with_oauth
 
     def open_url(url: str) -> None:
         click.echo(f"Open this URL to approve the app:\n  {url}")
