@@ -16,10 +16,14 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
-from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
 
-__all__ = ["PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
+__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_MESSAGE_BYTES", "PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
 
+DEFAULT_MAX_MESSAGE_BYTES = 28 * 1024 * 1024
+"""The largest legitimate message: a post whose ``image_base64`` is Pinterest's 20 MiB image
+limit (about 26.7 MiB of base64), plus the rest of the envelope."""
+DEFAULT_MAX_DEPTH = 32
+"""Nesting of JSON containers; the deepest real message (a carousel post) is 6 levels."""
 PINTEREST_PRODUCTION = "https://api.pinterest.com/v5"
 PINTEREST_SANDBOX = "https://api-sandbox.pinterest.com/v5"
 

@@ -34,6 +34,8 @@ from typing import Any
 
 from dramatiq.common import q_name
 
+from pinterest_agent.queues.settings import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES
+
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_MESSAGE_BYTES",
@@ -46,11 +48,6 @@ __all__ = [
     "preview",
 ]
 
-DEFAULT_MAX_MESSAGE_BYTES = 28 * 1024 * 1024
-"""The largest legitimate message: a post whose ``image_base64`` is Pinterest's 20 MiB image
-limit (about 26.7 MiB of base64), plus the rest of the envelope."""
-DEFAULT_MAX_DEPTH = 32
-"""Nesting of JSON containers; the deepest real message (a carousel post) is 6 levels."""
 PREVIEW_CHARS = 2_000
 """How much of a rejected message events, outcomes and logs carry (plus its SHA-256)."""
 

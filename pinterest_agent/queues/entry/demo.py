@@ -155,7 +155,7 @@ def run_demo(
                 open_url=lambda url: httpx.get(url, follow_redirects=True, timeout=10).close(),
                 default_board_id=seeded.board_id,
             )
-            save_brand_kit(runtime, "demo", DEMO_BRAND)
+            save_brand_kit(runtime.store.documents, "demo", DEMO_BRAND)
             echo(f"2. channel 'demo' connected by OAuth as {creds.username}; it has 90 days "
                  "of Pins and analytics history in the sandbox, and a brand kit")
             broker = build_broker(settings, client)

@@ -179,7 +179,7 @@ def run_sync(
     if not dry_run:
         runtime.tokens.credentials(channel_id)  # an unknown channel fails before anything
         if loaded.brand is not None:
-            save_brand_kit(runtime, channel_id, loaded.brand)
+            save_brand_kit(runtime.store.documents, channel_id, loaded.brand)
     store = RedisCatalogStore(runtime.redis_client, runtime.settings.key_prefix)
     peaks, top = channel_peaks(runtime, channel_id)
     sync = CatalogSync(

@@ -17,10 +17,13 @@ from dramatiq.rate_limits.backends import RedisBackend
 from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.categorizer import LLMCategorizer, PinCategorizer, RuleCategorizer
 from pinterest_agent.agents.insights.models import ChannelInsight
+from pinterest_agent.agents.insights.pin_cache import PinCache
+from pinterest_agent.agents.insights.snapshot import ChannelFigures
 from pinterest_agent.agents.insights.writer import build_insight
 from pinterest_agent.agents.messages import SCHEMA_VERSION, InsightsRequest
+from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
-from pinterest_agent.queues.stores.figures import save_channel_figures
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore, figures_for
 from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 from pinterest_agent.queues.stores.pin_cache import RedisPinCache
@@ -105,3 +108,22 @@ def pin_categorizer(runtime: Runtime) -> PinCategorizer:
 def latest_insight(runtime: Runtime, channel_id: str) -> ChannelInsight | None:
     stored = runtime.store.documents.history("insight", channel_id, limit=1)
     return ChannelInsight.model_validate_json(stored[0]) if stored else None
+
+
+def save_channel_figures(
+    runtime: Runtime, analytics: RecordingAnalytics, insight: ChannelInsight,
+    pins_of: PinCache | None = None,
+) -> ChannelFigures:
+    """The insights job's hook: build the channel's figures snapshot (what the console shows)
+    from what the job read, and store it."""
+    try:
+        credentials = runtime.store.credentials.get(insight.channel_id)
+    except ConfigurationError:  # a record the key cannot open: the figures need no token
+        credentials = None
+    pins = list(pins_of.load(insight.channel_id).records.values()) if pins_of else None
+    figures = figures_for(analytics, insight,
+                          username=credentials.username if credentials else None, pins=pins)
+    ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).save(figures)
+    log.info("figures channel=%s: %d days, %d top Pins stored", insight.channel_id,
+             len(figures.days), len(figures.top_pins))
+    return figures

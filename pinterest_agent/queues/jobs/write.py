@@ -125,7 +125,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
             images=runtime.images,
             source_rules=runtime.source_rules,
             vision=runtime.settings.openai_vision,
-            brand=brand_kit(runtime, brief.channel_id),
+            brand=brand_kit(runtime.store.documents, brief.channel_id),
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)

@@ -4,7 +4,7 @@ Key (``P`` is the ``key_prefix`` setting)::
 
     P:figures:{channel}   str   the latest ChannelFigures JSON (agents/insights/snapshot.py)
 
-:func:`save_channel_figures` is the insights job's one-call hook: after the insight is built it
+:func:`pinterest_agent.queues.jobs.insights.save_channel_figures` is the insights job's one-call hook: after the insight is built it
 turns what the job read (through :class:`~agents.insights.recorder.RecordingAnalytics`) into the
 snapshot and stores it, before the insight is announced, so a page opened on ``insight.ready``
 finds both. The snapshot is plain data: the console draws its charts on first view
@@ -29,9 +29,8 @@ from pinterest_agent.agents.insights.pin_records import PinRecord
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.pinterest.analytics import MAX_DAYS_BACK, AnalyticsUnavailableError
 from pinterest_agent.providers.pinterest.models import Pin
-from pinterest_agent.queues.runtime import Runtime
 
-__all__ = ["FIGURE_DAYS", "ChannelFiguresStore", "figures_for", "save_channel_figures"]
+__all__ = ["FIGURE_DAYS", "ChannelFiguresStore", "figures_for"]
 
 FIGURE_DAYS = 90
 """Days of the Overview's daily charts (the API reaches 89 days back)."""
@@ -89,21 +88,3 @@ def figures_for(
         pin_analytics=analytics.pin_analytics,
         pin_period=analytics.pin_period,
     )
-
-
-def save_channel_figures(
-    runtime: Runtime, analytics: RecordingAnalytics, insight: ChannelInsight,
-    pins_of: PinCache | None = None,
-) -> ChannelFigures:
-    """The insights job's hook: build the channel's figures snapshot and store it."""
-    try:
-        credentials = runtime.store.credentials.get(insight.channel_id)
-    except ConfigurationError:  # a record the key cannot open: the figures need no token
-        credentials = None
-    pins = list(pins_of.load(insight.channel_id).records.values()) if pins_of else None
-    figures = figures_for(analytics, insight,
-                          username=credentials.username if credentials else None, pins=pins)
-    ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix).save(figures)
-    log.info("figures channel=%s: %d days, %d top Pins stored", insight.channel_id,
-             len(figures.days), len(figures.top_pins))
-    return figures
