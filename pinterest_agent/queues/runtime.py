@@ -212,7 +212,7 @@ class Runtime:
             cache = RedisLLMCache(self.redis_client, f"{s.key_prefix}:llm-cache")
         return OpenAIStructuredLLM(
             self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
-            cache=cache,
+            cache=cache, mode=s.openai_output_mode,
         )
 
     @cached_property

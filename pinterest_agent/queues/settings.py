@@ -121,6 +121,14 @@ class Settings(BaseSettings):
         "actor limit.",
     )
     openai_max_retries: int = Field(default=1, ge=0, description="Client retries per request.")
+    openai_output_mode: Literal["auto", "json_schema", "json_object", "tools", "prompted"] = Field(
+        default="auto",
+        description="How structured answers are asked for: json_schema (OpenAI's strict "
+        "structured outputs), json_object with a schema (llama-cpp-python's server, older "
+        "vLLM), tools (one forced function call), prompted (the schema in the prompt, the JSON "
+        "taken from the text), or auto: the first the server accepts, remembered per base URL "
+        "and model. Every mode ends in the same validation and repair.",
+    )
     openai_vision: bool = Field(
         default=True,
         description="The model accepts images (gpt-4o-mini does): the design call sees a "

@@ -3,9 +3,10 @@
 ``make_openai_client`` builds the client from values the composition root passes in (this module
 never reads settings; note that the ``openai`` package itself still falls back to ``OPENAI_ORG_ID``
 and ``OPENAI_PROJECT_ID`` from the environment when they are set). ``OpenAIStructuredLLM`` calls
-``chat.completions.create`` with a strict ``json_schema`` response format (see
-``agents.llm.schema`` for why not ``parse``) and maps every ``openai`` exception onto the
-``LLMError`` tree.
+``chat.completions.create`` in one of the output modes (:mod:`.modes`: strict ``json_schema``,
+``json_object`` with a schema, a forced tool call, or prompted JSON; ``auto`` finds the one the
+server accepts, see ``agents.llm.schema`` for why not ``parse``) and maps every ``openai``
+exception onto the ``LLMError`` tree.
 
 Time budget: ``timeout_s`` is each request's total deadline (connect, headers and body
 together, :mod:`providers.deadlines`: a server trickling its answer is cut off at it, as
@@ -36,7 +37,15 @@ from pinterest_agent.agents.llm.errors import (
     LLMRequestError,
     LLMUnavailableError,
 )
-from pinterest_agent.agents.llm.schema import response_format
+from pinterest_agent.agents.llm.modes import (
+    AUTO_ORDER,
+    ModeMemory,
+    OutputMode,
+    extract_json,
+    is_format_refusal,
+    mode_request,
+    prompted_instructions,
+)
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.deadlines import deadline_transport
 from pinterest_agent.providers.retry_after import parse_retry_after
@@ -124,38 +133,100 @@ class OpenAIStructuredLLM(StructuredLLMBase):
         on_call: Callable[[LLMCallRecord], None] | None = None,
         max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
         temperature: float | None = None,
+        mode: OutputMode = "auto",
+        modes: ModeMemory | None = None,
     ) -> None:
         super().__init__(model=model, prompts=prompts, cache=cache, logger=logger, on_call=on_call)
         self._client = client
         self._max_output_tokens = max_output_tokens
         self._temperature = temperature
+        self.mode: OutputMode = mode
+        """The output mode asked for (``auto``: the first the server accepts, see
+        :mod:`.modes`)."""
+        self._modes = modes if modes is not None else _MODES
+
+    def output_mode(self) -> OutputMode:
+        """The mode the next request uses: the configured one, or under ``auto`` the one that
+        worked with this server and model (the first of ``AUTO_ORDER`` until one has)."""
+        if self.mode != "auto":
+            return self.mode
+        return self._modes.get(str(self._client.base_url), self.model) or AUTO_ORDER[0]
 
     def _complete(self, messages: list[Message], output: type[BaseModel]) -> Completion:
-        extra: dict[str, Any] = {}
+        if self.mode != "auto":
+            return self._complete_in(self.mode, messages, output)
+        base_url = str(self._client.base_url)
+        known = self._modes.get(base_url, self.model)
+        order = (known,) if known is not None else AUTO_ORDER
+        for index, mode in enumerate(order):
+            try:
+                completion = self._complete_in(mode, messages, output)
+            except LLMRequestError as exc:
+                refused = is_format_refusal(exc.details.get("status"), exc.message)
+                if known is not None or index == len(order) - 1 or not refused:
+                    raise
+                self._log.info("model server refused output mode %s (%s); trying %s",
+                                  mode, exc.message[:120], order[index + 1])
+                continue
+            if known is None:
+                self._modes.remember(base_url, self.model, mode)
+            return completion
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+    def _complete_in(self, mode: OutputMode, messages: list[Message],
+                     output: type[BaseModel]) -> Completion:
+        extra: dict[str, Any] = mode_request(mode, output)
         if self._temperature is not None:
             extra["temperature"] = self._temperature
+        if mode == "prompted":
+            messages = [*messages, {"role": "system", "content": prompted_instructions(output)}]
         try:
             response = self._client.chat.completions.create(
                 model=self.model,
                 messages=cast(Any, messages),
-                response_format=cast(Any, response_format(output)),
                 max_completion_tokens=self._max_output_tokens,
                 **extra,
             )
         except openai.OpenAIError as exc:
-            raise map_openai_error(exc) from exc
+            raise _as_request_error(map_openai_error(exc)) from exc
         if not response.choices:
             raise LLMUnavailableError("the model server answered without any choice")
         choice = response.choices[0]
         usage = response.usage
+        content = choice.message.content
+        if mode == "tools":
+            calls = choice.message.tool_calls or []
+            arguments = [getattr(call, "function", None) for call in calls]
+            content = next((f.arguments for f in arguments if f is not None), content)
+        elif mode == "prompted" and content is not None:
+            content = extract_json(content)
+        finish_reason = choice.finish_reason
+        if mode == "tools" and finish_reason == "tool_calls":
+            finish_reason = "stop"
         return Completion(
-            content=choice.message.content,
-            refusal=choice.message.refusal,
-            finish_reason=choice.finish_reason,
+            content=content,
+            refusal=getattr(choice.message, "refusal", None),
+            finish_reason=finish_reason,
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
             model=response.model or self.model,
         )
+
+
+_MODES = ModeMemory()
+"""The process's memory of which output mode each server and model accepts."""
+
+
+def _as_request_error(error: LLMError) -> LLMError:
+    """A 5xx whose message refuses the request's form (llama-cpp-python answers 500 to a
+    ``json_schema`` response format) is the request's fault, not the server's: a
+    ``LLMRequestError``, so ``auto`` tries the next mode instead of retrying this one."""
+    status = error.details.get("status")
+    if (isinstance(error, LLMUnavailableError) and isinstance(status, int)
+            and is_format_refusal(status, error.message)):
+        return LLMRequestError(error.message, status=status,
+                               request_id=error.details.get("request_id"))
+    return error
 
 
 def map_openai_error(exc: openai.OpenAIError) -> LLMError:
