@@ -240,7 +240,8 @@ def test_prompts_compare_two_template_versions(cli: CliRunner, tmp_path: Path) -
     template.write_text(template.read_text().replace("{% block system %}",
                                                      "{% block system %}Be concise.\n", 1))
     brief = Path(__file__).parent.parent / "fixtures/briefs/recipe.json"
-    result = cli.invoke(main, ["prompts", "compare", "--b", str(version_b), str(brief)])
+    result = cli.invoke(main, ["prompts", "compare", "--sandbox", "--b", str(version_b),
+                                str(brief)])
     assert result.exit_code == 0, result.output
     [row] = json.loads(result.stdout)
     assert row["A"]["template_hash"] != row["B"]["template_hash"]

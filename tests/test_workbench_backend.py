@@ -42,7 +42,7 @@ def test_without_a_key_the_sandbox_answers_in_process_and_caches_apart(
     prefix: str, redis_server: redis.Redis[bytes]
 ) -> None:
     variables = copy_variables(load_brief("recipe"))
-    with eval_backend(base(prefix), library=PromptLibrary()) as backend:
+    with eval_backend(base(prefix), library=PromptLibrary(), stand_in=True) as backend:
         assert "local sandbox" in backend.endpoint
         result = backend.llm.generate(template="pin_copy", variables=variables, output=PinCopy)
         assert result.value.link == load_brief("recipe").destination_url
@@ -68,6 +68,7 @@ def test_without_redis_the_run_goes_on_uncached_and_says_so(prefix: str) -> None
     warnings: list[str] = []
     down = no_redis()
     with eval_backend(base(prefix, redis_url="redis://127.0.0.1:1/0"), library=PromptLibrary(),
+                      stand_in=True,
                       redis_client=down, warn=warnings.append) as backend:
         assert backend.cache is None
     assert warnings and "without the LLM cache" in warnings[0]
@@ -108,3 +109,15 @@ def test_the_url_prefilter_never_changes_what_find_urls_finds(text: str) -> None
     full = [m.group(0).rstrip(".,;:!?)]'\"") for m in text_rules._URL.finditer(text)]
     assert find_urls(text) == full
     assert bool(full) <= bool(re.search(text_rules._MAYBE_URL, text))
+
+
+def test_without_a_model_an_eval_refuses_to_grade_the_stand_in(prefix: str) -> None:
+    # Given no OpenAI key (and so no real model): the sandbox's stand-in is graded only on
+    # request (--sandbox), since its answers know nothing of a template's quality
+    from pinterest_agent.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as info, \
+            eval_backend(base(prefix), library=PromptLibrary()):
+        pass
+    assert info.value.code == "no_model"
+    assert "--sandbox" in str(info.value) and "PINTEREST_AGENT_OPENAI_API_KEY" in str(info.value)

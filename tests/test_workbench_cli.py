@@ -123,7 +123,7 @@ def test_the_gate_exit_code_follows_the_threshold(cli: CliRunner, tmp_path: Path
     packaged = yaml.safe_load((ROOT / "prompts/evals/pin_copy.yaml").read_text())
     strict = write(tmp_path / "strict.yaml", yaml.safe_dump({**packaged, "threshold": 1.0}))
     # When it runs with the packaged template, the gate fails: exit 1, results still printed
-    failed = invoke(cli, "prompts", "eval", str(strict), "--json", "strict.json")
+    failed = invoke(cli, "prompts", "eval", str(strict), "--sandbox", "--json", "strict.json")
     assert failed.exit_code == 1
     assert "FAILED: 5/6" in failed.stdout
     results = json.loads((tmp_path / "strict.json").read_text())
@@ -133,7 +133,8 @@ def test_the_gate_exit_code_follows_the_threshold(cli: CliRunner, tmp_path: Path
     folder.mkdir()
     write(folder / "pin_copy.j2", PromptLibrary().source("pin_copy").replace(
         "at most {{ limits.title_max }} characters", "at most 60 characters"))
-    passed = invoke(cli, "prompts", "eval", str(strict), "--templates", str(folder))
+    passed = invoke(cli, "prompts", "eval", str(strict), "--sandbox", "--templates",
+                    str(folder))
     assert passed.exit_code == 0 and "PASSED: 6/6" in passed.stdout
 
 
@@ -251,3 +252,14 @@ def test_prompts_report_prints_the_comparison(
     assert "pin_copy:" in result.stdout and "not enough data" in result.stdout
     [row] = json.loads(as_json.stdout)["templates"][0]["versions"]
     assert (row["version"], row["pins_written"], row["pins_published"]) == ("v1", 1, 1)
+
+
+def test_prompts_eval_without_a_model_or_sandbox_is_one_line_and_exit_2(cli: CliRunner) -> None:
+    from pinterest_agent.queues.entry.cli import main
+
+    for args in (["prompts", "eval", "pin_copy"],
+                 ["prompts", "compare", "pin_copy", "--b", "packaged"]):
+        result = cli.invoke(main, args)
+        assert result.exit_code == 2, result.output
+        lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert len(lines) == 1 and "[no_model]" in lines[0] and "--sandbox" in lines[0]

@@ -53,6 +53,10 @@ _MODEL = click.option("--model", default=None, help="Another model than OPENAI_M
 _REPEAT = click.option("--repeat", type=click.IntRange(1, 100), default=None,
                        help="Runs per case (default: the suite's repeat).")
 _NO_CACHE = click.option("--no-cache", is_flag=True, help="Ask the model again (no LLM cache).")
+_SANDBOX = click.option(
+    "--sandbox", is_flag=True,
+    help="Run against the local sandbox's stand-in when no model is configured (its answers "
+    "know nothing of a template's quality: for trying the commands, never for judging).")
 _CONCURRENCY = click.option("--concurrency", type=click.IntRange(1, 32), default=4,
                             show_default=True, help="Cases run at once.")
 
@@ -142,7 +146,7 @@ def prompts_render(name: str, brief_file: Path) -> None:
 def _run(
     settings: Settings, suite: Suite, library: PromptLibrary, named: str, *,
     client: redis.Redis[bytes] | None, model: str | None, repeat: int | None, cache: bool,
-    concurrency: int,
+    concurrency: int, stand_in: bool = False,
 ) -> SuiteResult:
     from pinterest_agent.agents.workbench.runner import run_suite
     from pinterest_agent.queues.entry.eval_backend import eval_backend
@@ -157,7 +161,7 @@ def _run(
             return usage.recent_titles(channel, limit=limit)
 
     with eval_backend(settings, library=library, model=model, cache=cache and client is not None,
-                      redis_client=client, warn=_warn) as backend:
+                      redis_client=client, warn=_warn, stand_in=stand_in) as backend:
         if cache and client is None:
             _warn("Redis does not answer: running without the LLM cache")
         click.echo(f"{suite.name}: {named} templates, model {backend.llm.model} at "
@@ -198,9 +202,10 @@ def _write_reports(result: SuiteResult, json_out: Path | None, html_out: Path | 
               help="Also write an HTML report to this file.")
 @_NO_CACHE
 @_CONCURRENCY
+@_SANDBOX
 def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model: str | None,
                  repeat: int | None, json_out: Path | None, html_out: Path | None,
-                 no_cache: bool, concurrency: int) -> None:
+                 no_cache: bool, concurrency: int, sandbox: bool) -> None:
     """Run eval SUITE (a file, or a packaged suite: pin_copy, design_spec, channel_insight)
     and print a case x assertion table; exit 1 when the pass rate is under its threshold."""
     require_extra("evals", "prompts eval")
@@ -216,7 +221,7 @@ def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model
     store = RedisPromptVersions(client, settings.key_prefix) if client is not None else None
     library, named = template_library(settings, store, folder=folder, version=version)
     result = _run(settings, suite, library, named, client=client, model=model, repeat=repeat,
-                  cache=not no_cache, concurrency=concurrency)
+                  cache=not no_cache, concurrency=concurrency, stand_in=sandbox)
     for line in text_report(result):
         click.echo(line)
     _write_reports(result, json_out, html_out)
@@ -245,9 +250,10 @@ def _is_suite(ref: str) -> bool:
               help="Also write both runs and the comparison as JSON to this file.")
 @_NO_CACHE
 @_CONCURRENCY
+@_SANDBOX
 def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
                     model: str | None, repeat: int | None, json_out: Path | None,
-                    no_cache: bool, concurrency: int) -> None:
+                    no_cache: bool, concurrency: int, sandbox: bool) -> None:
     """Run SUITE with template versions A and B: pass rate per assertion side by side, the
     difference, and the cases whose verdict changed. Given brief files instead of a suite,
     write copy for each with A and B and print both with Pinterest's checks."""
@@ -267,7 +273,8 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
 
         suite = load_suite(targets[0])
         runs = [_run(settings, suite, library, named, client=client, model=model,
-                     repeat=repeat, cache=not no_cache, concurrency=concurrency)
+                     repeat=repeat, cache=not no_cache, concurrency=concurrency,
+                     stand_in=sandbox)
                 for library, named in ((library_a, named_a), (library_b, named_b))]
         comparison = compare_results(*runs)
         for line in comparison_report(comparison):
@@ -276,12 +283,12 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
             json_out.write_text(comparison.model_dump_json(indent=2), encoding="utf-8")
         return
     _compare_briefs(settings, targets, {"A": (library_a, named_a), "B": (library_b, named_b)},
-                    model=model, client=client, cache=not no_cache)
+                    model=model, client=client, cache=not no_cache, stand_in=sandbox)
 
 
 def _compare_briefs(settings: Settings, targets: tuple[str, ...],
                     versions: dict[str, tuple[PromptLibrary, str]], *, model: str | None,
-                    client: redis.Redis[bytes] | None, cache: bool) -> None:
+                    client: redis.Redis[bytes] | None, cache: bool, stand_in: bool) -> None:
     from pinterest_agent.agents.writer import write_copy
     from pinterest_agent.queues.entry.eval_backend import eval_backend
 
@@ -292,7 +299,7 @@ def _compare_briefs(settings: Settings, targets: tuple[str, ...],
     rows = []
     with eval_backend(settings, library=versions["A"][0], model=model,
                       cache=cache and client is not None, redis_client=client,
-                      warn=_warn) as backend:
+                      warn=_warn, stand_in=stand_in) as backend:
         for path in paths:
             brief = decode_message(PinBrief, read_json(path))
             row: dict[str, object] = {"brief": str(path)}

@@ -26,6 +26,7 @@ from pinterest_agent.agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCa
 from pinterest_agent.agents.prompting.errors import UnknownVersionError
 from pinterest_agent.agents.workbench.results import Prices
 from pinterest_agent.agents.prompting.versions import VersionStore, check_label
+from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.settings import Settings
@@ -53,7 +54,12 @@ def eval_backend(
     cache: bool = True,
     redis_client: redis.Redis[bytes] | None = None,
     warn: Callable[[str], None] = lambda _: None,
+    stand_in: bool = False,
 ) -> Iterator[EvalBackend]:
+    """The model an eval or comparison runs against: the configured one (an OpenAI key, and a
+    base URL for any compatible server), or, only with *stand_in* (``--sandbox``), the local
+    sandbox's stand-in, whose answers say nothing about a template's quality. Without a key and
+    without *stand_in*: a ``ConfigurationError`` (``no_model``) saying how to configure one."""
     prices = Prices(input_per_mtok=settings.llm_price_input_per_mtok,
                     output_per_mtok=settings.llm_price_output_per_mtok)
     with contextlib.ExitStack() as stack:
@@ -66,6 +72,13 @@ def eval_backend(
             endpoint = settings.openai_base_url or "OpenAI"
             cache_prefix = f"{settings.key_prefix}:llm-cache"
         else:
+            if not stand_in:
+                raise ConfigurationError(
+                    "no model to grade: set PINTEREST_AGENT_OPENAI_API_KEY (and "
+                    "PINTEREST_AGENT_OPENAI_BASE_URL for a local server), or pass --sandbox to "
+                    "run against the sandbox's stand-in (its scores say nothing about a template)",
+                    code="no_model",
+                )
             require_extra("sandbox", "a model run without PINTEREST_AGENT_OPENAI_API_KEY "
                           "(the local sandbox answers)")
             from pinterest_agent.providers.sandbox.server import SandboxServer
@@ -74,7 +87,7 @@ def eval_backend(
             client = make_openai_client(api_key=SANDBOX_KEY,
                                         base_url=f"{server.base_url}/openai/v1",
                                         timeout_s=settings.openai_timeout_s, max_retries=0)
-            endpoint = "the local sandbox (no PINTEREST_AGENT_OPENAI_API_KEY set)"
+            endpoint = "the local sandbox's stand-in (--sandbox: not a real model)"
             cache_prefix = f"{settings.key_prefix}:llm-cache:sandbox"
         llm_cache = _cache(settings, cache_prefix, redis_client, warn) if cache else None
         llm = OpenAIStructuredLLM(client, model=model or settings.openai_model, prompts=library,
