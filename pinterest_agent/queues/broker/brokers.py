@@ -207,11 +207,13 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
 
     def _quarantine(self, queue_name: str, dead_id: str, raw: bytes | None,
                     rejected: Rejected) -> None:
+        # The reason first: a dead letter is never listed without it (a crash in between
+        # leaves the message fetched, so it is redelivered, refused and recorded again).
+        _report(self.on_quarantine, queue_name, dead_id, raw, rejected)
         now = str(int(time.time() * 1000))
         store_or_wait(lambda: self._bury(keys=[self.namespace], args=[
             queue_name, canonical_queue(queue_name), self.broker_id, now, dead_id]),
             what=f"refused message {dead_id} in the dead-letter queue")
-        _report(self.on_quarantine, queue_name, dead_id, raw, rejected)
 
 
 def _report(hook: QuarantineHook | None, queue_name: str, dead_id: str, raw: bytes | None,
@@ -265,7 +267,7 @@ class QuarantiningRabbitmqBroker(RabbitmqBroker):  # type: ignore[misc]
                                           arguments={"x-message-ttl": self.dead_message_ttl})
 
     def quarantine(self, queue_name: str, raw: bytes, rejected: Rejected) -> None:
-        """Record a delivery the consumer refused (and has rejected into the XQ)."""
+        """Record a delivery the consumer refuses, before it rejects it into the XQ."""
         _report(self.on_quarantine, queue_name,
                 dead_id_of(raw, max_bytes=self.max_message_bytes), raw, rejected)
 
@@ -295,8 +297,8 @@ class _QuarantiningRabbitmqConsumer(_RabbitmqConsumer):  # type: ignore[misc]
             if isinstance(verdict, Accepted):
                 yield method, properties, verdict.data
                 continue
+            broker.quarantine(self.queue_name, raw, verdict)  # the reason first, as on Redis
             self._nack(method.delivery_tag)
-            broker.quarantine(self.queue_name, raw, verdict)
             yield None, None, None
 
 
