@@ -458,3 +458,15 @@ def test_sandbox_refuses_requests_without_a_key(sandbox: Any) -> None:
                           json={"model": "m", "messages": []})
     assert response.status_code == 401
     assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_frozen_variables_key_like_the_plain_mapping_and_serialise_once() -> None:
+    from pinterest_agent.agents.llm.cache import FrozenVariables, keyed_by
+
+    plain = {"brief": {"name": "Linen Throw", "keywords": ["linen", "throw"]}, "locale": "en-US"}
+    frozen = FrozenVariables(plain)
+    args = {"model": "m", "template_hash": "h", "schema_json": "{}"}
+    assert keyed_by(variables=frozen, **args) == keyed_by(variables=plain, **args)
+    first = frozen.canonical_json()
+    assert frozen.canonical_json() is first  # computed once
+    assert dict(frozen) == plain and len(frozen) == 2

@@ -112,3 +112,22 @@ def test_brief_text_cannot_close_its_delimiters() -> None:
     # Then no angle bracket survives, and the JSON still decodes to the same text
     assert "<" not in text and ">" not in text
     assert json.loads(text)["summary"] == attack
+
+
+def test_a_pinned_library_keeps_the_sources_read_when_it_was_made(tmp_path: Path) -> None:
+    (tmp_path / "pin_copy.j2").write_text(
+        "{% block system %}first{% endblock %}{% block user %}u{% endblock %}")
+    library = PromptLibrary(tmp_path)
+    pinned = library.pinned(["pin_copy"])
+    before = pinned.hash("pin_copy")
+    (tmp_path / "pin_copy.j2").write_text(
+        "{% block system %}edited{% endblock %}{% block user %}u{% endblock %}")
+    assert library.render("pin_copy", {}).system == "edited"  # the library reads the file
+    assert pinned.render("pin_copy", {}).system == "first"  # the pinned one does not
+    assert pinned.hash("pin_copy") == before != library.hash("pin_copy")
+    assert pinned.hash("design_spec") == library.hash("design_spec")  # the others as before
+
+
+def test_a_pinned_library_refuses_an_unknown_template_at_once() -> None:
+    with pytest.raises(PromptTemplateError, match="no_such"):
+        PromptLibrary().pinned(["no_such"])

@@ -102,13 +102,22 @@ def test_templates_come_from_a_folder_a_version_or_a_label(
     "Soft linen. Shop at www.deals.example.com today", "see https://a.example/x?y=1",
     "Visit shop.example.com/sale.", "No links here, only words. And a 4.5 rating.",
     "Email me: a@b.co or go to EXAMPLE.ORG", "version 2.0.1 of the app",
+    "Go to WWW.SHOUTY.DE now", "HTTPS://CAPS.EXAMPLE/X", "ftp://files.example/a", "a.company b.co",
 ])
 def test_the_url_prefilter_never_changes_what_find_urls_finds(text: str) -> None:
     from pinterest_agent.agents import text_rules
 
     full = [m.group(0).rstrip(".,;:!?)]'\"") for m in text_rules._URL.finditer(text)]
     assert find_urls(text) == full
-    assert bool(full) <= bool(re.search(text_rules._MAYBE_URL, text))
+
+
+@pytest.mark.parametrize("text", [
+    "#Linen #Cozy", "a#b ##c #d# x_#e", "#", "##", "end #tag", "#one#two", "é#tag #ü", "\n#x\t#y",
+])
+def test_the_hashtag_pattern_finds_what_the_look_behind_first_one_did(text: str) -> None:
+    from pinterest_agent.agents.text_rules import hashtags_in
+
+    assert hashtags_in(text) == re.findall(r"(?<![\w#])#\w+", text)
 
 
 def test_without_a_model_an_eval_refuses_to_grade_the_stand_in(prefix: str) -> None:

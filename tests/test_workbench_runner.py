@@ -175,3 +175,47 @@ def test_reports_and_the_comparison_of_two_versions(
     page = html_report(a)
     assert page.startswith("<!doctype html>") and "<script" not in page
     assert "title is 99 long, over 70" in page
+
+
+def test_the_packaged_pin_copy_suite_is_hermetic() -> None:
+    # Given the packaged suite, whose novelty check compares with titles the suite states, and a
+    # model whose first title repeats one of them while the second is new
+    suite = load_suite("pin_copy")
+    suite = Suite(**{**suite.__dict__, "cases": (suite.cases[0], suite.cases[2]),
+                     "prepared": {}})  # linen-throw and repot-monstera (no rubric to judge)
+    stated = "Stonewashed Linen Throw: Sage Green Living Room Ideas"
+    assert suite.recent_titles and stated in suite.recent_titles
+
+    def copy(title: str, link: str, keywords: list[str]) -> PinCopy:
+        return PinCopy(title=title, description="A calm, simple idea for every day. " * 3,
+                       alt_text="A photo", link=link, keywords=keywords, hashtags=[])
+
+    def verdicts(live_titles: list[str]) -> list[tuple[str, bool]]:
+        llm = ScriptedLLM().enqueue(
+            PinCopy,
+            copy(stated, "https://shop.example.com/products/linen-throw-sage",
+                 ["linen throw blanket", "sage green decor", "cozy living room"]),
+            copy("Repot Monstera in Five Steps: Chunky Aroid Mix and Aftercare",
+                 "https://plants.example.net/guides/repot-monstera",
+                 ["repot monstera", "houseplant care", "aroid soil mix"]))
+        result = run_suite(suite, llm, cache=None, templates="packaged", prices=PRICES,
+                           titles=lambda channel, limit: live_titles)
+        return [(r.case, o.passed) for r in result.runs for o in r.assertions
+                if o.column == "title novelty<0.8"]
+
+    # When it runs against an empty channel and against one that published both titles already
+    empty = verdicts([])
+    busy = verdicts(["Repot Monstera in Five Steps: Chunky Aroid Mix and Aftercare"])
+    # Then the verdicts come from the suite's own titles, the same on both
+    assert empty == busy == [("linen-throw", False), ("repot-monstera", True)]
+
+
+def test_the_report_names_the_server_that_answered() -> None:
+    suite = load_suite("pin_copy")
+    suite = Suite(**{**suite.__dict__, "cases": suite.cases[:1], "prepared": {}})
+    llm = ScriptedLLM().enqueue(PinCopy, LLMUnavailableError("down"))
+    result = run_suite(suite, llm, cache=None, templates="packaged", prices=PRICES,
+                       endpoint="http://127.0.0.1:8089/v1")
+    assert "model scripted at http://127.0.0.1:8089/v1" in "\n".join(text_report(result))
+    assert "http://127.0.0.1:8089/v1" in html_report(result)
+    assert SuiteResult.model_validate_json(json_report(result)).endpoint == result.endpoint

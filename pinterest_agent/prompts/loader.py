@@ -25,9 +25,10 @@ template's source), which travel with every LLM output.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -91,18 +92,22 @@ def as_data(value: Any) -> str:
 
 
 class _PackagedLoader(BaseLoader):
-    """Templates shipped inside the ``prompts`` package (works from wheels and zips too)."""
+    """Templates shipped inside the ``prompts`` package (works from wheels and zips too).
+
+    The package's folder is found once (through ``importlib.resources``, which costs more than
+    rendering); each template file is read when asked for, as a directory loader does."""
+
+    def __init__(self) -> None:
+        self._folder = resources.files("pinterest_agent.prompts").joinpath("templates")
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str | None, Any]:
-        node = resources.files("pinterest_agent.prompts").joinpath("templates", template)
+        node = self._folder.joinpath(template)
         if not node.is_file():
             raise TemplateNotFound(template)
-        source = node.read_text(encoding="utf-8")
-        return source, None, lambda: True
+        return node.read_text(encoding="utf-8"), None, lambda: True
 
     def list_templates(self) -> list[str]:
-        folder = resources.files("pinterest_agent.prompts").joinpath("templates")
-        return sorted(p.name for p in folder.iterdir() if p.name.endswith(SUFFIX))
+        return sorted(p.name for p in self._folder.iterdir() if p.name.endswith(SUFFIX))
 
 
 class PromptLibrary:
@@ -151,13 +156,20 @@ class PromptLibrary:
 
     def hash(self, name: str) -> str:
         """First 16 hex digits of the SHA-256 of the template's source."""
-        return hashlib.sha256(self.source(name).encode("utf-8")).hexdigest()[:16]
+        return _digest(self.source(name))
+
+    def pinned(self, names: Iterable[str]) -> PromptLibrary:
+        """A library whose templates ``names`` are the sources read now: a run that renders
+        them many times (an eval suite) uses one version of each throughout, even if a file is
+        edited meanwhile, and reads each file once."""
+        read = {name: self.source(name) for name in names}
+        return PromptLibrary(self.override_dir, sources={**read, **self.sources})
 
     def render(self, name: str, variables: Mapping[str, Any]) -> RenderedPrompt:
         """Render the ``system`` and ``user`` blocks of template ``name`` with ``variables``."""
         name = name.removesuffix(SUFFIX)
         source = self.source(name)
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+        digest = _digest(source)
         try:
             template = self._compiled.get(digest)
             if template is None:
@@ -178,6 +190,11 @@ class PromptLibrary:
                 f"prompt template {name!r} failed to render: {exc}", name=name
             ) from exc
         return RenderedPrompt(name=name, hash=digest, system=parts["system"], user=parts["user"])
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 def _file(name: str) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from json.encoder import encode_basestring
 from typing import Any, Protocol
 
 import redis
@@ -22,6 +23,7 @@ from pydantic_core import to_jsonable_python
 __all__ = [
     "DEFAULT_CACHE_PREFIX",
     "DEFAULT_CACHE_TTL_S",
+    "FrozenVariables",
     "LLMCache",
     "MemoryLLMCache",
     "RedisLLMCache",
@@ -61,6 +63,37 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+class FrozenVariables(Mapping[str, Any]):
+    """Template variables that nobody changes after making them, keeping their canonical JSON
+    once :func:`keyed_by` has computed it: a caller that keys the same call twice (the prompt
+    workbench reads every case's answer ahead, then runs the case) serialises them once. Its
+    values are not copied: whoever makes one must not change them afterwards."""
+
+    __slots__ = ("_data", "_json")
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = dict(data)
+        self._json: str | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def canonical_json(self) -> str:
+        if self._json is None:
+            self._json = _variables_json(self._data)
+        return self._json
+
+
+def _variables_json(variables: Mapping[str, Any]) -> str:
+    return canonical_json(to_jsonable_python(dict(variables)))
+
+
 def keyed_by(
     *,
     model: str,
@@ -77,10 +110,11 @@ def keyed_by(
         digests = [hashlib.sha256(url.encode("utf-8")).hexdigest() for url in images]
         parts.append('"images":' + canonical_json(digests))
     parts += [
-        '"model":' + canonical_json(model),
-        '"schema":' + schema_json,
-        '"template_hash":' + canonical_json(template_hash),
-        '"variables":' + canonical_json(to_jsonable_python(dict(variables))),
+        '"model":' + encode_basestring(model),  # what json.dumps writes for a str, minus the
+        '"schema":' + schema_json,                # call's overhead (a key is made per call)
+        '"template_hash":' + encode_basestring(template_hash),
+        '"variables":' + (variables.canonical_json() if isinstance(variables, FrozenVariables)
+                          else _variables_json(variables)),
     ]
     canonical = "{" + ",".join(parts) + "}"
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -39,7 +39,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import jsonpath
@@ -101,6 +101,17 @@ class Context:
     """``(channel_id, limit) -> recent Pin titles``, newest first."""
     judge: Judge | None = None
 
+    _joined: dict[frozenset[str], str] = field(default_factory=dict, repr=False, compare=False)
+
+    def all_text(self, skip: frozenset[str] = frozenset()) -> str:
+        """Every string in the output but those equal to one in ``skip``, one a line (what
+        whole-output rules search); joined once per case, however many rules ask."""
+        joined = self._joined.get(skip)
+        if joined is None:
+            joined = self._joined[skip] = "\n".join(
+                text for text in _strings(self.output) if text not in skip)
+        return joined
+
 
 # -- paths ------------------------------------------------------------------------------------
 
@@ -119,18 +130,22 @@ _SIMPLE = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\[\*\]|\.\*)*)$")
 _STEP = re.compile(r"\.([A-Za-z_][\w-]*|\*)|\[(\d+|\*)\]")
 
 
+@functools.lru_cache(maxsize=256)
+def _steps(path: str) -> tuple[str, ...] | None:
+    """A path's names, indexes and ``*`` in order, or ``None`` when python-jsonpath must walk it."""
+    if not path.startswith("$"):
+        return tuple(path.split("."))
+    simple = _SIMPLE.match(path)
+    return tuple(name or index for name, index in _STEP.findall(simple.group(1))) if simple else None
+
+
 def field_values(output: Mapping[str, Any], path: str) -> list[Any]:
     """Every value ``path`` (dotted or JSONPath) matches in ``output``.
 
     Dotted paths and JSONPaths made only of names, indexes and wildcards (``$.keywords[*]``,
     ``$.suggestions[0].priority``) are walked directly; anything richer (filters, slices,
     recursive descent) goes to python-jsonpath."""
-    if not path.startswith("$"):
-        steps: list[str] | None = path.split(".")
-    else:
-        simple = _SIMPLE.match(path)
-        steps = ([name or index for name, index in _STEP.findall(simple.group(1))]
-                 if simple else None)
+    steps = _steps(path)
     if steps is None:
         return list(_compiled(path).findall(output))
     nodes: list[Any] = [output]
@@ -138,9 +153,9 @@ def field_values(output: Mapping[str, Any], path: str) -> list[Any]:
         found: list[Any] = []
         for node in nodes:
             if step == "*":
-                found += list(node.values()) if isinstance(node, Mapping) else (
+                found += list(node.values()) if isinstance(node, dict | Mapping) else (
                     list(node) if isinstance(node, list) else [])
-            elif isinstance(node, Mapping) and step in node:
+            elif isinstance(node, dict | Mapping) and step in node:
                 found.append(node[step])
             elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
                 found.append(node[int(step)])
@@ -176,7 +191,7 @@ def _strings(value: Any) -> list[str]:
         node = stack.pop()
         if isinstance(node, str):
             found.append(node)
-        elif isinstance(node, Mapping):
+        elif isinstance(node, dict | Mapping):  # a dict is checked first, at C speed
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
@@ -332,8 +347,9 @@ class Hashtags(_Assertion):
         return f"hashtags {self.min}-{self.max}" if self.min else f"hashtags<={self.max}"
 
     def evaluate(self, ctx: Context) -> Verdict:
-        source: Any = ctx.output if self.field is None else field_values(ctx.output, self.field)
-        count = len(hashtags_in("\n".join(_strings(source))))
+        text = (ctx.all_text() if self.field is None
+                else "\n".join(_strings(field_values(ctx.output, self.field))))
+        count = len(hashtags_in(text))
         if not self.min <= count <= self.max:
             return Verdict(False, f"{count} hashtags, not {self.min} to {self.max}")
         return _PASS
@@ -367,8 +383,8 @@ class NoInventedUrl(_Assertion):
         allowed = set(self.allowed)
         if ctx.brief is not None:
             allowed.add(ctx.brief.destination_url)
-        if self.fields is None and all(url in allowed for text in _strings(ctx.output)
-                                       for url in find_urls(text)):
+        if self.fields is None and all(
+                url in allowed for url in find_urls(ctx.all_text(skip=frozenset(allowed)))):
             return _PASS  # the common case, without building every field's path
         for where, text in _texts(ctx.output, self.fields):
             for url in find_urls(text):

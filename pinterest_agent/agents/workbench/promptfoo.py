@@ -174,7 +174,7 @@ def export_promptfoo(
 
 
 def _jsonable(variables: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(json.loads(json.dumps(variables, default=str)))
+    return dict(json.loads(json.dumps(dict(variables), default=str)))
 
 
 def grade(spec: Mapping[str, Any], output: str, context: Mapping[str, Any]) -> dict[str, Any]:

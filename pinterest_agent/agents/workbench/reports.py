@@ -49,7 +49,8 @@ def text_report(result: SuiteResult) -> list[str]:
     width = len(header)
     lines = [
         f"suite {result.suite} ({result.source}): template {result.template} "
-        f"{result.template_hash} [{result.templates}], model {result.model}",
+        f"{result.template_hash} [{result.templates}], model {result.model}"
+        + (f" at {result.endpoint}" if result.endpoint else ""),
         "",
         *text_table(rows, right=range(width - 4, width - 1)),
         "",

@@ -68,6 +68,8 @@ class SuiteResult(BaseModel):
     templates: str = Field(description="Which versions ran: packaged, a folder, or vN.")
     judge: dict[str, str] = Field(default_factory=dict, description="Judge template -> hash.")
     model: str
+    endpoint: str = Field(default="", description="The server that answered (a base URL, "
+                                                  "OpenAI, or the sandbox's stand-in).")
     threshold: float
     repeat: int
     columns: list[str]

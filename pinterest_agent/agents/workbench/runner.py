@@ -90,20 +90,26 @@ def run_suite(
     repeat: int | None = None,
     concurrency: int = 1,
     on_run: Callable[[CaseRun], None] | None = None,
+    endpoint: str = "",
 ) -> SuiteResult:
     """Run every case ``repeat`` times (the suite's ``repeat`` by default) with ``llm``'s model
     and templates; ``templates`` says which versions those are, for the report. ``on_run`` is
-    called after each case run (a progress bar)."""
+    called after each case run (a progress bar); ``endpoint`` names the server, for the report.
+    A suite that states its own ``recent_titles`` is judged against those, never ``titles``."""
     started_at = datetime.now(UTC)
     started = time.perf_counter()
     for case in suite.cases:
         if case.id not in suite.prepared:
             suite.prepared[case.id] = prepare(suite.task, case)
     prepared: Mapping[str, Prepared] = suite.prepared
-    template_hash = llm.prompts.hash(suite.template)  # a missing template fails before any call
+    if suite.recent_titles is not None:
+        titles = _stated_titles(suite.recent_titles)
     judges = sorted({a.template for case in suite.cases for a in case.assertions
                      if isinstance(a, Rubric)})
-    judge_hashes = {name: llm.prompts.hash(name) for name in judges}
+    # One version of each template for the whole run (a missing one fails before any call).
+    prompts = llm.prompts.pinned([suite.template, *judges])
+    template_hash = prompts.hash(suite.template)
+    judge_hashes = {name: prompts.hash(name) for name in judges}
     times = repeat or suite.repeat
     jobs = [(case, n) for case in suite.cases for n in range(times)]
     if cache is not None and isinstance(cache, ReadsMany):
@@ -114,7 +120,7 @@ def run_suite(
                 for case, n in jobs]
         cache = _ReadAhead(cache, dict(zip(keys, cache.get_many(keys), strict=True)))
     caches = [cache if n == 0 or cache is None else RepeatCache(cache, n) for n in range(times)]
-    models = [llm.using(cache=c) for c in caches]
+    models = [llm.using(cache=c, prompts=prompts) for c in caches]
     columns = suite.column_of
 
     def one(job: tuple[Case, int]) -> CaseRun:
@@ -132,10 +138,18 @@ def run_suite(
     return SuiteResult(
         suite=suite.name, source=suite.source, task=suite.task, template=suite.template,
         template_hash=template_hash, templates=templates, judge=judge_hashes, model=llm.model,
+        endpoint=endpoint,
         threshold=suite.threshold, repeat=times, columns=list(suite.columns.values()),
         runs=runs, prices=prices, started_at=started_at,
         duration_s=time.perf_counter() - started,
     )
+
+
+def _stated_titles(stated: Sequence[str]) -> TitleSource:
+    """The suite's own recent titles, whatever the channel."""
+    def titles(channel: str, limit: int) -> list[str]:
+        return list(stated[:limit])
+    return titles
 
 
 def _outcome(assertion: Assertion, column: str, passed: bool, detail: str = "",

@@ -8,6 +8,7 @@ A suite (``prompts/evals/pin_copy.yaml`` is a packaged example)::
     threshold: 0.9            # the run fails (exit 1) when fewer cases than this pass everything
     repeat: 1                 # runs per case (variance); each repeat is cached apart
     repair: false             # true: the worker's checks and repair round run too
+    recent_titles: [...]      # novelty compares with these, not the live channel's (hermetic)
     defaults:                 # merged under every case's inline data
       brief: {schema_version: 1, channel_id: shop, locale: en-US}
     cases:
@@ -87,6 +88,11 @@ class SuiteSpec(BaseModel):
     defaults: dict[str, Any] = Field(default_factory=dict)
     cases: list[CaseSpec] = Field(min_length=1)
     assert_: list[Assertion] = Field(default_factory=list, alias="assert")
+    recent_titles: list[str] | None = Field(
+        default=None, max_length=1000,
+        description="The channel's recent Pin titles as this suite states them: novelty "
+                    "assertions compare with these instead of the live channel's, so the "
+                    "suite's verdicts do not depend on what a channel has published.")
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,8 @@ class Suite:
     """Assertion key -> its column name, in order (the suite's assertions first)."""
     column_of: Mapping[int, str] = field(default_factory=dict, compare=False, repr=False)
     """``id(assertion)`` -> its column, for every assertion object of every case."""
+    recent_titles: tuple[str, ...] | None = None
+    """The suite's own recent titles (novelty), or ``None`` to read the channel's."""
     prepared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Each case made ready for its task, by case id (filled by the runner, once per suite:
     ``prompts compare`` runs the same suite twice)."""
@@ -160,6 +168,7 @@ def load_suite(ref: str | Path) -> Suite:
         threshold=spec.threshold, repeat=spec.repeat, repair=spec.repair,
         description=spec.description, cases=cases, columns=columns,
         column_of={id(a): columns[assertion_key(a)] for case in cases for a in case.assertions},
+        recent_titles=None if spec.recent_titles is None else tuple(spec.recent_titles),
     )
 
 

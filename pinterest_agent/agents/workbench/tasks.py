@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pinterest_agent.agents.llm.cache import FrozenVariables
 from pinterest_agent.agents.design.designer import DesignSpec, design_problems, design_variables
 from pinterest_agent.agents.design.scene_map import SCENE_MAP
 from pinterest_agent.agents.insights.figures import figure_table
@@ -39,7 +40,7 @@ Check = Callable[[Any], list[str]]
 
 @dataclass(frozen=True)
 class Prepared:
-    variables: dict[str, Any]
+    variables: Mapping[str, Any]
     check: Check
     brief: PinBrief | None = None
     figures: Mapping[str, FigureValue] | None = None
@@ -59,10 +60,9 @@ def prepare(task: TaskName, case: Case) -> Prepared:
                              for e in exc.errors(include_url=False)[:4])
         raise SuiteError(f"case {case.id!r} has data the {task} task cannot use: {problems}",
                          case=case.id) from exc
-    if case.vars:
-        prepared = Prepared({**prepared.variables, **case.vars}, prepared.check, prepared.brief,
-                            prepared.figures)
-    return prepared
+    # Frozen: the run keys each case's call twice (reading answers ahead, then running it).
+    return Prepared(FrozenVariables({**prepared.variables, **case.vars}), prepared.check,
+                    prepared.brief, prepared.figures)
 
 
 def _brief(case: Case) -> PinBrief:

@@ -176,7 +176,8 @@ def _run(
 
             return run_suite(suite, backend.llm, cache=backend.cache, templates=named,
                              prices=backend.prices, titles=titles, repeat=repeat,
-                             concurrency=concurrency, on_run=advance)
+                             concurrency=concurrency, on_run=advance,
+                             endpoint=backend.endpoint)
 
 
 def _write_reports(result: SuiteResult, json_out: Path | None, html_out: Path | None) -> None:
