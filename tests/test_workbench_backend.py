@@ -55,9 +55,11 @@ def test_without_a_key_the_sandbox_answers_in_process_and_caches_apart(
 def test_with_a_key_the_configured_server_is_used(prefix: str, sandbox: SandboxServer) -> None:
     settings = base(prefix, openai_api_key=SecretStr("k"),
                     openai_base_url=f"{sandbox.base_url}/openai/v1", openai_model="my-model")
+    # (the sandbox is the server here, so --sandbox says grading its stand-in is meant)
     with eval_backend(settings, library=PromptLibrary(), model="other-model",
-                      cache=False) as backend:
-        assert backend.endpoint == settings.openai_base_url and backend.cache is None
+                      cache=False, stand_in=True) as backend:
+        assert backend.endpoint.startswith(f"{settings.openai_base_url} (the sandbox's stand-in")
+        assert backend.cache is None
         result = backend.llm.generate(template="pin_copy",
                                       variables=copy_variables(load_brief("product")),
                                       output=PinCopy)
@@ -130,3 +132,31 @@ def test_without_a_model_an_eval_refuses_to_grade_the_stand_in(prefix: str) -> N
         pass
     assert info.value.code == "no_model"
     assert "--sandbox" in str(info.value) and "PINTEREST_AGENT_OPENAI_API_KEY" in str(info.value)
+
+
+def test_an_eval_refuses_the_stand_in_reached_through_a_configured_key(
+    prefix: str, sandbox: SandboxServer
+) -> None:
+    # Given a key and a base URL that point at the sandbox (a sourced sandbox.env does this)
+    from pinterest_agent.errors import ConfigurationError
+
+    settings = base(prefix).model_copy(update={
+        "openai_api_key": SecretStr("sandbox-key"),
+        "openai_base_url": f"{sandbox.base_url}/openai/v1"})
+    # When an eval asks for its model without --sandbox: refused, saying how to get a real one
+    with pytest.raises(ConfigurationError) as info, \
+            eval_backend(settings, library=PromptLibrary(), cache=False):
+        pass
+    assert info.value.code == "no_model" and "stand-in" in str(info.value)
+    assert "model serve" in str(info.value)
+    # And with --sandbox it runs, the report naming the stand-in
+    with eval_backend(settings, library=PromptLibrary(), cache=False, stand_in=True) as backend:
+        assert "stand-in" in backend.endpoint
+
+
+def test_a_server_that_lists_no_stand_in_is_graded(prefix: str, sandbox: SandboxServer) -> None:
+    # A real server's model list (or none: a 404) does not name the sandbox
+    settings = base(prefix).model_copy(update={
+        "openai_api_key": SecretStr("k"), "openai_base_url": f"{sandbox.base_url}/v5"})
+    with eval_backend(settings, library=PromptLibrary(), cache=False) as backend:
+        assert backend.endpoint == f"{sandbox.base_url}/v5"

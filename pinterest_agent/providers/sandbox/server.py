@@ -68,6 +68,7 @@ REQUIRED_ROUTE_MODULES: tuple[str, ...] = (
 ROUTE_MODULES: tuple[str, ...] = (
     "pinterest_agent.providers.sandbox.analytics",
     "pinterest_agent.providers.sandbox.openai_compat",
+    "pinterest_agent.providers.sandbox.openai_models",
     "pinterest_agent.providers.sandbox.insight_answers",
     "pinterest_agent.providers.sandbox.rubric_answers",
     "pinterest_agent.providers.sandbox.category_answers",

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import openai
 import redis
 
 from pinterest_agent.agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCache, make_openai_client
@@ -71,6 +72,17 @@ def eval_backend(
             )
             endpoint = settings.openai_base_url or "OpenAI"
             cache_prefix = f"{settings.key_prefix}:llm-cache"
+            if settings.openai_base_url is not None and _is_stand_in(client):
+                if not stand_in:
+                    raise ConfigurationError(
+                        f"{settings.openai_base_url} is the sandbox's stand-in, not a model (a "
+                        "sourced sandbox.env points there): its scores say nothing about a "
+                        "template. Point PINTEREST_AGENT_OPENAI_BASE_URL at a real model "
+                        "(`pinterest-agent model serve` starts a local one), or pass --sandbox",
+                        code="no_model",
+                    )
+                endpoint = f"{settings.openai_base_url} (the sandbox's stand-in: not a model)"
+                cache_prefix = f"{settings.key_prefix}:llm-cache:sandbox"
         else:
             if not stand_in:
                 raise ConfigurationError(
@@ -93,6 +105,21 @@ def eval_backend(
         llm = OpenAIStructuredLLM(client, model=model or settings.openai_model, prompts=library,
                                   cache=llm_cache, mode=settings.openai_output_mode)
         yield EvalBackend(llm=llm, cache=llm_cache, endpoint=endpoint, prices=prices)
+
+
+_PROBE_TIMEOUT_S = 5.0
+
+
+def _is_stand_in(client: openai.OpenAI) -> bool:
+    """Whether the server lists the sandbox's stand-in among its models (``GET /models``, one
+    bounded request; a server that does not list models is taken at its word)."""
+    from pinterest_agent.providers.sandbox.openai_models import STAND_IN_OWNER
+
+    try:
+        page = client.with_options(timeout=_PROBE_TIMEOUT_S, max_retries=0).models.list()
+    except openai.OpenAIError:
+        return False
+    return any(getattr(model, "owned_by", None) == STAND_IN_OWNER for model in page.data)
 
 
 def _cache(
