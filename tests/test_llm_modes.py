@@ -177,3 +177,23 @@ def test_what_counts_as_a_refusal_of_the_request_form() -> None:
     assert is_format_refusal(500, "Input should be 'text' or 'json_object'")
     assert not is_format_refusal(500, "CUDA out of memory")
     assert not is_format_refusal(None, "json_schema")
+
+
+@pytest.mark.parametrize(("base_url", "max_tokens_sent"), [
+    ("http://model.test/v1", True),              # llama.cpp, Ollama, vLLM: they read max_tokens
+    ("https://api.openai.com/v1", False),        # OpenAI refuses max_tokens for o-series models
+    ("https://mine.openai.azure.com/openai/v1", False),
+])
+def test_the_output_cap_reaches_servers_that_only_read_max_tokens(
+    tmp_path: Any, base_url: str, max_tokens_sent: bool
+) -> None:
+    # llama-cpp-python's server ignores max_completion_tokens: without max_tokens an answer ran
+    # to the end of the context (4,000 tokens, minutes a request on a CPU)
+    server = Server(llama_like)
+    client = openai.OpenAI(api_key="k", base_url=base_url, max_retries=0,
+                           http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
+    llm = OpenAIStructuredLLM(client, model="small", prompts=library(tmp_path),
+                              mode="json_object", modes=ModeMemory(), max_output_tokens=321)
+    llm.generate(template="greet", variables={"who": "Ann"}, output=Greeting)
+    assert server.bodies[0]["max_completion_tokens"] == 321
+    assert server.bodies[0].get("max_tokens") == (321 if max_tokens_sent else None)

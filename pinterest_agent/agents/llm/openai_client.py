@@ -119,6 +119,16 @@ def make_openai_client(
     )
 
 
+_MAX_COMPLETION_TOKENS_HOSTS = ("api.openai.com", ".openai.azure.com")
+"""Hosts that take ``max_completion_tokens`` and refuse ``max_tokens`` for reasoning models."""
+
+
+def _knows_max_completion_tokens(base_url: str) -> bool:
+    host = urlsplit(base_url).hostname or ""
+    return any(host == suffix or (suffix.startswith(".") and host.endswith(suffix))
+               for suffix in _MAX_COMPLETION_TOKENS_HOSTS)
+
+
 class OpenAIStructuredLLM(StructuredLLMBase):
     """``StructuredLLM`` over ``client.chat.completions.create`` with structured outputs."""
 
@@ -178,6 +188,10 @@ class OpenAIStructuredLLM(StructuredLLMBase):
         extra: dict[str, Any] = mode_request(mode, output)
         if self._temperature is not None:
             extra["temperature"] = self._temperature
+        if not _knows_max_completion_tokens(str(self._client.base_url)):
+            # llama.cpp's Python server, Ollama and older vLLM read only ``max_tokens`` and let
+            # an answer run to the context's end without it (minutes on a small CPU model).
+            extra["extra_body"] = {"max_tokens": self._max_output_tokens}
         if mode == "prompted":
             messages = [*messages, {"role": "system", "content": prompted_instructions(output)}]
         try:
