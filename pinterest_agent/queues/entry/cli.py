@@ -21,6 +21,7 @@ from pinterest_agent.queues.entry.cli_channels import channels
 from pinterest_agent.queues.entry.cli_console import console, report
 from pinterest_agent.queues.entry.cli_insights import insights, scheduler
 from pinterest_agent.queues.entry.cli_jobs import enqueue, jobs, publish
+from pinterest_agent.queues.entry.cli_model import model
 from pinterest_agent.queues.entry.cli_prompts import draft, prompts
 from pinterest_agent.queues.entry.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
 from pinterest_agent.queues.settings import load_settings
@@ -139,7 +140,7 @@ def schema(model: str | None) -> None:
 
 
 for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
-                report, catalog):
+                report, catalog, model):
     main.add_command(command)
 
 
