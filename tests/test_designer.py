@@ -20,6 +20,8 @@ from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, FixtureFetcher, load_brief, replay
 
 SUBJECT_RED = (230, 40, 40)
+BALCONY = "Small balcony garden ideas"
+"""A headline the article brief grounds (``spec()``'s default is about the linen throw)."""
 
 
 def spec(**changes: object) -> DesignSpec:
@@ -104,7 +106,7 @@ def test_no_source_image_without_generation_is_a_typographic_pin() -> None:
     # Given an article brief with no image, and image generation off
     brief = load_brief("article").model_copy(update={"source_image_urls": []})
     llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
-        DesignSpec, spec(image_prompt=None))  # no image prompt needed: nothing to generate
+        DesignSpec, spec(headline=BALCONY, image_prompt=None))  # no prompt: nothing to generate
     # When it is drafted
     draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher())
     # Then it is a typographic Pin (not a no_source_image failure), its text safe and readable
@@ -142,8 +144,8 @@ def test_no_source_image_with_generation_uses_the_design_prompt() -> None:
     generator = FakeGenerator()
     llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
         DesignSpec,
-        spec(image_prompt=None),  # missing prompt is sent back for repair
-        spec(image_prompt="A sunny balcony garden with pots, vertical, no text"),
+        spec(headline=BALCONY, image_prompt=None),  # missing prompt is sent back for repair
+        spec(headline=BALCONY, image_prompt="A sunny balcony garden with pots, vertical, no text"),
     )
     draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher(), image_generator=generator)
     assert generator.prompts == ["A sunny balcony garden with pots, vertical, no text"]

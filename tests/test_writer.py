@@ -161,7 +161,10 @@ def test_deterministic_checks(changes: dict[str, object], problem: str) -> None:
 
 def test_good_copy_has_no_problems_and_keyword_match_ignores_case_and_hyphens() -> None:
     brief = load_brief("recipe")  # main keyword "one pot orzo"
-    copy = good_copy(brief, title="One-Pot Orzo with lemon and garlic", link=brief.destination_url)
+    copy = good_copy(brief, title="One-Pot Orzo with lemon and garlic",
+                     description="Creamy lemon garlic orzo in one pot, ready in 20 minutes.",
+                     alt_text="A pan of lemon garlic orzo with spinach.",
+                     keywords=["one pot orzo", "easy weeknight dinner"], hashtags=["#orzo"])
     assert copy_problems(copy, brief) == []
 
 

@@ -2,7 +2,8 @@
 
 The model fills ``PinCopy`` from the ``pin_copy`` template; pydantic enforces the hard limits and
 :func:`copy_problems` the rules a schema cannot say (the link unchanged, no URLs in the text, few
-hashtags, the main keyword early in the title). Any problem gets the seam's one repair round, then
+hashtags, the main keyword early in the title, nothing the brief does not state: see
+:mod:`agents.grounding`). Any problem gets the seam's one repair round, then
 ``LLMOutputInvalidError``.
 
 The link is never the model's to choose: whatever it answers, the returned copy's ``link`` is the
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
@@ -149,6 +151,11 @@ def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
                 f"title must contain the main keyword {main!r} within its first "
                 f"{KEYWORD_WITHIN} characters"
             )
+    problems += grounding_problems(
+        {"title": copy.title, "description": copy.description, "alt_text": copy.alt_text,
+         "keywords": copy.keywords, "hashtags": copy.hashtags},
+        brief_grounds(brief),
+    )
     return problems
 
 
