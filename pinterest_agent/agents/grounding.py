@@ -98,13 +98,15 @@ _NUMBER_WORDS = {
     "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
     "dozen": 12, "half": 0.5, "single": 1, "double": 2, "triple": 3,
 }
-_UNITS = frozenset("""
-    second sec minute min hour hr day night week month year decade
-    mm cm m km inch ft foot feet yard metre meter kg g lb pound oz ounce ml l litre liter
-    cup tablespoon tbsp teaspoon tsp serving serve portion person people guest
-    piece pc pack set pair layer tier step ingredient way idea tip trick color colour size
-    shade style pattern design percent star seat drawer shelf pocket room bedroom
-""".split())
+_UNITS = frozenset({
+    "second", "sec", "minute", "min", "hour", "hr", "day", "night", "week", "month", "year",
+    "decade", "mm", "cm", "m", "km", "inch", "ft", "foot", "feet", "yard", "metre", "meter", "kg",
+    "g", "lb", "pound", "oz", "ounce", "ml", "l", "litre", "liter", "cup", "tablespoon", "tbsp",
+    "teaspoon", "tsp", "serving", "serve", "portion", "person", "people", "guest", "piece", "pc",
+    "pack", "set", "pair", "layer", "tier", "step", "ingredient", "way", "idea", "tip", "trick",
+    "color", "colour", "size", "shade", "style", "pattern", "design", "percent", "star", "seat",
+    "drawer", "shelf", "pocket", "room", "bedroom",
+})
 _COUNTING = frozenset({"serve", "feed", "sleep", "seat"})
 """What a number word must come before ("five minutes", "two-pack") or after ("serves six") to
 count as a stated quantity; "one" or "two" elsewhere ("one pot", "the two of us") is prose."""
