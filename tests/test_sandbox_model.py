@@ -63,7 +63,7 @@ def answer_of(completion: dict[str, Any]) -> dict[str, Any]:
     return parsed
 
 
-# -- rule-blind: every field from the brief's data ------------------------------------------------
+# -- rule-blind: every field from the brief's data ---------------------------------------------
 
 
 @pytest.mark.parametrize("name", SAMPLE_BRIEFS)
@@ -120,7 +120,7 @@ def test_the_brief_keeps_its_own_keyword_placement() -> None:
                         "40 characters"]
 
 
-# -- the adversarial mode: seeded, deterministic ----------------------------------------------------
+# -- the adversarial mode: seeded, deterministic -----------------------------------------------
 
 
 def bodies(count: int) -> list[dict[str, Any]]:
@@ -243,7 +243,7 @@ def test_reply_kinds_shape_the_chat_completion() -> None:
         "Sure! Here is the JSON")
 
 
-# -- through the server and the real openai client -------------------------------------------------
+# -- through the server and the real openai client ----------------------------------------------
 
 
 @pytest.fixture()

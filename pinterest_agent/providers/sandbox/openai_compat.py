@@ -20,7 +20,9 @@ The seeded adversarial mode (:mod:`.adversary`, off unless configured) breaks an
 purpose at a set rate: over-long fields, another link, obeyed injections, invented claims,
 refusals, truncated or malformed JSON, 429, 500 and timeouts.
 
-Requests without ``Authorization: Bearer ...`` get OpenAI's 401 error envelope. Responses carry
+Every chat request body is kept, the last :data:`KEPT_REQUESTS` of them, for tests to read
+what a worker sent (:func:`chat_requests`; ``state.reset()`` forgets them). Requests without
+``Authorization: Bearer ...`` get OpenAI's 401 error envelope. Responses carry
 the headers a real OpenAI response has that cassettes must scrub (``openai-organization``,
 ``openai-project``, ``x-request-id``, ``set-cookie``), with harmless sandbox values, and a
 ``system_fingerprint`` of ``fp_sandbox``: a recording of them is a recording of the stand-in.
@@ -33,9 +35,10 @@ import hashlib
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pinterest_agent.providers.sandbox import adversary
 from pinterest_agent.providers.sandbox.naive_answers import (
@@ -45,11 +48,15 @@ from pinterest_agent.providers.sandbox.naive_answers import (
 )
 from pinterest_agent.providers.sandbox.routes import RouteRegistry, SandboxRequest, SandboxResponse
 
+if TYPE_CHECKING:
+    from pinterest_agent.providers.sandbox.state import SandboxState
+
 __all__ = [
     "AnswerBuilder",
     "add_answer_builder",
     "build_answer",
     "chat_completion",
+    "chat_requests",
     "design_spec_answer",
     "image_parts",
     "pin_copy_answer",
@@ -64,6 +71,8 @@ AnswerBuilder = Callable[[list[Mapping[str, Any]], Mapping[str, Any]], dict[str,
 
 _BUILDERS: dict[str, AnswerBuilder] = {}
 _REFUSAL = "I'm sorry, but I can't help with that request."
+KEPT_REQUESTS = 200
+_REQUESTS_KEY = "openai_compat.requests"
 
 
 def register(registry: RouteRegistry) -> None:
@@ -290,10 +299,20 @@ def _checked(request: SandboxRequest) -> Mapping[str, Any] | SandboxResponse:
     return body
 
 
+def chat_requests(state: SandboxState) -> list[Mapping[str, Any]]:
+    """The chat-completion request bodies this sandbox received, oldest first (the last
+    :data:`KEPT_REQUESTS`)."""
+    with state.lock:
+        return list(state.plugin_data.get(_REQUESTS_KEY, ()))
+
+
 def _chat_route(request: SandboxRequest) -> SandboxResponse:
     body = _checked(request)
     if isinstance(body, SandboxResponse):
         return body
+    with request.state.lock:
+        kept = request.state.plugin_data.setdefault(_REQUESTS_KEY, deque(maxlen=KEPT_REQUESTS))
+        kept.append(body)
     if not isinstance(body.get("messages"), list) or not body.get("model"):
         return _openai_error(400, "'model' and 'messages' are required.", "invalid_request_error")
     kind = request.state.llm.draw(body, adversary.applicable_kinds(_schema_name(body),
