@@ -49,6 +49,9 @@ BODY_SECRETS = ("api_key", "access_token", "refresh_token", "client_secret", "id
 REDACTED = "REDACTED"
 TEST_API_KEY = "test-key-not-a-secret"
 SANDBOX_BASE_URL = "http://sandbox.invalid/openai/v1"
+LOCAL_MODEL_BASE_URL = "http://local-gemma.invalid/v1"
+"""Where the local model's recordings (``fixtures/cassettes/local_model``) are recorded and
+replayed: a host that never resolves."""
 """Where the stand-in's recordings say they were made (``.invalid`` never resolves: RFC 2606)."""
 SANDBOX_MODEL = "sandbox-stand-in"
 TEST_MODEL = SANDBOX_MODEL
