@@ -52,3 +52,19 @@ def test_model_serve_on_a_bad_file_is_one_line_and_exit_1(tmp_path: Path) -> Non
                                        str(bogus)])
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1].startswith("error: [llm_unavailable]")
+
+
+def test_the_gemma_format_keeps_the_system_message() -> None:
+    # llama-cpp-python's own "gemma" format dropped it: the model never saw the instructions
+    from pinterest_agent.agents.llm.gemma_chat import gemma3_prompt
+
+    prompt = gemma3_prompt([
+        {"role": "system", "content": "RULES"},
+        {"role": "user", "content": [{"type": "text", "text": "<brief>x</brief>"}]},
+        {"role": "assistant", "content": "{}"},
+        {"role": "user", "content": "fix it"},
+        {"role": "system", "content": "SCHEMA"},
+    ])
+    assert prompt == ("<start_of_turn>user\nRULES\n\nSCHEMA\n\n<brief>x</brief><end_of_turn>\n"
+                      "<start_of_turn>model\n{}<end_of_turn>\n"
+                      "<start_of_turn>user\nfix it<end_of_turn>\n<start_of_turn>model\n")

@@ -9,8 +9,10 @@ the worker at it (:func:`local_model_env`).
 
 What the server needs, learnt on these machines:
 
-- ``--chat_format gemma``: the GGUF carries no chat template llama-cpp-python recognises, and its
-  fallback (``llama-2``) makes the model echo the system prompt back;
+- Gemma 3's chat format with the system message kept (:mod:`.gemma_chat`): the GGUF carries no
+  chat template llama-cpp-python recognises, its fallback (``llama-2``) makes the model echo the
+  system prompt back, and its own ``gemma`` format drops system messages, so the model never saw
+  the templates' instructions;
 - one thread by default on a 2-core machine: llama.cpp's threads spin while they wait, so with
   the cores busy (a test run, a worker) two threads ran at 2 tokens/s where one ran at 25;
 - the output mode ``json_object`` (the server refuses ``json_schema`` and takes ``json_object``
@@ -34,6 +36,7 @@ from pathlib import Path
 import httpx
 
 from pinterest_agent.agents.llm.errors import LLMUnavailableError
+from pinterest_agent.agents.llm.gemma_chat import CHAT_FORMAT
 
 __all__ = [
     "DEFAULT_CONTEXT",
@@ -121,9 +124,9 @@ def serve_local_model(
         raise LLMUnavailableError(f"no model file at {path}: give a .gguf file")
     chosen = port if port is not None else _free_port(host)
     count = threads if threads is not None else default_threads()
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(path),
+    argv = [sys.executable, "-m", "pinterest_agent.agents.llm.gemma_chat", "--model", str(path),
             "--model_alias", LOCAL_MODEL_NAME, "--host", host, "--port", str(chosen),
-            "--n_ctx", str(context), "--chat_format", "gemma",
+            "--n_ctx", str(context), "--chat_format", CHAT_FORMAT,
             "--n_threads", str(count), "--n_threads_batch", str(count)]
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(log_file.open("ab")) if log_file is not None
