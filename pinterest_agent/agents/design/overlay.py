@@ -55,7 +55,8 @@ class Overlay:
 
 @lru_cache(maxsize=1)
 def _font_bytes() -> bytes:
-    return resources.files("pinterest_agent.agents.design").joinpath("fonts", FONT_FILE).read_bytes()
+    folder = resources.files("pinterest_agent.agents.design")
+    return folder.joinpath("fonts", FONT_FILE).read_bytes()
 
 
 def _font(size: int, data: bytes | None = None) -> ImageFont.FreeTypeFont:

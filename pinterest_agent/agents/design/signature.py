@@ -14,7 +14,13 @@ from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.agents.design.contrast import RGB
 from pinterest_agent.agents.design.overlay import load_font
 from pinterest_agent.agents.design.scene_map import Scene
-from pinterest_agent.agents.design.typeset import Box, PlacedText, draw_text, text_colour_on, text_height
+from pinterest_agent.agents.design.typeset import (
+    Box,
+    PlacedText,
+    draw_text,
+    text_colour_on,
+    text_height,
+)
 
 __all__ = ["SIGNATURE_PX", "draw_signature", "draw_tab", "fitting_size", "signature_size"]
 

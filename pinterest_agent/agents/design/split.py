@@ -18,7 +18,12 @@ from pinterest_agent.agents.design.saliency import Subject
 from pinterest_agent.agents.design.scene_map import Scene
 from pinterest_agent.agents.design.signature import draw_signature, fitting_size, signature_size
 from pinterest_agent.agents.design.sources import Source
-from pinterest_agent.agents.design.typeset import PlacedText, draw_text, fit_text_in_box, text_colour_on
+from pinterest_agent.agents.design.typeset import (
+    PlacedText,
+    draw_text,
+    fit_text_in_box,
+    text_colour_on,
+)
 
 __all__ = ["PHOTO_SHARE", "compose_split"]
 

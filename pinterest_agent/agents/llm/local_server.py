@@ -42,8 +42,8 @@ __all__ = [
     "DEFAULT_CONTEXT",
     "DEFAULT_PORT",
     "LOCAL_MAX_OUTPUT_TOKENS",
-    "LOCAL_TIMEOUT_S",
     "LOCAL_MODEL_NAME",
+    "LOCAL_TIMEOUT_S",
     "LocalModel",
     "default_threads",
     "local_model_env",
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 LOCAL_MODEL_NAME = "gemma-3-270m-it-q4_k_m"
-"""The name the server answers to (``--model_alias``), what ``PINTEREST_AGENT_OPENAI_MODEL`` says."""
+"""The name the server answers to (``--model_alias``): ``PINTEREST_AGENT_OPENAI_MODEL``."""
 DEFAULT_PORT = 8089
 LOCAL_MAX_OUTPUT_TOKENS = 600
 LOCAL_TIMEOUT_S = 240
