@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -132,12 +133,25 @@ def serve_local_model(
         out = (stack.enter_context(log_file.open("ab")) if log_file is not None
                else subprocess.DEVNULL)
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
-                                   stdin=subprocess.DEVNULL)
+                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         stack.callback(_stop, process)
         base_url = f"http://{host}:{chosen}/v1"
         _wait_until_up(process, base_url, startup_timeout_s, log_file)
         yield LocalModel(base_url=base_url, model=LOCAL_MODEL_NAME, model_path=path,
                          threads=count, process=process)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before the server starts: on Linux, ask for SIGTERM when the parent dies,
+    so a killed parent (SIGKILL, or SIGTERM without a handler) leaves no server holding a core."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout_s: float,
