@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["bounded_json_schema", "response_format", "strict_json_schema", "strict_schema_json"]
+__all__ = ["GRAMMAR_MAX_LENGTH", "bounded_json_schema", "response_format", "strict_json_schema", "strict_schema_json"]
 
 _DROPPED = {
     "maxLength": "at most {} characters",
@@ -41,6 +41,9 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 _BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+GRAMMAR_MAX_LENGTH = 1000
+"""Longer string limits stay in the description: llama.cpp expands ``maxLength`` into nested
+optional rules, and a link's 2,048 crashed its grammar (a segmentation fault in the server)."""
 
 
 def bounded_json_schema(model: type[BaseModel]) -> dict[str, Any]:
@@ -87,7 +90,7 @@ def _strict(node: Any, defs: dict[str, Any], keep: frozenset[str] = frozenset())
     for key, value in node.items():
         if key in _NOISE:
             continue
-        if key in keep:
+        if key in keep and not (key == "maxLength" and value > GRAMMAR_MAX_LENGTH):
             out[key] = value
             continue
         if key in _DROPPED:
