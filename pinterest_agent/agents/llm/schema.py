@@ -18,7 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["GRAMMAR_MAX_LENGTH", "bounded_json_schema", "response_format", "strict_json_schema", "strict_schema_json"]
+__all__ = [
+    "GRAMMAR_MAX_LENGTH",
+    "bounded_json_schema",
+    "response_format",
+    "strict_json_schema",
+    "strict_schema_json",
+]
 
 _DROPPED = {
     "maxLength": "at most {} characters",
