@@ -1,0 +1,90 @@
+"""Draft a Pin from a photo of ``tests.photo_set`` the way ``pinterest-agent draft`` does against
+the local sandbox: ``draft_post`` with the writer's copy scripted and the design answered by the
+sandbox's stand-in model (``design_spec_answer``: a layout by the brief's kind, and, with
+vision, the subject's box it reads off the 512 px preview), or blind (no box: a model that
+cannot see).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from io import BytesIO
+from typing import Any
+
+from PIL import Image
+
+from pinterest_agent.agents.design.brand import BrandKit
+from pinterest_agent.agents.design.designer import DesignSpec
+from pinterest_agent.agents.design.imaging import RenderedImage
+from pinterest_agent.agents.design.preview import preview_data_url
+from pinterest_agent.agents.design.sources import load_source
+from pinterest_agent.agents.drafting import draft_post
+from pinterest_agent.agents.llm import ScriptedLLM
+from pinterest_agent.agents.writer import PinCopy
+from pinterest_agent.providers.sandbox.openai_compat import design_spec_answer
+from tests.conftest_llm import FixtureFetcher, load_brief
+from tests.photo_set import PHOTOS, photo_bytes, photo_image
+
+__all__ = ["Drafted", "draft_photo"]
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    image: RenderedImage
+    pin: Image.Image
+    source: Image.Image
+    crop_box: tuple[float, float, float, float]
+    photo_box: tuple[int, int, int, int]
+    covers: list[tuple[int, int, int, int]]
+
+
+def _design(kind: str, name: str, preview: bytes | None) -> DesignSpec:
+    facts: dict[str, Any] = {"kind": kind, "name": name, "has_source_image": True}
+    return DesignSpec.model_validate(design_spec_answer(facts, None, preview))
+
+
+def draft_photo(name: str, *, vision: bool = True, brand: BrandKit | None = None,
+                layout: str | None = None) -> Drafted:
+    photo = next(p for p in PHOTOS if p.name == name)
+    url = f"https://images.example.com/{name}.png"
+    brief = load_brief(photo.kind).model_copy(update={"source_image_urls": [url],
+                                                      "layout": layout})
+    data = photo_bytes(name)
+    source = load_source(data, (1000, 1500))
+    preview = None
+    if vision:
+        preview = base64.b64decode(preview_data_url(source.image).split(",", 1)[1])
+    copy = PinCopy(title=f"{brief.keywords[0].capitalize()}: {brief.name}"[:100], description=brief.summary[:400], alt_text="A photo.",
+                   link=brief.destination_url, keywords=brief.keywords[:3], hashtags=[])
+    llm = ScriptedLLM().enqueue(PinCopy, copy).enqueue(DesignSpec,
+                                                       _design(photo.kind, brief.name, preview))
+    draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher({url: data}), vision=vision,
+                       brand=brand)
+    image = draft.image
+    pin = Image.open(BytesIO(image.data)).convert("RGB")
+    crop = getattr(image, "crop_box", None)
+    photo_box = getattr(image, "photo_box", None)
+    if crop is None or photo_box is None:  # a render from before these were reported
+        crop, photo_box = _old_placement(draft.design, source, image)
+    covers = [image.band_box] + [placed.box for placed in image.texts]
+    return Drafted(image, pin, photo_image(name), crop, photo_box, covers)
+
+
+def _old_placement(spec: DesignSpec, source: Any, image: RenderedImage) -> tuple[
+        tuple[float, float, float, float], tuple[int, int, int, int]]:
+    """Where the code before ``crop_box`` put the photo: the largest 2:3 crop centred on the
+    chosen subject's focal point (``cover``), or the whole picture centred (``contain``)."""
+    from pinterest_agent.agents.design.imaging import subject_of
+    from pinterest_agent.agents.design.sources import cover_box
+
+    width, height = source.image.size
+    if image.fit == "cover":
+        focal = subject_of(spec, source).focal
+        box = cover_box((width, height), image.width / image.height, focal)
+        return (box[0] / width, box[1] / height, box[2] / width, box[3] / height), (
+            0, 0, image.width, image.height)
+    scale = source.scale * source.size[0] / width
+    shown = (round(width * scale), round(height * scale))
+    left, top = round((image.width - shown[0]) / 2), round((image.height - shown[1]) / 2)
+    return (0.0, 0.0, 1.0, 1.0), (left, top, left + shown[0], top + shown[1])
