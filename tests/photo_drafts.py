@@ -55,7 +55,8 @@ def draft_photo(name: str, *, vision: bool = True, brand: BrandKit | None = None
     preview = None
     if vision:
         preview = base64.b64decode(preview_data_url(source.image).split(",", 1)[1])
-    copy = PinCopy(title=f"{brief.keywords[0].capitalize()}: {brief.name}"[:100], description=brief.summary[:400], alt_text="A photo.",
+    title = f"{brief.keywords[0].capitalize()}: {brief.name}"[:100]
+    copy = PinCopy(title=title, description=brief.summary[:400], alt_text="A photo.",
                    link=brief.destination_url, keywords=brief.keywords[:3], hashtags=[])
     llm = ScriptedLLM().enqueue(PinCopy, copy).enqueue(DesignSpec,
                                                        _design(photo.kind, brief.name, preview))
@@ -63,7 +64,7 @@ def draft_photo(name: str, *, vision: bool = True, brand: BrandKit | None = None
                        brand=brand)
     image = draft.image
     pin = Image.open(BytesIO(image.data)).convert("RGB")
-    crop = getattr(image, "crop_box", None)
+    crop = getattr(image, "source_crop", None)
     photo_box = getattr(image, "photo_box", None)
     if crop is None or photo_box is None:  # a render from before these were reported
         crop, photo_box = _old_placement(draft.design, source, image)

@@ -2,14 +2,16 @@
 
 - **Faces**: OpenCV's bundled frontal-face Haar cascade (``haarcascade_frontalface_default``,
   the detector the issue names), confirmed by its ``alt2`` sibling (either alone finds "faces"
-  in coins and bricks), run on the source at full size and on the rendered Pin with the same
-  parameters. A face found in the source whose box lies (at least 90 %) inside the part
-  of the source the Pin shows must be found again in the Pin where that part landed
-  (intersection over union at least ``FACE_IOU``).
+  in coins and bricks), with the same parameters everywhere. Run on the part of the source the
+  Pin shows, resampled to the size the Pin shows it, every face it finds must be found again in
+  the Pin where it landed (intersection over union at least ``FACE_IOU``): only what was drawn
+  over it can make it lose one. Run on the whole source at full size, it also counts the faces
+  the crop cuts or leaves out.
 - **Saliency**: frequency-tuned salient region detection (Achanta, Hemami, Estrada and
   Süsstrunk, CVPR 2009) with scikit-image: each pixel's distance in CIELAB from the picture's
-  mean colour, on a slightly blurred copy; the salient region is what exceeds twice the map's
-  mean (the paper's adaptive threshold) and its mass is the map's sum there. The code under test
+  mean colour, on a slightly blurred copy; the salient mass is the part of the map above its
+  mean (the paper's adaptive threshold, twice the mean, leaves nothing of a picture as varied as
+  the astronaut portrait). The code under test
   uses a spectral residual and its own features, so the judge is not the thing judged. Of the
   salient mass inside the part shown, the share *not* under the band (or any text box) is
   ``clear``.
@@ -60,20 +62,20 @@ def _found(name: str, grey: np.ndarray, neighbours: int, side: int) -> list[Face
     return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h in found]
 
 
-def detect_faces(image: Image.Image) -> list[FaceBox]:
+def detect_faces(image: Image.Image, *, min_side: int | None = None) -> list[FaceBox]:
     """Faces as ``(x0, y0, x1, y1)`` pixels: what the default frontal cascade finds (scale step
     1.1, 5 neighbours, at least a twentieth of the short side) and the ``alt2`` frontal cascade
     confirms (3 neighbours, overlap at least ``CONFIRM_IOU``). Either cascade alone finds faces in
     coins, bricks and grass at this size; both agree on few of those."""
     grey = cv2.equalizeHist(np.asarray(image.convert("L")))
-    side = max(40, min(image.size) // 20)
+    side = min_side or max(40, min(image.size) // 20)
     confirming = _found("haarcascade_frontalface_alt2.xml", grey, 3, side)
     return [face for face in _found("haarcascade_frontalface_default.xml", grey, 5, side)
             if any(_iou(face, other) >= CONFIRM_IOU for other in confirming)]
 
 
 def judge_saliency(image: Image.Image) -> np.ndarray:
-    """Frequency-tuned saliency, long side ``SALIENCY_SIDE``, zero outside the salient region."""
+    """Frequency-tuned saliency, long side ``SALIENCY_SIDE``: the map's excess over its mean."""
     scale = SALIENCY_SIDE / max(image.size)
     small = image.convert("RGB").resize(
         (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
@@ -81,7 +83,7 @@ def judge_saliency(image: Image.Image) -> np.ndarray:
     lab = rgb2lab(gaussian(np.asarray(small) / 255.0, sigma=1.0, channel_axis=-1))
     mean = lab.reshape(-1, 3).mean(axis=0)
     saliency = np.sqrt(((lab - mean) ** 2).sum(axis=-1))
-    return np.where(saliency > 2 * saliency.mean(), saliency, 0.0)
+    return np.clip(saliency - saliency.mean(), 0.0, None)
 
 
 def _iou(a: FaceBox | Frac, b: FaceBox | Frac) -> float:
@@ -94,11 +96,12 @@ def _iou(a: FaceBox | Frac, b: FaceBox | Frac) -> float:
 @dataclass(frozen=True, slots=True)
 class Verdict:
     faces_in_source: int
-    """Faces the cascade finds in the part of the source the Pin shows."""
+    """Faces the cascade finds in the part of the source the Pin shows, at the size the Pin
+    shows it (so a face is not lost to the detector's sensitivity to scale)."""
     faces_kept: int
-    """Of those, how many it finds again in the Pin."""
+    """Of those, how many it finds again in the Pin, where they landed."""
     faces_outside_crop: int
-    """Faces found in the source but cut off or left out by the crop."""
+    """Faces found in the whole source (at full size) that the crop cuts or leaves out."""
     clear: float
     """The share of the salient mass inside the part shown that no band or text covers."""
     kept_mass: float
@@ -128,21 +131,20 @@ def judge(source: Image.Image, pin: Image.Image, *, crop_box: Frac,
     px0, py0, px1, py1 = photo_box
     sx, sy = (px1 - px0) / (cx1 - cx0), (py1 - py0) / (cy1 - cy0)
 
-    def to_pin(box: FaceBox) -> Frac:
-        return (px0 + (box[0] - cx0) * sx, py0 + (box[1] - cy0) * sy,
-                px0 + (box[2] - cx0) * sx, py0 + (box[3] - cy0) * sy)
-
-    in_crop, outside = [], 0
+    outside = 0
     for face in detect_faces(source):
         inter = (max(0.0, min(face[2], cx1) - max(face[0], cx0))
                  * max(0.0, min(face[3], cy1) - max(face[1], cy0)))
-        if inter >= 0.9 * (face[2] - face[0]) * (face[3] - face[1]):
-            in_crop.append(face)
-        else:
+        if inter < 0.9 * (face[2] - face[0]) * (face[3] - face[1]):
             outside += 1
-    pin_faces = detect_faces(pin)
-    kept = sum(1 for face in in_crop
-               if any(_iou(to_pin(face), found) >= FACE_IOU for found in pin_faces))
+    part = source.convert("RGB").resize((max(1, px1 - px0), max(1, py1 - py0)),
+                                        Image.Resampling.LANCZOS, box=(cx0, cy0, cx1, cy1))
+    side = max(40, min(pin.size) // 20)
+    in_part = [(x0 + px0, y0 + py0, x1 + px0, y1 + py0)
+               for x0, y0, x1, y1 in detect_faces(part, min_side=side)]
+    pin_faces = detect_faces(pin, min_side=side)
+    kept = sum(1 for face in in_part
+               if any(_iou(face, found) >= FACE_IOU for found in pin_faces))
 
     saliency = judge_saliency(source)
     mh, mw = saliency.shape
@@ -158,12 +160,9 @@ def judge(source: Image.Image, pin: Image.Image, *, crop_box: Frac,
     covered = float(saliency[covered_mask].sum())
     clear = 1.0 - covered / shown if shown > 0 else 1.0
 
-    part = source.convert("RGB").resize((max(1, px1 - px0), max(1, py1 - py0)),
-                                        Image.Resampling.BILINEAR,
-                                        box=(cx0, cy0, cx1, cy1))
     region = pin.convert("RGB").crop(photo_box)
     visible = ~_mask_out(pin.size, covers)[py0:py1, px0:px1]
     diff = np.abs(np.asarray(part, dtype=np.int16) - np.asarray(region, dtype=np.int16))
     error = float(diff[visible].mean()) if visible.any() else 0.0
-    return Verdict(len(in_crop), kept, outside, clear, shown / total if total > 0 else 1.0,
+    return Verdict(len(in_part), kept, outside, clear, shown / total if total > 0 else 1.0,
                    error)

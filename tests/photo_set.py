@@ -104,8 +104,9 @@ def _bottle(cap_top: float) -> Callable[[], Image.Image]:
     return make
 
 
-_WORDS = ("autumn soup recipes warm bowls for cold nights roasted squash ginger carrot lentil "
-          "creamy tomato basil simple weeknight dinners from the pantry").split()
+_WORDS = ("autumn", "soup", "recipes", "warm", "bowls", "for", "cold", "nights", "roasted",
+          "squash", "ginger", "carrot", "lentil", "creamy", "tomato", "basil", "simple",
+          "weeknight", "dinners", "from", "the", "pantry")
 
 
 def _lines(count: int, seed: int) -> list[str]:
@@ -176,6 +177,7 @@ PHOTOS: tuple[Photo, ...] = (
     Photo("cutout", "product", "synthetic", _fixture("cutout.png")),
     Photo("portrait", "how-to", "synthetic", _fixture("portrait.jpg")),
     Photo("offcentre", "product", "synthetic", _fixture("offcentre.jpg")),
+    Photo("landscape", "recipe", "synthetic", _fixture("landscape.jpg")),
     Photo("panorama", "article", "synthetic", _fixture("panorama.jpg")),
 )
 
