@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import cache
 from io import BytesIO
 from typing import Any
 
@@ -44,8 +45,10 @@ def _design(kind: str, name: str, preview: bytes | None) -> DesignSpec:
     return DesignSpec.model_validate(design_spec_answer(facts, None, preview))
 
 
+@cache
 def draft_photo(name: str, *, vision: bool = True, brand: BrandKit | None = None,
                 layout: str | None = None) -> Drafted:
+    """The photo drafted (once per process for the same arguments)."""
     photo = next(p for p in PHOTOS if p.name == name)
     url = f"https://images.example.com/{name}.png"
     brief = load_brief(photo.kind).model_copy(update={"source_image_urls": [url],

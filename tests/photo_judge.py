@@ -3,18 +3,17 @@
 - **Faces**: OpenCV's bundled frontal-face Haar cascade (``haarcascade_frontalface_default``,
   the detector the issue names), confirmed by its ``alt2`` sibling (either alone finds "faces"
   in coins and bricks), with the same parameters everywhere. Run on the part of the source the
-  Pin shows, resampled to the size the Pin shows it, every face it finds must be found again in
-  the Pin where it landed (intersection over union at least ``FACE_IOU``): only what was drawn
-  over it can make it lose one. Run on the whole source at full size, it also counts the faces
-  the crop cuts or leaves out.
+  Pin shows, resampled to the size the Pin shows it and through the same JPEG encoder, every
+  face it finds must be found again in the Pin's photo where it landed (intersection over union
+  at least ``FACE_IOU``): only what was drawn over it can make it lose one. Run on the whole
+  source at full size, it also counts the faces the crop cuts or leaves out.
 - **Saliency**: frequency-tuned salient region detection (Achanta, Hemami, Estrada and
   Süsstrunk, CVPR 2009) with scikit-image: each pixel's distance in CIELAB from the picture's
   mean colour, on a slightly blurred copy; the salient mass is the part of the map above its
   mean (the paper's adaptive threshold, twice the mean, leaves nothing of a picture as varied as
-  the astronaut portrait). The code under test
-  uses a spectral residual and its own features, so the judge is not the thing judged. Of the
-  salient mass inside the part shown, the share *not* under the band (or any text box) is
-  ``clear``.
+  the astronaut portrait). The code under test uses a spectral residual, histogram contrast and
+  smartcrop's scores, so the judge is not the thing judged. Of the salient mass inside the part
+  shown, the share *not* under the band (or any text box) is ``clear``.
 - **Where the photo went** is what the render reports (``crop_box``: the part of the source
   shown, as fractions; ``photo_box``: where it lies in the Pin), checked against the pixels: the
   source's part, resampled into that box, must match the Pin outside the text (``placement_error``,
@@ -26,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from io import BytesIO
 
 import cv2
 import numpy as np
@@ -56,22 +56,32 @@ def _cascade(name: str) -> cv2.CascadeClassifier:
     return cv2.CascadeClassifier(cv2.data.haarcascades + name)  # type: ignore[attr-defined]
 
 
-def _found(name: str, grey: np.ndarray, neighbours: int, side: int) -> list[FaceBox]:
-    found = _cascade(name).detectMultiScale(grey, scaleFactor=1.1, minNeighbors=neighbours,
-                                            minSize=(side, side))
+def _found(name: str, grey: np.ndarray, neighbours: int, side: int,
+           largest: int | None = None) -> list[FaceBox]:
+    found = _cascade(name).detectMultiScale(
+        grey, scaleFactor=1.1, minNeighbors=neighbours, minSize=(side, side),
+        maxSize=(largest, largest) if largest else (0, 0))
     return [(int(x), int(y), int(x + w), int(y + h)) for x, y, w, h in found]
 
 
 def detect_faces(image: Image.Image, *, min_side: int | None = None) -> list[FaceBox]:
     """Faces as ``(x0, y0, x1, y1)`` pixels: what the default frontal cascade finds (scale step
     1.1, 5 neighbours, at least a twentieth of the short side) and the ``alt2`` frontal cascade
-    confirms (3 neighbours, overlap at least ``CONFIRM_IOU``). Either cascade alone finds faces in
-    coins, bricks and grass at this size; both agree on few of those."""
+    confirms in a window a third of the face larger on each side (3 neighbours, overlap at least
+    ``CONFIRM_IOU``). Either cascade alone finds faces in coins, bricks and grass at this size;
+    both agree on few of those."""
     grey = cv2.equalizeHist(np.asarray(image.convert("L")))
     side = min_side or max(40, min(image.size) // 20)
-    confirming = _found("haarcascade_frontalface_alt2.xml", grey, 3, side)
-    return [face for face in _found("haarcascade_frontalface_default.xml", grey, 5, side)
-            if any(_iou(face, other) >= CONFIRM_IOU for other in confirming)]
+    faces = []
+    for face in _found("haarcascade_frontalface_default.xml", grey, 5, side):
+        w = face[2] - face[0]
+        x0, y0 = max(0, face[0] - w // 3), max(0, face[1] - w // 3)
+        window = grey[y0:face[3] + w // 3, x0:face[2] + w // 3]
+        confirming = [(a + x0, b + y0, c + x0, d + y0) for a, b, c, d in _found(
+            "haarcascade_frontalface_alt2.xml", window, 3, int(w * 0.6), int(w * 1.6))]
+        if any(_iou(face, other) >= CONFIRM_IOU for other in confirming):
+            faces.append(face)
+    return faces
 
 
 def judge_saliency(image: Image.Image) -> np.ndarray:
@@ -114,6 +124,13 @@ class Verdict:
                 and self.placement_error <= PLACEMENT_TOLERANCE)
 
 
+def _jpeg(image: Image.Image) -> Image.Image:
+    """``image`` through the JPEG encoder at the Pin's quality, as the Pin's pixels went."""
+    buffer = BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return Image.open(BytesIO(buffer.getvalue())).convert("RGB")
+
+
 def _mask_out(size: tuple[int, int], covers: list[tuple[int, int, int, int]]) -> np.ndarray:
     mask = np.zeros((size[1], size[0]), dtype=bool)
     for x0, y0, x1, y1 in covers:
@@ -123,16 +140,18 @@ def _mask_out(size: tuple[int, int], covers: list[tuple[int, int, int, int]]) ->
 
 def judge(source: Image.Image, pin: Image.Image, *, crop_box: Frac,
           photo_box: tuple[int, int, int, int], covers: list[tuple[int, int, int, int]],
-          ) -> Verdict:
+          cropped_faces: bool = True) -> Verdict:
     """``crop_box``: the part of ``source`` shown (fractions); ``photo_box``: where it lies in
-    ``pin`` (pixels); ``covers``: the band and every text box (pixels)."""
+    ``pin`` (pixels); ``covers``: the band and every text box (pixels); ``cropped_faces``: also
+    count the faces of the whole source the crop cuts (a full-size detection, the slowest step).
+    """
     sw, sh = source.size
     cx0, cy0, cx1, cy1 = crop_box[0] * sw, crop_box[1] * sh, crop_box[2] * sw, crop_box[3] * sh
     px0, py0, px1, py1 = photo_box
     sx, sy = (px1 - px0) / (cx1 - cx0), (py1 - py0) / (cy1 - cy0)
 
     outside = 0
-    for face in detect_faces(source):
+    for face in detect_faces(source) if cropped_faces else []:
         inter = (max(0.0, min(face[2], cx1) - max(face[0], cx0))
                  * max(0.0, min(face[3], cy1) - max(face[1], cy0)))
         if inter < 0.9 * (face[2] - face[0]) * (face[3] - face[1]):
@@ -140,9 +159,8 @@ def judge(source: Image.Image, pin: Image.Image, *, crop_box: Frac,
     part = source.convert("RGB").resize((max(1, px1 - px0), max(1, py1 - py0)),
                                         Image.Resampling.LANCZOS, box=(cx0, cy0, cx1, cy1))
     side = max(40, min(pin.size) // 20)
-    in_part = [(x0 + px0, y0 + py0, x1 + px0, y1 + py0)
-               for x0, y0, x1, y1 in detect_faces(part, min_side=side)]
-    pin_faces = detect_faces(pin, min_side=side)
+    in_part = detect_faces(_jpeg(part), min_side=side)
+    pin_faces = detect_faces(pin.convert("RGB").crop(photo_box), min_side=side)
     kept = sum(1 for face in in_part
                if any(_iou(face, found) >= FACE_IOU for found in pin_faces))
 
