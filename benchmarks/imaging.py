@@ -222,9 +222,9 @@ def detectors(tmp: Path, repeat: int) -> bool:
         source = load_source(data, TARGET)
         subject = estimate_subject(source.image)
         decode = median_ms(lambda d: load_source(d, TARGET), data, repeat)
-        detect = median_ms(lambda _: estimate_subject(source.image), data, repeat)
-        place = median_ms(lambda _: plan_pin(source, subject, SPEC.headline, PINTEREST,
-                                             wanted=SPEC.layout, split_height=840), data, repeat)
+        detect = median_ms(lambda _, s=source: estimate_subject(s.image), data, repeat)
+        place = median_ms(lambda _, s=source, u=subject: plan_pin(  # type: ignore[misc]
+            s, u, SPEC.headline, PINTEREST, wanted=SPEC.layout, split_height=840), data, repeat)
         hit = detect <= DETECT_TARGET_MS
         ok = ok and hit
         size = f"{source.image.width}x{source.image.height}"
