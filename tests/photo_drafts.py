@@ -1,8 +1,9 @@
 """Draft a Pin from a photo of ``tests.photo_set`` the way ``pinterest-agent draft`` does against
-the local sandbox: ``draft_post`` with the writer's copy scripted and the design answered by the
-sandbox's stand-in model (``design_spec_answer``: a layout by the brief's kind, and, with
-vision, the subject's box it reads off the 512 px preview), or blind (no box: a model that
-cannot see).
+the local sandbox: ``draft_post`` with the writer's copy scripted and a design answered as the
+sandbox's stand-in answers it (the brief's name as the headline, cut to 40 characters at a
+word; the layout by the brief's kind; with vision, the subject's box the sandbox's
+``subject_in_image`` reads off the 512 px preview the design call carries), or blind (no box:
+a model that cannot see).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pinterest_agent.agents.design.sources import load_source
 from pinterest_agent.agents.drafting import draft_post
 from pinterest_agent.agents.llm import ScriptedLLM
 from pinterest_agent.agents.writer import PinCopy
-from pinterest_agent.providers.sandbox.openai_compat import design_spec_answer
+from pinterest_agent.providers.sandbox.openai_compat import subject_in_image
 from tests.conftest_llm import FixtureFetcher, load_brief
 from tests.photo_set import PHOTOS, photo_bytes, photo_image
 
@@ -40,9 +41,25 @@ class Drafted:
     covers: list[tuple[int, int, int, int]]
 
 
+LAYOUTS = {"recipe": "band_bottom", "product": "band_top", "how-to": "band_top",
+           "article": "band_center"}
+"""The layout the sandbox's stand-in asks for, by the brief's kind."""
+DANGLING = {"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"}
+
+
 def _design(kind: str, name: str, preview: bytes | None) -> DesignSpec:
-    facts: dict[str, Any] = {"kind": kind, "name": name, "has_source_image": True}
-    return DesignSpec.model_validate(design_spec_answer(facts, None, preview))
+    subject: dict[str, Any] | None = subject_in_image(preview) if preview is not None else None
+    focal = {"x": 0.5, "y": 0.5}
+    if subject is not None:
+        focal = {"x": (subject["x0"] + subject["x1"]) / 2, "y": (subject["y0"] + subject["y1"]) / 2}
+    words = name.split()
+    while len(" ".join(words)) > 40 or words[-1].lower() in DANGLING:
+        words.pop()
+    headline = " ".join(words)
+    return DesignSpec.model_validate({
+        "headline": headline, "layout": LAYOUTS.get(kind, "band_bottom"),
+        "palette": ["#2E5E4E", "#F1F7F2"], "dominant_color": "#F1F7F2", "focal_point": focal,
+        "subject": subject, "image_prompt": None})
 
 
 @cache
