@@ -7,8 +7,9 @@ source: its 24 px window then finds faces down to about a thirteenth of the shor
 ones are left to the saliency map's skin score), and a 24 MP photo of grass, texture everywhere
 and the cascade's slowest case, costs it about 100 ms on a loaded 2-core machine. Thumbor's smart
 crop takes the same first step (its focal points are OpenCV's faces, then features).
-``SCALE_STEP`` 1.25 and ``NEIGHBOURS`` 3 favour finding a face over avoiding a false one; each find is then looked at again by the ``alt2`` cascade in a window around it (cheap: a
-few scales of a small patch). A face both agree on is ``confirmed``: the placement never crops it
+``SCALE_STEP`` 1.25 and ``NEIGHBOURS`` 3 favour finding a face over avoiding a false one; each
+find is then looked at again by the ``alt2`` cascade in a window around it (cheap: a few scales
+of a small patch). A face both agree on is ``confirmed``: the placement never crops it
 or covers it. One only the first finds is kept as a *likely* face: it weighs in the saliency map
 but does not bind (in coins, bricks and grass the first cascade alone finds "faces").
 

@@ -27,8 +27,8 @@ Each is scored by what it costs the picture (lower is better):
   never outweighs a face or the map;
 - the design: a zoomed crop (``ZOOM_WEIGHT``), a source shown whole (``WHOLE_COST``, the
   share of the canvas it leaves empty, and ``HIDDEN_WEIGHT`` for the share of it under the
-  bottom margin, where the platform's buttons sit), the split layout (``SPLIT_COST``), a band away from the
-  place the design asked for (``PLACE_COST``).
+  bottom margin, where the platform's buttons sit), the split layout (``SPLIT_COST``), a band
+  away from the place the design asked for (``PLACE_COST``).
 
 The cheapest candidate is the plan. Mass queries use a summed-area table of the saliency grid,
 interpolated, so every candidate costs a few array operations.
@@ -312,9 +312,10 @@ def _tops(frame: Frame) -> np.ndarray:
 
 def plan_placement(focus: FocalPoints, subject: Box, frame: Frame) -> Plan:
     """The cheapest view and band for ``focus`` (see the module docstring for the costs)."""
-    ctx = _Context(_Mass(focus.saliency), _Mass(focus.peaks), focus.heads, focus.text.block, subject, frame)
+    ctx = _Context(_Mass(focus.saliency), _Mass(focus.peaks), focus.heads, focus.text.block,
+                   subject, frame)
     tops = _tops(frame)
-    _, safe_top, _, safe_bottom = frame.safe
+    safe_top = frame.safe[1]
     canonical = {safe_top, int(tops[-1]), (safe_top + int(tops[-1])) // 2}
     place = np.where(tops == frame.wanted_top, 0.0,
                      np.where(np.isin(tops, list(canonical)), PLACE_COST / 2, PLACE_COST))
@@ -350,5 +351,5 @@ def _view(views: _Views, index: int) -> View:
     crop = views.crop[index]
     photo = views.photo[index]
     return View((float(crop[0]), float(crop[1]), float(crop[2]), float(crop[3])),
-                (int(round(photo[0])), int(round(photo[1])), int(round(photo[2])),
-                 int(round(photo[3]))))
+                (round(float(photo[0])), round(float(photo[1])), round(float(photo[2])),
+                 round(float(photo[3]))))

@@ -1,10 +1,11 @@
 """The split layout: the photo above a solid text panel with the headline and the brand.
 
 The photo takes the top ``PHOTO_SHARE`` of the canvas, its crop chosen like the band layout's
-(``agents.design.placement``: faces, text and the salient region kept in); a thin accent rule separates it from the panel (the brand's background colour). The
-headline is set in the panel inside the safe zone at the largest size that fits above the
-signature (logo, ``name · domain``), in the brand's primary colour when it reads on the panel.
-Nothing covers the photo, so the subject is always whole.
+(``agents.design.placement``: faces, text and the salient region kept in); a thin accent rule
+separates it from the panel (the brand's background colour). The headline is set in the panel
+inside the safe zone at the largest size that fits above the signature (logo,
+``name · domain``), in the brand's primary colour when it reads on the panel. Nothing covers the
+photo, so the subject is always whole.
 """
 
 from __future__ import annotations
