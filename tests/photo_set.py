@@ -138,7 +138,7 @@ def _screenshot() -> Image.Image:
     body = ImageFont.truetype(str(FONT), 30)
     y = 100
     for line in _lines(20, 11):
-        draw.text((40, y), (line + " " + line)[:90], font=body, fill=(30, 30, 30))
+        draw.text((40, y), (line + " " + line)[:78], font=body, fill=(30, 30, 30))
         y += 42
     return image
 
