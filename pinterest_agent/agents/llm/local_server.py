@@ -24,19 +24,21 @@ What the server needs, learnt on these machines:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from pinterest_agent.agents.llm.errors import LLMUnavailableError
+from pinterest_agent.agents.llm.errors import LLMConfigurationError, LLMUnavailableError
 from pinterest_agent.agents.llm.gemma_chat import CHAT_FORMAT
 
 __all__ = [
@@ -105,6 +107,17 @@ def _free_port(host: str) -> int:
         return int(probe.getsockname()[1])
 
 
+def _port_taken(host: str, port: int) -> bool:
+    """Whether something listens on *host*:*port* (probed as uvicorn binds, ``SO_REUSEADDR``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 @contextlib.contextmanager
 def serve_local_model(
     *,
@@ -118,11 +131,18 @@ def serve_local_model(
 ) -> Iterator[LocalModel]:
     """Run the local model server for the ``with`` block (a free port unless *port*).
 
-    ``LLMUnavailableError`` when it exits or does not answer within *startup_timeout_s* (the
-    server's own last lines are in the message)."""
+    ``LLMConfigurationError`` (``port_in_use``) when *port* is taken: another server there
+    would answer the readiness probe, and the settings printed would point at it.
+    ``LLMUnavailableError`` when the server exits or does not answer within
+    *startup_timeout_s*; the server's last lines are in the message (its output goes to
+    *log_file*, or to a temporary file removed on exit)."""
     path = model_path or model_file()
     if not path.is_file():
         raise LLMUnavailableError(f"no model file at {path}: give a .gguf file")
+    if port is not None and _port_taken(host, port):
+        raise LLMConfigurationError(
+            f"{host}:{port} is taken (something listens there already): stop it or pick "
+            "another port (--port)", code="port_in_use")
     chosen = port if port is not None else _free_port(host)
     count = threads if threads is not None else default_threads()
     argv = [sys.executable, "-m", "pinterest_agent.agents.llm.gemma_chat", "--model", str(path),
@@ -130,10 +150,12 @@ def serve_local_model(
             "--n_ctx", str(context), "--chat_format", CHAT_FORMAT,
             "--n_threads", str(count), "--n_threads_batch", str(count)]
     with contextlib.ExitStack() as stack:
-        out = (stack.enter_context(log_file.open("ab")) if log_file is not None
-               else subprocess.DEVNULL)
+        if log_file is None:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="local-model-"))
+            log_file = Path(folder) / "server.log"
+        out = stack.enter_context(log_file.open("ab"))
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
-                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent())
         stack.callback(_stop, process)
         base_url = f"http://{host}:{chosen}/v1"
         _wait_until_up(process, base_url, startup_timeout_s, log_file)
@@ -144,18 +166,34 @@ def serve_local_model(
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child, before the server starts: on Linux, ask for SIGTERM when the parent dies,
-    so a killed parent (SIGKILL, or SIGTERM without a handler) leaves no server holding a core."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _die_with_parent() -> Callable[[], None] | None:
+    """The ``preexec_fn`` that makes the child ask Linux for SIGTERM when its parent dies, so a
+    killed parent (SIGKILL, or SIGTERM without a handler) leaves no server holding a core;
+    ``None`` elsewhere.
 
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    libc's ``prctl`` is looked up here, in the parent: the child only calls it (no ``dlopen``
+    between fork and exec, where another thread of the parent may have held its lock). A parent
+    that died before the child armed the signal is noticed (the child's parent changed) and the
+    child exits. (Linux sends it when the *thread* that started the child ends; the ``with``
+    block of :func:`serve_local_model` keeps that thread alive.)"""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def arm() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arm
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout_s: float,
-                   log_file: Path | None) -> None:
+                   log_file: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -163,7 +201,10 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout_s: f
                 f"the local model server exited ({process.returncode}) before answering"
                 + _tail(log_file))
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/models", timeout=2.0).status_code == 200:
+            # trust_env=False: an HTTP(S)_PROXY in the environment would take the probe to a
+            # proxy, which cannot reach this loopback server (the worker's client ignores it too)
+            answer = httpx.get(f"{base_url}/models", timeout=2.0, trust_env=False)
+            if answer.status_code == 200 and process.poll() is None:
                 return
         time.sleep(0.25)
     raise LLMUnavailableError(
@@ -171,8 +212,8 @@ def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout_s: f
         + _tail(log_file))
 
 
-def _tail(log_file: Path | None) -> str:
-    if log_file is None or not log_file.is_file():
+def _tail(log_file: Path) -> str:
+    if not log_file.is_file():
         return ""
     lines = log_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
     return (": " + " | ".join(lines)) if lines else ""
