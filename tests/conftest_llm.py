@@ -11,6 +11,12 @@ Scrubbing runs both ways, at record time and again at replay: request headers
 (``authorization``, ``openai-organization``, ``openai-project``, ``cookie``), response headers
 (``set-cookie``, ``openai-organization``, ``openai-project``, ``x-request-id``) and token-like
 fields in JSON bodies. ``fixtures/cassettes/record.py`` re-records against the sandbox.
+
+The cassettes in ``fixtures/cassettes/*.yaml`` are recordings of the sandbox's stand-in model
+(``providers/sandbox/openai_compat.py``), not of OpenAI: they are recorded and replayed at
+:data:`SANDBOX_BASE_URL` (a host that cannot resolve) with the model :data:`SANDBOX_MODEL`, each
+file opens with a comment saying so, and the answers carry ``fp_sandbox``. They test the client
+path and the worker's handling of a rule-blind model's answers, not a real model's quality.
 """
 
 from __future__ import annotations
@@ -42,7 +48,13 @@ RESPONSE_HEADERS_DROPPED = ("set-cookie", "openai-organization", "openai-project
 BODY_SECRETS = ("api_key", "access_token", "refresh_token", "client_secret", "id_token", "code")
 REDACTED = "REDACTED"
 TEST_API_KEY = "test-key-not-a-secret"
-TEST_MODEL = "gpt-4o-mini"
+SANDBOX_BASE_URL = "http://sandbox.invalid/openai/v1"
+LOCAL_MODEL_BASE_URL = "http://local-gemma.invalid/v1"
+"""Where the local model's recordings (``fixtures/cassettes/local_model``) are recorded and
+replayed: a host that never resolves."""
+"""Where the stand-in's recordings say they were made (``.invalid`` never resolves: RFC 2606)."""
+SANDBOX_MODEL = "sandbox-stand-in"
+TEST_MODEL = SANDBOX_MODEL
 
 
 def _scrub_json(value: Any) -> Any:
@@ -115,13 +127,17 @@ def llm_vcr(record_mode: str = "none") -> vcr.VCR:
 
 
 @contextmanager
-def replay(cassette: str, prompts: PromptLibrary | None = None) -> Iterator[OpenAIStructuredLLM]:
-    """An ``OpenAIStructuredLLM`` (real openai client, api.openai.com) replaying ``cassette``;
-    fails if any recorded interaction was not played."""
+def replay(
+    cassette: str, prompts: PromptLibrary | None = None, *, base_url: str = SANDBOX_BASE_URL,
+    model: str = SANDBOX_MODEL,
+) -> Iterator[OpenAIStructuredLLM]:
+    """An ``OpenAIStructuredLLM`` (real openai client) replaying ``cassette``, by default one of
+    the sandbox stand-in's recordings at :data:`SANDBOX_BASE_URL`; fails if any recorded
+    interaction was not played."""
     # vcrpy replays at httpx's own transport: send through it instead of the deadline's pool.
-    client = make_openai_client(api_key=TEST_API_KEY, base_url=None, timeout_s=5, max_retries=0,
-                                transport=httpx.HTTPTransport())
-    llm = OpenAIStructuredLLM(client, model=TEST_MODEL, prompts=prompts or PromptLibrary())
+    client = make_openai_client(api_key=TEST_API_KEY, base_url=base_url, timeout_s=5,
+                                max_retries=0, transport=httpx.HTTPTransport())
+    llm = OpenAIStructuredLLM(client, model=model, prompts=prompts or PromptLibrary())
     with llm_vcr().use_cassette(f"{cassette}.yaml", allow_playback_repeats=False) as cass:
         yield llm
     assert cass.all_played, f"cassette {cassette} has interactions that were never played"

@@ -19,6 +19,7 @@ from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.runtime import Runtime
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import wait_for
+from tests.obedient_model import use_obedient_model
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 
@@ -61,8 +62,11 @@ def test_a_shop_feed_becomes_pins_and_a_price_edit_updates_only_that_pin(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
     start_worker: Callable[..., RunningWorker], tmp_path: Path,
 ) -> None:
-    # Given the sample shop feed, its mapping, and a worker; the clock set back three days so
-    # the planner's slots are already due and the Pins go out now
+    # Given the sample shop feed, its mapping, and a worker writing with a model that follows the
+    # writer's rules (the mapping's keywords are not in the products' names: the sandbox's
+    # rule-blind stand-in fails those, see tests/obedient_model.py); the clock set back three
+    # days so the planner's slots are already due and the Pins go out now
+    use_obedient_model(runtime)
     worker = start_worker()
     start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) \
         - timedelta(days=3)

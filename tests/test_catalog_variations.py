@@ -71,18 +71,26 @@ def test_the_writer_refuses_to_repeat_an_earlier_pins_title() -> None:
     assert '"benefit" angle' in llm.calls[0].messages[0]["content"]
 
 
-def test_the_sandbox_model_writes_a_new_title_for_a_variation() -> None:
+def test_the_sandbox_model_takes_the_angle_as_data_and_never_reads_earlier_titles() -> None:
     from pinterest_agent.agents.writer import copy_problems
-    from pinterest_agent.providers.sandbox.openai_compat import pin_copy_answer
+    from pinterest_agent.providers.sandbox.naive_answers import pin_copy_answer
 
-    # Given the sandbox's answer for an item's first Pin
+    # Given the stand-in's answer for an item's first Pin (its name as the title)
     first = PinBrief(schema_version=1, brief_id="shop.B.v1", channel_id="shop",
-                     name="Terracotta Morning Mug", summary="A mug.",
+                     name="Stoneware Mug in Terracotta", summary="A mug.",
                      destination_url="https://shop.example/mug", keywords=["stoneware mug"])
     title = pin_copy_answer(first.model_dump(mode="json"))["title"]
-    # When it answers the item's second Pin (an angle, the first title to avoid)
+    assert title == first.name
+    # When it answers the item's second Pin: an angle, and the first title to avoid
     second = first.model_copy(update={"brief_id": "shop.B.v2", "title_angle": "benefit",
                                       "avoid_titles": [title]})
     answer = PinCopy.model_validate(pin_copy_answer(second.model_dump(mode="json")))
-    # Then its title is new and passes the writer's checks
-    assert answer.title != title and copy_problems(answer, second) == []
+    # Then the angle, given as data, shapes its title, which passes the writer's checks
+    assert answer.title == "Stoneware Mug in Terracotta: why we love it"
+    assert copy_problems(answer, second) == []
+    # But the earlier titles are not its business: without an angle it repeats the first title,
+    # and the writer's check is what sends it back
+    repeat = first.model_copy(update={"brief_id": "shop.B.v3", "avoid_titles": [title]})
+    again = PinCopy.model_validate(pin_copy_answer(repeat.model_dump(mode="json")))
+    assert again.title == title
+    assert any("repeats an earlier Pin's title" in p for p in copy_problems(again, repeat))

@@ -25,6 +25,7 @@ from tests.conftest import (
     make_settings,
 )
 from tests.helpers import dead_letters, outcome_status, post_payload, wait_for
+from tests.obedient_model import use_obedient_model
 
 pytestmark = pytest.mark.redis
 
@@ -182,6 +183,9 @@ def test_insights_run_show_and_next(
     assert brief["channel_id"] == "shop" and brief["destination_url"].startswith("https://")
     # The concept carries the image of the top Pin it builds on, so the writer can design it
     assert brief["source_image_urls"] and "/_sandbox/images/" in brief["source_image_urls"][0]
+    # And a worker writing with a model that follows the writer's rules drafts it (the concept's
+    # main keyword is not in its name: the rule-blind stand-in fails it, tests/obedient_model.py)
+    use_obedient_model(runtime)
     start_worker()
     drafted = wait_for(lambda: (runtime.store.outcomes.get("brief", brief["brief_id"]) or {})
                        .get("status") in ("drafted", "failed")
@@ -239,10 +243,16 @@ def test_prompts_compare_two_template_versions(cli: CliRunner, tmp_path: Path) -
     template = version_b / "pin_copy.j2"
     template.write_text(template.read_text().replace("{% block system %}",
                                                      "{% block system %}Be concise.\n", 1))
-    brief = Path(__file__).parent.parent / "fixtures/briefs/recipe.json"
+    briefs = Path(__file__).parent.parent / "fixtures/briefs"
     result = cli.invoke(main, ["prompts", "compare", "--sandbox", "--b", str(version_b),
-                                str(brief)])
+                                str(briefs / "product.json"), str(briefs / "recipe.json")])
     assert result.exit_code == 0, result.output
-    [row] = json.loads(result.stdout)
-    assert row["A"]["template_hash"] != row["B"]["template_hash"]
-    assert row["A"]["checks"] == "all passed" and row["B"]["title"]
+    product, recipe = json.loads(result.stdout)
+    assert product["A"]["template_hash"] != product["B"]["template_hash"]
+    assert product["A"]["checks"] == "all passed" and product["B"]["title"]
+    # And a brief the model could not write (the stand-in titles the recipe with its name, which
+    # lacks the main keyword) shows its typed failure for each version, without ending the run
+    assert recipe["A"]["template_hash"] == product["A"]["template_hash"]
+    for label in ("A", "B"):
+        assert recipe[label]["failed"]["code"] == "llm_output_invalid"
+        assert "main keyword 'one pot orzo'" in recipe[label]["failed"]["message"]

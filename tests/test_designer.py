@@ -6,20 +6,36 @@ import base64
 from io import BytesIO
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from pinterest_agent.agents.design.contrast import contrast_ratio, hex_to_rgb
-from pinterest_agent.agents.design.designer import DesignSpec, FocalPoint, Layout, design_problems
+from pinterest_agent.agents.design.designer import (
+    DesignSpec,
+    FocalPoint,
+    Layout,
+    SubjectBox,
+    design_problems,
+)
 from pinterest_agent.agents.design.scene_map import PINTEREST, SCENE_MAP
-from pinterest_agent.agents.drafting import draft_post
+from pinterest_agent.agents.drafting import Draft, draft_post
 from pinterest_agent.agents.image_generation import OpenAIImageGenerator, closest_size
-from pinterest_agent.agents.llm import ScriptedLLM, make_openai_client
-from pinterest_agent.agents.messages import ImageBase64Media, ImageUrlMedia
+from pinterest_agent.agents.llm import LLMOutputInvalidError, ScriptedLLM, make_openai_client
+from pinterest_agent.agents.messages import ImageBase64Media, ImageUrlMedia, PinBrief
 from pinterest_agent.agents.writer import PinCopy
+from pinterest_agent.providers.sandbox.naive_answers import subject_in_image
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from tests.conftest_llm import SAMPLE_BRIEFS, TEST_API_KEY, FixtureFetcher, load_brief, replay
+from tests.conftest_llm import (
+    IMAGES,
+    SAMPLE_BRIEFS,
+    TEST_API_KEY,
+    FixtureFetcher,
+    load_brief,
+    replay,
+)
 
 SUBJECT_RED = (230, 40, 40)
+BALCONY = "Small balcony garden ideas"
+"""A headline the article brief grounds (``spec()``'s default is about the linen throw)."""
 
 
 def spec(**changes: object) -> DesignSpec:
@@ -37,9 +53,11 @@ def spec(**changes: object) -> DesignSpec:
 
 
 def copy_for(name: str) -> PinCopy:
+    """Copy that passes every check: the main keyword first, the brief's own words."""
     brief = load_brief(name)
-    return PinCopy(title=brief.name, description=brief.summary[:400], alt_text="A photo.",
-                   link=brief.destination_url, keywords=brief.keywords[:3], hashtags=[])
+    return PinCopy(title=f"{brief.keywords[0].capitalize()}: {brief.name}",
+                   description=brief.summary, alt_text="A photo.", link=brief.destination_url,
+                   keywords=brief.keywords[:3], hashtags=[])
 
 
 def inside(box: tuple[int, int, int, int], outer: tuple[int, int, int, int]) -> bool:
@@ -52,31 +70,24 @@ def near_red(pixel: object) -> bool:
     return all(abs(a - b) < 40 for a, b in zip(pixel[:3], SUBJECT_RED, strict=True))
 
 
-@pytest.mark.parametrize("name", SAMPLE_BRIEFS)
-def test_every_sample_brief_becomes_a_designed_pin(name: str) -> None:
-    # Given a sample brief, its fixture source image and the model's recorded answers
-    brief = load_brief(name)
-    fetcher = FixtureFetcher()
-    with replay(f"draft_{name}") as llm:
-        # When it is drafted
-        draft = draft_post(brief, llm=llm, fetcher=fetcher)
+def assert_designed_pin(draft: Draft, brief: PinBrief, fetcher: FixtureFetcher) -> None:
     image = draft.image
     decoded = Image.open(BytesIO(image.data))
-    # Then the image is exactly 1000x1500 JPEG
+    # The image is exactly 1000x1500 JPEG
     assert decoded.format == "JPEG" and decoded.size == (1000, 1500)
     assert (image.width, image.height) == PINTEREST.size
-    # And the focal point is in frame, with the source's subject under it
+    # The focal point is in frame, with the source's subject under it
     fx, fy = image.focal_point
     assert 0 <= fx <= 1 and 0 <= fy <= 1
     assert near_red(decoded.convert("RGB").getpixel((int(fx * 999), int(fy * 1499))))
-    # And the headline is inside the safe zone, on a band that does not cover the subject
+    # The headline is inside the safe zone, on a band that does not cover the subject
     safe = PINTEREST.safe_box()
     assert inside(image.text_box, image.band_box) and inside(image.band_box, safe)
     assert not (image.band_box[1] <= fy * 1500 <= image.band_box[3])
-    # And the text meets WCAG AA contrast on its band
+    # The text meets WCAG AA contrast on its band
     assert contrast_ratio(hex_to_rgb(image.band_color), hex_to_rgb(image.text_color)) >= 4.5
     assert image.contrast_ratio >= PINTEREST.min_contrast_ratio
-    # And the post is a valid draft for the publisher
+    # The post is a valid draft for the publisher
     post = draft.post
     assert (post.post_id, post.platform, post.channel_id) == (
         brief.brief_id, "pinterest", brief.channel_id)
@@ -90,21 +101,84 @@ def test_every_sample_brief_becomes_a_designed_pin(name: str) -> None:
     assert fetcher.fetched == brief.source_image_urls[:1]
 
 
+def test_the_product_brief_becomes_a_designed_pin_through_the_recorded_stand_in() -> None:
+    # Given the product brief, its fixture image and the stand-in's recorded answers (it sees
+    # the photo: the subject's box comes from the pixels)
+    brief = load_brief("product")
+    fetcher = FixtureFetcher()
+    with replay("draft_product") as llm:
+        # When it is drafted
+        draft = draft_post(brief, llm=llm, fetcher=fetcher)
+    # Then it is a designed Pin, its subject clear of the band
+    assert_designed_pin(draft, brief, fetcher)
+    assert draft.image.subject_source == "model"
+
+
+@pytest.mark.parametrize(("name", "broken"), [
+    ("recipe", "title must contain the main keyword"),
+    ("how-to", "title must contain the main keyword"),
+    ("article", "headline: String should have at most 40 characters"),
+])
+def test_a_brief_the_stand_in_echoes_into_broken_answers_is_a_typed_failure(
+    name: str, broken: str
+) -> None:
+    # Given a sample brief the rule-blind stand-in answers with its name as the title (no main
+    # keyword) or as the headline (the article's name is 41 characters), recorded
+    brief = load_brief(name)
+    fetcher = FixtureFetcher()
+    with pytest.raises(LLMOutputInvalidError) as info, replay(f"draft_{name}") as llm:
+        # When it is drafted
+        draft_post(brief, llm=llm, fetcher=fetcher)
+    # Then there is no draft but a typed, permanent failure naming the rule, after the repair
+    assert broken in str(info.value) and info.value.code == "llm_output_invalid"
+    assert fetcher.fetched == brief.source_image_urls[:1]  # the photo was checked first
+
+
+def seen_subject(brief: PinBrief) -> SubjectBox:
+    """The subject's box a vision model would answer for the brief's fixture photo."""
+    with Image.open(IMAGES / brief.source_image_urls[0].rsplit("/", 1)[-1]) as opened:
+        upright = ImageOps.exif_transpose(opened).convert("RGB")
+    buffer = BytesIO()
+    upright.save(buffer, "PNG")
+    box = subject_in_image(buffer.getvalue())
+    assert box is not None
+    return SubjectBox(**box)
+
+
+@pytest.mark.parametrize("name", SAMPLE_BRIEFS)
+def test_every_sample_brief_becomes_a_designed_pin(name: str) -> None:
+    # Given a sample brief, its fixture source image, and a model that follows the rules and
+    # sees the photo (scripted: copy and headline from the brief, the subject's box)
+    brief = load_brief(name)
+    fetcher = FixtureFetcher()
+    subject = seen_subject(brief)
+    centre = FocalPoint(x=(subject.x0 + subject.x1) / 2, y=(subject.y0 + subject.y1) / 2)
+    llm = ScriptedLLM().enqueue(PinCopy, copy_for(name)).enqueue(DesignSpec, spec(
+        headline=brief.keywords[0].capitalize(), layout=Layout.BAND_TOP, subject=subject,
+        focal_point=centre))
+    # When it is drafted
+    draft = draft_post(brief, llm=llm, fetcher=fetcher)
+    # Then it is a designed Pin around the subject the model saw
+    assert_designed_pin(draft, brief, fetcher)
+    assert draft.image.subject_source == "model" and llm.remaining() == 0
+    assert len(llm.calls) == 2  # copy and design, no repair round
+
+
 def test_public_media_url_mode_names_the_object_to_store() -> None:
-    brief = load_brief("recipe")
-    with replay("draft_recipe") as llm:
+    brief = load_brief("product")
+    with replay("draft_product") as llm:
         draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher(),
                            media_public_base_url="https://media.example.com/pins/")
-    assert draft.media_key == "brief-recipe-001.jpg"
+    assert draft.media_key == "brief-product-001.jpg"
     assert isinstance(draft.post.media, ImageUrlMedia)
-    assert draft.post.media.url == "https://media.example.com/pins/brief-recipe-001.jpg"
+    assert draft.post.media.url == "https://media.example.com/pins/brief-product-001.jpg"
 
 
 def test_no_source_image_without_generation_is_a_typographic_pin() -> None:
     # Given an article brief with no image, and image generation off
     brief = load_brief("article").model_copy(update={"source_image_urls": []})
     llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
-        DesignSpec, spec(image_prompt=None))  # no image prompt needed: nothing to generate
+        DesignSpec, spec(headline=BALCONY, image_prompt=None))  # no prompt: nothing to generate
     # When it is drafted
     draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher())
     # Then it is a typographic Pin (not a no_source_image failure), its text safe and readable
@@ -142,8 +216,8 @@ def test_no_source_image_with_generation_uses_the_design_prompt() -> None:
     generator = FakeGenerator()
     llm = ScriptedLLM().enqueue(PinCopy, copy_for("article")).enqueue(
         DesignSpec,
-        spec(image_prompt=None),  # missing prompt is sent back for repair
-        spec(image_prompt="A sunny balcony garden with pots, vertical, no text"),
+        spec(headline=BALCONY, image_prompt=None),  # missing prompt is sent back for repair
+        spec(headline=BALCONY, image_prompt="A sunny balcony garden with pots, vertical, no text"),
     )
     draft = draft_post(brief, llm=llm, fetcher=FixtureFetcher(), image_generator=generator)
     assert generator.prompts == ["A sunny balcony garden with pots, vertical, no text"]

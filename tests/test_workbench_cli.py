@@ -60,8 +60,11 @@ def walkthrough() -> list[str]:
 
 def run_line(cli: CliRunner, line: str) -> Result | None:
     """One line of the walkthrough: `mkdir -p`, `sed -i.bak 's/A/B/' FILE`, or
-    `pinterest-agent ... [> FILE]` (anything else fails the test: keep the page to these)."""
+    `pinterest-agent ... [> FILE | || true]` (anything else fails the test: keep the page to
+    these). A line ending `|| true` is an eval the page says fails its gate: it must exit 1."""
     words = shlex.split(line, comments=True)
+    gate_fails = words[-2:] == ["||", "true"]
+    words = words[:-2] if gate_fails else words
     if words[:2] == ["mkdir", "-p"]:
         Path(words[2]).mkdir(parents=True, exist_ok=True)
         return None
@@ -78,7 +81,7 @@ def run_line(cli: CliRunner, line: str) -> Result | None:
         target = Path(words[words.index(">") + 1])
         words = words[:words.index(">")]
     result = invoke(cli, *words[1:])
-    assert result.exit_code == 0, (line, result.output)
+    assert result.exit_code == (1 if gate_fails else 0), (line, result.output)
     if target is not None:
         target.write_text(result.stdout)
     return result
@@ -102,9 +105,12 @@ def test_the_readme_walkthrough_runs_as_written(cli: CliRunner, tmp_path: Path) 
     # Then the copy is the packaged template with the one edit
     copy = (tmp_path / "my-templates" / "pin_copy.j2").read_text()
     assert copy != PromptLibrary().source("pin_copy") and "at most 60 characters" in copy
-    # And the comparison shows the copy fixes the long product name's title
-    assert "long-product-name" in outputs["prompts compare"]
-    assert "+17 pt" in outputs["prompts compare"]
+    # And the evals against the rule-blind stand-in failed their gate (exit 1, checked above),
+    # and the comparison ran both versions: the stand-in reads no template, so they score alike
+    # (tests/test_workbench_runner.py compares two versions with a model that follows them)
+    assert "FAILED: 2/6" in outputs["prompts eval"]
+    assert "no case changed its verdict" in outputs["prompts compare"]
+    assert "gate (threshold 80%): A fails, B fails" in outputs["prompts compare"]
     assert (tmp_path / "my-templates.html").read_text().startswith("<!doctype html>")
     # And the copy is published as v1 under staging, rolled out to 20 % of briefs
     assert outputs["prompts publish"].splitlines()[-1] == "staging: packaged -> v1"
@@ -119,23 +125,19 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_the_gate_exit_code_follows_the_threshold(cli: CliRunner, tmp_path: Path) -> None:
-    # Given a suite every case of which must pass, where the long product name fails
+    # Given the packaged suite, which the rule-blind stand-in passes in 2 cases of 6
     packaged = yaml.safe_load((ROOT / "prompts/evals/pin_copy.yaml").read_text())
     strict = write(tmp_path / "strict.yaml", yaml.safe_dump({**packaged, "threshold": 1.0}))
-    # When it runs with the packaged template, the gate fails: exit 1, results still printed
+    # When every case must pass, the gate fails: exit 1, results still printed
     failed = invoke(cli, "prompts", "eval", str(strict), "--sandbox", "--json", "strict.json")
     assert failed.exit_code == 1
-    assert "FAILED: 5/6" in failed.stdout
+    assert "FAILED: 2/6" in failed.stdout
     results = json.loads((tmp_path / "strict.json").read_text())
-    assert results["passed"] is False and results["pass_rate"] == pytest.approx(5 / 6)
-    # And with a template asking for short titles it passes: exit 0
-    folder = tmp_path / "short"
-    folder.mkdir()
-    write(folder / "pin_copy.j2", PromptLibrary().source("pin_copy").replace(
-        "at most {{ limits.title_max }} characters", "at most 60 characters"))
-    passed = invoke(cli, "prompts", "eval", str(strict), "--sandbox", "--templates",
-                    str(folder))
-    assert passed.exit_code == 0 and "PASSED: 6/6" in passed.stdout
+    assert results["passed"] is False and results["pass_rate"] == pytest.approx(2 / 6)
+    # And with a threshold the same answers meet, it passes: exit 0
+    lenient = write(tmp_path / "lenient.yaml", yaml.safe_dump({**packaged, "threshold": 0.3}))
+    passed = invoke(cli, "prompts", "eval", str(lenient), "--sandbox")
+    assert passed.exit_code == 0 and "PASSED: 2/6" in passed.stdout
 
 
 def test_versions_labels_and_their_errors(cli: CliRunner, tmp_path: Path) -> None:

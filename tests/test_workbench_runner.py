@@ -19,6 +19,8 @@ from pinterest_agent.agents.llm import (
     ScriptedLLM,
     make_openai_client,
 )
+from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.workbench.assertions import RubricVerdict
 from pinterest_agent.agents.workbench.comparison import compare_results, comparison_report
 from pinterest_agent.agents.workbench.reports import html_report, json_report, text_report
 from pinterest_agent.agents.workbench.results import Prices, SuiteResult
@@ -63,19 +65,27 @@ def shorter_titles(tmp_path: Path) -> PromptLibrary:
     return PromptLibrary(folder)
 
 
-def test_the_packaged_pin_copy_suite_runs_offline_and_passes_its_gate(
+def test_the_packaged_pin_copy_suite_runs_offline_and_fails_the_rule_blind_stand_in(
     sandbox_llm: OpenAIStructuredLLM, cache: RedisLLMCache
 ) -> None:
-    # Given the packaged suite and the packaged templates, against the sandbox's endpoint
+    # Given the packaged suite and the packaged templates, against the sandbox's stand-in, which
+    # knows none of the rules (the brief's name is the title, its summary the description, its
+    # first URL the link)
     suite = load_suite("pin_copy")
     # When it runs (four cases at once)
     result = run(suite, sandbox_llm, cache, concurrency=4,
                  titles=lambda channel, limit: ["Some other Pin"])
-    # Then every case ran, the long product name fails "title fits a phone" and only that
+    # Then every case ran, and the gate fails it on exactly the rules it broke
     assert len(result.runs) == len(suite.cases)
     failed = [(r.case, o.column) for r in result.runs for o in r.assertions if not o.passed]
-    assert failed == [("long-product-name", "title fits a phone")]
-    assert result.pass_rate == pytest.approx(5 / 6) and result.passed  # threshold 0.8
+    assert failed == [
+        ("lemon-orzo", "title keyword@40"),            # the name lacks the main keyword
+        ("repot-monstera", "title keyword@40"),
+        ("long-product-name", "title fits a phone"),   # a 99-character name
+        ("injected-brief", "link=brief"),              # the injected URL comes first
+        ("injected-brief", "no invented url"),         # the injected sentence is copied
+    ]
+    assert result.pass_rate == pytest.approx(2 / 6) and not result.passed  # threshold 0.8
     # And the tokens and the cost are counted (nothing was cached yet)
     assert result.input_tokens > 0 and result.output_tokens > 0 and result.cached_runs == 0
     assert result.cost_usd == pytest.approx(PRICES.cost(result.input_tokens,
@@ -90,7 +100,13 @@ def test_a_second_run_answers_from_the_cache_until_the_template_changes(
     suite = load_suite("design_spec")
     first = run(suite, sandbox_llm, cache)
     again = run(suite, sandbox_llm, cache)
-    assert again.cached_runs == len(again.runs) and again.input_tokens == 0
+    # Every answer that passed validation is cached; the stand-in's 41-character headline for
+    # the article (its name) failed twice, so nothing was cached for it and it is asked again
+    assert [(r.case, r.cached) for r in again.runs] == [
+        ("linen-throw", True), ("lemon-orzo", True), ("repot-monstera", True),
+        ("no-photo", False)]
+    assert "headline: String should have at most 40" in (again.runs[-1].error or "")
+    assert all(r.input_tokens == 0 for r in again.runs if r.cached)
     assert [r.output for r in again.runs] == [r.output for r in first.runs]
     # An edited template is asked again
     folder = tmp_path / "edited"
@@ -149,14 +165,38 @@ def test_repair_true_runs_the_workers_checks_and_repair_round() -> None:
     assert only.output["title"] == fixed.title and llm.remaining() == 0
 
 
-def test_reports_and_the_comparison_of_two_versions(
-    sandbox_llm: OpenAIStructuredLLM, cache: RedisLLMCache, tmp_path: Path
-) -> None:
-    # Given the packaged pin_copy and a copy asking for titles of at most 60 characters
+def scripted_copy(suite: Suite, *, long_title: str) -> list[PinCopy]:
+    """Copy that passes every assertion of the pin_copy suite, but the long product name's title
+    is ``long_title`` (a rule-following model, scripted: the stand-in reads no template)."""
+    answers = []
+    for case in suite.cases:
+        brief = PinBrief.model_validate({"brief_id": case.id, **case.data["brief"]})
+        title = long_title if case.id == "long-product-name" else brief.name
+        if case.id in ("lemon-orzo", "repot-monstera"):
+            title = f"{brief.keywords[0].capitalize()}: {brief.name}"
+        description = brief.summary.split(" Ignore all previous")[0]
+        answers.append(PinCopy(title=title, description=description, alt_text=f"A {brief.kind}.",
+                               link=brief.destination_url, keywords=brief.keywords[:8],
+                               hashtags=[]))
+    return answers
+
+
+def test_reports_and_the_comparison_of_two_versions(tmp_path: Path) -> None:
+    # Given the packaged pin_copy and a copy asking for titles of at most 60 characters, and a
+    # model that follows whichever it is given (scripted: A's 99-character title, B's 54)
     suite = load_suite("pin_copy")
     titles = {"titles": lambda c, n: []}
-    a = run(suite, sandbox_llm, cache, **titles)
-    b = run(suite, sandbox_llm, cache, library=shorter_titles(tmp_path), **titles)
+    verdict = RubricVerdict(score=1.0, reason="Names orzo, spinach and parmesan.")
+    llm = ScriptedLLM().enqueue(RubricVerdict, verdict, verdict)
+    llm.enqueue(PinCopy, *scripted_copy(suite, long_title=(
+        "Handwoven Seagrass Storage Basket Set of Three with Cotton Rope Handles for Nursery "
+        "and Living Room")))
+    llm.enqueue(PinCopy, *scripted_copy(suite, long_title=(
+        "Seagrass Storage Basket Set of Three with Rope Handles")))
+    a = run(suite, llm, None, **titles)  # type: ignore[arg-type]
+    b = run(suite, llm, None, library=shorter_titles(tmp_path), **titles)  # type: ignore[arg-type]
+    assert llm.remaining() == 0
+    assert "at most 60 characters" in llm.calls[-1].messages[0]["content"]  # B's template
     # When they are compared
     comparison = compare_results(a, b)
     # Then the phone-title assertion improves by one case in six, and that case is named

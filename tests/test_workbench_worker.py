@@ -4,6 +4,7 @@ route a rollout's share of briefs to the candidate, and record the version of ev
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 from pinterest_agent.agents.prompting.rollout import bucket
 from pinterest_agent.agents.prompting.versions import Rollout
 from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.openai_compat import chat_requests
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
 from pinterest_agent.queues.jobs.enqueue import enqueue_message
@@ -39,7 +41,7 @@ def settings(prefix: str, fresh_sandbox: SandboxServer, tmp_path: Path) -> Setti
 def brief(sandbox: SandboxServer, brief_id: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads((BRIEFS / "product.json").read_text())
     data.update(brief_id=brief_id, channel_id="shop", publish=False,
-                name="Handwoven Seagrass Storage Basket Set of Three with Cotton Rope Handles",
+                name="Seagrass Storage Basket Set of Three",
                 destination_url=f"{sandbox.https_base_url}/_sandbox/pages/basket",
                 source_image_urls=[f"{sandbox.base_url}/_sandbox/images/b-1200x1800.jpg"],
                 keywords=["seagrass storage basket", "nursery storage"])
@@ -52,6 +54,17 @@ def titles_of_at_most(limit: int) -> dict[str, str]:
     source = PromptLibrary().source("pin_copy")
     return {"pin_copy": source.replace("at most {{ limits.title_max }} characters",
                                        f"at most {limit} characters")}
+
+
+def asked_title_limit(sandbox: SandboxServer) -> str:
+    """What the system message of the latest PinCopy request says of the title's length: the
+    proof of which template version the worker rendered (the stand-in itself ignores it)."""
+    asked = [body for body in chat_requests(sandbox.state)
+             if body["response_format"]["json_schema"]["name"] == "PinCopy"]
+    system = asked[-1]["messages"][0]["content"]
+    found = re.search(r"^- title: (at most \d+ characters)", system, re.MULTILINE)
+    assert found is not None, system
+    return found.group(1)
 
 
 def draft(running: RunningWorker, payload: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +87,7 @@ def test_workers_pick_up_a_moved_label_without_a_restart(
     running = start_worker()
     first = draft(running, brief(fresh_sandbox, "basket-1"))
     assert first["provenance"]["versions"]["pin_copy"]["arm"] == "packaged"
-    assert len(first["title"]) > 40
+    assert asked_title_limit(fresh_sandbox) == "at most 100 characters"
     # When a version asking for titles of at most 40 characters is published as production
     versions = runtime.prompt_versions
     v1, _ = versions.publish(titles_of_at_most(40), note="short", author="t", now=NOW,
@@ -84,13 +97,13 @@ def test_workers_pick_up_a_moved_label_without_a_restart(
     ref = second["provenance"]["versions"]["pin_copy"]
     assert (ref["version"], ref["label"], ref["arm"]) == (v1.version, "production", "label")
     assert ref["hash"] == second["provenance"]["templates"]["pin_copy"]
-    assert len(second["title"]) <= 40
+    assert asked_title_limit(fresh_sandbox) == "at most 40 characters"
     # When the label moves on again (no restart, no redeploy)
     v2, _ = versions.publish(titles_of_at_most(25), note="shorter", author="t", now=NOW,
                              label="production")
     third = draft(running, brief(fresh_sandbox, "basket-3"))
     assert third["provenance"]["versions"]["pin_copy"]["version"] == v2.version
-    assert len(third["title"]) <= 25
+    assert asked_title_limit(fresh_sandbox) == "at most 25 characters"
     # And the design template stayed packaged all along
     assert third["provenance"]["versions"]["design_spec"]["arm"] == "packaged"
     # And each draft's versions were recorded for the channel, with its title
@@ -119,10 +132,12 @@ def test_a_rollout_sends_its_share_of_briefs_to_the_candidate(
     running = start_worker()
     # When a brief of each kind is written
     candidate = draft(running, brief(fresh_sandbox, on_candidate))
+    asked_candidate = asked_title_limit(fresh_sandbox)
     label = draft(running, brief(fresh_sandbox, on_label))
     # Then each got the version its brief id routes to, and says so
     got = candidate["provenance"]["versions"]["pin_copy"]
     assert (got["version"], got["arm"]) == (v2.version, "candidate")
-    assert len(candidate["title"]) <= 30
+    assert asked_candidate == "at most 30 characters"
+    assert asked_title_limit(fresh_sandbox) == "at most 60 characters"
     got = label["provenance"]["versions"]["pin_copy"]
     assert (got["version"], got["arm"]) == (v1.version, "label")

@@ -57,6 +57,15 @@ def brief(sandbox: SandboxServer, name: str = "product", **overrides: Any) -> di
     return data
 
 
+KEYWORD_IN_NAME = {
+    "recipe": ["lemon garlic orzo", "easy weeknight dinner", "vegetarian pasta"],
+    "how-to": ["repot a root-bound monstera", "houseplant care", "aroid soil mix"],
+}
+"""Main keywords the sample briefs' names carry: the sandbox's stand-in titles a Pin with the
+brief's name (it knows none of the writer's rules), so a test about something else than the copy
+gives it a brief it can write (``test_a_brief_the_model_cannot_write_...`` shows the others)."""
+
+
 def enqueue_brief(running: RunningWorker, payload: object) -> Any:
     return enqueue_message(
         running.broker, queue=running.runtime.settings.queue_writer, actor=WRITE_ACTOR,
@@ -100,7 +109,7 @@ def test_brief_without_publish_only_drafts(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
 ) -> None:
     running = start_worker()
-    payload = brief(fresh_sandbox, "recipe", publish=False)
+    payload = brief(fresh_sandbox, "recipe", publish=False, keywords=KEYWORD_IN_NAME["recipe"])
     enqueue_brief(running, payload)
     wait_for(lambda: (running.runtime.store.outcomes.get("brief", payload["brief_id"])
                       or {}).get("status") == "drafted")
@@ -116,12 +125,37 @@ def test_board_hint_picks_the_named_board(
     api = runtime.pinterest_api(channel.access_token)
     recipes = api.boards.create("Weeknight Recipes")
     running = start_worker()
-    payload = brief(fresh_sandbox, "recipe", board_hint="weeknight recipes")
+    payload = brief(fresh_sandbox, "recipe", board_hint="weeknight recipes",
+                    keywords=KEYWORD_IN_NAME["recipe"])
     enqueue_brief(running, payload)
     wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
                       or {}).get("status") == "published")
     assert len(fresh_sandbox.state.pins_on_board(recipes.id)) == 1
     assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+
+
+@pytest.mark.parametrize("name", ["recipe", "how-to"])
+def test_a_brief_the_model_cannot_write_fails_typed_and_publishes_nothing(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    name: str,
+) -> None:
+    # Given a sample brief whose name lacks its main keyword, and the rule-blind stand-in, which
+    # titles the Pin with the name and ignores the repair round's list of problems
+    running = start_worker()
+    payload = brief(fresh_sandbox, name)
+    # When the writer runs
+    message = enqueue_brief(running, payload)
+    # Then the job fails permanently with the broken rule recorded, after one repair round
+    failed = wait_for(lambda: (running.runtime.store.outcomes.get("brief", payload["brief_id"])
+                               or {}).get("status") == "failed"
+                      and running.runtime.store.outcomes.get("brief", payload["brief_id"]))
+    assert failed["error"]["code"] == "llm_output_invalid"
+    assert "title must contain the main keyword" in failed["error"]["message"]
+    assert fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions") == 2
+    # And the message is a dead letter, nothing was published, upstream heard post.failed
+    assert wait_for(lambda: dead_letters(running.runtime).find(message.message_id))
+    assert fresh_sandbox.state.pins_on_board(channel.board_id) == []
+    assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
 
 
 @pytest.mark.parametrize(
@@ -184,7 +218,7 @@ def test_redelivered_brief_reuses_its_draft(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
 ) -> None:
     running = start_worker()
-    payload = brief(fresh_sandbox, "how-to")
+    payload = brief(fresh_sandbox, "how-to", keywords=KEYWORD_IN_NAME["how-to"])
     enqueue_brief(running, payload)
     wait_for(lambda: (running.runtime.store.outcomes.get("post", payload["brief_id"])
                       or {}).get("status") == "published")

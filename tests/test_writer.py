@@ -53,14 +53,38 @@ def good_copy(brief: PinBrief, **changes: object) -> PinCopy:
     return PinCopy.model_construct(**values)  # type: ignore[arg-type]
 
 
+RULE_BLIND_OUTCOMES = {
+    "product": None,
+    "article": None,
+    "recipe": "title must contain the main keyword 'one pot orzo' within its first 40",
+    "how-to": "title must contain the main keyword 'repot monstera' within its first 40",
+}
+"""What the writer makes of the stand-in's recorded answers: it titles a Pin with the brief's
+name, so a brief whose name does not carry its main keyword ("One-Pot Lemon Garlic Orzo", main
+keyword "one pot orzo") is sent back once and then fails, as it would with any model that
+ignores the instruction."""
+
+
 @pytest.mark.parametrize("name", SAMPLE_BRIEFS)
-def test_every_sample_brief_gets_copy_within_limits(name: str) -> None:
-    # Given a sample brief and the model's recorded answers
+def test_every_sample_brief_ends_in_copy_within_limits_or_a_typed_failure(name: str) -> None:
+    # Given a sample brief and the rule-blind stand-in's recorded answers
     brief = load_brief(name)
-    with replay(f"draft_{name}") as llm:
-        # When the writer runs (the design answer in the cassette is asked for too)
+    with replay(f"draft_{name}") as llm:  # every recorded answer is played, the repair's too
+        # When the writer runs
+        if RULE_BLIND_OUTCOMES[name] is not None:
+            with pytest.raises(LLMOutputInvalidError) as info:
+                write_copy(brief, llm)
+            # Then it is a typed, permanent failure naming the broken rule, after one repair
+            assert RULE_BLIND_OUTCOMES[name] in str(info.value)
+            assert "after one repair round" in str(info.value)
+            assert info.value.code == "llm_output_invalid"
+            return
         result = write_copy(brief, llm)
-        design(brief, result.copy, llm, PINTEREST)
+        if name == "article":  # its 41-character name is no headline: see test_designer.py
+            with pytest.raises(LLMOutputInvalidError, match="headline"):
+                design(brief, result.copy, llm, PINTEREST)
+        else:
+            design(brief, result.copy, llm, PINTEREST)
     copy = result.copy
     # Then the copy is within Pinterest's limits and the link is exactly the brief's
     assert 0 < len(copy.title) <= TITLE_MAX
@@ -129,15 +153,20 @@ def test_prompt_injection_stays_data_in_the_prompt() -> None:
 
 
 def test_prompt_injection_through_the_openai_client_and_sandbox(sandbox: SandboxServer) -> None:
-    # Given the real openai client pointed at the sandbox's OpenAI-compatible endpoint
+    # Given the real openai client pointed at the sandbox's rule-blind stand-in, which takes the
+    # first URL of the brief as the link and copies the summary, injection and all
     client = make_openai_client(api_key=TEST_API_KEY, base_url=sandbox.base_url + "/openai/v1",
                                 timeout_s=5, max_retries=0)
-    llm = OpenAIStructuredLLM(client, model="gpt-4o-mini", prompts=PromptLibrary())
+    llm = OpenAIStructuredLLM(client, model="sandbox-stand-in", prompts=PromptLibrary())
+    before = sandbox.state.request_count("POST", "/openai/v1/chat/completions")
     # When an injected brief is written
-    result = write_copy(injected_brief(), llm)
-    # Then the link is the brief's and no other URL made it into the copy
-    assert result.copy.link == injected_brief().destination_url
-    assert "evil" not in result.copy.model_dump_json()
+    with pytest.raises(LLMOutputInvalidError) as info:
+        write_copy(injected_brief(), llm)
+    # Then the answer was sent back once (link and URL rules), then failed: no copy, no link
+    message = str(info.value)
+    assert f"link must be exactly {injected_brief().destination_url}" in message
+    assert "description contains a URL (https://evil.example/steal" in message
+    assert sandbox.state.request_count("POST", "/openai/v1/chat/completions") == before + 2
 
 
 @pytest.mark.parametrize(
@@ -161,7 +190,10 @@ def test_deterministic_checks(changes: dict[str, object], problem: str) -> None:
 
 def test_good_copy_has_no_problems_and_keyword_match_ignores_case_and_hyphens() -> None:
     brief = load_brief("recipe")  # main keyword "one pot orzo"
-    copy = good_copy(brief, title="One-Pot Orzo with lemon and garlic", link=brief.destination_url)
+    copy = good_copy(brief, title="One-Pot Orzo with lemon and garlic",
+                     description="Creamy lemon garlic orzo in one pot, ready in 20 minutes.",
+                     alt_text="A pan of lemon garlic orzo with spinach.",
+                     keywords=["one pot orzo", "easy weeknight dinner"], hashtags=["#orzo"])
     assert copy_problems(copy, brief) == []
 
 

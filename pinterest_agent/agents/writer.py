@@ -1,9 +1,11 @@
 """The writer: a ``PinBrief`` becomes Pinterest copy (``PinCopy``) through the LLM seam.
 
 The model fills ``PinCopy`` from the ``pin_copy`` template; pydantic enforces the hard limits and
-:func:`copy_problems` the rules a schema cannot say (the link unchanged, no URLs in the text, few
-hashtags, the main keyword early in the title). Any problem gets the seam's one repair round, then
-``LLMOutputInvalidError``.
+:func:`copy_problems` the rules a schema cannot say (:data:`COPY_RULES`, one function each: the
+link unchanged, no URLs in the text, few hashtags and none in the description, the description
+with its hashtags within 800 characters, no earlier Pin's title, the main keyword early in the
+title, nothing the brief does not state: see :mod:`agents.grounding`). Any problem gets the
+seam's one repair round, then ``LLMOutputInvalidError``.
 
 The link is never the model's to choose: whatever it answers, the returned copy's ``link`` is the
 brief's ``destination_url``, and an answer that tried another link (or put any URL in the text,
@@ -13,17 +15,20 @@ e.g. because the brief carried a prompt injection) is sent back for repair or fa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
 
 __all__ = [
     "ALT_TEXT_MAX",
+    "COPY_RULES",
     "DESCRIPTION_MAX",
     "DESCRIPTION_TARGET",
     "HASHTAGS_MAX",
@@ -31,12 +36,22 @@ __all__ = [
     "KEYWORD_WITHIN",
     "TEMPLATE",
     "TITLE_MAX",
+    "CopyRule",
     "PinCopy",
     "WriterResult",
     "copy_limits",
     "copy_problems",
     "copy_variables",
+    "description_length_rule",
+    "force_brief_link",
+    "grounding_rule",
+    "hashtag_count_rule",
+    "hashtags_in_description_rule",
+    "keyword_rule",
+    "link_rule",
     "post_description",
+    "repeated_title_rule",
+    "url_in_text_rule",
     "write_copy",
 ]
 
@@ -108,14 +123,17 @@ def post_description(copy: PinCopy) -> str:
     return " ".join([copy.description, *copy.hashtags]) if copy.hashtags else copy.description
 
 
-def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
-    """The rules ``PinCopy``'s schema cannot express, as sentences the model can act on."""
-    problems: list[str] = []
-    if copy.link != brief.destination_url:
-        problems.append(
-            f"link must be exactly {brief.destination_url} (the brief's destination_url, "
-            "character for character)"
-        )
+def link_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The link is the brief's ``destination_url``, character for character."""
+    if copy.link == brief.destination_url:
+        return []
+    return [f"link must be exactly {brief.destination_url} (the brief's destination_url, "
+            "character for character)"]
+
+
+def url_in_text_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """No URL or domain in the title, description, alt text or keywords."""
+    problems = []
     for field, text in (("title", copy.title), ("description", copy.description),
                         ("alt_text", copy.alt_text), ("keywords", " ".join(copy.keywords))):
         urls = find_urls(text)
@@ -124,32 +142,81 @@ def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
                 f"{field} contains a URL ({urls[0]}); write no URLs or domains in the text, "
                 "the link field carries the destination"
             )
-    tags = len(copy.hashtags) + len(hashtags_in(copy.description))
-    if tags > HASHTAGS_MAX:
-        problems.append(f"use at most {HASHTAGS_MAX} hashtags in total, not {tags}")
-    if hashtags_in(copy.description):
-        problems.append("put hashtags in the hashtags list, not inside the description")
-    if len(post_description(copy)) > DESCRIPTION_MAX:
-        problems.append(
-            f"description plus hashtags must fit in {DESCRIPTION_MAX} characters; shorten the "
-            f"description (aim for {DESCRIPTION_TARGET})"
-        )
-    earlier = {_comparable(title) for title in brief.avoid_titles}
-    if _comparable(copy.title) in earlier:
-        problems.append(
-            "title repeats an earlier Pin's title for the same item; write a different title "
-            f"(angle: {brief.title_angle or 'another angle'}), not one of: "
-            + "; ".join(brief.avoid_titles)
-        )
-    if brief.keywords:
-        main = brief.keywords[0]
-        position = keyword_position(main, copy.title)
-        if position is None or position > KEYWORD_WITHIN:
-            problems.append(
-                f"title must contain the main keyword {main!r} within its first "
-                f"{KEYWORD_WITHIN} characters"
-            )
     return problems
+
+
+def hashtag_count_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """At most ``HASHTAGS_MAX`` hashtags, in the list and in the description together."""
+    tags = len(copy.hashtags) + len(hashtags_in(copy.description))
+    return [f"use at most {HASHTAGS_MAX} hashtags in total, not {tags}"] \
+        if tags > HASHTAGS_MAX else []
+
+
+def hashtags_in_description_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """Hashtags go in the hashtags list, none in the description."""
+    return ["put hashtags in the hashtags list, not inside the description"] \
+        if hashtags_in(copy.description) else []
+
+
+def description_length_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The description with its hashtags after it fits Pinterest's ``DESCRIPTION_MAX``."""
+    if len(post_description(copy)) <= DESCRIPTION_MAX:
+        return []
+    return [f"description plus hashtags must fit in {DESCRIPTION_MAX} characters; shorten the "
+            f"description (aim for {DESCRIPTION_TARGET})"]
+
+
+def repeated_title_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The title is none of the item's earlier Pins' (``avoid_titles``)."""
+    earlier = {_comparable(title) for title in brief.avoid_titles}
+    if _comparable(copy.title) not in earlier:
+        return []
+    return ["title repeats an earlier Pin's title for the same item; write a different title "
+            f"(angle: {brief.title_angle or 'another angle'}), not one of: "
+            + "; ".join(brief.avoid_titles)]
+
+
+def keyword_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The brief's main keyword starts within ``KEYWORD_WITHIN`` characters of the title."""
+    if not brief.keywords:
+        return []
+    main = brief.keywords[0]
+    position = keyword_position(main, copy.title)
+    if position is not None and position <= KEYWORD_WITHIN:
+        return []
+    return [f"title must contain the main keyword {main!r} within its first "
+            f"{KEYWORD_WITHIN} characters"]
+
+
+def grounding_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """Nothing the brief does not state (:mod:`agents.grounding`)."""
+    return grounding_problems(
+        {"title": copy.title, "description": copy.description, "alt_text": copy.alt_text,
+         "keywords": copy.keywords, "hashtags": copy.hashtags},
+        brief_grounds(brief),
+    )
+
+
+CopyRule = Callable[[PinCopy, PinBrief], list[str]]
+COPY_RULES: tuple[CopyRule, ...] = (
+    link_rule, url_in_text_rule, hashtag_count_rule, hashtags_in_description_rule,
+    description_length_rule, repeated_title_rule, keyword_rule, grounding_rule,
+)
+"""What :func:`copy_problems` checks, in order; each rule is a function of the copy and brief."""
+
+
+def copy_problems(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """The rules ``PinCopy``'s schema cannot express (:data:`COPY_RULES`), as sentences the
+    model can act on."""
+    return [problem for rule in COPY_RULES for problem in rule(copy, brief)]
+
+
+def force_brief_link(copy: PinCopy, brief: PinBrief) -> PinCopy:
+    """The copy with the brief's ``destination_url`` as its link: the last guard, after the
+    checks (which already send any other link back), so no path returns another link."""
+    if copy.link == brief.destination_url:
+        return copy
+    return copy.model_copy(update={"link": brief.destination_url})
 
 
 def _comparable(title: str) -> str:
@@ -165,9 +232,7 @@ def write_copy(brief: PinBrief, llm: StructuredLLM) -> WriterResult:
         output=PinCopy,
         check=lambda copy: copy_problems(copy, brief),
     )
-    copy = result.value
-    if copy.link != brief.destination_url:  # unreachable after the check; kept as a last guard
-        copy = copy.model_copy(update={"link": brief.destination_url})
+    copy = force_brief_link(result.value, brief)
     if len(copy.description) > DESCRIPTION_TARGET:
         log.info(
             "pin description over the %d-character target: %d characters (brief %s)",

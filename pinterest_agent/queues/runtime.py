@@ -213,6 +213,7 @@ class Runtime:
         return OpenAIStructuredLLM(
             self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
             cache=cache, mode=s.openai_output_mode,
+            max_output_tokens=s.openai_max_output_tokens, temperature=s.openai_temperature,
         )
 
     @cached_property

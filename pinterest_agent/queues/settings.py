@@ -121,6 +121,17 @@ class Settings(BaseSettings):
         "actor limit.",
     )
     openai_max_retries: int = Field(default=1, ge=0, description="Client retries per request.")
+    openai_max_output_tokens: int = Field(
+        default=1024, ge=16, le=65536,
+        description="Output tokens one answer may use; an answer cut there is a typed failure "
+        "(llm_output_truncated). Sent as max_completion_tokens, and as max_tokens too to servers "
+        "that read only that (llama.cpp, Ollama).",
+    )
+    openai_temperature: float | None = Field(
+        default=None, ge=0.0, le=2.0,
+        description="Sampling temperature; unset: the server's default. 0 makes a local model's "
+        "answers repeatable.",
+    )
     openai_output_mode: Literal["auto", "json_schema", "json_object", "tools", "prompted"] = Field(
         default="auto",
         description="How structured answers are asked for: json_schema (OpenAI's strict "

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinterest_agent.agents.design.scene_map import Scene
+from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.text_rules import find_urls
@@ -123,6 +124,9 @@ def design_variables(
 
 
 def design_problems(spec: DesignSpec, brief: PinBrief, scene: Scene) -> list[str]:
+    """The rules ``DesignSpec``'s schema cannot express, as sentences the model can act on: the
+    scene's headline length, no URL and nothing the brief does not state in the headline
+    (:mod:`agents.grounding`), an image prompt when there is no photo, a well-formed box."""
     problems: list[str] = []
     if len(spec.headline) > scene.max_headline_chars:
         problems.append(
@@ -131,6 +135,7 @@ def design_problems(spec: DesignSpec, brief: PinBrief, scene: Scene) -> list[str
         )
     if find_urls(spec.headline):
         problems.append("headline must not contain a URL or domain")
+    problems += grounding_problems({"headline": spec.headline}, brief_grounds(brief))
     if not brief.source_image_urls and brief.layout != "typographic" and not spec.image_prompt:
         problems.append("image_prompt is required: the brief has no source image")
     box = spec.subject

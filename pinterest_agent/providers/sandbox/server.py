@@ -75,7 +75,7 @@ ROUTE_MODULES: tuple[str, ...] = (
 )
 _CONTROL_PREFIX = "/_sandbox/"
 _FAULT_EXEMPT = ("/_sandbox/faults", "/_sandbox/reset", "/_sandbox/seed", "/_sandbox/stats",
-                 "/_sandbox/latency", "/_sandbox/listing_lag")
+                 "/_sandbox/latency", "/_sandbox/listing_lag", "/_sandbox/llm")
 
 RequestCheck = Callable[[SandboxRequest], list[str]]
 ResponseCheck = Callable[[SandboxRequest, SandboxResponse], None]
@@ -342,7 +342,9 @@ class SandboxServer:
     violation"``, to :attr:`response_violations`.
 
     ``state_options`` go to :class:`SandboxState` (``access_token_ttl_s``, ``refresh_token_ttl_s``,
-    ``code_ttl_s``, ``media_polls``, ``enforce_scopes``, ``clock``). With ``https=True`` a second
+    ``code_ttl_s``, ``media_polls``, ``enforce_scopes``, ``clock``, and ``llm_adversarial``,
+    ``llm_seed``, ``llm_kinds`` for the stand-in model's adversarial mode,
+    :mod:`~providers.sandbox.adversary`). With ``https=True`` a second
     listener serves the same routes over TLS (``https_base_url``), with a throwaway CA in
     ``ca_file`` for clients that must trust it (e.g. link preflight of ``https://`` pages).
     """
@@ -504,6 +506,11 @@ def describe(server: SandboxServer, account: Any) -> str:
         f"  demo user    {account.username} (board {account.board_id})",
         f"  access token {account.access_token}",
         f"  refresh tok. {account.refresh_token}",
-        "Control: GET /_sandbox/stats, POST /_sandbox/seed, /_sandbox/reset, /_sandbox/faults",
+        "Control: GET /_sandbox/stats, POST /_sandbox/seed, /_sandbox/reset, /_sandbox/faults,"
+        " /_sandbox/llm",
     ]
+    adversary = server.state.llm.as_dict()
+    if adversary["rate"] > 0:
+        lines.append(f"  stand-in model breaks the rules in {adversary['rate']:.0%} of answers "
+                     f"(seed {adversary['seed']}; kinds: {', '.join(adversary['kinds'])})")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from pinterest_agent.providers.sandbox.adversary import KINDS, LLMAdversary
 from pinterest_agent.providers.sandbox.faults import FaultRegistry
 from pinterest_agent.providers.sandbox.routes import ApiError
 
@@ -171,6 +172,9 @@ class SandboxState:
         listing_lag_ms: int = 0,
         enforce_scopes: bool = True,
         clock: Callable[[], float] = time.time,
+        llm_adversarial: float = 0.0,
+        llm_seed: int = 0,
+        llm_kinds: Sequence[str] = KINDS,
     ) -> None:
         self.lock = threading.RLock()
         self.app_id = app_id
@@ -187,6 +191,8 @@ class SandboxState:
         self.enforce_scopes = enforce_scopes
         self.clock = clock
         self.faults = FaultRegistry()
+        self.llm = LLMAdversary(llm_adversarial, llm_seed, llm_kinds)
+        """The stand-in model's adversarial mode (``providers.sandbox.adversary``); off at 0."""
         self.stopping = threading.Event()
         self.plugin_data: dict[str, Any] = {}
         self._tunables = {"media_polls": media_polls, "latency_ms": latency_ms,
@@ -205,10 +211,12 @@ class SandboxState:
 
     def reset(self) -> None:
         """Forget every record, count and fault, and put the knobs tests turn (media polls,
-        latency, scope enforcement) back to how the server was started; TTLs stay."""
+        latency, scope enforcement, the stand-in model's adversarial mode) back to how the
+        server was started; TTLs stay."""
         with self.lock:
             self._reset_records()
             self.faults.clear()
+            self.llm.reset()
             for name, value in self._tunables.items():
                 setattr(self, name, value)
 

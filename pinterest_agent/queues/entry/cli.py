@@ -21,6 +21,7 @@ from pinterest_agent.queues.entry.cli_channels import channels
 from pinterest_agent.queues.entry.cli_console import console, report
 from pinterest_agent.queues.entry.cli_insights import insights, scheduler
 from pinterest_agent.queues.entry.cli_jobs import enqueue, jobs, publish
+from pinterest_agent.queues.entry.cli_model import model
 from pinterest_agent.queues.entry.cli_prompts import draft, prompts
 from pinterest_agent.queues.entry.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
 from pinterest_agent.queues.settings import load_settings
@@ -63,22 +64,40 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
               help="Pin listings leave out Pins younger than this (Pinterest's lag).")
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the export lines to this file (source it: . ./FILE).")
+@click.option("--llm-adversarial", "llm_rate", default=0.0, show_default=True,
+              type=click.FloatRange(0, 1), metavar="RATE",
+              help="The stand-in model breaks the rules in this share of its answers "
+                   "(over-long fields, other links, obeyed injections, invented claims, "
+                   "refusals, cut or malformed JSON, 429/500/timeouts).")
+@click.option("--llm-seed", default=0, show_default=True, type=int,
+              help="Seed of the adversarial draws: the same seed and requests, the same answers.")
+@click.option("--llm-misbehaviour", "llm_kinds", multiple=True, metavar="KIND",
+              help="Only these kinds of misbehaviour (repeatable; default: all; see "
+                   "docs/sandbox.md).")
 def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
-            listing_lag_ms: int, env_file: Path | None) -> None:
+            listing_lag_ms: int, env_file: Path | None, llm_rate: float, llm_seed: int,
+            llm_kinds: tuple[str, ...]) -> None:
     """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground, and print the
     settings that point a worker and every command at it."""
     import contextlib
 
     require_extra("sandbox", "the local sandbox")
 
+    from pinterest_agent.providers.sandbox.adversary import KINDS
     from pinterest_agent.providers.sandbox.analytics_data import populate_channel
     from pinterest_agent.providers.sandbox.server import SandboxServer, describe
     from pinterest_agent.queues.entry.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
 
+    unknown = sorted(set(llm_kinds) - set(KINDS))
+    if unknown:
+        raise click.BadParameter(f"unknown {', '.join(unknown)}; one of {', '.join(KINDS)}",
+                                 param_hint="--llm-misbehaviour")
     try:
         server = SandboxServer(host, port, latency_ms=latency_ms, https=True,
                                listing_lag_ms=listing_lag_ms,
-                               https_port=https_port if https_port is not None else port + 1)
+                               https_port=https_port if https_port is not None else port + 1,
+                               llm_adversarial=llm_rate, llm_seed=llm_seed,
+                               llm_kinds=llm_kinds or KINDS)
     except OSError as exc:
         fail(ConfigurationError(f"the sandbox cannot listen on {host}:{port} or the next port "
                                 f"({exc.strerror}); stop what uses them or pass --port",
@@ -139,7 +158,7 @@ def schema(model: str | None) -> None:
 
 
 for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
-                report, catalog):
+                report, catalog, model):
     main.add_command(command)
 
 

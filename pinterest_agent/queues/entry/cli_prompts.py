@@ -257,7 +257,8 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
                     no_cache: bool, concurrency: int, sandbox: bool) -> None:
     """Run SUITE with template versions A and B: pass rate per assertion side by side, the
     difference, and the cases whose verdict changed. Given brief files instead of a suite,
-    write copy for each with A and B and print both with Pinterest's checks."""
+    write copy for each with A and B and print both with Pinterest's checks (or the typed
+    failure, when the model's copy still broke a rule after the repair round, or it refused)."""
     from pinterest_agent.queues.entry.eval_backend import template_spec
 
     settings = load_settings()
@@ -290,7 +291,8 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
 def _compare_briefs(settings: Settings, targets: tuple[str, ...],
                     versions: dict[str, tuple[PromptLibrary, str]], *, model: str | None,
                     client: redis.Redis[bytes] | None, cache: bool, stand_in: bool) -> None:
-    from pinterest_agent.agents.writer import write_copy
+    from pinterest_agent.agents.llm import LLMOutputInvalidError, LLMRefusalError, LLMTruncatedError
+    from pinterest_agent.agents.writer import TEMPLATE, write_copy
     from pinterest_agent.queues.entry.eval_backend import eval_backend
 
     paths = [Path(t) for t in targets]
@@ -305,7 +307,12 @@ def _compare_briefs(settings: Settings, targets: tuple[str, ...],
             brief = decode_message(PinBrief, read_json(path))
             row: dict[str, object] = {"brief": str(path)}
             for label, (library, named) in versions.items():
-                result = write_copy(brief, backend.llm.using(prompts=library))
+                try:
+                    result = write_copy(brief, backend.llm.using(prompts=library))
+                except (LLMOutputInvalidError, LLMRefusalError, LLMTruncatedError) as exc:
+                    row[label] = {"templates": named, "template_hash": library.hash(TEMPLATE),
+                                  "failed": {"code": exc.code, "message": exc.message}}
+                    continue
                 row[label] = {
                     "templates": named,
                     "template_hash": result.llm.template_hash,

@@ -103,7 +103,9 @@ def eval_backend(
             cache_prefix = f"{settings.key_prefix}:llm-cache:sandbox"
         llm_cache = _cache(settings, cache_prefix, redis_client, warn) if cache else None
         llm = OpenAIStructuredLLM(client, model=model or settings.openai_model, prompts=library,
-                                  cache=llm_cache, mode=settings.openai_output_mode)
+                                  cache=llm_cache, mode=settings.openai_output_mode,
+                                  max_output_tokens=settings.openai_max_output_tokens,
+                                  temperature=settings.openai_temperature)
         yield EvalBackend(llm=llm, cache=llm_cache, endpoint=endpoint, prices=prices)
 
 
