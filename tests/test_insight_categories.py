@@ -16,9 +16,13 @@ from collections import Counter
 
 import pytest
 
-from pinterest_agent.agents.insights.categories import CATEGORIES, Category, classify
+from pinterest_agent.agents.insights.categories import (
+    CATEGORIES,
+    RULES_VERSION,
+    Category,
+    classify,
+)
 from pinterest_agent.agents.insights.categorizer import LLMCategorizer
-from pinterest_agent.agents.insights.pin_records import LLM_SOURCE
 from tests.categories_fixture import fixture_records, labelled
 from tests.conftest_llm import replay
 
@@ -100,21 +104,20 @@ def test_the_rules_on_pins_they_were_not_tuned_on() -> None:
     assert score >= 0.70, f"rules accuracy {score:.1%}\n{confusion(rows, guesses)}"
 
 
-def test_the_model_path_categorises_the_hand_labelled_pins_through_the_recorded_answers() -> None:
-    # Given the 280 hand-labelled Pins and the recorded answers of the sandbox's endpoint
+def test_the_sandbox_stand_in_is_not_trusted_with_the_pins_the_rules_are_unsure_of() -> None:
+    # Given the 280 hand-labelled Pins and the recorded answers of the sandbox's stand-in model
+    # (a keyword list of its own, right on 72.9% of them)
     rows = labelled("pins.jsonl")
     records = fixture_records("pins.jsonl")
     # When the model path categorises them (50 Pins a request: 6 requests)
     with replay("categories_fixture") as llm:
         done = LLMCategorizer(llm, max_pins=len(records)).categorize(records)
-    # Then every Pin was decided by the "model", in order, with the rules' answer kept
+    # Then every Pin was decided, in order, with the rules' answer kept
     assert [r.id for r in done] == [r.id for r in records]
-    assert {r.category_by for r in done} == {LLM_SOURCE}
     assert [r.rules_category for r in done] == [classify(r.title, r.description) for r in done]
+    # And the stand-in agreed with the rules on too few of the Pins they are sure of (75%, under
+    # the 80% a model needs), so the rules decided every Pin: the offline demo's categories are
+    # the rules', not a keyword list's
+    assert {r.category_by for r in done} == {RULES_VERSION}
     guesses: list[Category] = [r.category or "other" for r in done]
-    score = accuracy(rows, guesses)
-    disagree = sum(r.category != r.rules_category for r in done)
-    print(f"\nmodel path (sandbox stand-in) on pins.jsonl: {score:.1%} of {len(rows)}; "
-          f"disagrees with the rules on {disagree}\n{confusion(rows, guesses)}")
-    # And its accuracy is the stand-in's (72.9% when recorded), whatever a real model would do
-    assert score >= 0.72, f"model path accuracy {score:.1%}\n{confusion(rows, guesses)}"
+    assert guesses == [classify(row["title"], row["description"]) for row in rows]
