@@ -164,6 +164,21 @@ def test_a_batch_read_shifted_by_one_pin_is_left_to_the_rules_in_a_trusted_run()
         (c, RULES_VERSION) for c in rules[48:]]
 
 
+def test_a_sound_batch_a_little_under_the_runs_agreement_keeps_the_model() -> None:
+    # Given a run of three batches: two agree on all ten sure Pins, one on six of ten
+    records = pins((SURE * 2 + UNSURE) * 3)
+    rules = rules_of(records)
+    good = answer(*rules[:10], "how-to", "lifestyle")
+    wobbly = answer(*rules[:6], *["other"] * 4, "how-to", "lifestyle")
+    llm = ScriptedLLM().enqueue(PinCategories, good, wobbly, good)
+    # When they are categorised twelve a request
+    done = LLMCategorizer(llm, batch_size=12).categorize(records)
+    # Then the run is trusted (26 of 30) and the wobbly batch is not taken for a misread one
+    # (that takes agreeing on less than 40%, as a batch shifted by a Pin does)
+    assert {r.category_by for r in done} == {LLM_SOURCE}
+    assert [r.category for r in done[22:24]] == ["how-to", "lifestyle"]
+
+
 def test_an_answer_missing_a_pin_gets_one_repair_round() -> None:
     # Given a model that forgets Pin 3 at first
     incomplete = PinCategories.model_construct(pins=[

@@ -24,10 +24,11 @@ description), so a warm run categorises only new and edited Pins.
 
 The model is *trusted* when, on the Pins the rules are sure of, it agreed with them at least
 ``trust_share`` of the time (:data:`DEFAULT_TRUST_SHARE`), over at least ``trust_min_pins`` such
-Pins (:data:`DEFAULT_TRUST_MIN_PINS`): in the whole run, and in each batch that holds that many
-(a batch read shifted by one Pin agrees with almost nothing). A run with too few sure Pins to
-judge (a warm run with a few new Pins) gives them to the rules for now; they are asked again on
-the next run, with the next run's new Pins, until there is enough to judge.
+Pins (:data:`DEFAULT_TRUST_MIN_PINS`) in the run. Within a trusted run, a batch that agrees on
+less than :data:`MISREAD_SHARE` of its sure Pins (when it holds that many) is taken as misread
+(answers shifted by one Pin agree with almost nothing) and left to the rules. A run with too few
+sure Pins to judge (a warm run with a few new Pins) gives them to the rules for now; they are
+asked again on the next run, with the next run's new Pins, until there is enough to judge.
 
 Why not let the model overrule the rules everywhere, as this module once did: measured on Pins
 written after the rules were tuned (``benchmarks/categories.py``), the rules are right on most
@@ -61,6 +62,7 @@ __all__ = [
     "DEFAULT_SURE_LEAD",
     "DEFAULT_TRUST_MIN_PINS",
     "DEFAULT_TRUST_SHARE",
+    "MISREAD_SHARE",
     "TEMPLATE",
     "Agreement",
     "LLMCategorizer",
@@ -92,6 +94,12 @@ the rules were not tuned on, their sure answers are right about 85% of the time 
 the rules read poorly, leaves the decision to the rules, as if no model were configured."""
 DEFAULT_TRUST_MIN_PINS = 10
 """Sure Pins needed to judge a model (in a run, or in a batch for the batch's own check)."""
+MISREAD_SHARE = 0.4
+"""A batch of a trusted run agreeing on less than this share of its sure Pins was misread: the
+check this module made before the trust rule (a batch disagreeing with the rules on more than 60%
+of its Pins), now counted on the sure Pins. It is not the run's bar: a sound batch of a good model
+varies around the run's agreement (one of the three batches of ``holdout2.jsonl`` falls under 80%
+even with every answer right), a shifted one falls to chance."""
 DESCRIPTION_CHARS = 300
 """Enough of a description to tell what a Pin is; keeps a 50-Pin request small."""
 
@@ -292,8 +300,8 @@ class LLMCategorizer:
         done: list[PinRecord] = []
         for batch in answered:
             trusted = run_trusted
-            if trusted and batch.agreement.judged(self._trust_min_pins) and not self._trusts(
-                    batch.agreement):
+            misread = batch.agreement.agreed < MISREAD_SHARE * batch.agreement.sure
+            if trusted and misread and batch.agreement.judged(self._trust_min_pins):
                 log.warning("pin categories: the model agreed with the rules on only %s sure "
                             "Pins of a batch; taking the batch as misread and using the rules "
                             "for it", batch.agreement)
