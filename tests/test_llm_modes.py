@@ -16,7 +16,12 @@ import openai
 import pytest
 from pydantic import BaseModel, Field
 
-from pinterest_agent.agents.llm import LLMOutputInvalidError, LLMRequestError, OpenAIStructuredLLM
+from pinterest_agent.agents.llm import (
+    LLMError,
+    LLMOutputInvalidError,
+    LLMRequestError,
+    OpenAIStructuredLLM,
+)
 from pinterest_agent.agents.llm.modes import ModeMemory, extract_json, is_format_refusal
 from pinterest_agent.prompts.loader import PromptLibrary
 
@@ -197,3 +202,22 @@ def test_the_output_cap_reaches_servers_that_only_read_max_tokens(
     llm.generate(template="greet", variables={"who": "Ann"}, output=Greeting)
     assert server.bodies[0]["max_completion_tokens"] == 321
     assert server.bodies[0].get("max_tokens") == (321 if max_tokens_sent else None)
+
+
+def test_json_object_sends_the_limits_a_grammar_can_enforce(tmp_path: Any) -> None:
+    # A small local model looped in a list until the token cap: with maxItems and maxLength in
+    # the schema llama.cpp's grammar ends the list and the string at their limits
+    from pinterest_agent.agents.writer import PinCopy
+
+    server = Server(llama_like)
+    llm = OpenAIStructuredLLM(server.client(), model="small", prompts=library(tmp_path),
+                              mode="json_object", modes=ModeMemory())
+    with pytest.raises(LLMError):
+        llm.generate(template="greet", variables={"who": "Ann"}, output=PinCopy)
+    schema = server.bodies[0]["response_format"]["schema"]
+    assert schema["properties"]["hashtags"]["maxItems"] == 3
+    assert schema["properties"]["title"]["maxLength"] == 100
+    assert schema["properties"]["keywords"]["items"]["maxLength"] == 60
+    assert "pattern" not in json.dumps(schema)  # stays in the description
+    assert "maxLength" not in schema["properties"]["link"]  # 2,048 crashed llama.cpp's grammar
+    assert schema["required"] == list(schema["properties"])

@@ -97,8 +97,10 @@ def test_the_subject_stays_whole_and_clear_of_the_band(name: str) -> None:
     # When rendered
     result, image = render_case(name)
     # Then the whole subject is in the Pin, none of it under the band: as many subject pixels
-    # as the source has, scaled to the Pin (the crop scale is the Pin height over the source's)
-    scale = PINTEREST.height / source.height
+    # as the source has, scaled to the Pin (by the scale of the part shown: the photo's height
+    # on the Pin over the height of the source it shows)
+    _, y0, _, y1 = result.photo_box
+    scale = (y1 - y0) / ((result.source_crop[3] - result.source_crop[1]) * source.height)
     visible = count(colour_mask(image, colour))
     assert visible >= 0.93 * in_source * scale * scale, (visible, in_source * scale * scale)
     # And the subject's box in the output (found by colour) and the band do not overlap

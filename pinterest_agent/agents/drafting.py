@@ -40,7 +40,12 @@ from pinterest_agent.agents.design.imaging import (
     RenderedImage,
     subject_of,
 )
-from pinterest_agent.agents.design.layouts import PinLayout, compose_layout, effective_layout, photos_needed
+from pinterest_agent.agents.design.layouts import (
+    PinLayout,
+    compose_layout,
+    effective_layout,
+    photos_needed,
+)
 from pinterest_agent.agents.design.preview import preview_data_url
 from pinterest_agent.agents.design.saliency import estimate_subject
 from pinterest_agent.agents.design.scene_map import SCENE_MAP, Scene

@@ -28,7 +28,11 @@ from pydantic import BaseModel
 
 from pinterest_agent.agents.messages import PostUpdate
 from pinterest_agent.agents.ports import WriteLimiter
-from pinterest_agent.agents.publisher import ChannelApi, PublishInFlightError, UnsupportedPlatformError
+from pinterest_agent.agents.publisher import (
+    ChannelApi,
+    PublishInFlightError,
+    UnsupportedPlatformError,
+)
 from pinterest_agent.agents.tokens import TokenKeeper
 from pinterest_agent.providers.pinterest import PinterestClient, PinUpdate
 

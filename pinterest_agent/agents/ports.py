@@ -1,7 +1,7 @@
 """What the agents need from the outside world, as Protocols.
 
-The Redis implementations live in ``queues/stores/store.py``; tests may pass in-memory ones. Agents only
-ever see these interfaces, so they run without a broker or a Redis server.
+The Redis implementations live in ``queues/stores/store.py``; tests may pass in-memory ones.
+Agents only ever see these interfaces, so they run without a broker or a Redis server.
 """
 
 from __future__ import annotations

@@ -19,28 +19,38 @@ import redis
 
 from pinterest_agent.agents.design.sources import DecodeGate, SourceRules
 from pinterest_agent.agents.image_generation import ImageGenerator, OpenAIImageGenerator
-from pinterest_agent.agents.llm import OpenAIStructuredLLM, RedisLLMCache, StructuredLLM, make_openai_client
-from pinterest_agent.agents.publisher import SEND_WINDOW_S, PinterestPublisher, PlatformPublisher
-from pinterest_agent.agents.tokens import TokenKeeper
-from pinterest_agent.agents.video import VideoOptions, VideoUploads
+from pinterest_agent.agents.llm import (
+    OpenAIStructuredLLM,
+    RedisLLMCache,
+    StructuredLLM,
+    make_openai_client,
+)
 from pinterest_agent.agents.prompting.performance import (
     PinFigures,
     TemplateVersionReport,
     VersionReportHook,
     version_report,
 )
-from pinterest_agent.agents.prompting.rollout import PromptChoice, PromptRouter, RoutedLLM, fixed_choice
+from pinterest_agent.agents.prompting.rollout import (
+    PromptChoice,
+    PromptRouter,
+    RoutedLLM,
+    fixed_choice,
+)
+from pinterest_agent.agents.publisher import SEND_WINDOW_S, PinterestPublisher, PlatformPublisher
+from pinterest_agent.agents.tokens import TokenKeeper
+from pinterest_agent.agents.video import VideoOptions, VideoUploads
+from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.deadlines import DeadlineTransport, deadline_transport
-from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.netsafe import SafeFetcher
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
 from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
+from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.stores.images import RedisImageStore
 from pinterest_agent.queues.stores.limits import ChannelWriteSlots
 from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
 from pinterest_agent.queues.stores.renewal import Renewer
-from pinterest_agent.queues.settings import Settings
-from pinterest_agent.queues.stores.images import RedisImageStore
 from pinterest_agent.queues.stores.secrets import SecretBox
 from pinterest_agent.queues.stores.store import Store
 

@@ -17,7 +17,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
 
-__all__ = ["DEFAULT_MAX_DEPTH", "DEFAULT_MAX_MESSAGE_BYTES", "PINTEREST_PRODUCTION", "PINTEREST_SANDBOX", "Settings", "load_settings"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_MESSAGE_BYTES",
+    "PINTEREST_PRODUCTION",
+    "PINTEREST_SANDBOX",
+    "Settings",
+    "load_settings",
+]
 
 DEFAULT_MAX_MESSAGE_BYTES = 28 * 1024 * 1024
 """The largest legitimate message: a post whose ``image_base64`` is Pinterest's 20 MiB image

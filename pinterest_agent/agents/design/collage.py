@@ -46,6 +46,10 @@ def tiles(count: int, size: tuple[int, int]) -> list[Box]:
             (mid + half, seam + half, width, height)]
 
 
+def _offset(box: Box, tile: Box) -> Box:
+    return (box[0] + tile[0], box[1] + tile[1], box[2] + tile[0], box[3] + tile[1])
+
+
 def compose_collage(sources: Sequence[Source], subjects: Sequence[Subject], headline: str,
                     scene: Scene, brand: BrandKit) -> Composed:
     if not MIN_TILES <= len(sources) <= MAX_TILES or len(subjects) != len(sources):
@@ -84,5 +88,6 @@ def compose_collage(sources: Sequence[Source], subjects: Sequence[Subject], head
         pin_layout="collage", canvas=canvas, texts=tuple(texts), panel_box=band_box,
         source_size=first.source_size, subject_box=first.subject_box,
         subject_source=subjects[0].source, fit=first.fit, source_profile=sources[0].profile,
+        source_crop=first.view.crop, photo_box=_offset(first.view.photo_box, boxes[0]),
         extra={"photos": len(sources)},
     )

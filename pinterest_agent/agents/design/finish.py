@@ -33,6 +33,8 @@ class Composed:
     subject_source: str = "centre"
     fit: Fit = "cover"
     source_profile: str | None = None
+    source_crop: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    photo_box: Box = (0, 0, 0, 0)
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -63,4 +65,6 @@ def finish(composed: Composed, scene: Scene) -> RenderedImage:
         source_profile=composed.source_profile,
         pin_layout=composed.pin_layout,
         texts=composed.texts,
+        source_crop=composed.source_crop,
+        photo_box=composed.photo_box,
     )

@@ -10,6 +10,10 @@ The rule, in order:
    decides.
 3. Otherwise the model's box is used (it knows which object is "the product" when a picture has
    several), with the model's focal point if that lies inside its box, else the box's centre.
+
+Either way the subject keeps the detectors' focal points (``Subject.focus``: faces, text, the
+saliency map), and the placement (``agents.design.placement``) weighs the box as one more
+opinion beside them: a box can move a band, never onto a face.
 """
 
 from __future__ import annotations
@@ -63,4 +67,4 @@ def choose_subject(
     if disagree(model_box, estimate.box):
         return estimate
     focal = model_focal if _contains(model_box, model_focal) else _centre(model_box)
-    return Subject(model_box, focal, "model")
+    return Subject(model_box, focal, "model", estimate.focus)

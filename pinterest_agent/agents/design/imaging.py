@@ -1,16 +1,17 @@
-"""Pillow rendering of a designed Pin image: decode, find the subject, crop 2:3, overlay, encode.
+"""Pillow rendering of a designed Pin image: decode, find the subject, place, overlay, encode.
 
 1. ``agents.design.sources.load_source`` checks the header and decodes the source within a memory
    bound into an upright 8-bit sRGB working image (see that module for every rule and error).
-2. ``agents.design.saliency.estimate_subject`` estimates the subject's box from the pixels, and
-   ``agents.design.focus.choose_subject`` decides between it and the vision model's box.
-3. ``prepare`` makes the canvas: for a ``cover`` source the largest 2:3 crop centred as near the
-   subject's focal point as fits (the crop always contains it), resized with Lanczos; for a
-   ``contain`` source (too small to crop without stretching) the whole picture, scaled up at most
-   ``SourceRules.max_upscale`` times, centred on a blurred backdrop made from itself. Either way
-   the subject's box is mapped into the canvas.
-4. ``agents.design.overlay`` draws the headline band inside the safe zone where it covers least of
-   the subject.
+2. ``agents.design.saliency.estimate_subject`` finds the focal points on a small working copy
+   (faces with OpenCV's Haar cascade, lines of text, a saliency map) and the subject's box, and
+   ``agents.design.focus.choose_subject`` decides between that box and the vision model's.
+3. ``agents.design.arrange.plan_pin`` chooses the crop and the band together
+   (``agents.design.placement``): a 2:3 crop with the band where it covers least, the source
+   shown whole on a backdrop with the band beside it, or (through ``agents.design.layouts``) the
+   split layout; faces and a text-heavy source's text are never cut or covered.
+4. ``prepare`` makes the canvas from the plan's view (the part of the source shown, resized with
+   Lanczos, and where it lies; a backdrop made from the picture itself around a photo that does
+   not fill it), and ``agents.design.overlay`` draws the headline band where the plan put it.
 5. ``encode`` writes a progressive JPEG (or PNG) tagged with the sRGB ICC profile and checks it
    against the platform's size limit.
 
@@ -25,12 +26,14 @@ from typing import Protocol, cast
 
 from PIL import Image, ImageFilter
 
+from pinterest_agent.agents.design.arrange import plan_pin
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.agents.design.colour import SRGB_ICC
 from pinterest_agent.agents.design.contrast import RGB, rgb_to_hex
 from pinterest_agent.agents.design.designer import DesignSpec, Layout
 from pinterest_agent.agents.design.focus import choose_subject
 from pinterest_agent.agents.design.overlay import draw_headline
+from pinterest_agent.agents.design.placement import Plan, View
 from pinterest_agent.agents.design.saliency import Subject, estimate_subject
 from pinterest_agent.agents.design.scene_map import Scene
 from pinterest_agent.agents.design.signature import draw_tab
@@ -107,6 +110,8 @@ class Prepared:
     source_size: tuple[int, int]
     """The upright source's full size, before any reduction."""
     fit: Fit
+    view: View
+    """The part of the source shown (fractions) and where it lies on the canvas."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -133,6 +138,10 @@ class RenderedImage:
     """The design: band, split, collage or typographic (``agents.design.layouts``)."""
     texts: tuple[PlacedText, ...] = ()
     """Every piece of text drawn, for the safe-zone and contrast checks."""
+    source_crop: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    """The part of the (first) source the Pin shows, as fractions of it."""
+    photo_box: Box = (0, 0, 0, 0)
+    """Where that part lies on the Pin, in its pixels."""
 
     def __repr__(self) -> str:
         return (
@@ -145,40 +154,55 @@ def _clip(value: float, low: float, high: float) -> float:
     return min(max(value, low), high)
 
 
-def prepare(source: Source, size: tuple[int, int], subject: Subject) -> Prepared:
-    """The canvas of exactly ``size`` from ``source``, placed around ``subject``."""
+def prepare(source: Source, size: tuple[int, int], subject: Subject, *,
+            view: View | None = None) -> Prepared:
+    """The canvas of exactly ``size`` from ``source``, placed around ``subject``: the part of the
+    source and the place on the canvas that ``view`` says (``agents.design.placement``), else
+    the largest 2:3 crop centred on the focal point (``cover``) or the whole picture centred on
+    a backdrop (``contain``)."""
     image = source.image
     target_w, target_h = size
-    sx0, sy0, sx1, sy1 = subject.box
-    fx, fy = subject.focal
-    if source.fit == "cover":
-        box = cover_box(image.size, target_w / target_h, (fx, fy))
-        canvas = image.resize(size, Image.Resampling.LANCZOS, box=box,
-                              reducing_gap=REDUCING_GAP)
-        left, top = box[0], box[1]
-        scale = target_w / (box[2] - box[0])
-        offset = (0.0, 0.0)
+    view = view or _default_view(source, size, subject)
+    u0, v0, u1, v1 = view.crop
+    box = (u0 * image.width, v0 * image.height, u1 * image.width, v1 * image.height)
+    px0, py0, px1, py1 = view.photo_box
+    if (px0, py0, px1, py1) == (0, 0, target_w, target_h):
+        canvas = image.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=REDUCING_GAP)
+        fit: Fit = "cover"
     else:
-        scale = source.scale * source.size[0] / image.width
-        photo_size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        photo = image.resize(photo_size, Image.Resampling.LANCZOS)
         canvas = _backdrop(image, size)
-        offset = ((target_w - photo_size[0]) / 2, (target_h - photo_size[1]) / 2)
-        canvas.paste(photo, (round(offset[0]), round(offset[1])))
-        box = (0.0, 0.0, float(image.width), float(image.height))
-        left = top = 0.0
+        photo = image.resize((px1 - px0, py1 - py0), Image.Resampling.LANCZOS, box=box,
+                             reducing_gap=REDUCING_GAP)
+        canvas.paste(photo, (px0, py0))
+        fit = "contain"
+    scale_x = (px1 - px0) / (box[2] - box[0])
+    scale_y = (py1 - py0) / (box[3] - box[1])
 
     def to_canvas(x: float, y: float) -> tuple[float, float]:
-        return (offset[0] + (x * image.width - left) * scale,
-                offset[1] + (y * image.height - top) * scale)
+        return (px0 + (x * image.width - box[0]) * scale_x,
+                py0 + (y * image.height - box[1]) * scale_y)
 
+    sx0, sy0, sx1, sy1 = subject.box
     bx0, by0 = to_canvas(sx0, sy0)
     bx1, by1 = to_canvas(sx1, sy1)
-    px, py = to_canvas(fx, fy)
+    px, py = to_canvas(*subject.focal)
     subject_box = (round(_clip(bx0, 0, target_w)), round(_clip(by0, 0, target_h)),
                    round(_clip(bx1, 0, target_w)), round(_clip(by1, 0, target_h)))
     focal = (_clip(px / target_w, 0.0, 1.0), _clip(py / target_h, 0.0, 1.0))
-    return Prepared(canvas, box, focal, subject_box, source.size, source.fit)
+    return Prepared(canvas, box, focal, subject_box, source.size, fit, view)
+
+
+def _default_view(source: Source, size: tuple[int, int], subject: Subject) -> View:
+    image = source.image
+    target_w, target_h = size
+    if source.fit == "cover":
+        left, top, right, bottom = cover_box(image.size, target_w / target_h, subject.focal)
+        return View((left / image.width, top / image.height, right / image.width,
+                     bottom / image.height), (0, 0, target_w, target_h))
+    scale = source.scale * source.size[0] / image.width
+    photo_w, photo_h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    x0, y0 = round((target_w - photo_w) / 2), round((target_h - photo_h) / 2)
+    return View((0.0, 0.0, 1.0, 1.0), (x0, y0, x0 + photo_w, y0 + photo_h))
 
 
 def _backdrop(image: Image.Image, size: tuple[int, int]) -> Image.Image:
@@ -227,15 +251,23 @@ def subject_of(spec: DesignSpec, source: Source, estimate: Subject | None = None
 
 
 def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject,
-            brand: BrandKit | None = None) -> RenderedImage:
-    """A decoded source, a design and its subject in, the finished Pin image out. With a
-    ``brand`` kit the band takes its primary colour and font, and carries its signature."""
-    prepared = prepare(source, scene.size, subject)
+            brand: BrandKit | None = None, *, plan: Plan | None = None) -> RenderedImage:
+    """A decoded source, a design and its subject in, the finished Pin image out: the photo and
+    the band where ``plan`` puts them (a band or whole plan; ``agents.design.arrange.plan_pin``
+    makes one when none is given, without the split layout). With a ``brand`` kit the band takes
+    its primary colour and font, and carries its signature."""
+    if plan is None:
+        plan = plan_pin(source, subject, spec.headline, scene, wanted=spec.layout, brand=brand,
+                        designs=("band", "whole"))
+    if plan.design == "split":
+        raise ValueError("a split plan is rendered by agents.design.split")
+    prepared = prepare(source, scene.size, subject, view=plan.view)
     canvas = prepared.image
     overlay = draw_headline(canvas, spec.headline, scene, spec.layout,
                             brand.primary if brand is not None else spec.palette[0],
                             subject=prepared.subject_box,
-                            font_data=brand.font if brand is not None else None)
+                            font_data=brand.font if brand is not None else None,
+                            band_top=plan.band_top)
     texts = [PlacedText(overlay.text_box, overlay.text_color, overlay.band_color,
                         overlay.contrast_ratio)]
     if brand is not None:
@@ -262,6 +294,8 @@ def compose(source: Source, spec: DesignSpec, scene: Scene, subject: Subject,
         fit=prepared.fit,
         source_profile=source.profile,
         texts=tuple(texts),
+        source_crop=plan.view.crop,
+        photo_box=plan.view.photo_box,
     )
 
 
@@ -272,7 +306,12 @@ def render(
     *,
     rules: SourceRules | None = None,
 ) -> RenderedImage:
-    """Source bytes (or a decoded ``Source``) and a design in, the finished Pin image out."""
+    """Source bytes (or a decoded ``Source``) and a design in, the finished Pin image out: the
+    band layout as ``agents.design.layouts`` renders it (which may show the photo whole, or
+    switch to the split layout, when that keeps its faces and subject clearer)."""
+    from pinterest_agent.agents.design.layouts import PinLayout, compose_layout  # imports this
+
     if not isinstance(source, Source):
         source = load_source(source, scene.size, rules)
-    return compose(source, spec, scene, subject_of(spec, source))
+    return compose_layout(PinLayout.BAND, [source], [subject_of(spec, source)], spec, scene,
+                          kind="other")

@@ -1,9 +1,11 @@
 """The Pin designs and how each is chosen and rendered.
 
-- ``band`` (1 photo): the photo cropped 2:3 around its subject, the headline in a band where
-  it covers least of it (``agents.design.overlay``);
+- ``band`` (1 photo): the photo cropped 2:3, the headline in a band, both placed together so
+  faces, text and the salient region stay clear (``agents.design.placement``); when no crop
+  and band keep them clear enough, the photo is shown whole on a backdrop with the band beside
+  it, or the Pin becomes a ``split``;
 - ``split`` (1 photo): the photo above a text panel with the headline and the brand
-  (``agents.design.split``);
+  (``agents.design.split``), its crop chosen the same way;
 - ``collage`` (2-3 photos): the photos tiled, the headline on a band across the seam
   (``agents.design.collage``);
 - ``typographic`` (no photo): the headline set large on the brand's colours
@@ -19,15 +21,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
+from pinterest_agent.agents.design.arrange import plan_pin
 from pinterest_agent.agents.design.brand import DEFAULT_BRAND, BrandKit
 from pinterest_agent.agents.design.collage import MAX_TILES, MIN_TILES, compose_collage
 from pinterest_agent.agents.design.designer import DesignSpec
 from pinterest_agent.agents.design.finish import finish
 from pinterest_agent.agents.design.imaging import RenderedImage, RenderError, compose
+from pinterest_agent.agents.design.placement import Design
 from pinterest_agent.agents.design.saliency import Subject
 from pinterest_agent.agents.design.scene_map import Scene
 from pinterest_agent.agents.design.sources import Source
-from pinterest_agent.agents.design.split import compose_split
+from pinterest_agent.agents.design.split import compose_split, split_photo_height
 from pinterest_agent.agents.design.typeset import layout_problems
 from pinterest_agent.agents.design.typographic import compose_typographic
 
@@ -74,9 +78,14 @@ def compose_layout(
     if layout is PinLayout.COLLAGE and len(sources) >= MIN_TILES:
         return finish(compose_collage(sources[:MAX_TILES], subjects[:MAX_TILES], spec.headline,
                                       scene, kit), scene)
-    if layout is PinLayout.SPLIT:
-        return finish(compose_split(sources[0], subjects[0], spec.headline, scene, kit), scene)
-    rendered = compose(sources[0], spec, scene, subjects[0], brand)
+    designs: tuple[Design, ...] = ("split",) if layout is PinLayout.SPLIT else (
+        "band", "whole", "split")
+    plan = plan_pin(sources[0], subjects[0], spec.headline, scene, wanted=spec.layout,
+                    brand=brand, designs=designs, split_height=split_photo_height(scene))
+    if plan.design == "split":
+        return finish(compose_split(sources[0], subjects[0], spec.headline, scene, kit,
+                                    view=plan.view), scene)
+    rendered = compose(sources[0], spec, scene, subjects[0], brand, plan=plan)
     return finish_band(rendered, scene)
 
 

@@ -28,6 +28,8 @@ from pinterest_agent.agents.design.scene_map import Scene
 __all__ = [
     "FONT_FILE",
     "Overlay",
+    "band_height",
+    "band_place",
     "choose_layout",
     "draw_headline",
     "fit_headline",
@@ -55,7 +57,8 @@ class Overlay:
 
 @lru_cache(maxsize=1)
 def _font_bytes() -> bytes:
-    return resources.files("pinterest_agent.agents.design").joinpath("fonts", FONT_FILE).read_bytes()
+    folder = resources.files("pinterest_agent.agents.design")
+    return folder.joinpath("fonts", FONT_FILE).read_bytes()
 
 
 def _font(size: int, data: bytes | None = None) -> ImageFont.FreeTypeFont:
@@ -115,6 +118,27 @@ STEP_PX = 10
 """Besides the three layouts' places, the band may sit at any multiple of this inside the zone."""
 
 
+def band_place(layout: Layout, scene: Scene, band_h: int) -> int:
+    """The top of a band ``band_h`` tall at ``layout``'s place in the safe zone."""
+    _, top, _, bottom = scene.safe_box()
+    return _band_top(layout, top, bottom, band_h)
+
+
+def _set_headline(headline: str, scene: Scene, font_data: bytes | None,
+                  ) -> tuple[ImageFont.FreeTypeFont, list[str], int]:
+    left, _, right, _ = scene.safe_box()
+    font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX,
+                               font_data=font_data)
+    ascent, descent = font.getmetrics()
+    line_h = round((ascent + descent) * LINE_SPACING)
+    return font, lines, line_h * (len(lines) - 1) + ascent + descent + 2 * PADDING_PX
+
+
+def band_height(headline: str, scene: Scene, *, font_data: bytes | None = None) -> int:
+    """How tall the band for ``headline`` is (the text set as ``draw_headline`` sets it)."""
+    return _set_headline(headline, scene, font_data)[2]
+
+
 def _band_top(layout: Layout, top: int, bottom: int, band_h: int) -> int:
     if layout is Layout.BAND_TOP:
         return top
@@ -160,21 +184,24 @@ def draw_headline(
     subject: tuple[float, float, float, float] | None = None,
     *,
     font_data: bytes | None = None,
+    band_top: int | None = None,
 ) -> Overlay:
     """Draw the band and headline on ``image`` (in place) and say where they went.
 
     ``subject`` is the subject's box in the canvas's pixels (a point at the centre if unknown);
-    ``font_data`` a brand's font (the bundled one when None)."""
-    left, _, right, _ = scene.safe_box()
-    font, lines = fit_headline(headline, scene, right - left - 2 * PADDING_PX,
-                               font_data=font_data)
+    ``font_data`` a brand's font (the bundled one when None); ``band_top`` the band's place when
+    the caller chose it (``agents.design.placement``), else the place ``choose_layout`` picks."""
+    left, safe_top, right, safe_bottom = scene.safe_box()
+    font, lines, band_h = _set_headline(headline, scene, font_data)
     ascent, descent = font.getmetrics()
     line_h = round((ascent + descent) * LINE_SPACING)
-    text_h = line_h * (len(lines) - 1) + ascent + descent
-    band_h = text_h + 2 * PADDING_PX
     if subject is None:
         subject = (scene.width // 2, scene.height // 2, scene.width // 2, scene.height // 2)
-    layout, band_top = choose_layout(layout, subject, scene, band_h)
+    if band_top is None:
+        layout, band_top = choose_layout(layout, subject, scene, band_h)
+    else:
+        layout = min(Layout, key=lambda lay: abs(
+            _band_top(lay, safe_top, safe_bottom, band_h) - band_top))
     band_box = (left, band_top, right, band_top + band_h)
     band, text_color, ratio = readable_pair(hex_to_rgb(band_hint), minimum=scene.min_contrast_ratio)
 

@@ -14,9 +14,22 @@ from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.agents.design.contrast import RGB
 from pinterest_agent.agents.design.overlay import load_font
 from pinterest_agent.agents.design.scene_map import Scene
-from pinterest_agent.agents.design.typeset import Box, PlacedText, draw_text, text_colour_on, text_height
+from pinterest_agent.agents.design.typeset import (
+    Box,
+    PlacedText,
+    draw_text,
+    text_colour_on,
+    text_height,
+)
 
-__all__ = ["SIGNATURE_PX", "draw_signature", "draw_tab", "fitting_size", "signature_size"]
+__all__ = [
+    "SIGNATURE_PX",
+    "draw_signature",
+    "draw_tab",
+    "fitting_size",
+    "signature_size",
+    "tab_height",
+]
 
 SIGNATURE_PX = 30
 LOGO_GAP_PX = 14
@@ -63,6 +76,15 @@ def draw_signature(
     draw = ImageDraw.Draw(canvas)
     return draw_text(draw, [brand.signature], font, left=x, right=x + 10_000, top=top,
                      colour=colour, background=background)
+
+
+def tab_height(brand: BrandKit, band_width: int) -> int:
+    """How far ``draw_tab``'s tab reaches past a band ``band_width`` wide (0: no tab)."""
+    size = fitting_size(brand, band_width - 48 - 2 * TAB_PADDING_PX)
+    width, height = signature_size(brand, size) if size is not None else (0, 0)
+    if size is None or width == 0:
+        return 0
+    return height + 2 * TAB_PADDING_PX
 
 
 def draw_tab(

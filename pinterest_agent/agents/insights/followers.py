@@ -3,8 +3,8 @@
 So every insight run stores what it saw (:class:`FollowerSnapshot`) and growth is measured against
 earlier runs. The first run of a channel has nothing to compare with and says "no history yet".
 
-:class:`FollowerSnapshotStore` is the port; ``queues/stores/store.py`` implements it on Redis (one list
-per channel). Its contract:
+:class:`FollowerSnapshotStore` is the port; ``queues/stores/store.py`` implements it on Redis
+(one list per channel). Its contract:
 
 * ``load(channel_id)`` returns the channel's snapshots **oldest first**; an unknown channel gives
   ``[]``. An implementation may keep only the most recent :data:`KEEP_SNAPSHOTS` (a year of

@@ -58,7 +58,12 @@ from pinterest_agent.agents.insights.models import (
     TopPinStat,
     WeekdayStat,
 )
-from pinterest_agent.agents.insights.pin_index import BUCKET_MASK, HOURS, build_index, category_tally
+from pinterest_agent.agents.insights.pin_index import (
+    BUCKET_MASK,
+    HOURS,
+    build_index,
+    category_tally,
+)
 from pinterest_agent.agents.insights.pin_records import PinRecord
 from pinterest_agent.providers.pinterest.analytics_models import (
     AccountAnalytics,

@@ -64,7 +64,10 @@ from pinterest_agent.agents.insights.pin_records import PinRecord
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
 from pinterest_agent.agents.messages import InsightsRequest, PinBrief
 from pinterest_agent.agents.prompting.performance import VersionReportHook
-from pinterest_agent.providers.pinterest.analytics import LIFETIME_PIN_METRICS, AnalyticsUnavailableError
+from pinterest_agent.providers.pinterest.analytics import (
+    LIFETIME_PIN_METRICS,
+    AnalyticsUnavailableError,
+)
 from pinterest_agent.providers.pinterest.analytics_models import (
     AccountAnalytics,
     PinAnalyticsBatch,

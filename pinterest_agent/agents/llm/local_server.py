@@ -9,8 +9,10 @@ the worker at it (:func:`local_model_env`).
 
 What the server needs, learnt on these machines:
 
-- ``--chat_format gemma``: the GGUF carries no chat template llama-cpp-python recognises, and its
-  fallback (``llama-2``) makes the model echo the system prompt back;
+- Gemma 3's chat format with the system message kept (:mod:`.gemma_chat`): the GGUF carries no
+  chat template llama-cpp-python recognises, its fallback (``llama-2``) makes the model echo the
+  system prompt back, and its own ``gemma`` format drops system messages, so the model never saw
+  the templates' instructions;
 - one thread by default on a 2-core machine: llama.cpp's threads spin while they wait, so with
   the cores busy (a test run, a worker) two threads ran at 2 tokens/s where one ran at 25;
 - the output mode ``json_object`` (the server refuses ``json_schema`` and takes ``json_object``
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -34,13 +37,14 @@ from pathlib import Path
 import httpx
 
 from pinterest_agent.agents.llm.errors import LLMUnavailableError
+from pinterest_agent.agents.llm.gemma_chat import CHAT_FORMAT
 
 __all__ = [
     "DEFAULT_CONTEXT",
     "DEFAULT_PORT",
     "LOCAL_MAX_OUTPUT_TOKENS",
-    "LOCAL_TIMEOUT_S",
     "LOCAL_MODEL_NAME",
+    "LOCAL_TIMEOUT_S",
     "LocalModel",
     "default_threads",
     "local_model_env",
@@ -49,7 +53,7 @@ __all__ = [
 ]
 
 LOCAL_MODEL_NAME = "gemma-3-270m-it-q4_k_m"
-"""The name the server answers to (``--model_alias``), what ``PINTEREST_AGENT_OPENAI_MODEL`` says."""
+"""The name the server answers to (``--model_alias``): ``PINTEREST_AGENT_OPENAI_MODEL``."""
 DEFAULT_PORT = 8089
 LOCAL_MAX_OUTPUT_TOKENS = 600
 LOCAL_TIMEOUT_S = 240
@@ -121,20 +125,33 @@ def serve_local_model(
         raise LLMUnavailableError(f"no model file at {path}: give a .gguf file")
     chosen = port if port is not None else _free_port(host)
     count = threads if threads is not None else default_threads()
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(path),
+    argv = [sys.executable, "-m", "pinterest_agent.agents.llm.gemma_chat", "--model", str(path),
             "--model_alias", LOCAL_MODEL_NAME, "--host", host, "--port", str(chosen),
-            "--n_ctx", str(context), "--chat_format", "gemma",
+            "--n_ctx", str(context), "--chat_format", CHAT_FORMAT,
             "--n_threads", str(count), "--n_threads_batch", str(count)]
     with contextlib.ExitStack() as stack:
         out = (stack.enter_context(log_file.open("ab")) if log_file is not None
                else subprocess.DEVNULL)
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,  # noqa: S603
-                                   stdin=subprocess.DEVNULL)
+                                   stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
         stack.callback(_stop, process)
         base_url = f"http://{host}:{chosen}/v1"
         _wait_until_up(process, base_url, startup_timeout_s, log_file)
         yield LocalModel(base_url=base_url, model=LOCAL_MODEL_NAME, model_path=path,
                          threads=count, process=process)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before the server starts: on Linux, ask for SIGTERM when the parent dies,
+    so a killed parent (SIGKILL, or SIGTERM without a handler) leaves no server holding a core."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], base_url: str, timeout_s: float,

@@ -29,7 +29,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from pinterest_agent.agents.llm.schema import response_format, strict_json_schema
+from pinterest_agent.agents.llm.schema import (
+    bounded_json_schema,
+    response_format,
+    strict_json_schema,
+)
 
 __all__ = [
     "AUTO_ORDER",
@@ -58,7 +62,7 @@ def mode_request(mode: OutputMode, output: type[BaseModel]) -> dict[str, Any]:
     if mode == "json_schema":
         return {"response_format": response_format(output)}
     if mode == "json_object":
-        return {"response_format": {"type": "json_object", "schema": strict_json_schema(output)}}
+        return {"response_format": {"type": "json_object", "schema": bounded_json_schema(output)}}
     if mode == "tools":
         return {
             "tools": [{"type": "function", "function": {

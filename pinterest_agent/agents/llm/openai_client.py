@@ -29,7 +29,13 @@ import openai
 from pydantic import BaseModel
 
 from pinterest_agent.agents.llm.cache import LLMCache
-from pinterest_agent.agents.llm.core import Completion, LLMCallRecord, Message, StructuredLLMBase, log
+from pinterest_agent.agents.llm.core import (
+    Completion,
+    LLMCallRecord,
+    Message,
+    StructuredLLMBase,
+    log,
+)
 from pinterest_agent.agents.llm.errors import (
     LLMConfigurationError,
     LLMError,

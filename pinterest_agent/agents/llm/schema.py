@@ -18,7 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["response_format", "strict_json_schema", "strict_schema_json"]
+__all__ = [
+    "GRAMMAR_MAX_LENGTH",
+    "bounded_json_schema",
+    "response_format",
+    "strict_json_schema",
+    "strict_schema_json",
+]
 
 _DROPPED = {
     "maxLength": "at most {} characters",
@@ -38,6 +44,22 @@ def strict_json_schema(model: type[BaseModel]) -> dict[str, Any]:
     defs = schema.get("$defs", {})
     strict: dict[str, Any] = _strict(schema, defs)
     return strict
+
+
+_BOUNDS = frozenset({"maxLength", "minLength", "maxItems", "minItems"})
+GRAMMAR_MAX_LENGTH = 1000
+"""Longer string limits stay in the description: llama.cpp expands ``maxLength`` into nested
+optional rules, and a link's 2,048 crashed its grammar (a segmentation fault in the server)."""
+
+
+def bounded_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The strict subset plus the length and item-count limits, for servers that turn the schema
+    into a grammar (``json_object`` with a ``schema``: llama.cpp, vLLM): the grammar then stops a
+    string or a list at its limit, where a small model would loop until the token cap. Patterns
+    and ranges stay in the descriptions (grammar converters support them unevenly)."""
+    schema = model.model_json_schema()
+    bounded: dict[str, Any] = _strict(schema, schema.get("$defs", {}), keep=_BOUNDS)
+    return bounded
 
 
 @functools.lru_cache(maxsize=64)
@@ -60,9 +82,9 @@ def response_format(model: type[BaseModel]) -> dict[str, Any]:
     }
 
 
-def _strict(node: Any, defs: dict[str, Any]) -> Any:
+def _strict(node: Any, defs: dict[str, Any], keep: frozenset[str] = frozenset()) -> Any:
     if isinstance(node, list):
-        return [_strict(item, defs) for item in node]
+        return [_strict(item, defs, keep) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node and len(node) > 1:
@@ -74,14 +96,17 @@ def _strict(node: Any, defs: dict[str, Any]) -> Any:
     for key, value in node.items():
         if key in _NOISE:
             continue
+        if key in keep and not (key == "maxLength" and value > GRAMMAR_MAX_LENGTH):
+            out[key] = value
+            continue
         if key in _DROPPED:
             if not (key in ("minLength", "minItems") and value <= 1):  # 1 says nothing useful
                 notes.append(_DROPPED[key].format(value))
             continue
         if key in ("properties", "$defs"):
-            out[key] = {name: _strict(sub, defs) for name, sub in value.items()}
+            out[key] = {name: _strict(sub, defs, keep) for name, sub in value.items()}
         else:
-            out[key] = _strict(value, defs)
+            out[key] = _strict(value, defs, keep)
     if notes:
         described = out.get("description", "")
         out["description"] = (described + " " if described else "") + f"({', '.join(notes)})"

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM, StructuredLLMBase, T
 from pinterest_agent.agents.prompting.versions import Routing, TemplateRef
-from pinterest_agent.prompts.loader import SUFFIX, PromptLibrary
 from pinterest_agent.errors import TransientError
+from pinterest_agent.prompts.loader import SUFFIX, PromptLibrary
 
 __all__ = [
     "DEFAULT_LIBRARY_CACHE",

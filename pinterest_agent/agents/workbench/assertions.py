@@ -136,7 +136,9 @@ def _steps(path: str) -> tuple[str, ...] | None:
     if not path.startswith("$"):
         return tuple(path.split("."))
     simple = _SIMPLE.match(path)
-    return tuple(name or index for name, index in _STEP.findall(simple.group(1))) if simple else None
+    if simple is None:
+        return None
+    return tuple(name or index for name, index in _STEP.findall(simple.group(1)))
 
 
 def field_values(output: Mapping[str, Any], path: str) -> list[Any]:

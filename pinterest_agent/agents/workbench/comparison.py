@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from pinterest_agent.agents.prompting.tables import text_table
 from pinterest_agent.agents.workbench.reports import FAIL, PASS
 from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
-from pinterest_agent.agents.prompting.tables import text_table
 
 __all__ = ["ColumnDelta", "SuiteComparison", "VerdictChange", "compare_results",
            "comparison_report"]

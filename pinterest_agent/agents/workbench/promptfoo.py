@@ -32,7 +32,13 @@ from pydantic import TypeAdapter
 from pinterest_agent.agents.insights.models import FigureValue
 from pinterest_agent.agents.llm import response_format
 from pinterest_agent.agents.messages import PinBrief
-from pinterest_agent.agents.workbench.assertions import Assertion, Context, Novelty, Rubric, TitleSource
+from pinterest_agent.agents.workbench.assertions import (
+    Assertion,
+    Context,
+    Novelty,
+    Rubric,
+    TitleSource,
+)
 from pinterest_agent.agents.workbench.suites import Suite
 from pinterest_agent.agents.workbench.tasks import OUTPUTS, prepare
 from pinterest_agent.prompts.loader import PromptLibrary

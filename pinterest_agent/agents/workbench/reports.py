@@ -15,8 +15,8 @@ from importlib import resources
 
 from jinja2 import Environment, select_autoescape
 
-from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
 from pinterest_agent.agents.prompting.tables import text_table
+from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
 
 __all__ = ["html_report", "json_report", "summary_line", "text_report"]
 

@@ -14,13 +14,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from pinterest_agent.agents.llm.cache import FrozenVariables
 from pinterest_agent.agents.design.designer import DesignSpec, design_problems, design_variables
 from pinterest_agent.agents.design.scene_map import SCENE_MAP
 from pinterest_agent.agents.insights.figures import figure_table
 from pinterest_agent.agents.insights.metrics import PEAK_HOURS_BASIS
 from pinterest_agent.agents.insights.models import ChannelInsight, ChannelMetrics, FigureValue
 from pinterest_agent.agents.insights.writer import InsightDraft, draft_problems
+from pinterest_agent.agents.llm.cache import FrozenVariables
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.workbench.errors import SuiteError
 from pinterest_agent.agents.workbench.suites import Case, TaskName

@@ -20,7 +20,12 @@ from pinterest_agent.providers.netsafe.errors import (
     HostNotFoundError,
     UnsafeURLError,
 )
-from pinterest_agent.providers.netsafe.fetcher import CheckedURL, FetchedBody, FetchedFile, SafeFetcher
+from pinterest_agent.providers.netsafe.fetcher import (
+    CheckedURL,
+    FetchedBody,
+    FetchedFile,
+    SafeFetcher,
+)
 from pinterest_agent.providers.netsafe.guard import AddressGuard, Resolver, system_resolver
 from pinterest_agent.providers.netsafe.policy import AddressPolicy
 from pinterest_agent.providers.netsafe.urls import parse_url, redact

@@ -26,8 +26,8 @@ from datetime import datetime
 
 import httpx
 
-from pinterest_agent.providers.deadlines import Deadline
 from pinterest_agent.errors import PermanentError, TransientError, WorkerError
+from pinterest_agent.providers.deadlines import Deadline
 from pinterest_agent.providers.netsafe.errors import (
     DestinationUnavailableError,
     DestinationUnreachableError,

@@ -38,10 +38,20 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
-from pinterest_agent.providers.deadlines import DeadlineBackend, current_deadline, deadline
 from pinterest_agent.errors import WorkerError
-from pinterest_agent.providers.netsafe.backend import DEFAULT_MAX_CONNECT_ATTEMPTS, GuardedBackend, GuardedTransport
-from pinterest_agent.providers.netsafe.classify import LINK, SOURCE, Role, status_failure, transport_failure
+from pinterest_agent.providers.deadlines import DeadlineBackend, current_deadline, deadline
+from pinterest_agent.providers.netsafe.backend import (
+    DEFAULT_MAX_CONNECT_ATTEMPTS,
+    GuardedBackend,
+    GuardedTransport,
+)
+from pinterest_agent.providers.netsafe.classify import (
+    LINK,
+    SOURCE,
+    Role,
+    status_failure,
+    transport_failure,
+)
 from pinterest_agent.providers.netsafe.errors import (
     FetchTooLargeError,
     HostLookupError,

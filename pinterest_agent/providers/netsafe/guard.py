@@ -13,7 +13,11 @@ import itertools
 import socket
 from collections.abc import Callable, Sequence
 
-from pinterest_agent.providers.netsafe.errors import HostLookupError, HostNotFoundError, UnsafeURLError
+from pinterest_agent.providers.netsafe.errors import (
+    HostLookupError,
+    HostNotFoundError,
+    UnsafeURLError,
+)
 from pinterest_agent.providers.netsafe.policy import AddressPolicy, IPAddress, literal_address
 
 __all__ = ["AddressGuard", "Resolver", "connection_order", "system_resolver"]

@@ -77,7 +77,11 @@ from werkzeug.datastructures import Headers
 
 from pinterest_agent.providers.pinterest.spec_fields import unknown_fields
 from pinterest_agent.providers.pinterest.spec_tolerances import apply_tolerances, resolve_pointer
-from pinterest_agent.providers.pinterest.spec_validators import FORMATS, SpecResponse, SpecValidators
+from pinterest_agent.providers.pinterest.spec_validators import (
+    FORMATS,
+    SpecResponse,
+    SpecValidators,
+)
 
 __all__ = ["EXTRA_FORM_FIELDS", "SPEC_FILENAME", "SpecContract", "load_contract", "load_spec",
            "spec_bytes"]

@@ -41,7 +41,11 @@ from pinterest_agent.errors import (
     TransientError,
     WorkerError,
 )
-from pinterest_agent.providers.retry_after import MAX_RETRY_AFTER_S, delta_seconds, parse_retry_after
+from pinterest_agent.providers.retry_after import (
+    MAX_RETRY_AFTER_S,
+    delta_seconds,
+    parse_retry_after,
+)
 
 __all__ = [
     "PaginationLoopError",

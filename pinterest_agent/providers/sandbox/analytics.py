@@ -41,7 +41,12 @@ from pinterest_agent.providers.sandbox.analytics_data import (
     today,
 )
 from pinterest_agent.providers.sandbox.pinterest import pin_metrics_of, user_of
-from pinterest_agent.providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.routes import (
+    ApiError,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
 from pinterest_agent.providers.sandbox.state import Pin, User
 
 __all__ = ["register"]

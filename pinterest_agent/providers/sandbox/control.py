@@ -36,7 +36,12 @@ from dataclasses import asdict
 from functools import lru_cache
 from typing import Any
 
-from pinterest_agent.providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.routes import (
+    ApiError,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
 from pinterest_agent.providers.sandbox.state import DEFAULT_SCOPE
 
 __all__ = ["generated_image", "generated_video", "register"]

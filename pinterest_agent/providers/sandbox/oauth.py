@@ -20,7 +20,12 @@ import binascii
 import hmac
 from urllib.parse import urlencode, urlsplit
 
-from pinterest_agent.providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.routes import (
+    ApiError,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
 from pinterest_agent.providers.sandbox.state import SandboxState, Token
 
 __all__ = ["register"]

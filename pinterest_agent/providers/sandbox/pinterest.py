@@ -22,7 +22,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pinterest_agent.providers.pinterest.contract import load_contract
-from pinterest_agent.providers.sandbox.routes import ApiError, RouteRegistry, SandboxRequest, SandboxResponse
+from pinterest_agent.providers.sandbox.routes import (
+    ApiError,
+    RouteRegistry,
+    SandboxRequest,
+    SandboxResponse,
+)
 from pinterest_agent.providers.sandbox.state import Board, Pin, Section, User, iso, paginate
 
 __all__ = ["json_body", "page_size", "pin_metrics_of", "register", "user_of"]

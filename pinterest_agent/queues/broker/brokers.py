@@ -26,8 +26,8 @@ RabbitMQ:
 - ``RabbitmqBroker._declare_xq_queue(queue_name)`` declares the dead-letter queue (overridden
   to keep dead letters as long as the Redis broker does).
 
-:class:`QuarantiningRedisBroker` fetches with its own small script that returns each message
-*with the id it was stored under*, and checks every one (:func:`queues.broker.envelopes.check_envelope`)
+:class:`QuarantiningRedisBroker` fetches with its own small script that returns each message *with
+the id it was stored under*, and checks every one (:func:`queues.broker.envelopes.check_envelope`)
 before Dramatiq decodes it. A message that is not one this worker will run (undecodable, too
 large, too deep, for another queue, a wrong shape, or an id with no body) is moved to the
 queue's dead-letter set (kept, never dropped), removed from the ack set, and reported through

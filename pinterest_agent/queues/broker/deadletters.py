@@ -23,7 +23,12 @@ import dramatiq.errors
 import redis
 
 from pinterest_agent.queues.broker.brokers import redis_dead_letter_keys
-from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, Rejected, check_envelope
+from pinterest_agent.queues.broker.envelopes import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    Rejected,
+    check_envelope,
+)
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.settings import Settings

@@ -24,8 +24,17 @@ import pika
 import pika.exceptions
 
 from pinterest_agent.queues.broker.brokers import rabbitmq_dead_letter_queue
-from pinterest_agent.queues.broker.deadletters import DeadJob, DeadReasons, describe_dead_letter, replayable
-from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, DEFAULT_MAX_MESSAGE_BYTES, dead_id_of
+from pinterest_agent.queues.broker.deadletters import (
+    DeadJob,
+    DeadReasons,
+    describe_dead_letter,
+    replayable,
+)
+from pinterest_agent.queues.broker.envelopes import (
+    DEFAULT_MAX_DEPTH,
+    DEFAULT_MAX_MESSAGE_BYTES,
+    dead_id_of,
+)
 
 __all__ = ["DEFAULT_MAX_BROWSE", "RabbitmqDeadLetters"]
 
@@ -57,7 +66,8 @@ class RabbitmqDeadLetters:
     def _take_all(self, channel: Any, queue: str) -> Iterator[_Letter]:
         """The letters of *queue*'s XQ, oldest first, taken (unacknowledged) on *channel*."""
         for _ in range(self._max_browse):
-            method, properties, body = channel.basic_get(rabbitmq_dead_letter_queue(queue), auto_ack=False)
+            method, properties, body = channel.basic_get(rabbitmq_dead_letter_queue(queue),
+                                                         auto_ack=False)
             if method is None:
                 return
             yield method.delivery_tag, properties, bytes(body)

@@ -38,7 +38,11 @@ import pika.exceptions
 import redis
 from dramatiq.middleware import Middleware, Retries
 
-from pinterest_agent.agents.publisher import ChannelBusyError, PublishInFlightError, PublishSettlingError
+from pinterest_agent.agents.publisher import (
+    ChannelBusyError,
+    PublishInFlightError,
+    PublishSettlingError,
+)
 from pinterest_agent.agents.video import VideoProcessingError
 from pinterest_agent.errors import (
     ConfigurationError,

@@ -5,7 +5,8 @@ itsdangerous, python-multipart) and pygal; it needs the ``console`` extra. The w
 never imports this package: the insights job stores a plain-data figures snapshot
 (:mod:`agents.insights.snapshot`, ``queues/figures_store.py``) and the console draws from it.
 
-- :mod:`~queues.entry.cli_console`: the ``console`` and ``report`` commands (they import the rest lazily);
+- :mod:`~queues.entry.cli_console`: the ``console`` and ``report`` commands (they import the rest
+  lazily);
 - :mod:`~queues.console.app`, :mod:`~queues.console.access` and the route modules
   (``channels``, ``connect``, ``jobs``, ``login``), ``templates/`` and ``static/``;
 - :mod:`~queues.console.views`: the pages' view models (pure); :mod:`~queues.console.charts`:

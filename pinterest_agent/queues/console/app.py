@@ -28,13 +28,13 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pinterest_agent.errors import ConfigurationError, PermanentError, WorkerError
-from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console import channels, connect, jobs, login
 from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired
+from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.context import Console, make_environment, render
-from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from pinterest_agent.queues.logs import redact
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 

@@ -16,6 +16,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from pinterest_agent.agents.ids import is_id
+from pinterest_agent.agents.insights.models import ChannelInsight
+from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.queues.console.access import csrf_protected
+from pinterest_agent.queues.console.context import Console, console_of, render
 from pinterest_agent.queues.console.views import (
     insight_view,
     overview_view,
@@ -23,14 +28,9 @@ from pinterest_agent.queues.console.views import (
     top_pins_view,
     when,
 )
-from pinterest_agent.agents.ids import is_id
-from pinterest_agent.agents.insights.models import ChannelInsight
-from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.console.access import csrf_protected
-from pinterest_agent.queues.console.context import Console, console_of, render
-from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 from pinterest_agent.queues.jobs.next_pin import next_pin_brief, send_next_pin
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
 __all__ = ["ChannelRow", "channel_rows", "insights_of", "routes", "tab_context"]
 

@@ -25,8 +25,8 @@ from typing import Any, Literal
 import pygal
 from pygal.style import Style
 
-from pinterest_agent.agents.insights.snapshot import ChannelFigures
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.agents.insights.snapshot import ChannelFigures
 
 __all__ = [
     "DAILY_METRICS",

@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from pinterest_agent.queues.console.charts import ChartSeries, render_chart
-from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.access import ConsoleAccess, csrf_token, logged_in
-from pinterest_agent.queues.stores.figures import ChannelFiguresStore
+from pinterest_agent.queues.console.chart_store import ChartStore
+from pinterest_agent.queues.console.charts import ChartSeries, render_chart
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
 __all__ = ["Console", "console_of", "make_environment", "render"]
 

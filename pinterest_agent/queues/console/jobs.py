@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pinterest_agent.queues.console.views import STATUSES, event_rows, post_view
 from pinterest_agent.agents.ids import is_id
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import console_of, render
+from pinterest_agent.queues.console.views import STATUSES, event_rows, post_view
 from pinterest_agent.queues.jobs.insights import insights_request
 
 __all__ = ["routes"]

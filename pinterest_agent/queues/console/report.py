@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
-from pinterest_agent.queues.console.views import when
 from pinterest_agent.queues.console.channels import tab_context
 from pinterest_agent.queues.console.context import make_environment
-from pinterest_agent.queues.stores.figures import ChannelFiguresStore
+from pinterest_agent.queues.console.views import when
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
 __all__ = ["TABS", "render_report"]
 
@@ -34,7 +34,8 @@ def render_report(runtime: Runtime, channel_id: str, *,
     for tab in TABS:
         context.update(tab_context(runtime, store, channel_id, tab))
     figures = context["figures"]
-    css = files("pinterest_agent.queues.console").joinpath("static/console.css").read_text(encoding="utf-8")
+    css = files("pinterest_agent.queues.console").joinpath("static/console.css").read_text(
+        encoding="utf-8")
     return make_environment().get_template("report.html").render(
         **context, report=True, inline_css=css, csrf_token="", logged_in=False,
         written_at=when(clock()), figures_at=when(figures.generated_at) if figures else "",

@@ -12,10 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pinterest_agent.queues.console.charts import DAILY_METRICS, ChartSeries, daily_series, follower_series
-from pinterest_agent.agents.insights.snapshot import SORT_KEYS, ChannelFigures, PinFigures
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
 from pinterest_agent.agents.insights.models import ChannelInsight, FigureValue
+from pinterest_agent.agents.insights.snapshot import SORT_KEYS, ChannelFigures, PinFigures
+from pinterest_agent.queues.console.charts import (
+    DAILY_METRICS,
+    ChartSeries,
+    daily_series,
+    follower_series,
+)
 
 __all__ = [
     "SORT_COLUMNS",

@@ -23,7 +23,12 @@ from pinterest_agent.queues.entry.cli_insights import insights, scheduler
 from pinterest_agent.queues.entry.cli_jobs import enqueue, jobs, publish
 from pinterest_agent.queues.entry.cli_model import model
 from pinterest_agent.queues.entry.cli_prompts import draft, prompts
-from pinterest_agent.queues.entry.cli_support import ReportingGroup, check_worker_settings, echo_json, fail
+from pinterest_agent.queues.entry.cli_support import (
+    ReportingGroup,
+    check_worker_settings,
+    echo_json,
+    fail,
+)
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["main"]
@@ -86,7 +91,12 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
     from pinterest_agent.providers.sandbox.adversary import KINDS
     from pinterest_agent.providers.sandbox.analytics_data import populate_channel
     from pinterest_agent.providers.sandbox.server import SandboxServer, describe
-    from pinterest_agent.queues.entry.sandbox_env import DEMO_CHANNEL, export_lines, sandbox_env, write_env_file
+    from pinterest_agent.queues.entry.sandbox_env import (
+        DEMO_CHANNEL,
+        export_lines,
+        sandbox_env,
+        write_env_file,
+    )
 
     unknown = sorted(set(llm_kinds) - set(KINDS))
     if unknown:

@@ -35,8 +35,8 @@ from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.entry.cli_support import echo_json, read_json, runtime
 from pinterest_agent.queues.jobs.publish import decode_message
-from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 from pinterest_agent.queues.settings import Settings, load_settings
+from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
 if TYPE_CHECKING:  # the suites' assertions need the evals extra: imported by the commands
     from pinterest_agent.agents.workbench.suites import Suite

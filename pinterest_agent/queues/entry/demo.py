@@ -31,13 +31,18 @@ from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
-from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR, WRITE_ACTOR, build_broker, declare_actors
-from pinterest_agent.queues.stores.brands import save_brand_kit
 from pinterest_agent.queues.connect import connect_with_oauth
+from pinterest_agent.queues.jobs.actors import (
+    INSIGHTS_ACTOR,
+    WRITE_ACTOR,
+    build_broker,
+    declare_actors,
+)
 from pinterest_agent.queues.jobs.enqueue import enqueue_message
 from pinterest_agent.queues.jobs.insights import insights_request, latest_insight
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
+from pinterest_agent.queues.stores.brands import save_brand_kit
 from pinterest_agent.queues.stores.secrets import SecretBox
 
 __all__ = ["KEPT_SUFFIX", "run_demo", "sandbox_settings"]

@@ -23,10 +23,15 @@ from pathlib import Path
 import openai
 import redis
 
-from pinterest_agent.agents.llm import LLMCache, OpenAIStructuredLLM, RedisLLMCache, make_openai_client
+from pinterest_agent.agents.llm import (
+    LLMCache,
+    OpenAIStructuredLLM,
+    RedisLLMCache,
+    make_openai_client,
+)
 from pinterest_agent.agents.prompting.errors import UnknownVersionError
-from pinterest_agent.agents.workbench.results import Prices
 from pinterest_agent.agents.prompting.versions import VersionStore, check_label
+from pinterest_agent.agents.workbench.results import Prices
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary

@@ -13,10 +13,14 @@ from datetime import UTC, date, datetime
 
 from dramatiq.rate_limits.backends import RedisBackend
 
-from pinterest_agent.agents.prompting.performance import PinFigures, TemplateVersionReport, version_report
+from pinterest_agent.agents.prompting.performance import (
+    PinFigures,
+    TemplateVersionReport,
+    version_report,
+)
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
-from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 
 __all__ = ["run_version_report"]
 

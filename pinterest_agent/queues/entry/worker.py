@@ -1,4 +1,5 @@
-"""The module Dramatiq's CLI imports (``pinterest-agent worker`` runs ``dramatiq queues.entry.worker``).
+"""The module Dramatiq's CLI imports (``pinterest-agent worker`` runs
+``dramatiq pinterest_agent.queues.entry.worker``).
 
 It builds the runtime from settings, makes the worker's broker the global one and declares the
 actors on it.

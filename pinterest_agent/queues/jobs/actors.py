@@ -1,7 +1,7 @@
 """The Dramatiq broker and the actors bound to the worker's queues.
 
-Actors are thin: decode, call a function in :mod:`queues.jobs.publish`, translate expected waits into
-``Retry``. :func:`build_broker` wires the middleware; :func:`declare_actors` binds the actors
+Actors are thin: decode, call a function in :mod:`queues.jobs.publish`, translate expected waits
+into ``Retry``. :func:`build_broker` wires the middleware; :func:`declare_actors` binds the actors
 to a broker and a :class:`Runtime`, so tests can build as many isolated workers as they like.
 
 Messages upstream producers send (any language; see the README): actor ``publish_post`` on the
@@ -24,12 +24,14 @@ import redis
 from dramatiq.middleware import CurrentMessage, Retries
 
 from pinterest_agent.agents.messages import PostUpdate, SocialPost
-from pinterest_agent.queues.jobs import insights, publish, update, write
-from pinterest_agent.queues.broker.brokers import BrokerMaintenance, QuarantiningRabbitmqBroker, QuarantiningRedisBroker
+from pinterest_agent.queues.broker.brokers import (
+    BrokerMaintenance,
+    QuarantiningRabbitmqBroker,
+    QuarantiningRedisBroker,
+)
 from pinterest_agent.queues.broker.deadletters import DEAD_MESSAGE_TTL_MS
 from pinterest_agent.queues.broker.envelopes import Rejected
 from pinterest_agent.queues.broker.outcome_middleware import FailureRecorder, OutcomeMiddleware
-from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
 from pinterest_agent.queues.broker.retrying import (
     PERMANENT,
     DurableRetries,
@@ -40,10 +42,12 @@ from pinterest_agent.queues.broker.retrying import (
     retry_policy,
     video_poll_budget,
 )
-from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.settings import Settings
 from pinterest_agent.queues.broker.shutdown import AbortReadsAtShutdown
 from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
+from pinterest_agent.queues.jobs import insights, publish, update, write
+from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.settings import Settings
 
 __all__ = [
     "INSIGHTS_ACTOR",

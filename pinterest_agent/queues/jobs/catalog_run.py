@@ -35,11 +35,11 @@ from pinterest_agent.agents.catalog import (
 )
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.providers.pinterest import Board, BoardSection, PinterestPermanentError
-from pinterest_agent.queues.stores.brands import save_brand_kit
-from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
 from pinterest_agent.queues.jobs.insights import latest_insight
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.stores.brands import save_brand_kit
+from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
 
 __all__ = ["LoadedFeed", "PinterestBoards", "channel_peaks", "load_feed", "run_sync",
            "sync_options"]

@@ -14,20 +14,24 @@ from typing import Any
 
 from dramatiq.rate_limits.backends import RedisBackend
 
-from pinterest_agent.agents.insights.recorder import RecordingAnalytics
-from pinterest_agent.agents.insights.categorizer import LLMCategorizer, PinCategorizer, RuleCategorizer
+from pinterest_agent.agents.insights.categorizer import (
+    LLMCategorizer,
+    PinCategorizer,
+    RuleCategorizer,
+)
 from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.agents.insights.pin_cache import PinCache
+from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.snapshot import ChannelFigures
 from pinterest_agent.agents.insights.writer import build_insight
 from pinterest_agent.agents.messages import SCHEMA_VERSION, InsightsRequest
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
-from pinterest_agent.queues.stores.figures import ChannelFiguresStore, figures_for
 from pinterest_agent.queues.jobs.publish import decode_message
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.figures import ChannelFiguresStore, figures_for
 from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 from pinterest_agent.queues.stores.pin_cache import RedisPinCache
-from pinterest_agent.queues.runtime import Runtime
 
 __all__ = ["insights_request", "latest_insight", "pin_cache", "pin_categorizer", "run_insights"]
 

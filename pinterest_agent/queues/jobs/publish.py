@@ -21,7 +21,12 @@ from pinterest_agent.agents.ids import is_id
 from pinterest_agent.agents.messages import SCHEMA_VERSION, SocialPost
 from pinterest_agent.agents.publisher import PublishResult, publish
 from pinterest_agent.errors import InvalidInputError, WorkerError
-from pinterest_agent.queues.broker.envelopes import DEFAULT_MAX_DEPTH, PREVIEW_CHARS, depth_of, preview
+from pinterest_agent.queues.broker.envelopes import (
+    DEFAULT_MAX_DEPTH,
+    PREVIEW_CHARS,
+    depth_of,
+    preview,
+)
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = [

@@ -32,9 +32,9 @@ from pinterest_agent.agents.messages import ImageRefMedia, PinBrief, PostUpdate,
 from pinterest_agent.agents.prompting.rollout import PromptChoice
 from pinterest_agent.agents.prompting.usage import PromptUse
 from pinterest_agent.errors import ConfigurationError
-from pinterest_agent.queues.stores.brands import brand_kit
 from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.brands import brand_kit
 
 __all__ = ["HandOff", "HandOffUpdate", "run_write"]
 

@@ -4,8 +4,9 @@ Key (``P`` is the ``key_prefix`` setting)::
 
     P:figures:{channel}   str   the latest ChannelFigures JSON (agents/insights/snapshot.py)
 
-:func:`pinterest_agent.queues.jobs.insights.save_channel_figures` is the insights job's one-call hook: after the insight is built it
-turns what the job read (through :class:`~agents.insights.recorder.RecordingAnalytics`) into the
+:func:`pinterest_agent.queues.jobs.insights.save_channel_figures` is the insights job's one-call
+hook: after the insight is built it turns what the job read (through
+:class:`~agents.insights.recorder.RecordingAnalytics`) into the
 snapshot and stores it, before the insight is announced, so a page opened on ``insight.ready``
 finds both. The snapshot is plain data: the console draws its charts on first view
 (``queues/console/chart_store.py``), so a worker never loads the web stack or pygal. The daily
@@ -21,12 +22,10 @@ from datetime import datetime
 
 import redis
 
-from pinterest_agent.agents.insights.snapshot import ChannelFigures, build_figures
-from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.models import ChannelInsight
-from pinterest_agent.agents.insights.pin_cache import PinCache
 from pinterest_agent.agents.insights.pin_records import PinRecord
-from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.agents.insights.recorder import RecordingAnalytics
+from pinterest_agent.agents.insights.snapshot import ChannelFigures, build_figures
 from pinterest_agent.providers.pinterest.analytics import MAX_DAYS_BACK, AnalyticsUnavailableError
 from pinterest_agent.providers.pinterest.models import Pin
 

@@ -115,8 +115,8 @@ class ChannelWriteSlots:
     Each slot belongs to one holder and lapses ``ttl_ms`` after its last renewal (the live
     holder renews it through :class:`~queues.stores.renewal.Renewer`), so a killed worker's slot
     frees within ``ttl_ms`` however busy the channel is: taking a slot drops the lapsed ones. A
-    holder that frees its slot pushes a token on the channel's wake-up list, where processes waiting for
-    a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
+    holder that frees its slot pushes a token on the channel's wake-up list, where processes waiting
+    for a slot block (``BLPOP``), so a freed slot is taken at once rather than at the next poll.
 
     At most ``limit`` threads of one process hold or try to take a slot in Redis; the others
     wait in-process. A holder whose write is done while another thread of its process waits
