@@ -186,8 +186,8 @@ def _local_llm(base_url: str, model: str, transport: httpx.BaseTransport | None 
 def _header(name: str, batch_size: int, model: str) -> str:
     text = (f"Recorded from the bundled local model {model} (Gemma 3 270M, Q4_K_M: the GGUF of "
             f"google/gemma-3-270m) on llama-cpp-python's server as `pinterest-agent model "
-            f"serve` runs it (--chat_format gemma, which leaves out the system message: the "
-            f"model sees the <pins> data and the schema's grammar only), by "
+            f"serve` runs it (Gemma 3's chat arrangement: the system text opens the first user "
+            f"turn), by "
             f"benchmarks/categories.py --record: LLMCategorizer on fixtures/categories/"
             f"{name}.jsonl, {batch_size} Pins a request, json_object with the schema, "
             f"temperature 0, at most {LOCAL_MAX_OUTPUT_TOKENS} output tokens.")
