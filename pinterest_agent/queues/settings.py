@@ -398,13 +398,20 @@ class Settings(BaseSettings):
     )
     insight_categories: Literal["auto", "llm", "rules"] = Field(
         default="auto",
-        description="Who decides Pin content categories: the LLM (rules as fallback and check), "
-        "the keyword rules, or auto (the LLM when an OpenAI key is set).",
+        description="Who decides Pin content categories: the LLM where the keyword rules are "
+        "unsure and it agrees with them where they are sure (the rules elsewhere), the keyword "
+        "rules alone, or auto (the LLM when an OpenAI key is set).",
     )
     insight_category_llm_max_pins: int = Field(
         default=500, ge=0,
-        description="Pins one insight run sends to the LLM for categories (50 a request, the "
-        "most-seen first); the rest get the rules until a later run.",
+        description="Pins one insight run sends to the LLM for categories (the most-seen "
+        "first); the rest get the rules until a later run.",
+    )
+    insight_category_batch_size: int = Field(
+        default=50, ge=1, le=200,
+        description="Pins per categories request to the LLM. An answer takes about 13 output "
+        "tokens a Pin: keep this times 13 under the output cap (at most 40 with the local "
+        "model's 600).",
     )
 
     # Catalogs and feeds (queues/jobs/catalog_run.py).

@@ -208,12 +208,14 @@ class ChannelMetrics(_Model):
     categories: list[CategoryStat]
     category_sources: dict[str, int] = Field(
         default_factory=dict,
-        description="Pins whose category the model decided (llm) and the keyword rules (rules).",
+        description="Pins categorised with a trusted model's answer in hand (llm: the model's "
+        "answer where the keyword rules were unsure, theirs elsewhere) and by the rules alone "
+        "(rules).",
     )
     category_disagreements: int = Field(
         default=0,
-        description="Pins the model categorised where the keyword rules said otherwise (the "
-        "model's answer is used).",
+        description="Pins whose category is the model's answer where the keyword rules, unsure, "
+        "said otherwise.",
     )
     pins_total: int
     pins_with_analytics: int

@@ -100,12 +100,14 @@ def pin_cache(runtime: Runtime) -> RedisPinCache:
 
 
 def pin_categorizer(runtime: Runtime) -> PinCategorizer:
-    """The LLM (rules as fallback and check) or the rules, as ``insight_categories`` says."""
+    """The LLM where the rules are unsure (the rules elsewhere, and as its check) or the rules
+    alone, as ``insight_categories`` says."""
     settings = runtime.settings
     use_llm = settings.insight_categories == "llm" or (
         settings.insight_categories == "auto" and settings.openai_api_key is not None)
     if use_llm:
-        return LLMCategorizer(runtime.llm, max_pins=settings.insight_category_llm_max_pins)
+        return LLMCategorizer(runtime.llm, max_pins=settings.insight_category_llm_max_pins,
+                              batch_size=settings.insight_category_batch_size)
     return RuleCategorizer()
 
 
