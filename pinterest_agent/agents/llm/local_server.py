@@ -54,8 +54,9 @@ __all__ = [
     "serve_local_model",
 ]
 
-LOCAL_MODEL_NAME = "gemma-3-270m-it-q4_k_m"
-"""The name the server answers to (``--model_alias``): ``PINTEREST_AGENT_OPENAI_MODEL``."""
+LOCAL_MODEL_NAME = "gemma-3-270m-q4_k_m"
+"""The name the server answers to (``--model_alias``): ``PINTEREST_AGENT_OPENAI_MODEL``. The
+bundled file is the base model (google/gemma-3-270m, not the instruction-tuned one), Q4_K_M."""
 DEFAULT_PORT = 8089
 LOCAL_MAX_OUTPUT_TOKENS = 600
 LOCAL_TIMEOUT_S = 240
