@@ -78,7 +78,8 @@ def insight_draft_answer(figures: Mapping[str, Any]) -> dict[str, Any]:
                             "rationale": "Steady publishing grows impressions and saves.",
                             "figure": figure})
     kind = top_category if top_category in _KINDS else "other"
-    name = f"More like: {top_title}" if top_title else "A fresh idea for this board"
+    # The concept is named after the Pin it builds on (a working name, as the brief's `name`)
+    name = top_title or "A fresh idea for this board"
     return {
         "summary": " ".join(summary_parts),
         "suggestions": suggestions,
