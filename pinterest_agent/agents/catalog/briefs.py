@@ -42,7 +42,9 @@ def summary_for(item: FeedItem) -> str:
     """What the writer knows about the item: its description, and its price (copy may quote
     it, so a price change rewrites the Pin's copy)."""
     text = item.description or item.title
-    if item.price:
+    if item.price and item.sale_price:
+        text = f"{text}\n\nPrice: {item.sale_price} (on sale; regular price {item.price})."
+    elif item.price:
         text = f"{text}\n\nPrice: {item.price}."
     return text[:4000]
 

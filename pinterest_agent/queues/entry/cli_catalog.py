@@ -46,7 +46,8 @@ def _fetch(source: str, max_bytes: int) -> bytes:
 @MAPPING
 def catalog_check(feed: str, mapping_path: Path | None) -> None:
     """Show how every item of FEED (a file or URL) maps: board, section, kind, rule, first Pin's
-    layout; and every row that cannot be used, with its line or number and why."""
+    layout; every row that cannot be used, with its line or number and why; and the text
+    encoding the feed was read in."""
     from pinterest_agent.agents.catalog.variations import next_variation
     from pinterest_agent.queues.jobs.catalog_run import load_feed
 
@@ -65,6 +66,7 @@ def catalog_check(feed: str, mapping_path: Path | None) -> None:
                                                        ", out of stock")])
     click.echo(f"{feed}: {loaded.feed.format}, {len(loaded.feed.items)} item(s), "
                f"{len(loaded.feed.problems)} problem(s)")
+    click.echo(f"encoding: {loaded.feed.encoding}")
     _table(rows, ["id", "title", "board", "section", "kind", "rule", "first Pin"])
     for problem in loaded.feed.problems:
         click.echo(f"problem: {problem}")
