@@ -17,8 +17,9 @@ comma-separated cell), ``price`` and ``sale_price`` (checked and normalised by :
 ``custom_label_0..4`` and a ``tags`` column (comma-separated). A row with no id, no title, no
 https link, a bad image link or price, bytes that are not text in the feed's encoding
 (:mod:`.encodings`), or repeating an id, is a :class:`FeedProblem` naming its line (CSV) or item
-number (XML, JSON) and the id when it has one; the rest of the feed is read. A Shopify feed has no links of its own: they are ``{site}/products/{handle}``, with
-``site`` the feed's own origin or the mapping's ``site``.
+number (XML, JSON) and the id when it has one; the rest of the feed is read. A Shopify feed has
+no links of its own: they are ``{site}/products/{handle}``, with ``site`` the feed's own origin
+or the mapping's ``site``.
 """
 
 from __future__ import annotations
