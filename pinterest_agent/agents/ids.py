@@ -49,9 +49,9 @@ def require_channel_id(value: str) -> str:
     :data:`MAX_CHANNEL_ID_CHARS` characters, so that a channel accepted once works in every
     command, URL, Redis key and message, the catalog's brief ids (``{channel}.{item}.v1``)
     included."""
-    if len(value) > MAX_CHANNEL_ID_CHARS:
+    if len(value) > MAX_CHANNEL_ID_CHARS or not is_id(value):
         raise InvalidIdError(
-            f"channel id {value[:80]!r}... is longer than {MAX_CHANNEL_ID_CHARS} characters: "
-            f"use 1 to {MAX_CHANNEL_ID_CHARS} ASCII letters, digits and '._:@-', starting "
-            "with a letter or digit", field="channel id")
-    return require_id(value, "channel id")
+            f"channel id {value[:80]!r} is not a valid channel id: use 1 to "
+            f"{MAX_CHANNEL_ID_CHARS} ASCII letters, digits and '._:@-', starting with a letter "
+            "or digit", field="channel id")
+    return value
