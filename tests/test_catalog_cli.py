@@ -114,3 +114,21 @@ def test_a_section_id_a_pin_cannot_name_is_a_typed_error(
     # Then it is one typed error naming the section, not a pydantic traceback from a brief
     assert info.value.code == "unexpected_response"
     assert "'Duvets'" in info.value.message and "board_section_id" in info.value.message
+
+
+def test_check_names_the_encoding_and_reports_bad_rows_alone(
+    cli: CliRunner, tmp_path: Path,
+) -> None:
+    # Given a Latin-1 feed with one price that is not a price
+    feed = tmp_path / "latin.csv"
+    feed.write_bytes(("id,title,link,price\nA,Crème brûlée dish,https://s.example/a,12.00 EUR\n"
+                      "B,Grüße mug,https://s.example/b,abc\n").encode("latin-1"))
+    # When it is checked
+    result = cli.invoke(main, ["catalog", "check", str(feed)])
+    # Then it is read in its encoding, and only B is refused, saying how to write a price
+    assert result.exit_code == 0, result.output
+    assert "csv, 1 item(s), 1 problem(s)" in result.output
+    assert "encoding: cp1252 (detected)" in result.output
+    assert "Crème brûlée dish" in result.output
+    assert "problem: line 3 (id B): price 'abc' is not a price: write it as a positive amount " \
+           "and its ISO 4217 currency code, like '15.00 USD'" in result.output

@@ -98,3 +98,73 @@ def test_an_envelope_with_a_hostile_message_id_is_refused(
     job = wait_for(lambda: dead_letters(running.runtime).find(dead_id))
     assert job.reason_code == "invalid_envelope" and "message_id" in job.reason
     assert running.runtime.store.outcomes.get("post", "hostile-message-id") is None
+
+
+# -- channel ids: one check at every door (agents.ids.require_channel_id) -----------------------
+
+BAD_CHANNELS = ["a/b", "<svg onload=alert(1)>", "c" * 65, "shop eu"]
+CHANNEL_DOORS = [
+    ["channels", "add", "--channel", "{}", "--access-token", "pina_x"],
+    ["channels", "connect", "--channel", "{}", "--no-browser"],
+    ["channels", "boards", "{}"],
+    ["insights", "run", "{}"], ["insights", "show", "{}"], ["insights", "next", "{}"],
+    ["enqueue", "insights", "shop", "{}"],
+    ["catalog", "sync", "feed.csv", "--channel", "{}"],
+    ["catalog", "plan", "feed.csv", "--channel", "{}"],
+    ["report", "{}", "--out", "report.html"],
+    ["prompts", "report", "{}"],
+]
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("channel", BAD_CHANNELS)
+def test_every_cli_door_refuses_a_bad_channel_id_in_one_line(
+    cli: CliRunner, runtime: Runtime, channel: str,  # noqa: F811
+) -> None:
+    for door in CHANNEL_DOORS:
+        command = [part.replace("{}", channel) for part in door]
+        result = cli.invoke(main, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "Traceback" not in result.output
+        errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and "[invalid_id] channel id" in errors[0], (command, errors)
+    assert runtime.store.credentials.channel_ids() == []
+
+
+@pytest.mark.redis
+def test_the_console_connect_form_takes_the_ids_the_cli_takes(
+    runtime: Runtime, fresh_sandbox: SandboxServer,
+) -> None:
+    with TestClient(console_app(runtime), base_url=ORIGIN) as client:
+        token = log_in(client)
+        for channel in BAD_CHANNELS:
+            refused = client.post("/connect", data={"csrf_token": token, "channel_id": channel},
+                                  headers={"Origin": ORIGIN}, follow_redirects=False)
+            assert refused.status_code == 400, channel
+            assert "is not a valid channel id: use 1 to 64" in refused.text
+        # an id the messages and the CLI take (':' and '@' were refused here before)
+        taken = client.post("/connect", data={"csrf_token": token, "channel_id": "shop:eu@1"},
+                            headers={"Origin": ORIGIN}, follow_redirects=False)
+        assert taken.status_code == 303
+
+
+def test_tokens_for_a_bad_channel_id_are_refused_before_any_request() -> None:
+    from pinterest_agent.queues.connect import import_tokens
+
+    class NoRuntime:  # any attribute read would fail the test: nothing may be fetched
+        def __getattr__(self, name: str) -> None:
+            raise AssertionError(f"runtime.{name} was used")
+
+    with pytest.raises(InvalidIdError):
+        import_tokens(NoRuntime(), "a/b", access_token="pina_x",  # type: ignore[arg-type]
+                      refresh_token=None, expires_in_s=60)
+
+
+def test_a_brief_id_of_the_longest_channel_and_a_long_item_is_still_an_id() -> None:
+    from pinterest_agent.agents.catalog.briefs import brief_id
+    from pinterest_agent.agents.ids import MAX_CHANNEL_ID_CHARS, require_channel_id
+
+    channel = require_channel_id("c" * MAX_CHANNEL_ID_CHARS)
+    brief = brief_id(channel, "x" * 200, 999)
+    assert is_id(brief) and is_id(f"{brief}.r{2**42}")
+    assert brief_id("shop", "LT-100", 1) == "shop.LT-100.v1"  # short ones are unchanged

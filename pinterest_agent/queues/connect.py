@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import SecretStr
 
+from pinterest_agent.agents.ids import require_channel_id
 from pinterest_agent.agents.ports import ChannelCredentials
 from pinterest_agent.errors import AuthError, ConfigurationError, InvalidInputError
 from pinterest_agent.providers.pinterest import PinterestOAuth, TokenSet, check_scopes
@@ -90,6 +91,7 @@ def store_tokens(
     default_board_id: str | None = None,
 ) -> ChannelCredentials:
     """Verify *tokens* against Pinterest and store them encrypted as *channel_id*."""
+    require_channel_id(channel_id)
     api = runtime.pinterest_api(tokens.access_token.get_secret_value())
     account = api.user_account()  # proves the token works and names the account
     if default_board_id is None:
@@ -123,6 +125,7 @@ def import_tokens(
     default_board_id: str | None = None,
 ) -> ChannelCredentials:
     """``channels add``: store tokens obtained elsewhere, after checking they work."""
+    require_channel_id(channel_id)
     if not access_token:
         raise InvalidInputError("an access token is required", field="access_token")
     tokens = TokenSet(
@@ -219,6 +222,7 @@ def connect_with_oauth(
     default_board_id: str | None = None,
 ) -> ChannelCredentials:
     """Run the authorization-code flow with a loopback callback on *port*."""
+    require_channel_id(channel_id)
     _oauth(runtime)
     results: queue.Queue[_Callback] = queue.Queue()
     server = _callback_server(port, results)

@@ -21,6 +21,8 @@ from pinterest_agent.agents.messages import SCHEMA_VERSION, PinBrief, PostUpdate
 __all__ = ["brief_for", "brief_id", "keywords_for", "summary_for", "update_message"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_ID_CHARS = 128  # agents.ids.ID_PATTERN
+_UPDATE_SUFFIX = len(".r") + 13  # an update's ``.{letter}{revision in ms}``
 MAX_KEYWORDS = 20
 
 
@@ -34,15 +36,24 @@ def item_slug(item_id: str) -> str:
 
 
 def brief_id(channel_id: str, item_id: str, number: int) -> str:
-    """The stable id of an item's ``number``-th Pin (and of its post)."""
-    return f"{channel_id}.{item_slug(item_id)}.v{number}"
+    """The stable id of an item's ``number``-th Pin (and of its post). With a long channel id
+    the item's part is shortened (with its hash) so that the id, and its updates' ids
+    (``.r`` and a 13-digit revision after it), stay within the 128 characters of an id."""
+    slug = item_slug(item_id)
+    room = MAX_ID_CHARS - len(channel_id) - len(f"..v{number}") - _UPDATE_SUFFIX
+    if len(slug) > room:
+        digest = hashlib.blake2b(item_id.encode(), digest_size=5).hexdigest()
+        slug = f"{slug[:max(room - 11, 0)]}-{digest}".lstrip("-")
+    return f"{channel_id}.{slug}.v{number}"
 
 
 def summary_for(item: FeedItem) -> str:
     """What the writer knows about the item: its description, and its price (copy may quote
     it, so a price change rewrites the Pin's copy)."""
     text = item.description or item.title
-    if item.price:
+    if item.price and item.sale_price:
+        text = f"{text}\n\nPrice: {item.sale_price} (on sale; regular price {item.price})."
+    elif item.price:
         text = f"{text}\n\nPrice: {item.price}."
     return text[:4000]
 

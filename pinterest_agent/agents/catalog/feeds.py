@@ -1,7 +1,8 @@
 """Reading product and blog feeds, each format with a maintained parser.
 
-- ``csv`` / ``tsv`` (anything not JSON or XML; a tab in the header line means TSV): the
-  ``csv`` module;
+- ``csv`` / ``tsv`` (anything not JSON or XML; a tab in the header line means TSV): cut into
+  records of at most :data:`~.records.MAX_ROW_BYTES` on the bytes (:mod:`.records`), each split
+  by the ``csv`` module; a longer record, or a quoted field never closed, is its own problem;
 - ``merchant-xml`` (XML with the Google namespace ``http://base.google.com/ns/1.0``, RSS 2.0
   ``<item>`` or Atom ``<entry>``): ``defusedxml.ElementTree`` (feedparser keeps only one of
   several ``g:additional_image_link``);
@@ -11,12 +12,14 @@
 
 Columns and fields follow the Google Merchant / Pinterest catalog names: ``id``, ``item_group_id``,
 ``title``, ``description``, ``link``, ``image_link``, ``additional_image_link`` (several, or one
-comma-separated cell), ``price``, ``availability``, ``product_type``, ``google_product_category``;
-tags come from ``custom_label_0..4`` and a ``tags`` column (comma-separated). A row with no id, no
-title, no https link or a bad image link, or repeating an id, is a :class:`FeedProblem` naming
-its line (CSV) or item number (XML, JSON) and the id when it has one; the rest of the feed is
-read. A Shopify feed has no links of its own: they are ``{site}/products/{handle}``, with
-``site`` the feed's own origin or the mapping's ``site``.
+comma-separated cell), ``price`` and ``sale_price`` (checked and normalised by :mod:`.prices`),
+``availability``, ``product_type``, ``google_product_category``; tags come from
+``custom_label_0..4`` and a ``tags`` column (comma-separated). A row with no id, no title, no
+https link, a bad image link or price, bytes that are not text in the feed's encoding
+(:mod:`.encodings`), or repeating an id, is a :class:`FeedProblem` naming its line (CSV) or item
+number (XML, JSON) and the id when it has one; the rest of the feed is read. A Shopify feed has
+no links of its own: they are ``{site}/products/{handle}``, with ``site`` the feed's own origin
+or the mapping's ``site``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import defusedxml.ElementTree as SafeET
 import feedparser
 from defusedxml import DefusedXmlException
 
+from pinterest_agent.agents.catalog.encodings import FeedEncoding, ascii_compatible, sniff
 from pinterest_agent.agents.catalog.items import (
     AVAILABILITY,
     FeedItem,
@@ -43,6 +47,8 @@ from pinterest_agent.agents.catalog.items import (
     clean_line,
     clean_text,
 )
+from pinterest_agent.agents.catalog.prices import PriceError, check_sale, parse_price
+from pinterest_agent.agents.catalog.records import MAX_ROW_BYTES, Record, records
 from pinterest_agent.errors import InvalidInputError
 
 __all__ = ["FeedError", "detect_format", "parse_feed"]
@@ -75,14 +81,15 @@ def detect_format(data: bytes) -> str:
 def parse_feed(data: bytes, *, site: str | None = None) -> ParsedFeed:
     """Every usable item of ``data`` and a problem for every unusable one."""
     kind = detect_format(data)
+    read = _Read(FeedEncoding("utf-8"))
     if kind in ("csv", "tsv"):
-        rows: Iterable[tuple[str, dict[str, Any]]] = _table_rows(data, kind)
+        rows: Iterable[tuple[str, dict[str, Any]]] = _table_rows(data, kind, read)
     elif kind == "merchant-xml":
-        rows = _merchant_rows(data)
+        rows = _merchant_rows(data, read)
     elif kind == "shopify-json":
-        rows = _shopify_rows(data, site)
+        rows = _shopify_rows(data, site, read)
     else:
-        rows = _blog_rows(data)
+        rows = _blog_rows(data, read)
     items: list[FeedItem] = []
     problems: list[FeedProblem] = []
     seen: set[str] = set()
@@ -96,7 +103,14 @@ def parse_feed(data: bytes, *, site: str | None = None) -> ParsedFeed:
         else:
             seen.add(built.item_id)
             items.append(built)
-    return ParsedFeed(kind, tuple(items), tuple(problems))
+    return ParsedFeed(kind, tuple(items), tuple(problems), str(read.encoding))
+
+
+class _Read:
+    """What a reader learnt about the whole feed while reading it (its encoding)."""
+
+    def __init__(self, encoding: FeedEncoding) -> None:
+        self.encoding = encoding
 
 
 # -- one item ---------------------------------------------------------------------------------
@@ -146,6 +160,23 @@ def build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
     if availability is None:
         return FeedProblem(position, f"availability {availability_text!r} is not one of in "
                                      "stock, out of stock, preorder, backorder", item_id)
+    price = sale = None
+    price_text = clean_line(str(raw.get("price") or ""))
+    sale_text = clean_line(str(raw.get("sale_price") or ""))
+    try:
+        if price_text:
+            price = parse_price(price_text, currency_required=not raw.get("_no_currency"))
+        if sale_text:
+            if price is None:
+                return FeedProblem(position, "has a sale_price but no price: give the regular "
+                                             "price too", item_id)
+            sale = parse_price(sale_text, field="sale_price")
+    except PriceError as exc:
+        return FeedProblem(position, str(exc), item_id)
+    if price is not None and sale is not None:
+        why = check_sale(price, sale)
+        if why is not None:
+            return FeedProblem(position, why, item_id)
     tags: list[str] = []
     for value in raw.get("tags_list") or ():
         tags += [clean_line(part) for part in str(value).split(",") if clean_line(part)]
@@ -157,7 +188,8 @@ def build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
         description=clean_text(str(raw.get("description") or ""))[:4000],
         image_link=image,
         additional_image_links=extra,
-        price=clean_line(str(raw.get("price") or "")) or None,
+        price=str(price) if price is not None else None,
+        sale_price=str(sale) if sale is not None else None,
         availability=availability,
         product_type=clean_line(str(raw.get("product_type") or "")) or None,
         google_product_category=clean_line(str(raw.get("google_product_category") or ""))
@@ -173,36 +205,93 @@ def build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
 # -- CSV / TSV --------------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
+def _text_of(data: bytes, read: _Read) -> tuple[bytes, str]:
+    """``data`` as bytes the record cutter can work on, and the codec of each record."""
+    data, encoding = sniff(data)
+    read.encoding = encoding
+    if ascii_compatible(encoding.codec):
+        return data, encoding.codec
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding.codec).encode(), "utf-8"
     except UnicodeDecodeError as exc:
-        raise FeedError(f"the feed is not UTF-8 text (byte {exc.start}); save it as UTF-8") \
-            from exc
+        raise FeedError(f"the feed is not {encoding} text (byte {exc.start}); save it as "
+                        "UTF-8") from exc
 
 
-def _table_rows(data: bytes, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(_decode(data), newline=""),
-                        delimiter="\t" if kind == "tsv" else ",")
+def _decode(data: bytes, read: _Read) -> str:
+    """The whole feed as text (JSON): broken bytes kept as lone surrogates, so that only the
+    items holding them are refused."""
+    data, encoding = sniff(data)
+    read.encoding = encoding
     try:
-        header = [name.strip().lower() for name in next(reader)]
-    except StopIteration:
-        raise FeedError("the feed is empty: a CSV/TSV feed starts with a header line") from None
+        return data.decode(encoding.codec, errors="surrogateescape")
+    except (LookupError, UnicodeDecodeError) as exc:
+        raise FeedError(f"the feed is not {encoding} text; save it as UTF-8") from exc
+
+
+def _cells(text: str, delimiter: str) -> list[str]:
+    """One record's cells; ``csv.Error`` for a field over ``csv.field_size_limit()``."""
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if len(rows) > 1:
+        raise csv.Error("its line breaks are not inside quotes")
+    return rows[0] if rows else []
+
+
+def _first_cell(data: bytes, record: Record, codec: str, delimiter: str) -> str:
+    """The id of a record that cannot be read as a whole: its first cell, when that cell ends
+    on the record's first line."""
+    head = data[record.start:min(record.end, record.start + 4096)]
+    head = head.splitlines()[0] if head else b""
+    try:
+        cells = _cells(head.decode(codec, errors="replace"), delimiter)
+    except csv.Error:
+        return ""
+    return cells[0][:MAX_ID_CHARS] if len(cells) > 1 else ""
+
+
+def _table_rows(data: bytes, kind: str, read: _Read) -> Iterator[tuple[str, dict[str, Any]]]:
+    data, codec = _text_of(data, read)
+    delimiter = "\t" if kind == "tsv" else ","
+    cut = records(data, delimiter)
+    first = next(cut, None)
+    if first is None:
+        raise FeedError("the feed is empty: a CSV/TSV feed starts with a header line")
+    try:
+        if first.unterminated or first.size > MAX_ROW_BYTES:
+            raise csv.Error("a quote in it is never closed")
+        header = [name.strip().lower()
+                  for name in _cells(data[first.start:first.end].decode(codec), delimiter)]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise FeedError(f"the feed's header line cannot be read ({exc})") from exc
     if "id" not in header:
         raise FeedError("the feed's header has no 'id' column: use the Google Merchant / "
                         "Pinterest catalog column names (id, title, link, image_link, ...)")
-    start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield f"line {reader.line_num}", {"_problem": f"is not valid CSV ({exc})"}
+    for record in cut:
+        position = record.position
+        problem = None
+        if record.unterminated:
+            problem = ('has a quoted field that is never closed (a stray \'"\'?); the next '
+                       "line is read as the next row")
+        elif record.size > MAX_ROW_BYTES:
+            problem = (f"is {record.size:,} bytes, over the {MAX_ROW_BYTES:,}-byte limit of a "
+                       "row (a quoted field left open?)")
+        if problem is not None:
+            yield position, {"id": _first_cell(data, record, codec, delimiter),
+                             "_problem": problem}
             continue
-        position = f"line {start + 1}" if start + 1 == reader.line_num else \
-            f"lines {start + 1}-{reader.line_num}"
-        start = reader.line_num
+        chunk = data[record.start:record.end]
+        try:
+            cells = _cells(chunk.decode(codec), delimiter)
+        except UnicodeDecodeError as exc:
+            yield position, {"id": _first_cell(data, record, codec, delimiter),
+                             "_problem": f"has bytes that are not {codec} text (byte "
+                                         f"0x{chunk[exc.start]:02x} at offset {exc.start} of "
+                                         "the row); fix or remove them"}
+            continue
+        except csv.Error as exc:
+            yield position, {"id": _first_cell(data, record, codec, delimiter),
+                             "_problem": f"is not valid CSV ({exc})"}
+            continue
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
@@ -226,7 +315,27 @@ def _text(element: Element, *names: str) -> str | None:
     return None
 
 
-def _merchant_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
+_UNDECODABLE = "has bytes that are not UTF-8 text; fix or remove them"
+
+
+def _xml_bytes(data: bytes, read: _Read) -> tuple[bytes, bool]:
+    """``data`` for the XML parser (which honours a declared encoding itself), and whether
+    broken UTF-8 bytes in it were replaced by U+FFFD (their items are then refused)."""
+    data, encoding = sniff(data, xml=True)
+    read.encoding = encoding
+    if encoding.how == "detected":  # no declaration: the parser would read it as UTF-8
+        return data.decode(encoding.codec, errors="replace").encode(), False
+    if encoding.how == "utf-8 with undecodable bytes":
+        return data.decode("utf-8", errors="replace").encode(), b"\xef\xbf\xbd" not in data
+    return data, False
+
+
+def _has_replacement(row: Mapping[str, Any]) -> bool:
+    return "\ufffd" in repr(list(row.values()))
+
+
+def _merchant_rows(data: bytes, read: _Read) -> Iterator[tuple[str, dict[str, Any]]]:
+    data, replaced = _xml_bytes(data, read)
     try:
         root = SafeET.fromstring(data)
     except (SafeET.ParseError, DefusedXmlException) as exc:
@@ -250,6 +359,9 @@ def _merchant_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
         for name in ("image_link", "price", "availability", "product_type",
                      "google_product_category", "item_group_id"):
             row[name] = _text(entry, f"{G}{name}")
+        row["sale_price"] = _text(entry, f"{G}sale_price")
+        if replaced and _has_replacement(row):
+            row["_problem"] = _UNDECODABLE
         yield f"item {number}", row
 
 
@@ -280,9 +392,19 @@ def html_text(fragment: str) -> str:
     return clean_text("".join(parser.parts))
 
 
-def _shopify_rows(data: bytes, site: str | None) -> Iterator[tuple[str, dict[str, Any]]]:
+def _undecodable(value: Any) -> bool:
+    """Whether a JSON value read with ``surrogateescape`` holds bytes that were not text."""
     try:
-        body = json.loads(_decode(data))
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _shopify_rows(data: bytes, site: str | None,
+                  read: _Read) -> Iterator[tuple[str, dict[str, Any]]]:
+    try:
+        body = json.loads(_decode(data, read))
     except json.JSONDecodeError as exc:
         raise FeedError(f"the feed is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
     products = body.get("products") if isinstance(body, dict) else None
@@ -292,6 +414,10 @@ def _shopify_rows(data: bytes, site: str | None) -> Iterator[tuple[str, dict[str
     for number, product in enumerate(products, 1):
         if not isinstance(product, dict):
             yield f"product {number}", {"_problem": "is not a JSON object"}
+            continue
+        if _undecodable(product):
+            yield f"product {number}", {"id": str(product.get("id") or ""),
+                                        "_problem": _UNDECODABLE}
             continue
         variants = [v for v in product.get("variants") or [] if isinstance(v, dict)]
         images = [i.get("src") for i in product.get("images") or [] if isinstance(i, dict)]
@@ -313,6 +439,7 @@ def _shopify_rows(data: bytes, site: str | None) -> Iterator[tuple[str, dict[str
             "image_link": images[0] if images else None,
             "additional_image_link": [str(url) for url in images[1:] if url],
             "price": variants[0].get("price") if variants else None,
+            "_no_currency": True,  # products.json gives the amount only
             "availability": "in stock" if any(v.get("available", True) for v in variants)
             or not variants else "out of stock",
             "product_type": product.get("product_type"),
@@ -348,8 +475,9 @@ def _entry_image(entry: Mapping[str, Any]) -> list[str]:
     return [str(url) for url in dict.fromkeys(urls) if url]
 
 
-def _blog_rows(data: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
-    parsed = feedparser.parse(data)
+def _blog_rows(data: bytes, read: _Read) -> Iterator[tuple[str, dict[str, Any]]]:
+    parsed = feedparser.parse(data)  # it finds the encoding itself (declared, else guessed)
+    read.encoding = FeedEncoding(str(parsed.get("encoding") or "utf-8"), "feedparser")
     if not parsed.entries and not parsed.get("version"):
         why = parsed.get("bozo_exception")
         raise FeedError("the feed is not RSS or Atom" + (f" ({why})" if why else ""))

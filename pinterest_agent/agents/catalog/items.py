@@ -3,8 +3,9 @@ Pinterest catalog vocabulary), :class:`FeedProblem` (a row that could not be use
 why) and :class:`ParsedFeed` (both, for one read of a feed).
 
 An item's *content* hash covers the fields its Pins' copy and link are made from (title,
-description, link, price, availability); its *image* hash covers its image URLs. The sync compares
-both with what it stored to tell new, changed, re-imaged and unchanged items apart.
+description, link, price, availability, and the sale price when there is one); its *image* hash
+covers its image URLs. The sync compares both with what it stored to tell new, changed,
+re-imaged and unchanged items apart.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class FeedItem:
     image_link: str | None = None
     additional_image_links: tuple[str, ...] = ()
     price: str | None = None
+    """Normalised ``<amount> <ISO 4217 code>`` (``15.00 USD``; a Shopify price is the amount)."""
+    sale_price: str | None = None
+    """Below ``price``, in its currency, when the feed gives one (Merchant's ``sale_price``)."""
     availability: Availability = "in_stock"
     product_type: str | None = None
     google_product_category: str | None = None
@@ -93,15 +97,20 @@ class FeedItem:
     def available(self) -> bool:
         return self.availability != "out_of_stock"
 
+    def _sale(self) -> tuple[str, ...]:
+        # only when there is one: the hashes of items without a sale price stay as they were
+        return (self.sale_price,) if self.sale_price else ()
+
     def content_hash(self) -> str:
         """Of the fields a Pin's copy and link come from (12 hex digits)."""
         text = "\x1f".join((self.title, self.description, self.link, self.price or "",
-                            self.availability))
+                            self.availability, *self._sale()))
         return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
     def copy_hash(self) -> str:
-        """Of the fields a Pin's copy is written from (title, description, price)."""
-        text = "\x1f".join((self.title, self.description, self.price or ""))
+        """Of the fields a Pin's copy is written from (title, description, price, sale
+        price)."""
+        text = "\x1f".join((self.title, self.description, self.price or "", *self._sale()))
         return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
 
     def image_hash(self) -> str:
@@ -109,8 +118,11 @@ class FeedItem:
 
     def fields(self) -> dict[str, str]:
         """The content fields by name (what a change is reported in)."""
-        return {"title": self.title, "description": self.description, "link": self.link,
-                "price": self.price or "", "availability": self.availability}
+        fields = {"title": self.title, "description": self.description, "link": self.link,
+                  "price": self.price or "", "availability": self.availability}
+        if self.sale_price:
+            fields["sale_price"] = self.sale_price
+        return fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +140,10 @@ class FeedProblem:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
-    """A feed read once: its format, usable items (in feed order) and problems."""
+    """A feed read once: its format, usable items (in feed order), problems, and the text
+    encoding it was read in (``utf-8``, ``cp1252 (detected)``, ``iso-8859-1 (declared)``)."""
 
     format: str
     items: tuple[FeedItem, ...]
     problems: tuple[FeedProblem, ...] = field(default=())
+    encoding: str = "utf-8"

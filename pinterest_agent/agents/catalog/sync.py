@@ -62,7 +62,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-COPY_FIELDS = ("title", "description", "price")
+COPY_FIELDS = ("title", "description", "price", "sale_price")
 DEFAULT_BATCH = 500
 PIN_GRACE = timedelta(minutes=10)
 PIN_WATCH = timedelta(days=7)

@@ -11,7 +11,6 @@ the account's boards (every page) to pick the default board or create one. Regis
 from __future__ import annotations
 
 import logging
-import re
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -19,15 +18,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pinterest_agent.agents.ids import is_id
+from pinterest_agent.agents.ids import InvalidIdError, is_id, require_channel_id
 from pinterest_agent.providers.pinterest.boards import BOARD_PRIVACY
 from pinterest_agent.queues.connect import begin_oauth, finish_oauth, set_default_board
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import console_of, render
 
-__all__ = ["CHANNEL_ID", "routes"]
+__all__ = ["routes"]
 
-CHANNEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 log = logging.getLogger(__name__)
 
 
@@ -43,10 +41,11 @@ async def connect_page(request: Request) -> Response:
 @csrf_protected
 async def connect_start(request: Request, form: FormData) -> Response:
     channel_id = str(form.get("channel_id") or "").strip()
-    if not CHANNEL_ID.match(channel_id):
+    try:
+        require_channel_id(channel_id)  # the CLI's check: an id accepted here works there
+    except InvalidIdError as exc:
         return render(request, "connect.html", status_code=400, channel_id=channel_id,
-                      redirect_uri=_redirect_uri(request),
-                      error="A channel id is 1 to 64 letters, digits, '.', '_' or '-'.")
+                      redirect_uri=_redirect_uri(request), error=exc.message)
     start = begin_oauth(console_of(request).runtime, redirect_uri=_redirect_uri(request))
     request.session["oauth"] = {"flow": start.flow_id, "channel": channel_id}
     log.info("console: connecting channel %s (OAuth flow %s)", channel_id, start.flow_id)

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from pinterest_agent.agents.catalog import OutboxEntry
-from pinterest_agent.queues.entry.cli_support import echo_json, runtime
+from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["catalog"]
@@ -46,7 +46,8 @@ def _fetch(source: str, max_bytes: int) -> bytes:
 @MAPPING
 def catalog_check(feed: str, mapping_path: Path | None) -> None:
     """Show how every item of FEED (a file or URL) maps: board, section, kind, rule, first Pin's
-    layout; and every row that cannot be used, with its line or number and why."""
+    layout; every row that cannot be used, with its line or number and why; and the text
+    encoding the feed was read in."""
     from pinterest_agent.agents.catalog.variations import next_variation
     from pinterest_agent.queues.jobs.catalog_run import load_feed
 
@@ -65,6 +66,7 @@ def catalog_check(feed: str, mapping_path: Path | None) -> None:
                                                        ", out of stock")])
     click.echo(f"{feed}: {loaded.feed.format}, {len(loaded.feed.items)} item(s), "
                f"{len(loaded.feed.problems)} problem(s)")
+    click.echo(f"encoding: {loaded.feed.encoding}")
     _table(rows, ["id", "title", "board", "section", "kind", "rule", "first Pin"])
     for problem in loaded.feed.problems:
         click.echo(f"problem: {problem}")
@@ -112,7 +114,8 @@ def _run(feed: str, channel: str, mapping_path: Path | None, *, dry_run: bool) -
 
 @catalog.command("sync")
 @click.argument("feed")
-@click.option("--channel", "channel_id", required=True, help="A connected channel.")
+@click.option("--channel", "channel_id", required=True, callback=channel_param,
+              help="A connected channel.")
 @MAPPING
 @click.option("--dry-run", is_flag=True, help="Show what would happen; send and store nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -148,7 +151,7 @@ def catalog_sync(feed: str, channel_id: str, mapping_path: Path | None, dry_run:
 
 @catalog.command("plan")
 @click.argument("feed")
-@click.option("--channel", "channel_id", required=True)
+@click.option("--channel", "channel_id", required=True, callback=channel_param)
 @MAPPING
 def catalog_plan(feed: str, channel_id: str, mapping_path: Path | None) -> None:
     """Print the calendar a sync of FEED would schedule (nothing is sent or stored): per day,

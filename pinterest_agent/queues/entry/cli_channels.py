@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from pinterest_agent.queues.entry.cli_support import runtime
+from pinterest_agent.queues.entry.cli_support import channel_param, runtime
 
 __all__ = ["channels"]
 
@@ -18,7 +18,8 @@ def channels() -> None:
 
 
 @channels.command("add")
-@click.option("--channel", "channel_id", required=True)
+@click.option("--channel", "channel_id", required=True, callback=channel_param,
+              help="The channel's id: 1 to 128 ASCII letters, digits and '._:@-'.")
 @click.option("--access-token", envvar="PINTEREST_AGENT_IMPORT_ACCESS_TOKEN", prompt=True,
               hide_input=True)
 @click.option("--refresh-token", envvar="PINTEREST_AGENT_IMPORT_REFRESH_TOKEN", default="")
@@ -36,7 +37,8 @@ def channels_add(channel_id: str, access_token: str, refresh_token: str, expires
 
 
 @channels.command("connect")
-@click.option("--channel", "channel_id", required=True)
+@click.option("--channel", "channel_id", required=True, callback=channel_param,
+              help="The channel's id: 1 to 128 ASCII letters, digits and '._:@-'.")
 @click.option("--port", default=8085, show_default=True, type=int,
               help="Loopback callback port; register http://127.0.0.1:PORT/callback on the app.")
 @click.option("--no-browser", is_flag=True, help="Only print the authorization URL.")
@@ -69,7 +71,7 @@ def channels_list() -> None:
 
 
 @channels.command("boards")
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 def channels_boards(channel_id: str) -> None:
     """List a channel's boards (all pages)."""
     rt = runtime()

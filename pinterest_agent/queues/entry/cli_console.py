@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
 import click
 
 from pinterest_agent.extras import require_extra
-from pinterest_agent.queues.entry.cli_support import check_worker_settings, runtime
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    check_worker_settings,
+    runtime,
+)
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["console", "report"]
@@ -44,7 +49,7 @@ def console(host: str, port: int) -> None:
 
 
 @click.command()
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The HTML file to write.")
 def report(channel_id: str, out: Path) -> None:
@@ -58,7 +63,7 @@ def report(channel_id: str, out: Path) -> None:
     figures = ChannelFiguresStore(rt.redis_client, rt.settings.key_prefix).load_raw(channel_id)
     if figures is None and not rt.store.documents.history("insight", channel_id, limit=1):
         click.echo(f"nothing is stored for {channel_id!r} yet: run `pinterest-agent insights "
-                   f"run {channel_id}` first", err=True)
+                   f"run {shlex.quote(channel_id)}` first", err=True)
         sys.exit(1)
     html = render_report(rt, channel_id)
     out.write_text(html, encoding="utf-8")

@@ -9,7 +9,7 @@ from types import FrameType
 
 import click
 
-from pinterest_agent.queues.entry.cli_support import echo_json, runtime
+from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, runtime
 from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["insights", "scheduler"]
@@ -21,7 +21,7 @@ def insights() -> None:
 
 
 @insights.command("run")
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 def insights_run(channel_id: str) -> None:
     """Build CHANNEL's insight now, in-process; store it and print it."""
     from pinterest_agent.queues.jobs.insights import insights_request, run_insights
@@ -31,7 +31,7 @@ def insights_run(channel_id: str) -> None:
 
 
 @insights.command("show")
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 def insights_show(channel_id: str) -> None:
     """Print CHANNEL's latest stored insight."""
     from pinterest_agent.queues.jobs.insights import latest_insight
@@ -44,7 +44,7 @@ def insights_show(channel_id: str) -> None:
 
 
 @insights.command("next")
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 @click.option("--enqueue", "send", is_flag=True, help="Send it to the writer queue as is.")
 def insights_next(channel_id: str, send: bool) -> None:
     """Print the next Pin concept (a ready PinBrief) of CHANNEL's latest insight."""

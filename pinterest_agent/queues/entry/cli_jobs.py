@@ -13,7 +13,7 @@ import click
 
 from pinterest_agent.agents.ids import require_id
 from pinterest_agent.errors import WorkerError
-from pinterest_agent.queues.entry.cli_support import echo_json, read_json, runtime
+from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, read_json, runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def enqueue_brief(file: Path) -> None:
 
 
 @enqueue.command("insights")
-@click.argument("channel_ids", nargs=-1)
+@click.argument("channel_ids", nargs=-1, callback=channel_param)
 @click.option("--all", "all_channels", is_flag=True, help="Every connected channel.")
 def enqueue_insights(channel_ids: tuple[str, ...], all_channels: bool) -> None:
     """Enqueue an InsightsRequest for CHANNEL_IDS (or --all): the weekly trigger, by hand."""

@@ -33,7 +33,12 @@ from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
 from pinterest_agent.agents.writer import copy_problems, copy_variables
 from pinterest_agent.extras import require_extra
 from pinterest_agent.prompts.loader import PromptLibrary
-from pinterest_agent.queues.entry.cli_support import echo_json, read_json, runtime
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    echo_json,
+    read_json,
+    runtime,
+)
 from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.settings import Settings, load_settings
 from pinterest_agent.queues.stores.prompts import RedisPromptVersions
@@ -505,7 +510,7 @@ def prompts_rollout(template: str, candidate: str | None, share: float | None, l
 
 
 @prompts.command("report")
-@click.argument("channel_id")
+@click.argument("channel_id", callback=channel_param)
 @click.option("--days", type=click.IntRange(1, 89), default=30, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def prompts_report(channel_id: str, days: int, as_json: bool) -> None:

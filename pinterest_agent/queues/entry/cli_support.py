@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ReportingGroup",
     "broker_unreachable",
+    "channel_param",
     "check_rabbitmq",
     "check_worker_settings",
     "echo_json",
@@ -32,6 +33,18 @@ __all__ = [
     "redis_unreachable",
     "runtime",
 ]
+
+def channel_param(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Click callback of every channel id argument or option: the one id check
+    (``agents.ids.require_channel_id``), refused as one ``error: [invalid_id]`` line."""
+    from pinterest_agent.agents.ids import require_channel_id
+
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return tuple(require_channel_id(each) for each in value)
+    return require_channel_id(value)
+
 
 def fail(exc: WorkerError) -> NoReturn:
     click.echo(f"error: {exc}", err=True)
