@@ -6,6 +6,8 @@ unmatched: default              # or: skip
 create_missing_boards: true     # create boards (and sections) named below that do not exist
 archive_board: Sold out         # optional: Pins of sold-out or removed items move here
 site: https://shop.example.com  # links of a Shopify products.json read from a file
+region: US                      # where movable seasons fall: US, CA, GB or IE (default: the
+                                # PINTEREST_AGENT_CATALOG_REGION setting, US)
 rules:                          # the first rule whose every condition holds wins
   - when:
       product_type: "Home > Bedding*"     # globs, case-insensitive; a list means any of them
@@ -48,6 +50,7 @@ from pydantic import (
 )
 
 from pinterest_agent.agents.catalog.items import FeedItem
+from pinterest_agent.agents.catalog.seasons import Region
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.errors import InvalidInputError
 
@@ -135,6 +138,7 @@ class CatalogMapping(_Strict):
     create_missing_boards: bool = False
     archive_board: str | None = Field(default=None, max_length=180)
     site: str | None = None
+    region: Region | None = None
     rules: list[Rule] = Field(default_factory=list)
     brand: BrandSpec | None = None
 
