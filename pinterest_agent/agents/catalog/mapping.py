@@ -119,6 +119,7 @@ class Route:
 
 
 Matcher = re.Pattern[str] | None
+_UNSEEN = object()
 """Any of a condition's globs, compiled (None: no condition)."""
 
 
@@ -142,42 +143,55 @@ class CatalogMapping(_Strict):
     rules: list[Rule] = Field(default_factory=list)
     brand: BrandSpec | None = None
 
-    _matchers: list[tuple[Matcher, Matcher, Matcher, Matcher]] = PrivateAttr(
-        default_factory=list)
-    _routes: dict[tuple[str, ...], Route | None] = PrivateAttr(default_factory=dict)
+    _router: _Router = PrivateAttr()
 
     def model_post_init(self, context: object, /) -> None:
-        self._matchers = [(_compile(r.when.product_type), _compile(r.when.category),
-                           _compile(r.when.tags), _compile(r.when.url_path))
-                          for r in self.rules]
+        self._router = _Router(self)
 
     def route(self, item: FeedItem) -> Route | None:
         """The first matching rule's route, the default board's, or None (skipped). Items
         alike in what the rules read share one answer (a feed has few product types)."""
-        by_path = any(m[3] is not None for m in self._matchers)
-        path = (urlsplit(item.link).path or "/") if by_path else ""
+        return self._router.route(item)
+
+
+class _Router:
+    """A mapping's rules compiled, and the routes found so far (a plain object: read once per
+    item, where a pydantic model's private attributes cost a lookup each)."""
+
+    def __init__(self, mapping: CatalogMapping) -> None:
+        self.mapping = mapping
+        self.matchers = [(_compile(r.when.product_type), _compile(r.when.category),
+                          _compile(r.when.tags), _compile(r.when.url_path))
+                         for r in mapping.rules]
+        self.by_path = any(m[3] is not None for m in self.matchers)
+        self.routes: dict[tuple[str, ...], Route | None] = {}
+
+    def route(self, item: FeedItem) -> Route | None:
+        path = (urlsplit(item.link).path or "/") if self.by_path else ""
         key = (item.product_type or "", item.google_product_category or "", item.kind, path,
                *item.tags)
-        if key not in self._routes:
-            if len(self._routes) >= ROUTE_CACHE:
-                self._routes.clear()
-            self._routes[key] = self._route(item, path)
-        return self._routes[key]
+        found = self.routes.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self.routes) >= ROUTE_CACHE:
+                self.routes.clear()
+            found = self.routes[key] = self._route(item, path)
+        return found if isinstance(found, Route) else None
 
     def _route(self, item: FeedItem, path: str) -> Route | None:
-        for number, (rule, matchers) in enumerate(zip(self.rules, self._matchers,
+        mapping = self.mapping
+        for number, (rule, matchers) in enumerate(zip(mapping.rules, self.matchers,
                                                       strict=True), 1):
             product_type, category, tags, url_path = matchers
             if (_matches(product_type, (item.product_type or "",))
                     and _matches(category, (item.google_product_category or "",))
                     and _matches(tags, item.tags)
                     and _matches(url_path, (path,))):
-                return Route(rule.board or self.default_board, rule.section,
+                return Route(rule.board or mapping.default_board, rule.section,
                              rule.kind or item.kind, tuple(rule.keywords), rule.tone,
                              rule.audience, number)
-        if self.unmatched == "skip":
+        if mapping.unmatched == "skip":
             return None
-        return Route(self.default_board, None, item.kind, (), None, None, None)
+        return Route(mapping.default_board, None, item.kind, (), None, None, None)
 
 
 def brand_kit(spec: BrandSpec, base: Path) -> BrandKit:

@@ -290,10 +290,12 @@ class CatalogSync:
         self._report.actions.append(action)
 
     def _new_item(self, item: FeedItem, route: Route) -> _Work:
-        state = ItemState(item_id=item.item_id, content=item.content_hash(),
-                          copy_hash=item.copy_hash(), image=item.image_hash(),
-                          status="a" if item.available else "u", fields=item.fields(),
-                          board=route.board)
+        # Built from the item's own typed values: no validation to run (the hot path of a
+        # first sync of a large feed)
+        state = ItemState.model_construct(
+            item_id=item.item_id, content=item.content_hash(), copy_hash=item.copy_hash(),
+            image=item.image_hash(), status="a" if item.available else "u",
+            fields=item.fields(), board=route.board, variations=[])
         work = _Work(item, route, state)
         if not item.available:
             work.bucket = "skipped"
