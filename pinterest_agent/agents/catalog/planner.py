@@ -254,16 +254,18 @@ class Planner:
                     self._today + timedelta(days=1))
         return Unplaced(board, "horizon", retry, detail, event)
 
+    def _no_room(self, board: str) -> str:
+        return (f"no room on {board or 'the default board'} within the "
+                f"{self.limits.horizon_days}-day horizon")
+
     def place(self, board: str, *, tags: Sequence[str] = ()) -> Slot | Unplaced:
         """The next slot for a Pin on ``board``, or why there is none."""
         event = event_for(tags, self._today, self.region)
         end = self._end.toordinal()
-        horizon = f"no room on {board or 'the default board'} within the " \
-                  f"{self.limits.horizon_days}-day horizon"
         if event is None:
             found = self._find(board, self._today.toordinal(), end)
             if found is None:
-                return self._deferred(board, horizon)
+                return self._deferred(board, self._no_room(board))
             self._take(board, found[0])
             return Slot(board, found[1])
         fit = self.seasons.get((board, event))
@@ -287,7 +289,7 @@ class Planner:
                     fit.in_window += 1
                 return Slot(board, found[1], seasonal=event.day, late=late)
         if last > end:  # room may come as the horizon moves towards the event
-            return self._deferred(board, f"{event}: {horizon}", event=event)
+            return self._deferred(board, f"{event}: {self._no_room(board)}", event=event)
         fit.missed += 1
         return Unplaced(board, "season_full", event.day + timedelta(days=1),
                         f"{event} window full on {board or 'the default board'}: no room "
