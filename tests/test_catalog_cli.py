@@ -60,6 +60,8 @@ def test_sync_dry_run_then_plan_print_what_would_happen_and_store_nothing(
     assert dry.exit_code == 0, dry.output
     assert "would plan   shop.LT-100.v1 on (default board)" in dry.output
     assert "new          7" in dry.output and "errors       2" in dry.output
+    # the buckets add up to the feed's rows: 7 new, 1 sold out (skipped), 2 unusable
+    assert "skipped      1" in dry.output and "= items      10" in dry.output
     plan = cli.invoke(main, ["catalog", "plan", str(feed), "--channel", "shop", "--mapping",
                              str(FEEDS / "shop.yaml")])
     assert plan.exit_code == 0, plan.output
@@ -132,3 +134,27 @@ def test_check_names_the_encoding_and_reports_bad_rows_alone(
     assert "Crème brûlée dish" in result.output
     assert "problem: line 3 (id B): price 'abc' is not a price: write it as a positive amount " \
            "and its ISO 4217 currency code, like '15.00 USD'" in result.output
+
+
+def test_plan_lists_the_seasonal_items_that_do_not_fit_before_their_event(
+    cli: CliRunner, runtime: Runtime, channel: Channel, tmp_path: Path,
+) -> None:
+    # Given 200 Christmas mugs for one board: whatever the day, at 2 a day and 10 a week at
+    # most 132 fit between the window's opening (90 days before) and Christmas Eve
+    rows = [f"X{n},Cocoa Mug {n},A mug.,https://shop.example.com/x{n},"
+            f"https://cdn.example.com/x{n}.jpg,24.00 USD,in stock,Kitchen,season:christmas"
+            for n in range(200)]
+    feed = tmp_path / "gifts.csv"
+    feed.write_text("id,title,description,link,image_link,price,availability,product_type,"
+                    "custom_label_0\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    result = cli.invoke(main, ["catalog", "plan", str(feed), "--channel", "shop"])
+    assert result.exit_code == 0, result.output
+    planned = result.output.count("  season 20")
+    missed = result.output.count("not planned  X")
+    # Then every item is either planned before Christmas or listed as not fitting, with why
+    assert planned + missed == 200 and planned <= 132 and "= items      200" in result.output
+    assert f"new          {planned}\n" in result.output
+    assert f"season full  {missed}\n" in result.output
+    assert "window full on the default board" in result.output
+    assert f"{missed} not planned (the window is full): raise the per-week limit" \
+        in result.output

@@ -1,18 +1,24 @@
 """The cadence planner: per-board limits per day and per ISO week, peak days and hours first,
-seasonal items 60-90 days ahead of their date."""
+seasonal items 60-90 days ahead of their date and never on or after it, movable seasons per
+year and region, and Pins past the horizon waiting for it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from pinterest_agent.agents.catalog.planner import (
     DEFAULT_HOURS,
     CadenceLimits,
     Peaks,
     Planner,
+    Slot,
+    Unplaced,
     event_date,
 )
+from pinterest_agent.agents.catalog.seasons import Region, season_day
 
 NOW = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # a Monday
 
@@ -78,3 +84,79 @@ def test_event_dates_from_tags() -> None:
     assert event_date(["Season:Black Friday"], today) == date(2026, 11, 27)
     assert event_date(["event:2020-01-01", "linen"], today) is None
     assert event_date(["event:soon"], today) is None
+
+
+def test_a_full_season_is_never_planned_on_or_after_its_event() -> None:
+    # Given 200 Pins for Christmas 2027 on one board (2 a day, 10 a week), planned in June
+    now = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
+    christmas = date(2027, 12, 25)
+    planner = Planner(CadenceLimits(per_day=2, per_week=10), now)
+    placed = [planner.place("Gifts", tags=("season:christmas",)) for _ in range(200)]
+    slots = [p for p in placed if isinstance(p, Slot)]
+    # Then none is planned on or after the event
+    assert all(s.at.date() < christmas for s in slots)
+    # And those in the 90-60 day window are on time, those after it marked late
+    window = (christmas - timedelta(days=90), christmas - timedelta(days=60))
+    assert all(window[0] <= s.at.date() <= window[1] for s in slots if not s.late)
+    assert all(window[1] < s.at.date() for s in slots if s.late)
+    on_time = sum(not s.late for s in slots)
+    # The window, Sun 26 Sep - Tue 26 Oct: 2 + 4 weeks of 10 + 4 = 46; after it, to Fri 24
+    # Dec: 6 (that week's rest) + 7 weeks of 10 + 10 = 86
+    assert on_time == 46 and len(slots) - on_time == 86
+    # And every other one is reported as not fitting, with the reason and when to try again
+    missed = [p for p in placed if isinstance(p, Unplaced)]
+    assert len(slots) + len(missed) == 200 and len(missed) == 68
+    assert {(m.reason, m.retry_on) for m in missed} == {("season_full", date(2027, 12, 26))}
+    assert "christmas 2027-12-25 window full on Gifts" in missed[0].detail
+    assert [str(fit) for fit in planner.seasons.values()] == [
+        "christmas 2027-12-25 on Gifts: 132 of 200 fit before the event (46 in the 90-60 day "
+        "window, 86 late); 68 not planned (the window is full): raise the per-week limit or "
+        "split the board"]
+
+
+def test_a_season_whose_window_opens_past_the_horizon_waits_for_it() -> None:
+    planner = Planner(CadenceLimits(horizon_days=30), NOW)
+    waiting = planner.place("B", tags=("event:2027-06-01",))
+    assert isinstance(waiting, Unplaced) and waiting.reason == "horizon"
+    # The window opens on 2027-03-03; the 30-day horizon reaches it 30 days before
+    assert waiting.retry_on == date(2027, 3, 3) - timedelta(days=30)
+
+
+def test_pins_past_the_horizon_wait_until_the_horizon_reaches_their_day() -> None:
+    # Given a 7-day horizon on a board taking 2 a day and 10 a week (Monday 2 November)
+    planner = Planner(CadenceLimits(per_day=2, per_week=10, horizon_days=7), NOW)
+    placed = [planner.place("B") for _ in range(16)]
+    slots = [p for p in placed if isinstance(p, Slot)]
+    waiting = [p for p in placed if isinstance(p, Unplaced)]
+    # Then the week takes 10 (its limit), Monday 9 November 2 more, and the rest wait
+    assert len(slots) == 12 and {w.reason for w in waiting} == {"horizon"}
+    # each until the day the horizon reaches the day it could take: 10, 10, 11, 11 November
+    assert [w.retry_on for w in waiting] == [date(2026, 11, 3), date(2026, 11, 3),
+                                           date(2026, 11, 4), date(2026, 11, 4)]
+
+
+@pytest.mark.parametrize(("season", "region", "published"), [
+    ("easter", "US", ["2026-04-05", "2027-03-28", "2028-04-16", "2029-04-01", "2030-04-21"]),
+    ("mothers-day", "US", ["2026-05-10", "2027-05-09", "2028-05-14", "2029-05-13",
+                           "2030-05-12"]),
+    ("mothers-day", "GB", ["2026-03-15", "2027-03-07", "2028-03-26", "2029-03-11",
+                           "2030-03-31"]),
+    ("fathers-day", "US", ["2026-06-21", "2027-06-20", "2028-06-18", "2029-06-17",
+                           "2030-06-16"]),
+    ("thanksgiving", "US", ["2026-11-26", "2027-11-25", "2028-11-23", "2029-11-22",
+                            "2030-11-28"]),
+    ("thanksgiving", "CA", ["2026-10-12", "2027-10-11", "2028-10-09", "2029-10-08",
+                            "2030-10-14"]),
+    ("black-friday", "US", ["2026-11-27", "2027-11-26", "2028-11-24", "2029-11-23",
+                            "2030-11-29"]),
+    ("christmas", "GB", ["2026-12-25", "2027-12-25", "2028-12-25", "2029-12-25",
+                         "2030-12-25"]),
+])
+def test_movable_seasons_fall_on_their_published_dates(
+    season: str, region: Region, published: list[str],
+) -> None:
+    # The dates as published (timeanddate.com, gov.uk, canada.ca) for 2026-2030
+    for year, day in zip(range(2026, 2031), published, strict=True):
+        assert season_day(season, year, region) == date.fromisoformat(day)
+        assert event_date([f"season:{season}"], date(year, 1, 1), region) == \
+            date.fromisoformat(day)

@@ -277,3 +277,99 @@ def test_an_unchanged_feed_costs_one_round_trip_per_batch(prefix: str) -> None:
     batches = 63 // 20 + 1
     assert harness.sent == []
     assert CountingRedis.trips == batches + 3
+
+
+BUCKETS = ("new", "deferred", "season_full", "updated", "variations", "unavailable", "back",
+           "checked", "unchanged", "skipped", "errors")
+
+
+def bulk(count: int, *, tags: str = "", sold_out: tuple[int, ...] = ()) -> dict[str, str]:
+    return {f"I{n}": f"I{n},Item {n},Text.,https://s.example/{n},https://c.example/{n}.jpg,,"
+                     f"1.00 USD,{'out of stock' if n in sold_out else 'in stock'},Kitchen"
+                     + (f",{tags}" if tags else "") for n in range(count)}
+
+
+def test_the_buckets_partition_the_feed_on_first_and_later_syncs(harness: Harness) -> None:
+    # Given a feed of 3 + 40 items, one sold out, and two rows that cannot be used, for a board
+    # that takes 10 Pins a week: most of the Kitchen items do not fit in a 7-day horizon
+    rows = {**bulk(40, sold_out=(5,)), "bad": "X,,no title,,,,,,", "dup": ROWS["C"]}
+    parsed = feed(**rows)
+    size = len(parsed.items) + len(parsed.problems)
+    assert size == 45
+
+    def sync(at: datetime) -> dict[str, Any]:
+        options = SyncOptions(channel_id="shop", limits=CadenceLimits(per_day=2, per_week=10,
+                                                                     horizon_days=7))
+        report = CatalogSync(harness.store, Boards(), options=options, send=harness.sent.append,
+                             announce=lambda *event: None, clock=lambda: at).run(parsed, MAPPING)
+        summary: dict[str, Any] = report.summary()
+        return summary
+
+    # When it is synced the first time
+    first = sync(NOW)
+    # Then every row is in exactly one bucket, the deferred items are not counted as new, and
+    # what was sent is what was counted new
+    assert sum(first[key] for key in BUCKETS) == size == first["items"]
+    assert (first["new"], first["deferred"], first["skipped"], first["errors"]) == (14, 28, 1, 2)
+    assert len(harness.sent) == first["new"]
+    # When Pins went live and it is synced again after their slots, with one price changed
+    for number, entry in enumerate(harness.sent):
+        harness.publish(entry.entry_id, str(9000 + number))
+    harness.sent.clear()
+    parsed = feed(**{**rows, "A": ROWS["A"].replace("89.00 USD", "79.00 USD")})
+    second = sync(NOW + timedelta(days=1))
+    # Then the items only read to learn their Pins' ids are counted too, and the sum holds
+    assert sum(second[key] for key in BUCKETS) == size == second["items"]
+    assert second["updated"] == 1 and second["checked"] > 0
+    assert second["new"] + second["deferred"] == 2  # the two the horizon reached overnight
+
+
+def test_items_past_the_horizon_are_not_looked_at_again_until_their_day(
+    harness: Harness,
+) -> None:
+    # Given 30 Kitchen items and a board that takes 10 a week within a 7-day horizon
+    parsed = feed(**bulk(30))
+    limits = CadenceLimits(per_day=2, per_week=10, horizon_days=7)
+
+    def sync(at: datetime) -> Any:
+        options = SyncOptions(channel_id="shop", limits=limits)
+        return CatalogSync(harness.store, Boards(), options=options, send=harness.sent.append,
+                           announce=lambda *event: None, clock=lambda: at).run(parsed, MAPPING)
+
+    first = sync(NOW)
+    assert first.summary()["deferred"] == 19  # B and I0-I10 fit
+    harness.sent.clear()
+    # When the unchanged feed is synced an hour later, and the next morning
+    later = sync(NOW + timedelta(hours=1)).summary()
+    morning = sync(datetime(2026, 11, 3, 6, 0, tzinfo=UTC)).summary()
+    # Then the waiting items are read no further than their fingerprints: none re-planned,
+    # except those whose day came (the horizon now reaches Tuesday 10 November: 2 of them)
+    assert later["deferred"] == 0 and later["unchanged"] == 33
+    assert morning["new"] == 2 and morning["deferred"] == 0
+    assert [e.entry_id for e in harness.sent] == ["shop.I11.v1", "shop.I12.v1"]
+    assert all(datetime.fromisoformat(e.payload["scheduled_at"]).date().isoformat()
+               == "2026-11-10" for e in harness.sent)
+
+
+def test_a_full_season_is_reported_with_what_fits(harness: Harness) -> None:
+    # Given 70 Christmas items for one board (2 a day, 10 a week) on Monday 16 November 2026
+    rows = [f"X{n},Gift {n},Text.,https://s.example/x{n},https://c.example/x{n}.jpg,,"
+            "5.00 USD,in stock,Kitchen,season:christmas" for n in range(70)]
+    parsed = parse_feed((HEADER.strip() + ",custom_label_0\n" + "\n".join(rows)).encode())
+    report = harness.sync(parsed, at=datetime(2026, 11, 16, 8, 0, tzinfo=UTC))
+    summary = report.summary()
+    # Then none is planned on or after Christmas, all late (its window has passed): 5 weeks of
+    # 10, then Monday to Thursday 21-24 December, 2 a day
+    assert all(pin.at.date() < datetime(2026, 12, 25).date() for pin in report.planned)
+    assert all(pin.late for pin in report.planned)
+    assert summary["new"] == len(report.planned) == 58
+    # And the other 12 are reported as not fitting, with the reason, and are not planned
+    assert summary["season_full"] == 12 and summary["items"] == 70
+    assert report.seasons == [
+        "christmas 2026-12-25 on Kitchen: 58 of 70 fit before the event (0 in the 90-60 day "
+        "window, 58 late); 12 not planned (the window is full): raise the per-week limit or "
+        "split the board"]
+    full = [a for a in report.actions if a.action == "season_full"]
+    assert len(full) == 12 and full[0].detail == (
+        "christmas 2026-12-25 window full on Kitchen: no room before the event; raise the "
+        "per-week limit or split the board; tried again on 2026-12-26")

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pinterest_agent.agents.catalog.seasons import DEFAULT_REGION, Region
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
 
 __all__ = [
@@ -423,6 +424,10 @@ class Settings(BaseSettings):
         "guidance: about 5-15).")
     catalog_horizon_days: int = Field(
         default=365, ge=7, description="How far ahead the planner may place Pins.")
+    catalog_region: Region = Field(
+        default=DEFAULT_REGION,
+        description="Where movable seasons (Easter, Mother's Day, Thanksgiving) fall for "
+        "season: tags: US, CA, GB or IE; a channel's mapping may name its own (region:).")
     catalog_max_variations: int = Field(
         default=4, ge=1, description="Pins per item over time (each a new image, layout, title).")
     catalog_variation_interval_days: float = Field(

@@ -6,6 +6,8 @@ unmatched: default              # or: skip
 create_missing_boards: true     # create boards (and sections) named below that do not exist
 archive_board: Sold out         # optional: Pins of sold-out or removed items move here
 site: https://shop.example.com  # links of a Shopify products.json read from a file
+region: US                      # where movable seasons fall: US, CA, GB or IE (default: the
+                                # PINTEREST_AGENT_CATALOG_REGION setting, US)
 rules:                          # the first rule whose every condition holds wins
   - when:
       product_type: "Home > Bedding*"     # globs, case-insensitive; a list means any of them
@@ -48,6 +50,7 @@ from pydantic import (
 )
 
 from pinterest_agent.agents.catalog.items import FeedItem
+from pinterest_agent.agents.catalog.seasons import Region
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.errors import InvalidInputError
 
@@ -116,6 +119,7 @@ class Route:
 
 
 Matcher = re.Pattern[str] | None
+_UNSEEN = object()
 """Any of a condition's globs, compiled (None: no condition)."""
 
 
@@ -135,45 +139,59 @@ class CatalogMapping(_Strict):
     create_missing_boards: bool = False
     archive_board: str | None = Field(default=None, max_length=180)
     site: str | None = None
+    region: Region | None = None
     rules: list[Rule] = Field(default_factory=list)
     brand: BrandSpec | None = None
 
-    _matchers: list[tuple[Matcher, Matcher, Matcher, Matcher]] = PrivateAttr(
-        default_factory=list)
-    _routes: dict[tuple[str, ...], Route | None] = PrivateAttr(default_factory=dict)
+    _router: _Router = PrivateAttr()
 
     def model_post_init(self, context: object, /) -> None:
-        self._matchers = [(_compile(r.when.product_type), _compile(r.when.category),
-                           _compile(r.when.tags), _compile(r.when.url_path))
-                          for r in self.rules]
+        self._router = _Router(self)
 
     def route(self, item: FeedItem) -> Route | None:
         """The first matching rule's route, the default board's, or None (skipped). Items
         alike in what the rules read share one answer (a feed has few product types)."""
-        by_path = any(m[3] is not None for m in self._matchers)
-        path = (urlsplit(item.link).path or "/") if by_path else ""
+        return self._router.route(item)
+
+
+class _Router:
+    """A mapping's rules compiled, and the routes found so far (a plain object: read once per
+    item, where a pydantic model's private attributes cost a lookup each)."""
+
+    def __init__(self, mapping: CatalogMapping) -> None:
+        self.mapping = mapping
+        self.matchers = [(_compile(r.when.product_type), _compile(r.when.category),
+                          _compile(r.when.tags), _compile(r.when.url_path))
+                         for r in mapping.rules]
+        self.by_path = any(m[3] is not None for m in self.matchers)
+        self.routes: dict[tuple[str, ...], Route | None] = {}
+
+    def route(self, item: FeedItem) -> Route | None:
+        path = (urlsplit(item.link).path or "/") if self.by_path else ""
         key = (item.product_type or "", item.google_product_category or "", item.kind, path,
                *item.tags)
-        if key not in self._routes:
-            if len(self._routes) >= ROUTE_CACHE:
-                self._routes.clear()
-            self._routes[key] = self._route(item, path)
-        return self._routes[key]
+        found = self.routes.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self.routes) >= ROUTE_CACHE:
+                self.routes.clear()
+            found = self.routes[key] = self._route(item, path)
+        return found if isinstance(found, Route) else None
 
     def _route(self, item: FeedItem, path: str) -> Route | None:
-        for number, (rule, matchers) in enumerate(zip(self.rules, self._matchers,
+        mapping = self.mapping
+        for number, (rule, matchers) in enumerate(zip(mapping.rules, self.matchers,
                                                       strict=True), 1):
             product_type, category, tags, url_path = matchers
             if (_matches(product_type, (item.product_type or "",))
                     and _matches(category, (item.google_product_category or "",))
                     and _matches(tags, item.tags)
                     and _matches(url_path, (path,))):
-                return Route(rule.board or self.default_board, rule.section,
+                return Route(rule.board or mapping.default_board, rule.section,
                              rule.kind or item.kind, tuple(rule.keywords), rule.tone,
                              rule.audience, number)
-        if self.unmatched == "skip":
+        if mapping.unmatched == "skip":
             return None
-        return Route(self.default_board, None, item.kind, (), None, None, None)
+        return Route(mapping.default_board, None, item.kind, (), None, None, None)
 
 
 def brand_kit(spec: BrandSpec, base: Path) -> BrandKit:

@@ -20,6 +20,16 @@ What an item gets:
 - **out of stock / removed**: reported (``catalog.item_unavailable``) and, with the mapping's
   ``archive_board``, its Pins moved there; back in stock, moved back. Never deleted;
 - **due for a variation**: its next Pin (``agents.catalog.variations``).
+
+The report puts every row of the feed in exactly one bucket (:data:`BUCKETS`), so they add up to
+the feed's size (``items``): what happened to an item that had several things happen is the
+first of ``unavailable``, ``back``, ``updated``, ``new``, ``variations``, ``deferred``,
+``season_full``, ``checked`` (looked at only to learn its Pins' ids), and each thing is still
+one line of ``actions``. Items gone from the feed are counted apart (``removed``).
+
+A Pin the planner cannot place waits: its fingerprint's ``due`` is the planner's ``retry_on``
+(the day the horizon reaches the first day it could take, or the day after a full season's
+event), so syncs before that day read its fingerprint alone.
 """
 
 from __future__ import annotations
@@ -28,13 +38,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
 
-from pinterest_agent.agents.catalog.briefs import brief_for, update_message
+from pinterest_agent.agents.catalog.briefs import brief_for, brief_id, update_message
 from pinterest_agent.agents.catalog.items import FeedItem, FeedProblem, ParsedFeed
 from pinterest_agent.agents.catalog.mapping import CatalogMapping, Route
-from pinterest_agent.agents.catalog.planner import CadenceLimits, Peaks, Planner, Slot
+from pinterest_agent.agents.catalog.planner import CadenceLimits, Peaks, Planner, Slot, Unplaced
+from pinterest_agent.agents.catalog.seasons import DEFAULT_REGION, Region
 from pinterest_agent.agents.catalog.state import (
     CatalogStore,
     Fingerprint,
@@ -52,6 +63,7 @@ from pinterest_agent.agents.catalog.variations import (
 from pinterest_agent.agents.messages import UpdateTarget
 
 __all__ = [
+    "BUCKETS",
     "BoardDirectory",
     "CatalogSync",
     "ItemAction",
@@ -70,7 +82,25 @@ PIN_WATCH = timedelta(days=7)
 DEFAULT_BOARD = ""
 """The planner's name for the channel's default board."""
 Action = Literal["new", "updated", "unchanged", "skipped", "error", "variation", "unavailable",
-                 "removed", "back", "deferred"]
+                 "removed", "back", "deferred", "season_full"]
+BUCKETS = ("new", "deferred", "season_full", "updated", "variations", "unavailable", "back",
+           "checked", "unchanged", "skipped", "errors")
+"""Where each row of a feed ends up in a sync's report, one bucket each; they sum to ``items``:
+
+- ``new``: a new item, its first Pin planned;
+- ``deferred``: a Pin to plan (a new item's first, or a due variation) that does not fit in the
+  planning horizon (or whose season's window opens after it): it waits, looked at again on the
+  day it may fit;
+- ``season_full``: a seasonal item with no room before its event (see the report's
+  ``seasons``);
+- ``updated``, ``variations``, ``unavailable``, ``back``: what the module docstring says;
+- ``checked``: read only to learn whether its Pins went live (their ids), nothing else to do;
+- ``unchanged``: nothing to do (its fingerprint alone was read);
+- ``skipped``: no rule routes it, or new and out of stock;
+- ``errors``: a row that could not be used (``problems``).
+"""
+_RANK = {name: rank for rank, name in enumerate(
+    ("unavailable", "back", "updated", "new", "variations", "deferred", "season_full"))}
 
 
 class BoardDirectory(Protocol):
@@ -88,6 +118,9 @@ class SyncOptions:
     limits: CadenceLimits = field(default_factory=CadenceLimits)
     batch_size: int = DEFAULT_BATCH
     dry_run: bool = False
+    region: Region = DEFAULT_REGION
+    """Where movable seasons (Easter, Mother's Day, Thanksgiving) fall; the mapping's
+    ``region:`` wins."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,15 +150,19 @@ class SyncReport:
     actions: list[ItemAction] = field(default_factory=list)
     problems: list[FeedProblem] = field(default_factory=list)
     planned: list[PlannedPin] = field(default_factory=list)
+    seasons: list[str] = field(default_factory=list)
+    """Per event and board: how many of its Pins fit before it, and what to do when some
+    did not."""
     sent: int = 0
     resent: int = 0
 
     def summary(self) -> dict[str, Any]:
-        keys = ("new", "updated", "unchanged", "skipped", "errors", "variations",
-                "unavailable", "removed", "back", "deferred")
+        """The buckets (:data:`BUCKETS`, summing to ``items``: the feed's rows), ``removed``
+        (items gone from the feed, apart), and the messages sent."""
         return {"channel_id": self.channel_id, "dry_run": self.dry_run,
-                **{key: self.counts[key] for key in keys}, "sent": self.sent,
-                "resent": self.resent}
+                "items": sum(self.counts[key] for key in BUCKETS),
+                **{key: self.counts[key] for key in BUCKETS},
+                "removed": self.counts["removed"], "sent": self.sent, "resent": self.resent}
 
 
 def _chunks(items: Sequence[FeedItem], size: int) -> Iterator[Sequence[FeedItem]]:
@@ -141,6 +178,14 @@ class _Work:
     route: Route | None
     state: ItemState
     plans: list[tuple[VariationPlan, Slot]] = field(default_factory=list)
+    bucket: str | None = None
+    """Where the report counts it (the highest ranked of what happened to it)."""
+    retry_on: date | None = None
+    """A Pin could not be planned: when to try again."""
+
+    def ranks(self, bucket: str) -> None:
+        if self.bucket is None or _RANK[bucket] < _RANK[self.bucket]:
+            self.bucket = bucket
 
 
 class CatalogSync:
@@ -179,7 +224,8 @@ class CatalogSync:
         if not options.dry_run:
             report.resent = self._drain()
         self._planner = Planner(options.limits, self._now, self._peaks,
-                                Counter(self._store.calendar(channel)))
+                                Counter(self._store.calendar(channel)),
+                                region=mapping.region or options.region)
         self._top = (self._store.items_for_pins(channel, self._top_pin_ids)
                      if self._top_pin_ids else set())
         existing = 0
@@ -191,6 +237,7 @@ class CatalogSync:
             seen = {item.item_id for item in feed.items}
             seen |= {p.item_id for p in feed.problems if p.item_id}
             self._removed(seen)
+        report.seasons = [str(fit) for fit in self._planner.seasons.values()]
         if not options.dry_run:
             self._announce("catalog.synced", channel, report.summary())
         return report
@@ -224,29 +271,40 @@ class CatalogSync:
         if touched:
             states = self._store.states(channel, [item.item_id for item, _ in touched])
             works += self._touched(touched, states)
+        counts = self._report.counts
+        for work in works:
+            counts[work.bucket or "checked"] += 1
         self._finish(works)
         return existing
 
     # -- deciding ------------------------------------------------------------------------------
 
-    def _count(self, key: str, action: ItemAction | None = None) -> None:
+    def _count(self, key: str, action: ItemAction) -> None:
+        """An item that is no work (skipped, removed): counted now."""
         self._report.counts[key] += 1
-        if action is not None:
-            self._report.actions.append(action)
+        self._report.actions.append(action)
+
+    def _did(self, work: _Work, bucket: str, action: ItemAction) -> None:
+        """One thing that happened to a work's item (counted once per item, by rank)."""
+        work.ranks(bucket)
+        self._report.actions.append(action)
 
     def _new_item(self, item: FeedItem, route: Route) -> _Work:
-        state = ItemState(item_id=item.item_id, content=item.content_hash(),
-                          copy_hash=item.copy_hash(), image=item.image_hash(),
-                          status="a" if item.available else "u", fields=item.fields(),
-                          board=route.board)
+        # Built from the item's own typed values: no validation to run (the hot path of a
+        # first sync of a large feed)
+        state = ItemState.model_construct(
+            item_id=item.item_id, content=item.content_hash(), copy_hash=item.copy_hash(),
+            image=item.image_hash(), status="a" if item.available else "u",
+            fields=item.fields(), board=route.board, variations=[])
         work = _Work(item, route, state)
         if not item.available:
-            self._count("skipped", ItemAction(item.item_id, "skipped", "new but out of stock: "
-                                              "its first Pin waits until it is back",
-                                              route.board))
+            work.bucket = "skipped"
+            self._report.actions.append(ItemAction(
+                item.item_id, "skipped", "new but out of stock: its first Pin waits until it "
+                "is back", route.board))
             return work
-        self._count("new", ItemAction(item.item_id, "new", _rule(route), route.board))
-        self._plan_variation(work, fresh_image=None)
+        if self._plan_variation(work, fresh_image=None):
+            self._did(work, "new", ItemAction(item.item_id, "new", _rule(route), route.board))
         return work
 
     def _plan_variation(self, work: _Work, *, fresh_image: str | None) -> bool:
@@ -259,9 +317,12 @@ class CatalogSync:
         if plan is None:
             return False
         slot = self._planner.place(route.board or DEFAULT_BOARD, tags=item.tags)
-        if slot is None:
-            self._count("deferred", ItemAction(item.item_id, "deferred",
-                                               "no room left in the planning horizon"))
+        if isinstance(slot, Unplaced):
+            work.retry_on = slot.retry_on
+            kind: Action = "deferred" if slot.reason == "horizon" else "season_full"
+            self._did(work, kind, ItemAction(
+                item.item_id, kind, f"{slot.detail}; tried again on {slot.retry_on.isoformat()}",
+                route.board))
             return False
         work.plans.append((plan, slot))
         return True
@@ -323,7 +384,7 @@ class CatalogSync:
             variation.copy_hash, variation.link = copy_hash, item.link
         if rewrites or links or waiting:
             what = ", ".join(changed) or "an earlier change"
-            self._count("updated", ItemAction(
+            self._did(work, "updated", ItemAction(
                 item.item_id, "updated",
                 f"{what}: {rewrites} Pin(s) rewritten, {links} relinked"
                 + (f", {waiting} updated once live" if waiting else ""), route.board))
@@ -336,13 +397,13 @@ class CatalogSync:
         top = item.item_id in self._top
         if image_changed and item.images and self._plan_variation(work,
                                                                    fresh_image=item.images[0]):
-            self._count("variations", ItemAction(item.item_id, "variation",
-                                                 "new image: a fresh Pin", route.board))
+            self._did(work, "variations", ItemAction(item.item_id, "variation",
+                                                     "new image: a fresh Pin", route.board))
         elif (self._due(state, top) <= self._now
               and len(state.variations) < self._options.policy.limit(top)
               and self._plan_variation(work, fresh_image=None)):
             first = not state.variations
-            self._count("new" if first else "variations", ItemAction(
+            self._did(work, "new" if first else "variations", ItemAction(
                 item.item_id, "new" if first else "variation",
                 "back in stock: its first Pin" if first else
                 "top Pin: an early variation" if top else "next variation due", route.board))
@@ -393,9 +454,11 @@ class CatalogSync:
                     moved += 1
         detail = why + (f"; {moved} Pin(s) moved to {archive!r}" if moved else
                         "; its Pins stay as they are")
-        key = "removed" if why == "removed from the feed" else "unavailable"
-        self._count(key, ItemAction(state.item_id, "removed" if key == "removed" else
-                                    "unavailable", detail, state.board))
+        if why == "removed from the feed":
+            self._count("removed", ItemAction(state.item_id, "removed", detail, state.board))
+        else:
+            self._did(work, "unavailable", ItemAction(state.item_id, "unavailable", detail,
+                                                      state.board))
         if not self._options.dry_run:
             self._announce("catalog.item_unavailable",
                            f"{self._options.channel_id}:{state.item_id}",
@@ -411,8 +474,9 @@ class CatalogSync:
                                                  route.section):
                 variation.archived = False
                 moved += 1
-        self._count("back", ItemAction(work.state.item_id, "back",
-                                       f"back in stock; {moved} Pin(s) moved back", route.board))
+        self._did(work, "back", ItemAction(work.state.item_id, "back",
+                                           f"back in stock; {moved} Pin(s) moved back",
+                                           route.board))
 
     def _removed(self, seen: set[str]) -> None:
         channel = self._options.channel_id
@@ -441,8 +505,17 @@ class CatalogSync:
         self._pending.append(entry)
 
     def _finish(self, works: list[_Work]) -> None:
-        """Titles for the new Pins, then one transaction, then send."""
+        """Titles for the new Pins, then one transaction, then send. A dry run only reports
+        the Pins it would plan (no brief is built: nothing would read it)."""
         channel = self._options.channel_id
+        if self._options.dry_run:
+            self._pending.clear()
+            for work in works:
+                for plan, slot in work.plans:
+                    assert work.item is not None
+                    self._planned(work, plan, slot, brief_id(channel, work.item.item_id,
+                                                             plan.number))
+            return
         earlier = [v.brief_id for work in works if work.plans for v in work.state.variations
                    if v.title is None]
         titles = self._store.titles(earlier) if earlier else {}
@@ -460,7 +533,7 @@ class CatalogSync:
                 entries.append(self._new_pin(work, plan, slot))
             top = state.item_id in self._top
             fingerprints[state.item_id] = self._fingerprint(work, top).dump()
-        if self._options.dry_run or not (works or entries):
+        if not (works or entries):
             return
         self._store.commit(channel, states=[w.state for w in works], fingerprints=fingerprints,
                            outbox=entries, calendar=dict(self._planner.added), pins=pins)
@@ -484,11 +557,15 @@ class CatalogSync:
             n=number, brief_id=brief.brief_id, layout=plan.layout, image=plan.image,
             angle=plan.angle, board=route.board, at=slot.at, copy_hash=item.copy_hash(),
             link=item.link))
-        self._report.planned.append(PlannedPin(
-            item.item_id, brief.brief_id, route.board or DEFAULT_BOARD, slot.at, plan.layout,
-            slot.seasonal.isoformat() if slot.seasonal else None, slot.late))
+        self._planned(work, plan, slot, brief.brief_id)
         return OutboxEntry(brief.brief_id, "writer", brief.model_dump(mode="json",
                                                                        exclude_none=True))
+
+    def _planned(self, work: _Work, plan: VariationPlan, slot: Slot, brief: str) -> None:
+        assert work.item is not None and work.route is not None
+        self._report.planned.append(PlannedPin(
+            work.item.item_id, brief, work.route.board or DEFAULT_BOARD, slot.at, plan.layout,
+            slot.seasonal.isoformat() if slot.seasonal else None, slot.late))
 
     def _fingerprint(self, work: _Work, top: bool) -> Fingerprint:
         state = work.state
@@ -501,7 +578,9 @@ class CatalogSync:
                                   images=work.item.images,
                                   used=[v.image for v in state.variations])
             when = self._due(state, top)
-            if plan is not None:
+            if plan is not None and work.retry_on is not None:  # no room: not before that day
+                due = int(datetime.combine(work.retry_on, time(), tzinfo=UTC).timestamp())
+            elif plan is not None:
                 due = int(when.timestamp()) if state.variations else \
                     int((self._now + timedelta(days=1)).timestamp())
         # Look again once a Pin should have gone live, to learn its id (for updates and top

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from pinterest_agent.agents.catalog import OutboxEntry
+from pinterest_agent.agents.catalog import OutboxEntry, SyncReport
+from pinterest_agent.agents.catalog.sync import BUCKETS
 from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, runtime
 from pinterest_agent.queues.settings import load_settings
 
@@ -137,16 +138,22 @@ def catalog_sync(feed: str, channel_id: str, mapping_path: Path | None, dry_run:
         for pin in report.planned:
             click.echo(f"would plan   {pin.brief_id} on {pin.board or '(default board)'} at "
                        f"{pin.at:%Y-%m-%d %H:%M} UTC ({pin.layout})")
-    summary = report.summary()
+    for line in report.seasons:
+        click.echo(f"season       {line}")
     click.echo("")
-    _table([[key, str(summary[key])] for key in
-            ("new", "updated", "unchanged", "skipped", "errors", "variations", "unavailable",
-             "removed", "back", "deferred")],
-           ["dry run" if dry_run else "synced", channel_id])
+    _summary(report, "dry run" if dry_run else "synced")
     if not dry_run:
         click.echo(f"sent {report.sent} message(s)"
                    + (f" (and {report.resent} left over by an interrupted run)"
                       if report.resent else ""))
+
+
+def _summary(report: SyncReport, heading: str) -> None:
+    """The buckets, one per row of the feed, their total, and the items gone from it."""
+    summary = report.summary()
+    _table([*([key.replace("_", " "), str(summary[key])] for key in BUCKETS),
+            ["= items", str(summary["items"])], ["removed", str(summary["removed"])]],
+           [heading, report.channel_id])
 
 
 @catalog.command("plan")
@@ -172,3 +179,15 @@ def catalog_plan(feed: str, channel_id: str, mapping_path: Path | None) -> None:
                        f"{pin.brief_id} ({pin.layout}){note}")
     if not report.planned:
         click.echo("nothing new to plan")
+    for action in report.actions:
+        if action.action == "season_full":
+            click.echo(f"not planned  {action.item_id}: {action.detail}")
+    for line in report.seasons:
+        click.echo(f"season       {line}")
+    waiting = [a for a in report.actions if a.action == "deferred"]
+    if waiting:
+        click.echo(f"{len(waiting)} Pin(s) wait past the {settings.catalog_horizon_days}-day "
+                   f"horizon, each looked at again on the day it may fit (first: "
+                   f"{waiting[0].item_id}: {waiting[0].detail})")
+    click.echo("")
+    _summary(report, "plan")

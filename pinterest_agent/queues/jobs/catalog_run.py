@@ -100,6 +100,7 @@ def sync_options(settings: Settings, channel_id: str, *, dry_run: bool) -> SyncO
                              horizon_days=settings.catalog_horizon_days),
         batch_size=settings.catalog_batch_size,
         dry_run=dry_run,
+        region=settings.catalog_region,
     )
 
 
