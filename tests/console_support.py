@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 from starlette.applications import Starlette
@@ -18,7 +18,11 @@ from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings
 
+if TYPE_CHECKING:
+    from pinterest_agent.queues.console.network import ConsoleNetwork
+
 PASSWORD = "correct horse battery staple"
+SESSION_COOKIE = "pinterest_agent_console"
 ORIGIN = "http://127.0.0.1:8086"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -37,9 +41,12 @@ def populate_and_run_insights(runtime: Runtime, sandbox: SandboxServer, channel:
     run_insights(runtime, insights_request(channel.channel_id))
 
 
-def console_app(runtime: Runtime, password: str = PASSWORD) -> Starlette:
-    return create_app(runtime, ConsoleAccess(password=SecretStr(password),
-                                             session_max_age_s=3600))
+def console_app(runtime: Runtime, password: str = PASSWORD, *,
+                network: ConsoleNetwork | None = None) -> Starlette:
+    access = ConsoleAccess(password=SecretStr(password), session_max_age_s=3600)
+    if network is None:
+        return create_app(runtime, access)
+    return create_app(runtime, access, network)
 
 
 def csrf_of(html: str) -> str:
@@ -48,11 +55,13 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def log_in(client: TestClient, password: str = PASSWORD) -> str:
+def log_in(client: TestClient, password: str = PASSWORD, *, origin: str = ORIGIN,
+           headers: dict[str, str] | None = None) -> str:
     """Log ``client`` in; returns the session's CSRF token."""
-    page = client.get("/login")
+    page = client.get("/login", headers=headers)
     response = client.post("/login", data={"csrf_token": csrf_of(page.text),
                                            "password": password, "next": "/"},
-                           headers={"Origin": ORIGIN}, follow_redirects=False)
+                           headers={"Origin": origin, **(headers or {})},
+                           follow_redirects=False)
     assert response.status_code == 303, response.text
-    return csrf_of(client.get("/").text)
+    return csrf_of(client.get("/", headers=headers).text)

@@ -9,6 +9,8 @@ printed). Without Chromium (``.ci/run`` installs it) the test is skipped, loudly
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
 import socket
 import threading
@@ -16,15 +18,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from starlette.types import Receive, Scope, Send
 
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.providers.sandbox.tls import make_tls
+from pinterest_agent.queues.console.network import ConsoleNetwork
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import RunningWorker
-from tests.console_support import PASSWORD, console_app, llm_settings
+from tests.console_support import PASSWORD, SESSION_COOKIE, console_app, llm_settings
 from tests.helpers import wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -41,25 +49,79 @@ def settings(prefix: str, fresh_sandbox: SandboxServer) -> Settings:
     return llm_settings(prefix, fresh_sandbox)
 
 
-@pytest.fixture()
-def console_url(runtime: Runtime) -> Iterator[str]:
-    """The console served by uvicorn on a free loopback port, in a thread."""
+def _serve(app: Any, **config: Any) -> Iterator[int]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread, as ``pinterest-agent
+    console`` does (without uvicorn's own proxy headers: the app has them); yields the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(console_app(runtime), log_config=None,
-                                           access_log=False, lifespan="off"))
+    port: int = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="off", proxy_headers=False, **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     wait_for(lambda: server.started)
-    yield f"http://127.0.0.1:{port}"
+    yield port
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
 
 
 @pytest.fixture()
-def browser(tmp_path: Path) -> Iterator[Any]:
+def console_url(runtime: Runtime) -> Iterator[str]:
+    """The console served by uvicorn on a free loopback port, in a thread."""
+    for port in _serve(console_app(runtime)):
+        yield f"http://127.0.0.1:{port}"
+
+
+class TLSProxy:
+    """A TLS-terminating reverse proxy set up for the console as nginx would be: the browser's
+    ``Host`` kept, ``X-Forwarded-Proto: https`` and ``X-Forwarded-For`` added."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        assert scope["type"] == "http"
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        hop = {b"connection", b"keep-alive", b"x-forwarded-proto", b"x-forwarded-for"}
+        headers = [(k, v) for k, v in scope["headers"] if k not in hop]
+        headers += [(b"x-forwarded-proto", b"https"),
+                    (b"x-forwarded-for", scope["client"][0].encode())]
+        target = self.upstream + scope["raw_path"].decode()
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode()
+        async with httpx.AsyncClient(trust_env=False) as client:
+            answer = await client.request(scope["method"], target, headers=headers,
+                                          content=body)
+        dropped = {b"connection", b"transfer-encoding", b"content-length", b"content-encoding"}
+        await send({"type": "http.response.start", "status": answer.status_code,
+                    "headers": [(k, v) for k, v in answer.headers.raw
+                                if k.lower() not in dropped]})
+        await send({"type": "http.response.body", "body": answer.content})
+
+
+@pytest.fixture()
+def tls_console(runtime: Runtime) -> Iterator[tuple[str, str]]:
+    """The console on a plain loopback port, trusting the TLS proxy in front of it (on
+    127.0.0.1), which browsers reach as ``https://console.test:PORT``; yields that URL and the
+    base64 SHA-256 of the certificate's public key (for Chromium to trust it)."""
+    tls = make_tls(("console.test",))
+    cert = x509.load_pem_x509_certificate(tls.cert_file.read_bytes())
+    spki = base64.b64encode(hashlib.sha256(cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).digest())
+    network = ConsoleNetwork(forwarded_allow_ips=("127.0.0.1",), allowed_hosts=("console.test",))
+    for console_port in _serve(console_app(runtime, network=network)):
+        proxy = TLSProxy(f"http://127.0.0.1:{console_port}")
+        for port in _serve(proxy, ssl_certfile=str(tls.cert_file),
+                           ssl_keyfile=str(tls.key_file)):
+            yield f"https://console.test:{port}", spki.decode()
+
+
+def _chromium(tmp_path: Path, *extra_flags: str) -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("CHROMIUM IS NOT INSTALLED: the console's browser test did NOT run; "
                     "install Debian's chromium and chromium-driver (.ci/run does)")
@@ -68,7 +130,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
+    for flag in (*CHROMIUM_FLAGS, *extra_flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -78,6 +140,20 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture()
+def browser(tmp_path: Path) -> Iterator[Any]:
+    yield from _chromium(tmp_path)
+
+
+@pytest.fixture()
+def tls_browser(tmp_path: Path, tls_console: tuple[str, str]) -> Iterator[Any]:
+    """Chromium resolving ``console.test`` to loopback and trusting the proxy's certificate by
+    its public key only (not every certificate), as it would a real one."""
+    _, spki = tls_console
+    yield from _chromium(tmp_path, "--host-resolver-rules=MAP console.test 127.0.0.1",
+                         f"--ignore-certificate-errors-spki-list={spki}")
 
 
 class Shots:
@@ -261,3 +337,32 @@ def test_without_login_the_browser_lands_on_the_login_page(
         browser.get(console_url + path)
         assert browser.current_url.startswith(f"{console_url}/login"), path
     assert _errors(browser) == []
+
+
+def test_behind_a_tls_proxy_the_operator_logs_in_and_out(
+    tls_browser: Any, tls_console: tuple[str, str],
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = tls_browser
+    url, _ = tls_console
+    # Given the console behind a TLS proxy it trusts, reached as https://console.test:PORT
+    # When the operator opens a page, the login page answers over https
+    driver.get(f"{url}/connect")
+    assert driver.current_url.startswith(f"{url}/login")
+    # And logs in: a POST with the browser's https Origin, accepted
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    _arrive(driver, f"{url}/connect")
+    # Then the session cookie is Secure and HttpOnly, and holds only a random id
+    cookie = driver.get_cookie(SESSION_COOKIE)
+    assert cookie["secure"] is True and cookie["httpOnly"] is True
+    assert len(cookie["value"]) == 43
+    # And logging out ends the session: the same cookie, put back, opens nothing
+    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    _arrive(driver, f"{url}/login")
+    driver.add_cookie({"name": SESSION_COOKIE, "value": cookie["value"], "path": "/",
+                       "secure": True, "httpOnly": True})
+    driver.get(f"{url}/jobs")
+    assert driver.current_url.startswith(f"{url}/login")
+    assert _errors(driver) == []

@@ -379,7 +379,28 @@ class Settings(BaseSettings):
         "Unset (loopback only): a one-time password is printed when the console starts.",
     )
     console_session_max_age_s: int = Field(
-        default=12 * 3600, ge=60, description="A console login lasts this long."
+        default=12 * 3600, ge=60,
+        description="A console login lasts this long from the login (logging out ends it).",
+    )
+    console_host: str = Field(
+        default="127.0.0.1",
+        description="The address the console listens on (`console --host`); beyond loopback "
+        "only with console_password set.",
+    )
+    console_port: int = Field(
+        default=8086, ge=0, le=65535, description="The console's port (`console --port`).")
+    console_forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the proxies the console trusts "
+        "with `X-Forwarded-Proto` and `X-Forwarded-For` (uvicorn's forwarded_allow_ips; `*` "
+        "trusts every peer). Unset: none, the headers are ignored "
+        "(`console --forwarded-allow-ips`).",
+    )
+    console_allowed_hosts: str = Field(
+        default="",
+        description="Comma-separated host names (or addresses) browsers use to reach the "
+        "console, besides console_host and, on loopback, the loopback names; any other "
+        "`Host` is refused with 400 (`console --allowed-host`, repeatable).",
     )
 
     # Insights.

@@ -1,18 +1,21 @@
 """Who may use the console, and how each request proves it.
 
 * **Where it listens**: loopback by default. :func:`check_bind` refuses a non-loopback address
-  unless a password is configured (``PINTEREST_AGENT_CONSOLE_PASSWORD``).
+  unless a password is configured (``PINTEREST_AGENT_CONSOLE_PASSWORD``); the host names it
+  answers to and the proxies it believes are :mod:`~queues.console.network`'s.
 * **Login**: every page but ``/login`` and ``/static/`` needs a logged-in session; a request
   without one is redirected to ``/login`` (:class:`LoginRequired`). The password is compared in
-  constant time; failed attempts are limited per process (:class:`LoginThrottle`). Without a
-  configured password (loopback only) the console makes a one-time password at start and
-  prints it on its terminal (never in a log or a page).
-* **Sessions**: Starlette's signed cookie (``HttpOnly``, ``SameSite=Lax`` so the OAuth redirect
-  back from Pinterest keeps it), signed with a key made at start, so a restart logs everyone
-  out. Logging in starts a fresh session (no fixation).
+  constant time; failed attempts are limited per client (:class:`LoginThrottle`: one client's
+  failures never refuse another's login). Without a configured password (loopback only) the
+  console makes a one-time password at start and prints it on its terminal (never in a log or a
+  page).
+* **Sessions**: kept in Redis, the cookie holds a random id (:mod:`~queues.console.sessions`:
+  ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over https). Logging in starts a fresh session with
+  a new id (no fixation); logging out deletes it (a replayed cookie is refused).
 * **CSRF**: every POST carries the session's token (a hidden ``csrf_token`` field, compared in
-  constant time) and, when the browser sends an ``Origin``, comes from the console's own origin;
-  anything else is refused with 403 before the handler runs (:func:`csrf_protected`).
+  constant time) and, when the browser sends an ``Origin``, comes from the console's own origin
+  (its scheme as the browser sees it, through a trusted proxy too); anything else is refused
+  with 403 before the handler runs (:func:`csrf_protected`).
 """
 
 from __future__ import annotations
@@ -20,13 +23,12 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+import redis
 from pydantic import SecretStr
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -35,15 +37,19 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.queues.console.sessions import renew_session
+from pinterest_agent.queues.stores.keys import Keys
 
 __all__ = [
     "CSRF_FIELD",
+    "MIN_PASSWORD_CHARS",
     "PUBLIC_PATHS",
     "ConsoleAccess",
     "LoginRequired",
     "LoginThrottle",
     "check_bind",
     "checked_form",
+    "client_of",
     "csrf_protected",
     "csrf_token",
     "is_loopback",
@@ -57,6 +63,8 @@ SESSION_USER = "operator"
 PUBLIC_PATHS = ("/login", "/static/")
 MAX_FORM_BYTES = 64 * 1024
 DEFAULT_FAILURES_PER_MINUTE = 10
+MIN_PASSWORD_CHARS = 12
+"""Beyond loopback, the console's password is at least this long."""
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -72,50 +80,75 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, password: SecretStr | None) -> None:
-    """Refuse to listen beyond loopback without a configured password."""
-    if not is_loopback(host) and (password is None or not password.get_secret_value()):
+    """Refuse to listen beyond loopback without a configured password of at least
+    :data:`MIN_PASSWORD_CHARS` characters."""
+    if is_loopback(host):
+        return
+    if password is None or not password.get_secret_value():
         raise ConfigurationError(
             f"the console would listen on {host}, beyond loopback, without a password; set "
             "PINTEREST_AGENT_CONSOLE_PASSWORD (or keep the default --host 127.0.0.1)",
             code="console_password_required",
         )
+    if len(password.get_secret_value()) < MIN_PASSWORD_CHARS:
+        raise ConfigurationError(
+            f"the console would listen on {host}, beyond loopback, with a password of fewer "
+            f"than {MIN_PASSWORD_CHARS} characters; set a longer PINTEREST_AGENT_CONSOLE_PASSWORD "
+            "(`pinterest-agent keygen` makes a good one)",
+            code="console_password_too_short",
+        )
+
+
+def client_of(request: Request) -> str:
+    """Who is asking, for the login throttle: the client's address (the real client's, behind a
+    trusted proxy), an IPv6 client's /64 network (one host holds a whole /64)."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64] or "unknown"
+    if address.version == 6 and not address.is_loopback:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 class LoginThrottle:
-    """At most ``per_minute`` failed logins a minute in this process; more are refused (429)
-    until the minute has passed."""
+    """Failed logins per client: after ``per_minute`` failures within a minute of its first,
+    that client is refused (429) until the minute is over. Counted in Redis
+    (``P:console-login-failures:{client}``, expiring), so every console process shares them;
+    other clients are never refused for them."""
 
-    def __init__(self, per_minute: int = DEFAULT_FAILURES_PER_MINUTE,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, client: redis.Redis[bytes], keys: Keys, *,
+                 per_minute: int = DEFAULT_FAILURES_PER_MINUTE, window_s: int = 60) -> None:
+        self._client = client
+        self._keys = keys
         self._per_minute = per_minute
-        self._clock = clock
-        self._failures: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._window_s = window_s
 
-    def _trim(self) -> None:
-        horizon = self._clock() - 60.0
-        while self._failures and self._failures[0] < horizon:
-            self._failures.popleft()
+    def _key(self, who: str) -> str:
+        return self._keys("console-login-failures", who)
 
-    def blocked(self) -> bool:
-        with self._lock:
-            self._trim()
-            return len(self._failures) >= self._per_minute
+    def blocked(self, who: str) -> bool:
+        count = self._client.get(self._key(who))
+        return count is not None and int(count) >= self._per_minute
 
-    def failed(self) -> None:
-        with self._lock:
-            self._failures.append(self._clock())
+    def failed(self, who: str) -> None:
+        key = self._key(who)
+        with self._client.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=self._window_s, nx=True)
+            pipe.incr(key)
+            pipe.execute()
 
 
 @dataclass
 class ConsoleAccess:
-    """The console's password and its session signing key (made at start)."""
+    """The console's password and the key its sessions are found by (made at start, so a
+    restart logs everyone out)."""
 
     password: SecretStr
     generated: bool = False
     session_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     session_max_age_s: int = 12 * 3600
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @classmethod
     def from_setting(cls, password: SecretStr | None, *, session_max_age_s: int) -> ConsoleAccess:
@@ -141,8 +174,9 @@ def logged_in(request: Request) -> bool:
 
 
 def log_in(request: Request) -> None:
-    """Start a fresh session for the operator (a new CSRF token too)."""
+    """Start a fresh session for the operator: a new id and a new CSRF token."""
     request.session.clear()
+    renew_session(request)
     request.session["user"] = SESSION_USER
     request.session["since"] = time.time()
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)

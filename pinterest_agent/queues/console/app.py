@@ -1,8 +1,12 @@
 """The console's ASGI app (Starlette): routes, sessions, login, security headers, errors.
 
-:func:`create_app` takes a built :class:`~queues.runtime.Runtime` (the composition root's) and
-the :class:`~queues.console.access.ConsoleAccess`; ``pinterest-agent console`` serves it with
-uvicorn. Pages are server-rendered Jinja2 with no script at all, so the Content-Security-Policy
+:func:`create_app` takes a built :class:`~queues.runtime.Runtime` (the composition root's), the
+:class:`~queues.console.access.ConsoleAccess` and the
+:class:`~queues.console.network.ConsoleNetwork`; ``pinterest-agent console`` serves it with
+uvicorn. Outermost first: uvicorn's proxy headers (from trusted proxies only), the security
+headers and the request log, Starlette's host allow-list, the Redis sessions, the login.
+
+Pages are server-rendered Jinja2 with no script at all, so the Content-Security-Policy
 refuses every script; styles and charts are inline or from ``/static/``.
 
 Requests are logged as method, path (never the query: the OAuth callback carries a code),
@@ -19,22 +23,26 @@ import redis
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pinterest_agent.errors import ConfigurationError, PermanentError, WorkerError
 from pinterest_agent.queues.console import channels, connect, jobs, login
-from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired
+from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired, LoginThrottle
 from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.context import Console, make_environment, render
+from pinterest_agent.queues.console.network import ConsoleNetwork
+from pinterest_agent.queues.console.sessions import ServerSessions, SessionStore
 from pinterest_agent.queues.logs import redact
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore
+from pinterest_agent.queues.stores.keys import Keys
 
 __all__ = ["SESSION_COOKIE", "create_app"]
 
@@ -115,13 +123,19 @@ async def _redis_error(request: Request, exc: Exception) -> Response:
                           "Start it, or point PINTEREST_AGENT_REDIS_URL at one that does.")
 
 
-def create_app(runtime: Runtime, access: ConsoleAccess) -> Starlette:
+def create_app(runtime: Runtime, access: ConsoleAccess,
+               network: ConsoleNetwork | None = None) -> Starlette:
+    network = network or ConsoleNetwork()
     env = make_environment(ChartStore(runtime.redis_client, runtime.settings.key_prefix))
     templates = Jinja2Templates(env=env)
+    keys = Keys(runtime.settings.key_prefix)
     console = Console(
         runtime=runtime, access=access, templates=templates,
+        throttle=LoginThrottle(runtime.redis_client, keys),
         figures=ChannelFiguresStore(runtime.redis_client, runtime.settings.key_prefix),
     )
+    sessions = SessionStore(runtime.redis_client, keys, secret=access.session_key,
+                            max_age_s=access.session_max_age_s)
     app = Starlette(
         routes=[
             *login.routes, *channels.routes, *connect.routes, *jobs.routes,
@@ -129,10 +143,11 @@ def create_app(runtime: Runtime, access: ConsoleAccess) -> Starlette:
                   name="static"),
         ],
         middleware=[
+            Middleware(ProxyHeadersMiddleware, trusted_hosts=list(network.forwarded_allow_ips)),
             Middleware(SecurityHeaders, csp=_csp(runtime.settings.pinterest_oauth_url)),
-            Middleware(SessionMiddleware, secret_key=access.session_key,
-                       session_cookie=SESSION_COOKIE, max_age=access.session_max_age_s,
-                       same_site="lax", https_only=False),
+            Middleware(TrustedHostMiddleware, allowed_hosts=network.host_names(),
+                       www_redirect=False),
+            Middleware(ServerSessions, store=sessions, cookie=SESSION_COOKIE),
             Middleware(LoginRequired),
         ],
         exception_handlers={

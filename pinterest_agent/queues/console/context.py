@@ -16,7 +16,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from pinterest_agent.queues.console.access import ConsoleAccess, csrf_token, logged_in
+from pinterest_agent.queues.console.access import (
+    ConsoleAccess,
+    LoginThrottle,
+    csrf_token,
+    logged_in,
+)
 from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.charts import ChartSeries, render_chart
 from pinterest_agent.queues.runtime import Runtime
@@ -50,6 +55,7 @@ def chart_markup(series: ChartSeries, draw: Callable[[ChartSeries], str] = rende
 class Console:
     runtime: Runtime
     access: ConsoleAccess
+    throttle: LoginThrottle
     figures: ChannelFiguresStore
     templates: Jinja2Templates
     _broker: Any = None

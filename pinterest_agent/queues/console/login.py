@@ -9,8 +9,15 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from pinterest_agent.queues.console.access import csrf_protected, log_in, logged_in, safe_next
+from pinterest_agent.queues.console.access import (
+    client_of,
+    csrf_protected,
+    log_in,
+    logged_in,
+    safe_next,
+)
 from pinterest_agent.queues.console.context import console_of, render
+from pinterest_agent.queues.console.sessions import end_session
 
 __all__ = ["routes"]
 
@@ -26,27 +33,29 @@ async def login_page(request: Request) -> Response:
 
 @csrf_protected
 async def login(request: Request, form: FormData) -> Response:
-    access = console_of(request).access
+    console = console_of(request)
+    access = console.access
     target = safe_next(str(form.get("next") or ""))
-    if access.throttle.blocked():
-        log.warning("console login refused: too many failed attempts this minute")
+    who = client_of(request)
+    if console.throttle.blocked(who):
+        log.warning("console login refused: too many failed attempts this minute from %s", who)
         return render(request, "login.html", status_code=429, next=target,
                       error="Too many failed attempts; wait a minute.",
                       generated=access.generated)
     attempt = form.get("password")
     if not isinstance(attempt, str) or not access.matches(attempt):
-        access.throttle.failed()
-        log.warning("console login failed")
+        console.throttle.failed(who)
+        log.warning("console login failed from %s", who)
         return render(request, "login.html", status_code=401, next=target,
                       error="That password is not right.", generated=access.generated)
     log_in(request)
-    log.info("console login")
+    log.info("console login from %s", who)
     return RedirectResponse(target, status_code=303)
 
 
 @csrf_protected
 async def logout(request: Request, form: FormData) -> Response:
-    request.session.clear()
+    end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 

@@ -20,32 +20,50 @@ __all__ = ["console", "report"]
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Beyond loopback only with PINTEREST_AGENT_CONSOLE_PASSWORD set.")
-@click.option("--port", default=8086, show_default=True, type=click.IntRange(0, 65535))
-def console(host: str, port: int) -> None:
+@click.option("--host", default=None,
+              help="The address to listen on [default: PINTEREST_AGENT_CONSOLE_HOST or "
+                   "127.0.0.1]. Beyond loopback only with PINTEREST_AGENT_CONSOLE_PASSWORD set.")
+@click.option("--port", default=None, type=click.IntRange(0, 65535),
+              help="[default: PINTEREST_AGENT_CONSOLE_PORT or 8086]")
+@click.option("--forwarded-allow-ips", default=None, metavar="IPS",
+              help="Comma-separated addresses or networks of TLS proxies trusted with "
+                   "X-Forwarded-Proto and X-Forwarded-For, as uvicorn's [default: "
+                   "PINTEREST_AGENT_CONSOLE_FORWARDED_ALLOW_IPS, else none].")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A host name browsers use to reach the console (through a proxy); "
+                   "repeatable. Other Host headers get 400.")
+def console(host: str | None, port: int | None, forwarded_allow_ips: str | None,
+            allowed_hosts: tuple[str, ...]) -> None:
     """Serve the web console (channels, charts, connect, jobs) for operators."""
     require_extra("console", "the web console")
     import uvicorn
 
     from pinterest_agent.queues.console.access import ConsoleAccess, check_bind
     from pinterest_agent.queues.console.app import create_app
+    from pinterest_agent.queues.console.network import ConsoleNetwork, listen
 
     settings = load_settings()
-    check_bind(host, settings.console_password)
+    network = ConsoleNetwork.from_settings(settings, host=host, port=port,
+                                           forwarded_allow_ips=forwarded_allow_ips,
+                                           allowed_hosts=allowed_hosts)
+    check_bind(network.host, settings.console_password)
+    network.check()
     check_worker_settings(settings)
     access = ConsoleAccess.from_setting(settings.console_password,
                                         session_max_age_s=settings.console_session_max_age_s)
-    app = create_app(runtime(), access)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Pinterest agent console on http://{shown}:{port}/ (Ctrl+C to stop)", err=True)
+    app = create_app(runtime(), access, network)
+    sock = listen(network)  # before a password is printed: a port in use exits 2 here
+    click.echo(f"Pinterest agent console on {network.url()} (Ctrl+C to stop)", err=True)
     if access.generated:
         # the operator's terminal, never the log: a loopback console without a set password
         click.echo("No PINTEREST_AGENT_CONSOLE_PASSWORD is set; log in with this one-time "
                    f"password (valid until the console stops): "
                    f"{access.password.get_secret_value()}", err=True)
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
-                server_header=False, proxy_headers=False)
+    # proxy headers are the app's own middleware (trusted proxies only), not uvicorn's default
+    server = uvicorn.Server(uvicorn.Config(app, access_log=False, log_config=None,
+                                           server_header=False, proxy_headers=False))
+    with sock:
+        server.run(sockets=[sock])
 
 
 @click.command()
