@@ -123,8 +123,9 @@ def test_check_names_the_encoding_and_reports_bad_rows_alone(
 ) -> None:
     # Given a Latin-1 feed with one price that is not a price
     feed = tmp_path / "latin.csv"
-    feed.write_bytes(("id,title,link,price\nA,Crème brûlée dish,https://s.example/a,12.00 EUR\n"
-                      "B,Grüße mug,https://s.example/b,abc\n").encode("latin-1"))
+    page = "https://127.0.0.1:8766/_sandbox/pages"  # links that resolve (they are checked)
+    feed.write_bytes((f"id,title,link,price\nA,Crème brûlée dish,{page}/a,12.00 EUR\n"
+                      f"B,Grüße mug,{page}/b,abc\n").encode("latin-1"))
     # When it is checked
     result = cli.invoke(main, ["catalog", "check", str(feed)])
     # Then it is read in its encoding, and only B is refused, saying how to write a price
@@ -141,7 +142,7 @@ def test_plan_lists_the_seasonal_items_that_do_not_fit_before_their_event(
 ) -> None:
     # Given 200 Christmas mugs for one board: whatever the day, at 2 a day and 10 a week at
     # most 132 fit between the window's opening (90 days before) and Christmas Eve
-    rows = [f"X{n},Cocoa Mug {n},A mug.,https://shop.example.com/x{n},"
+    rows = [f"X{n},Cocoa Mug {n},A mug.,https://127.0.0.1:8766/_sandbox/pages/x{n},"
             f"https://cdn.example.com/x{n}.jpg,24.00 USD,in stock,Kitchen,season:christmas"
             for n in range(200)]
     feed = tmp_path / "gifts.csv"

@@ -171,7 +171,9 @@ def test_insights_run_show_and_next(
 ) -> None:
     user = fresh_sandbox.state.user_by_name("shop_owner")
     assert user is not None
-    populate_channel(fresh_sandbox.state, user.id, pins=40, boards=2)
+    # (its Pins link to the sandbox's own pages: the next Pin's link must resolve to be written)
+    populate_channel(fresh_sandbox.state, user.id, pins=40, boards=2,
+                     link_base=f"{fresh_sandbox.https_base_url}/_sandbox/pages")
     run = cli.invoke(main, ["insights", "run", "shop"])
     assert run.exit_code == 0, run.output
     assert json.loads(run.stdout)["status"] == "ok"

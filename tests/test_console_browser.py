@@ -215,7 +215,8 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     # Given a Pinterest (sandbox) account with 90 days of Pins and analytics, a worker running,
     # and the console on loopback
     account = fresh_sandbox.state.seed_account("shop_owner")
-    populate_channel(fresh_sandbox.state, account.user_id, pins=60, boards=2)
+    populate_channel(fresh_sandbox.state, account.user_id, pins=60, boards=2,  # links that resolve
+                     link_base=f"{fresh_sandbox.https_base_url}/_sandbox/pages")
     start_worker()
     shot = Shots(browser, tmp_path / "screenshots")
     driver = browser

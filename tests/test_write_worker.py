@@ -184,6 +184,41 @@ def test_bad_source_image_fails_permanently_and_publishes_nothing(
     assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
 
 
+@pytest.mark.parametrize(
+    ("link", "code"),
+    [
+        ("https://10.0.0.7/products/mug", "unsafe_url"),
+        ("https://169.254.169.254/latest/meta-data/", "unsafe_url"),
+        ("https://user:secret@shop.example.com/products/mug", "unsafe_url"),
+        ("https://shop.example.com\\@10.0.0.7/products/mug", "unsafe_url"),
+        ("https:///products/mug", "unsafe_url"),
+        ("https://shop.x.invalid/products/mug", "destination_unreachable"),
+    ],
+    ids=["private-address", "metadata", "user-info", "backslash", "no-host", "does-not-resolve"],
+)
+def test_an_unsafe_destination_is_refused_before_the_model_or_the_renderer(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+    link: str, code: str,
+) -> None:
+    # Given a brief whose destination_url the publisher's link guard refuses
+    running = start_worker()
+    payload = brief(fresh_sandbox, destination_url=link)
+    image = payload["source_image_urls"][0].removeprefix(fresh_sandbox.base_url)
+    # When the writer takes it
+    message = enqueue_brief(running, payload)
+    # Then it fails for the link, typed, and is kept as a dead letter
+    failed = wait_for(lambda: (running.runtime.store.outcomes.get("brief", payload["brief_id"])
+                               or {}).get("status") == "failed"
+                      and running.runtime.store.outcomes.get("brief", payload["brief_id"]))
+    assert failed["error"]["code"] == code
+    assert wait_for(lambda: dead_letters(running.runtime).find(message.message_id))
+    # And neither the model, the source image nor the renderer was reached: nothing drafted
+    assert fresh_sandbox.state.request_count("POST", "/openai/v1/chat/completions") == 0
+    assert fresh_sandbox.state.request_count("GET", image) == 0
+    assert events_for(running.runtime, payload["brief_id"]) == ["post.failed"]
+    assert running.runtime.store.documents.get("draft", payload["brief_id"]) is None
+
+
 SHORT_FETCH_TIMEOUT = {"preflight_timeout_s": 0.5}
 """Only so the hanging image times out quickly; tests/test_netsafe_failures.py shows a timeout
 is transient with the fetcher's own timeout."""

@@ -1,6 +1,9 @@
 """Brief in, draft post out: fetch the source image, write the copy, design, render.
 
-``draft_post`` is the writer actor's whole job minus recording and publishing. It fetches and
+``draft_post`` is the writer actor's whole job minus recording and publishing. It checks the
+brief's ``destination_url`` first with the publisher's link guard (``check_link``: a private or
+metadata address, user info, a backslash, no host or a host that does not resolve fails before
+any fetch, LLM call or render, as the publisher would refuse it anyway), then fetches and
 fully decodes the source image *before* any LLM call (a private-address URL, a 404, a bomb, a
 non-image, a truncated file or one too small for a Pin fails without spending tokens), estimates
 its subject, then runs the writer and the designer (with ``vision``, the designer sees a small
@@ -27,7 +30,7 @@ The post's media:
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -126,11 +129,16 @@ def draft_post(
     source_rules: SourceRules | None = None,
     vision: bool = True,
     brand: BrandKit | None = None,
+    check_link: Callable[[str], object] | None = None,
 ) -> Draft:
-    """``vision``: the model accepts images, so the design call carries a preview of the source
-    (the ``openai_vision`` setting); ``brand``: the channel's brand kit, applied to every
-    layout. The layout is the brief's (``agents.design.layouts.effective_layout``): with no
-    source image and no image generation, typographic."""
+    """``check_link``: the publisher's link check (``SafeFetcher.check_link``), run on the
+    brief's ``destination_url`` before anything else; ``vision``: the model accepts images, so
+    the design call carries a preview of the source (the ``openai_vision`` setting); ``brand``:
+    the channel's brand kit, applied to every layout. The layout is the brief's
+    (``agents.design.layouts.effective_layout``): with no source image and no image
+    generation, typographic."""
+    if check_link is not None:
+        check_link(brief.destination_url)
     rules = source_rules or SourceRules()
     if media_public_base_url is not None and not media_public_base_url.startswith(
         ("https://", "http://")

@@ -4,6 +4,12 @@ Each model carries ``schema_version``; ``pinterest-agent schema`` prints their J
 producer in any language can validate before enqueueing. Limits mirror Pinterest's v5 spec
 (``PinCreate``: title 100, description 800, alt_text 500, link 2048) so bad input is rejected
 before any request, with the field named.
+
+Every text a Pin shows (titles, descriptions, alt text, a brief's name, summary, keywords...) is
+plain text once validated (:func:`agents.plain_text.plain_text`): tags stripped, character
+references decoded, whitespace normalised; one that holds nothing but markup, a control
+character or a bidi override (typed or as a character reference), or, on one line, U+2028 or
+U+2029, is refused. Links are never read as text: one with a quote, ``<`` or ``>`` is refused.
 """
 
 from __future__ import annotations
@@ -24,18 +30,22 @@ from pydantic import (
 )
 
 from pinterest_agent.agents.ids import ID_PATTERN
+from pinterest_agent.agents.plain_text import plain_text
 
 __all__ = [
     "SCHEMA_VERSION",
     "CarouselItem",
     "CarouselMedia",
+    "FlatProse",
     "ImageBase64Media",
     "ImageRefMedia",
     "ImageUrlMedia",
     "InsightsRequest",
+    "Line",
     "Media",
     "PinBrief",
     "PostUpdate",
+    "Prose",
     "SocialPost",
     "UpdateTarget",
     "VideoMedia",
@@ -59,7 +69,18 @@ _PIN_ID_RE = r"^[0-9]+$"  # Pinterest's ^\d+$ in ASCII (\d matches every script'
 _HEX_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
+_NOT_IN_LINKS = frozenset('"<>')
+
+
+def _no_markup(url: str) -> str:
+    found = next((c for c in url if c in _NOT_IN_LINKS), None)
+    if found is not None:
+        raise ValueError(f"must not contain {found!r} (percent-encode it: a link is not text)")
+    return url
+
+
 def _https(url: str) -> str:
+    _no_markup(url)
     if not url.lower().startswith("https://"):
         raise ValueError("must be an https:// URL (Pinterest Pins link to secure pages)")
     if len(url) > LINK_MAX:
@@ -68,6 +89,7 @@ def _https(url: str) -> str:
 
 
 def _web_url(url: str) -> str:
+    _no_markup(url)
     if not url.lower().startswith(("https://", "http://")):
         raise ValueError("must be an http(s):// URL")
     return url
@@ -95,21 +117,40 @@ def _unsafe_character(text: str, allowed: frozenset[str]) -> str | None:
     return f"a control character (U+{ord(char):04X})"
 
 
-def _line(text: str) -> str:
-    """One line of text: no control characters (newlines included) and no bidi overrides."""
-    found = _unsafe_character(text, frozenset())
+def _refuse_unsafe(text: str, allowed: frozenset[str]) -> None:
+    found = _unsafe_character(text, allowed)
     if found is not None:
-        raise ValueError(f"must be plain text on one line; it contains {found}")
-    return text
+        where = " on one line" if not allowed else ""
+        raise ValueError(f"must be plain text{where}; it contains {found}")
+
+
+def _plain(text: str, allowed: frozenset[str], *, one_line: bool) -> str:
+    """*text* as plain text, refusing what plain text must not hold, before and after its
+    character references are decoded (``&#x202e;`` is a bidi override too)."""
+    _refuse_unsafe(text, allowed)
+    plain = plain_text(text, one_line=one_line)  # LineSeparatorError is a ValueError
+    _refuse_unsafe(plain, frozenset() if one_line else allowed)
+    if not plain and text.strip():
+        raise ValueError("must be text; it holds nothing but markup")
+    return plain
+
+
+def _line(text: str) -> str:
+    """One line of plain text: no control characters (newlines included), no bidi overrides,
+    no line or paragraph separator."""
+    return _plain(text, frozenset(), one_line=True)
 
 
 def _prose(text: str) -> str:
-    """Text that may span lines: tabs and newlines, but no other control characters and no
-    bidirectional overrides (they can make a Pin read differently from what was checked)."""
-    found = _unsafe_character(text, _PROSE_WHITESPACE)
-    if found is not None:
-        raise ValueError(f"must be plain text; it contains {found}")
-    return text
+    """Plain text that may span lines: tabs and newlines, but no other control characters and
+    no bidirectional overrides (they can make a Pin read differently from what was checked)."""
+    return _plain(text, _PROSE_WHITESPACE, one_line=False)
+
+
+def _flat(text: str) -> str:
+    """Text that may arrive with line breaks but is used on one line (alt text, read aloud):
+    line breaks become spaces; U+2028 and U+2029 are refused as on any line."""
+    return _plain(text, _PROSE_WHITESPACE, one_line=True)
 
 
 def _no_bool(value: object) -> object:
@@ -126,6 +167,7 @@ def _iso_datetime(value: object) -> object:
 
 Line = Annotated[str, AfterValidator(_line)]
 Prose = Annotated[str, AfterValidator(_prose)]
+FlatProse = Annotated[str, AfterValidator(_flat)]
 StrictInt = Annotated[int, Strict()]
 Version = Annotated[Literal[1], BeforeValidator(_no_bool)]
 Instant = Annotated[datetime, BeforeValidator(_iso_datetime)]
@@ -257,7 +299,7 @@ class SocialPost(_Message):
     title: Line = Field(min_length=1, max_length=TITLE_MAX)
     description: Prose = Field(default="", max_length=DESCRIPTION_MAX)
     link: HttpsLink
-    alt_text: Prose | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    alt_text: FlatProse | None = Field(default=None, max_length=ALT_TEXT_MAX)
     dominant_color: str | None = Field(default=None, description="Hex colour like #6E7874.")
     media: Media
     scheduled_at: Instant | None = Field(
@@ -360,7 +402,7 @@ class PostUpdate(_Message):
     title: Line | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
     description: Prose | None = Field(default=None, max_length=DESCRIPTION_MAX)
     link: HttpsLink | None = None
-    alt_text: Prose | None = Field(default=None, max_length=ALT_TEXT_MAX)
+    alt_text: FlatProse | None = Field(default=None, max_length=ALT_TEXT_MAX)
     board_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
     board_section_id: str | None = Field(default=None, pattern=_PIN_ID_RE)
 

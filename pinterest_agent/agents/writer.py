@@ -7,6 +7,12 @@ with its hashtags within 800 characters, no earlier Pin's title, the main keywor
 title, nothing the brief does not state: see :mod:`agents.grounding`). Any problem gets the
 seam's one repair round, then ``LLMOutputInvalidError``.
 
+The model's answer is plain text where it becomes ``PinCopy``: its title, description, alt text,
+keywords are validated as message text is (:mod:`agents.messages`, through
+:func:`agents.plain_text.plain_text`: markup stripped, entities decoded, whitespace normalised;
+control characters, bidi overrides, line separators on one line and markup-only text refused, so
+the repair round names them); a hashtag is ``#`` and word characters only.
+
 The link is never the model's to choose: whatever it answers, the returned copy's ``link`` is the
 brief's ``destination_url``, and an answer that tried another link (or put any URL in the text,
 e.g. because the brief carried a prompt injection) is sent back for repair or fails.
@@ -23,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
-from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.messages import FlatProse, Line, PinBrief, Prose
 from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
 
 __all__ = [
@@ -68,7 +74,8 @@ KEYWORD_WITHIN = 40
 log = logging.getLogger(__name__)
 
 Hashtag = Annotated[str, Field(pattern=r"^#\w{1,50}$")]
-Keyword = Annotated[str, Field(min_length=1, max_length=60)]
+"""``#`` and word characters: plain text by its pattern (which the model sees in the schema)."""
+Keyword = Annotated[Line, Field(min_length=1, max_length=60)]
 
 
 class PinCopy(BaseModel):
@@ -76,9 +83,9 @@ class PinCopy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX)
-    alt_text: str = Field(min_length=1, max_length=ALT_TEXT_MAX)
+    title: Line = Field(min_length=1, max_length=TITLE_MAX)
+    description: Prose = Field(min_length=1, max_length=DESCRIPTION_MAX)
+    alt_text: FlatProse = Field(min_length=1, max_length=ALT_TEXT_MAX)
     link: str = Field(min_length=1, max_length=2048)
     keywords: list[Keyword] = Field(max_length=KEYWORDS_MAX)
     hashtags: list[Hashtag] = Field(max_length=HASHTAGS_MAX)

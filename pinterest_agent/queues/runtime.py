@@ -54,7 +54,7 @@ from pinterest_agent.queues.stores.renewal import Renewer
 from pinterest_agent.queues.stores.secrets import SecretBox
 from pinterest_agent.queues.stores.store import Store
 
-__all__ = ["Runtime", "create_settle_ms"]
+__all__ = ["Runtime", "create_settle_ms", "safe_fetcher"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,22 @@ def _pinterest_transport(
     )
 
 
+def safe_fetcher(
+    settings: Settings, *, transport: httpx.BaseTransport | None = None
+) -> SafeFetcher:
+    """The SSRF-safe fetcher for job-supplied URLs, as the settings say (no Redis needed:
+    ``catalog check`` uses it alone)."""
+    return SafeFetcher(
+        timeout_s=settings.preflight_timeout_s,
+        preflight_deadline_s=settings.preflight_deadline_s,
+        fetch_deadline_s=settings.source_fetch_deadline_s,
+        file_deadline_s=settings.video_fetch_deadline_s,
+        allow_loopback=settings.allow_loopback_urls,
+        transport=transport,
+        extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
+    )
+
+
 def create_settle_ms(settings: Settings) -> int:
     """How long after its ``creating`` mark a create is settled: sent within the send window,
     ended by the Pinterest request's total deadline, then the settle margin."""
@@ -99,6 +115,9 @@ class Runtime:
     oauth: PinterestOAuth | _UnconfiguredOAuth
     tokens: TokenKeeper
     fetcher: SafeFetcher
+    checks: CachedChecks
+    """The fetcher's link and media checks with their verdicts remembered: the publisher's
+    guard, also applied where links enter (the writer, the catalog sync)."""
     write_slots: ChannelWriteSlots
     images: RedisImageStore
     publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
@@ -151,15 +170,7 @@ class Runtime:
             oauth = _UnconfiguredOAuth()
         tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s,
                              cache_s=settings.credentials_cache_s)
-        fetcher = SafeFetcher(
-            timeout_s=settings.preflight_timeout_s,
-            preflight_deadline_s=settings.preflight_deadline_s,
-            fetch_deadline_s=settings.source_fetch_deadline_s,
-            file_deadline_s=settings.video_fetch_deadline_s,
-            allow_loopback=settings.allow_loopback_urls,
-            transport=fetch_transport,
-            extra_ca_file=str(settings.preflight_ca_file) if settings.preflight_ca_file else None,
-        )
+        fetcher = safe_fetcher(settings, transport=fetch_transport)
         checks = CachedChecks(fetcher, ttl_s=settings.preflight_cache_s)
         write_slots = ChannelWriteSlots(
             client,
@@ -178,6 +189,7 @@ class Runtime:
             oauth=oauth,
             tokens=tokens,
             fetcher=fetcher,
+            checks=checks,
             write_slots=write_slots,
             images=images,
         )

@@ -7,7 +7,7 @@
   ``<item>`` or Atom ``<entry>``): ``defusedxml.ElementTree`` (feedparser keeps only one of
   several ``g:additional_image_link``);
 - ``shopify-json`` (a JSON object with ``products``, Shopify's ``/products.json``): ``json``,
-  ``body_html`` read with ``html.parser``;
+  ``body_html`` read as HTML;
 - ``rss`` / ``atom`` (other XML): ``feedparser``.
 
 Columns and fields follow the Google Merchant / Pinterest catalog names: ``id``, ``item_group_id``,
@@ -19,7 +19,9 @@ https link, a bad image link or price, bytes that are not text in the feed's enc
 (:mod:`.encodings`), or repeating an id, is a :class:`FeedProblem` naming its line (CSV) or item
 number (XML, JSON) and the id when it has one; the rest of the feed is read. A Shopify feed has
 no links of its own: they are ``{site}/products/{handle}``, with ``site`` the feed's own origin
-or the mapping's ``site``.
+or the mapping's ``site``. Titles, descriptions, tags and types are plain text whatever the
+format (markup stripped, entities decoded: :func:`agents.plain_text.plain_text`); a one-line
+field holding U+2028 or U+2029 makes its row a problem.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from time import struct_time
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -44,11 +45,13 @@ from pinterest_agent.agents.catalog.items import (
     FeedItem,
     FeedProblem,
     ParsedFeed,
+    clean_id,
     clean_line,
     clean_text,
 )
 from pinterest_agent.agents.catalog.prices import PriceError, check_sale, parse_price
 from pinterest_agent.agents.catalog.records import MAX_ROW_BYTES, Record, records
+from pinterest_agent.agents.plain_text import LineSeparatorError
 from pinterest_agent.errors import InvalidInputError
 
 __all__ = ["FeedError", "detect_format", "parse_feed"]
@@ -134,7 +137,15 @@ def _split_urls(value: Any) -> list[str]:
 
 def build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
     """A :class:`FeedItem` from one row's fields, or the problem that makes it unusable."""
-    item_id = clean_line(str(raw.get("id") or ""))
+    try:
+        return _build_item(raw, position)
+    except LineSeparatorError as exc:
+        return FeedProblem(position, f"a one-line field (title, tag, price, type...) {exc}",
+                           clean_id(str(raw.get("id") or "")) or None)
+
+
+def _build_item(raw: Mapping[str, Any], position: str) -> FeedItem | FeedProblem:
+    item_id = clean_id(str(raw.get("id") or ""))
     if raw.get("_problem"):
         return FeedProblem(position, str(raw["_problem"]), item_id or None)
     if not item_id:
@@ -368,30 +379,6 @@ def _merchant_rows(data: bytes, read: _Read) -> Iterator[tuple[str, dict[str, An
 # -- Shopify products.json --------------------------------------------------------------------
 
 
-class _TextOnly(HTMLParser):
-    """The text of an HTML fragment, block elements as line breaks."""
-
-    BLOCKS = frozenset({"p", "br", "li", "div", "h1", "h2", "h3", "h4", "tr"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_text(fragment: str) -> str:
-    parser = _TextOnly()
-    parser.feed(fragment)
-    parser.close()
-    return clean_text("".join(parser.parts))
-
-
 def _undecodable(value: Any) -> bool:
     """Whether a JSON value read with ``surrogateescape`` holds bytes that were not text."""
     try:
@@ -434,7 +421,7 @@ def _shopify_rows(data: bytes, site: str | None,
         yield f"product {number}", {
             "id": str(product.get("id") or ""),
             "title": product.get("title"),
-            "description": html_text(str(product.get("body_html") or "")),
+            "description": product.get("body_html"),
             "link": link,
             "image_link": images[0] if images else None,
             "additional_image_link": [str(url) for url in images[1:] if url],
@@ -488,7 +475,7 @@ def _blog_rows(data: bytes, read: _Read) -> Iterator[tuple[str, dict[str, Any]]]
         yield f"entry {number}", {
             "id": entry.get("id") or entry.get("link"),
             "title": entry.get("title"),
-            "description": html_text(summary),
+            "description": summary,
             "link": entry.get("link"),
             "image_link": images[0] if images else None,
             "additional_image_link": images[1:],

@@ -2,6 +2,10 @@
 Pinterest catalog vocabulary), :class:`FeedProblem` (a row that could not be used, with where and
 why) and :class:`ParsedFeed` (both, for one read of a feed).
 
+Every text an item's Pins are written from is plain text (:func:`agents.plain_text.plain_text`):
+tags stripped, character references decoded, whitespace normalised, whatever the format; ids
+are kept as given (control characters removed), so an item's id never changes with it.
+
 An item's *content* hash covers the fields its Pins' copy and link are made from (title,
 description, link, price, availability, and the sale price when there is one); its *image* hash
 covers its image URLs. The sync compares both with what it stored to tell new, changed,
@@ -16,12 +20,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from pinterest_agent.agents.plain_text import plain_text
+
 __all__ = [
     "AVAILABILITY",
     "Availability",
     "FeedItem",
     "FeedProblem",
     "ParsedFeed",
+    "clean_id",
     "clean_line",
     "clean_text",
 ]
@@ -47,16 +54,21 @@ def _drop_controls(text: str, keep: str) -> str:
 
 
 def clean_text(text: str | None) -> str:
-    """Feed prose made safe for a brief: control characters and bidi overrides removed, runs
-    of blank lines and spaces collapsed."""
-    if not text:
-        return ""
-    lines = [" ".join(line.split()) for line in _drop_controls(text, "\n").splitlines()]
-    return "\n".join(line for line in lines if line).strip()
+    """Feed prose as plain text for a brief: markup stripped and character references decoded
+    (:func:`~agents.plain_text.plain_text`), control characters and bidi overrides removed, runs
+    of spaces collapsed and blank lines dropped."""
+    lines = _drop_controls(plain_text(text, one_line=False), "\n").splitlines()
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
 
 
 def clean_line(text: str | None) -> str:
-    """Feed text on one line (titles, names)."""
+    """Feed text on one line (titles, names, tags) as plain text; raises
+    :class:`~agents.plain_text.LineSeparatorError` for U+2028 or U+2029."""
+    return " ".join(_drop_controls(plain_text(text, one_line=True), "").split())
+
+
+def clean_id(text: str | None) -> str:
+    """An id as given, on one line: control characters removed, never read as HTML."""
     return " ".join(_drop_controls(text or "", "").split())
 
 

@@ -7,6 +7,10 @@ focal point as well; ``agents.design.focus`` decides whether to trust that box o
 deterministic estimate. Without one the model cannot see the photo: ``subject`` is null, its
 focal point is only a hint, and the estimate decides. Its dominant colour is an intent either
 way; the renderer measures the real dominant colour of the finished image for the post.
+
+The headline drawn on the image is plain text where the model's answer becomes a ``DesignSpec``
+(``agents.messages.Line``: markup stripped, entities decoded; a headline of nothing but markup,
+such as ``<img src=x``, or holding a line separator is refused and sent back for repair).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinterest_agent.agents.design.scene_map import Scene
 from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
-from pinterest_agent.agents.messages import PinBrief
+from pinterest_agent.agents.messages import Line, PinBrief
 from pinterest_agent.agents.text_rules import find_urls
 from pinterest_agent.agents.writer import PinCopy
 
@@ -80,7 +84,7 @@ class DesignSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
-    headline: str = Field(min_length=1, max_length=HEADLINE_MAX)
+    headline: Line = Field(min_length=1, max_length=HEADLINE_MAX)
     layout: Layout
     palette: list[HexColor] = Field(min_length=1, max_length=5)
     dominant_color: HexColor

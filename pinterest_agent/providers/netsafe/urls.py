@@ -3,7 +3,8 @@
 Browsers, Python's ``urllib``, httpx and Pinterest do not read odd URLs the same way (a backslash
 is a path separator to a browser and part of the host or user name to ``urllib``), so anything
 odd is refused rather than guessed: only ``http``/``https``, no user info (not even an empty
-``@``), no backslashes, whitespace or control characters, a host, a valid port, no
+``@``), no backslashes, whitespace, control characters or unencoded ``"``, ``<``, ``>`` (RFC 3986
+never allows them; a link is not text to decode), a host, a valid port, no
 percent-encoded host, no host name that is not valid IDNA (``xn--ls8h.la``: an ``xn--`` label
 that does not decode).
 
@@ -60,6 +61,7 @@ def _refuse(reason: str, url: str) -> UnsafeURLError:
 
 
 _WHITESPACE_OR_CONTROL = re.compile("[\x00-\x20\x7f]")
+_MARKUP = re.compile('["<>]')
 
 
 def _split(url: str) -> SplitResult:
@@ -69,6 +71,8 @@ def _split(url: str) -> SplitResult:
         raise _refuse("the URL contains a backslash", url)
     if _WHITESPACE_OR_CONTROL.search(url):
         raise _refuse("the URL contains whitespace or control characters", url)
+    if _MARKUP.search(url):
+        raise _refuse('the URL contains ", < or > (percent-encode them)', url)
     try:
         return urlsplit(url)
     except ValueError as exc:

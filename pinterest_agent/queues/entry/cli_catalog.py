@@ -47,12 +47,20 @@ def _fetch(source: str, max_bytes: int) -> bytes:
 @MAPPING
 def catalog_check(feed: str, mapping_path: Path | None) -> None:
     """Show how every item of FEED (a file or URL) maps: board, section, kind, rule, first Pin's
-    layout; every row that cannot be used, with its line or number and why; and the text
-    encoding the feed was read in."""
+    layout; every row that cannot be used, with its line or number and why (a link the
+    publisher would refuse included: checked without a request to it); and the text encoding
+    the feed was read in."""
     from pinterest_agent.agents.catalog.variations import next_variation
     from pinterest_agent.queues.jobs.catalog_run import load_feed
+    from pinterest_agent.queues.runtime import safe_fetcher
 
-    loaded = load_feed(feed, mapping_path, load_settings(), fetch=_fetch)
+    settings = load_settings()
+    links = safe_fetcher(settings)
+    try:
+        loaded = load_feed(feed, mapping_path, settings, fetch=_fetch,
+                           check_link=links.check_link)
+    finally:
+        links.close()
     rows = []
     for item in loaded.feed.items:
         route = loaded.mapping.route(item)

@@ -154,7 +154,8 @@ def run_demo(
         worker: dramatiq.Worker | None = None
         try:
             seeded = sandbox.state.seed_account("demo_shop")
-            populate_channel(sandbox.state, seeded.user_id, pins=40, boards=3)
+            populate_channel(sandbox.state, seeded.user_id, pins=40, boards=3,  # links that resolve
+                             link_base=f"{sandbox.https_base_url}/_sandbox/pages")
             creds = connect_with_oauth(
                 runtime, "demo", port=0,
                 open_url=lambda url: httpx.get(url, follow_redirects=True, timeout=10).close(),

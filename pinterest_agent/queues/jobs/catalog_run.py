@@ -33,6 +33,7 @@ from pinterest_agent.agents.catalog import (
     load_mapping,
     parse_feed,
 )
+from pinterest_agent.agents.catalog.links import LinkCheck, screen_links
 from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.providers.pinterest import Board, BoardSection, PinterestPermanentError
 from pinterest_agent.queues.jobs.insights import latest_insight
@@ -74,16 +75,22 @@ def _read(source: str, settings: Settings, fetch: Callable[[str, int], bytes] | 
 
 
 def load_feed(source: str, mapping_path: Path | None, settings: Settings, *,
-              fetch: Callable[[str, int], bytes] | None = None) -> LoadedFeed:
+              fetch: Callable[[str, int], bytes] | None = None,
+              check_link: LinkCheck | None = None) -> LoadedFeed:
     """The feed parsed and its mapping loaded. A Shopify feed read from a URL takes its links'
-    site from that URL unless the mapping names one."""
+    site from that URL unless the mapping names one. With ``check_link`` (the publisher's link
+    check), an item whose link it refuses is a problem (:func:`agents.catalog.links.
+    screen_links`)."""
     mapping, brand = load_mapping(mapping_path)
     data = _read(source, settings, fetch)
     site = mapping.site
     if site is None and source.lower().startswith(("http://", "https://")):
         parts = urlsplit(source)
         site = f"https://{parts.netloc}"
-    return LoadedFeed(source, parse_feed(data, site=site), mapping, brand)
+    feed = parse_feed(data, site=site)
+    if check_link is not None:
+        feed = screen_links(feed, check_link)
+    return LoadedFeed(source, feed, mapping, brand)
 
 
 def sync_options(settings: Settings, channel_id: str, *, dry_run: bool) -> SyncOptions:
@@ -176,7 +183,8 @@ def run_sync(
     send: Callable[[OutboxEntry], None], progress: Callable[[int], None] = lambda n: None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SyncReport:
-    """Sync ``loaded`` into ``channel_id``'s Pins; ``send`` enqueues one decided message."""
+    """Sync ``loaded`` into ``channel_id``'s Pins; ``send`` enqueues one decided message. Items
+    whose link the publisher's guard refuses are problems, never planned."""
     if not dry_run:
         runtime.tokens.credentials(channel_id)  # an unknown channel fails before anything
         if loaded.brand is not None:
@@ -194,7 +202,8 @@ def run_sync(
         peaks=peaks,
         top_pin_ids=top,
     )
-    report = sync.run(loaded.feed, loaded.mapping, progress)
+    feed = screen_links(loaded.feed, runtime.checks.check_link)
+    report = sync.run(feed, loaded.mapping, progress)
     if not dry_run:
         store.prune_calendar(channel_id, clock())
         runtime.store.outcomes.record("catalog", channel_id, report.summary())

@@ -44,6 +44,7 @@ def run_rewrite(
     runtime: Runtime, brief: PinBrief, *, hand_off: Callable[[PostUpdate], str] | None
 ) -> dict[str, Any]:
     runtime.tokens.credentials(brief.channel_id)  # unknown channel: fail before the LLM
+    runtime.checks.check_link(brief.destination_url)  # the publisher's guard, before the LLM
     written = write_copy(brief, runtime.llm)
     copy = written.copy
     update = update_for(brief, copy.title, post_description(copy), copy.alt_text)

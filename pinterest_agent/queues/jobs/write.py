@@ -2,6 +2,9 @@
 rendered 1000x1500 image), recorded as ``post.drafted``, and handed to the publisher when the
 brief says ``publish: true`` (delayed until ``scheduled_at``).
 
+The brief's ``destination_url`` is checked first with the publisher's link guard (no request;
+``unsafe_url`` or ``destination_unreachable``: failed and kept, before any LLM call or render).
+
 A redelivered brief whose draft is already stored is not written again: the stored draft is
 reused (and the LLM cache covers a crash mid-draft), and the hand-off is idempotent because the
 publisher publishes a ``post_id`` once. A stored draft whose rendered image has expired from the
@@ -126,6 +129,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
             source_rules=runtime.source_rules,
             vision=runtime.settings.openai_vision,
             brand=brand_kit(runtime.store.documents, brief.channel_id),
+            check_link=runtime.checks.check_link,  # the publisher's guard, before the LLM
         )
         image_path = _save_image(runtime, draft)
         post = _resolve_board(runtime, brief, draft.post)
