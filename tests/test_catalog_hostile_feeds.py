@@ -42,6 +42,16 @@ def test_a_huge_multiline_field_fails_its_own_row_and_nothing_else(size: int) ->
     assert parsed.items[1].position == f"line {int(problem.position.rsplit('-', 1)[1]) + 1}"
 
 
+def test_a_cell_over_the_csv_cell_limit_says_so_and_how_to_fix_it() -> None:
+    # Given a row under the row limit with one cell over what one CSV cell may hold
+    data = HEADER + b"LONG,Long,https://s.example/l,9.00 USD,\"" + b"x" * 200_000 + b"\"\n"
+    # When it is read, the problem names the cell limit (not a bare csv.Error)
+    [problem] = parse_feed(data).problems
+    assert problem.item_id == "LONG"
+    assert problem.reason == "has a cell over 131,072 characters, the most one cell may hold; " \
+        "shorten it"
+
+
 def test_a_fifty_megabyte_field_is_one_problem() -> None:
     data = (HEADER + b"BIG,Big,https://s.example/big,9.00 USD," +
             _field_with_a_phantom(50 * 1024 * 1024) + b"\n" + row("NEXT"))

@@ -300,8 +300,11 @@ def _table_rows(data: bytes, kind: str, read: _Read) -> Iterator[tuple[str, dict
                                          "the row); fix or remove them"}
             continue
         except csv.Error as exc:
+            why = (f"has a cell over {csv.field_size_limit():,} characters, the most one cell "
+                   "may hold; shorten it" if "field limit" in str(exc)
+                   else f"is not valid CSV ({exc})")
             yield position, {"id": _first_cell(data, record, codec, delimiter),
-                             "_problem": f"is not valid CSV ({exc})"}
+                             "_problem": why}
             continue
         if not any(cell.strip() for cell in cells):
             continue
