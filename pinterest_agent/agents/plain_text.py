@@ -22,12 +22,16 @@ space; in prose, each line's runs are one space and blank lines are dropped. U+2
 title or headline that carries one may render on two lines wherever it is shown, and the sender
 should know rather than have it silently changed; in prose they are line breaks.
 
-Text without ``<`` or ``&`` cannot hold markup or a character reference and skips the parser.
+Text in which no ``<`` opens a tag (a letter, ``/``, ``!`` or ``?`` after it) and no ``&`` starts a
+character reference (``#`` or a letter after it) cannot hold markup and skips the parser: to
+HTML5 such a ``<`` or ``&`` is text, so the parser would give it back unchanged (Google's own
+category paths, ``Home & Garden > Linens & Bedding``, are that kind of text).
 """
 
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 
@@ -35,6 +39,8 @@ __all__ = ["LINE_SEPARATORS", "LineSeparatorError", "plain_text"]
 
 LINE_SEPARATORS = frozenset("\u2028\u2029")
 """Refused in one-line text."""
+_MAY_BE_MARKUP = re.compile(r"<[A-Za-z/!?]|&[#A-Za-z]")
+"""Where a tag, comment or character reference could start (anything else is text to HTML5)."""
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "template"})
 """Elements whose content is code or inert markup, never text a reader sees."""
 BLOCKS = frozenset({"address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt",
@@ -71,9 +77,9 @@ def plain_text(value: str | None, *, one_line: bool) -> str:
     """
     if not value:
         return ""
-    text = _markup_to_text(value) if "<" in value or "&" in value else value
+    text = _markup_to_text(value) if _MAY_BE_MARKUP.search(value) else value
     if one_line:
-        found = next((c for c in text if c in LINE_SEPARATORS), None)
+        found = next((c for c in LINE_SEPARATORS if c in text), None)  # str's own search
         if found is not None:
             name = "line" if found == "\u2028" else "paragraph"
             raise LineSeparatorError(
