@@ -21,6 +21,8 @@ from pinterest_agent.queues.console.charts import (
     daily_series,
     follower_series,
 )
+from pinterest_agent.queues.stores.event_index import event_channel as channel_of
+from pinterest_agent.queues.stores.event_index import event_status as status_of
 
 __all__ = [
     "SORT_COLUMNS",
@@ -281,22 +283,14 @@ class EventRow:
 
 def event_status(event: Mapping[str, Any]) -> str:
     """``post.published`` -> ``published``; ``message.rejected`` -> ``rejected``."""
-    return str(event.get("type", "")).rpartition(".")[2]
+    return status_of(str(event.get("type", "")))
 
 
 def event_channel(event: Mapping[str, Any]) -> str | None:
-    """The channel an event belongs to: named in its payload or its message, or the subject
-    of an insight event."""
-    payload = event.get("payload")
-    payload = payload if isinstance(payload, Mapping) else {}
-    if isinstance(payload.get("channel_id"), str):
-        return str(payload["channel_id"])
-    message = payload.get("message")
-    if isinstance(message, Mapping) and isinstance(message.get("channel_id"), str):
-        return str(message["channel_id"])
-    if str(event.get("type", "")).startswith("insight."):
-        return str(event.get("id", "")) or None
-    return None
+    """The channel an event belongs to (as its index has it): named in its payload or its
+    message, or the subject of an insight event."""
+    return channel_of(str(event.get("type", "")), str(event.get("id", "")),
+                      event.get("payload"))
 
 
 def event_rows(
