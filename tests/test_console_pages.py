@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues import console as console_module
 from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
 from pinterest_agent.queues.jobs.enqueue import enqueue_message
@@ -132,6 +133,9 @@ def test_report_writes_the_channel_page_as_one_offline_file(
     for section in ("overview", "top-pins", "insights", "suggestions"):
         assert f'id="{section}"' in html
     assert html.count("<svg") == 4 and "<style>" in html
+    # And the stylesheet is inlined as written (quoted font names, not &#34;Segoe UI&#34;)
+    css = (Path(console_module.__file__).parent / "static" / "console.css").read_text()
+    assert f"<style>{css}</style>" in html and '"Segoe UI"' in html
     assert "<script" not in html and "<link rel=\"stylesheet\"" not in html
     assert not re.search(r'\bsrc="(?!data:)', html)  # no image, frame or script to fetch
     assert "<form" not in html
