@@ -354,6 +354,8 @@ class PostView:
     copy: list[Stat]
     image_sha256: str | None
     image_url: str | None
+    image_note: str | None
+    """What the post's image is when none can be shown (sent inline, a video without cover)."""
     pin_url: str | None
     provenance: list[Stat]
     error: str | None
@@ -379,13 +381,15 @@ def post_view(
     copy = [Stat(label, str(copy_source[key])) for key, label in
             (("title", "Title"), ("description", "Description"), ("alt_text", "Alt text"),
              ("link", "Link"), ("board_id", "Board")) if copy_source.get(key)]
+    if post.get("board_id") and not copy_source.get("board_id"):
+        copy.append(Stat("Board", str(post["board_id"])))  # the channel's default board
     media = copy_source.get("media")
     media = media if isinstance(media, Mapping) else {}
     image = brief.get("image")
     image_sha = (str(media["sha256"]) if media.get("type") == "image_ref" else
                  str(image["sha256"]) if isinstance(image, Mapping) and image.get("sha256")
                  else None)
-    image_url = str(media["url"]) if media.get("type") == "image_url" else None
+    image_url, image_note = _media_image(media)
     provenance = brief.get("provenance")
     error = (post or brief).get("error")
     latest = post or brief
@@ -396,12 +400,33 @@ def post_view(
         copy=copy,
         image_sha256=image_sha,
         image_url=image_url,
+        image_note=image_note,
         pin_url=str(post["pin_url"]) if post.get("pin_url") else None,
         provenance=_provenance(provenance) if isinstance(provenance, Mapping) else [],
         error=(f"[{error.get('code', 'error')}] {error.get('message', '')}"
                if isinstance(error, Mapping) else None),
         events=rows,
     )
+
+
+def _media_image(media: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The URL of the image a post's media shows as its Pin (an ``image_url``, a carousel's
+    first image, a video's cover), or a note saying what it is instead."""
+    kind = media.get("type")
+    items = media.get("items")
+    if kind == "image_url" and media.get("url"):
+        return str(media["url"]), None
+    if kind == "carousel" and isinstance(items, list) and items and isinstance(items[0], Mapping):
+        return str(items[0].get("url") or "") or None, f"A carousel of {len(items)} images."
+    if kind == "video":
+        cover = media.get("cover_image_url")
+        return (str(cover), "A video; its cover is shown.") if cover else \
+            (None, "A video whose cover is a frame Pinterest takes from it.")
+    if kind == "image_base64":
+        return None, (f"The image was sent inline ({media.get('content_type', 'image')}, "
+                      f"{number(_float(media.get('data_chars')))} base64 characters); its bytes "
+                      "are not kept, so it is not shown here.")
+    return None, None
 
 
 def _message(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
