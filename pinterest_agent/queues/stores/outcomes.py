@@ -118,10 +118,6 @@ class OutcomeLog:
     def events(self, *, count: int = 100, since: str = "-") -> list[dict[str, Any]]:
         return self._decode(self._client.xrange(self.stream, min=since, count=count))
 
-    def recent(self, *, count: int = 100) -> list[dict[str, Any]]:
-        """The newest ``count`` events, newest first."""
-        return self._decode(self._client.xrevrange(self.stream, count=count))
-
     def page(self, wanted: EventFilter | None = None, *, before: str | None = None,
              count: int = 100) -> EventPage:
         """The wanted events newest first, ``count`` at most, older than the stream id
