@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+import httpx
+import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
@@ -17,6 +21,7 @@ from pinterest_agent.queues.jobs.insights import insights_request, run_insights
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, make_settings
+from tests.helpers import wait_for
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.console.network import ConsoleNetwork
@@ -55,7 +60,7 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
-def log_in(client: TestClient, password: str = PASSWORD, *, origin: str = ORIGIN,
+def log_in(client: httpx.Client, password: str = PASSWORD, *, origin: str = ORIGIN,
            headers: dict[str, str] | None = None) -> str:
     """Log ``client`` in; returns the session's CSRF token."""
     page = client.get("/login", headers=headers)
@@ -65,3 +70,22 @@ def log_in(client: TestClient, password: str = PASSWORD, *, origin: str = ORIGIN
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/", headers=headers).text)
+
+
+def serve(app: Any) -> Iterator[int]:
+    """Serve ``app`` with uvicorn on a free loopback port, in a thread, as ``pinterest-agent
+    console`` does; yields the port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port: int = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False,
+                                           lifespan="off", proxy_headers=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    wait_for(lambda: server.started)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,11 @@ from pydantic import SecretStr
 from starlette.testclient import TestClient
 
 from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues import console as console_module
 from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.jobs.actors import WRITE_ACTOR
 from pinterest_agent.queues.jobs.enqueue import enqueue_message
+from pinterest_agent.queues.jobs.publish import run_publish
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings, load_settings
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore
@@ -27,7 +30,7 @@ from tests.console_support import (
     log_in,
     populate_and_run_insights,
 )
-from tests.helpers import dead_letters, wait_for
+from tests.helpers import dead_letters, post_payload, wait_for
 
 pytestmark = pytest.mark.redis
 
@@ -132,6 +135,9 @@ def test_report_writes_the_channel_page_as_one_offline_file(
     for section in ("overview", "top-pins", "insights", "suggestions"):
         assert f'id="{section}"' in html
     assert html.count("<svg") == 4 and "<style>" in html
+    # And the stylesheet is inlined as written (quoted font names, not &#34;Segoe UI&#34;)
+    css = (Path(console_module.__file__).parent / "static" / "console.css").read_text()
+    assert f"<style>{css}</style>" in html and '"Segoe UI"' in html
     assert "<script" not in html and "<link rel=\"stylesheet\"" not in html
     assert not re.search(r'\bsrc="(?!data:)', html)  # no image, frame or script to fetch
     assert "<form" not in html
@@ -156,6 +162,25 @@ def test_a_callback_with_a_foreign_state_stores_nothing(
     assert runtime.store.credentials.get("other") is None
     # And a replay after that finds no connection started
     assert client.get("/connect/callback?code=abc&state=forged").status_code == 400
+
+
+def test_an_upstream_posts_page_shows_its_copy_and_its_image(
+    client: TestClient, runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+) -> None:
+    # Given a post from an upstream agent (no draft of the writer), published
+    payload = post_payload(fresh_sandbox, "upstream-1")
+    assert run_publish(runtime, payload)["status"] == "published"
+    log_in(client)
+
+    # When its page is opened
+    page = client.get("/posts/upstream-1")
+
+    # Then it shows the copy that was sent, and its image_url as the Pin's image
+    assert page.status_code == 200
+    copy = page.text[page.text.index("<h2>Copy</h2>"):page.text.index('id="post-events"')]
+    assert escape(payload["title"]) in copy and escape(payload["alt_text"]) in copy
+    assert "<dt>Board</dt>" in copy
+    assert f'src="{escape(payload["media"]["url"])}"' in page.text
 
 
 def test_dead_letters_are_listed_with_their_reason_and_retried(

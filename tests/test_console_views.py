@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
 from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.snapshot import (
@@ -265,3 +267,28 @@ def test_post_view_shows_the_draft_its_image_reference_and_its_events() -> None:
     assert ("templates.pin_copy", "h1") in [(s.label, s.value) for s in view.provenance]
     assert len(view.events) == 1
     assert post_view("nope", brief_outcome=None, post_outcome=None, draft=None, events=[]) is None
+
+
+@pytest.mark.parametrize(("media", "image_url", "note"), [
+    ({"type": "image_url", "url": "https://cdn.example/a.jpg"}, "https://cdn.example/a.jpg", None),
+    ({"type": "carousel", "items": [{"url": "https://cdn.example/1.jpg"},
+                                    {"url": "https://cdn.example/2.jpg"}]},
+     "https://cdn.example/1.jpg", "A carousel of 2 images."),
+    ({"type": "video", "url": "https://cdn.example/v.mp4",
+      "cover_image_url": "https://cdn.example/c.jpg"}, "https://cdn.example/c.jpg",
+     "A video; its cover is shown."),
+    ({"type": "image_base64", "content_type": "image/png", "data_chars": 1200,
+      "data_sha256": "ab" * 32}, None,
+     "The image was sent inline (image/png, 1,200 base64 characters); its bytes are not kept, "
+     "so it is not shown here."),
+])
+def test_an_upstream_posts_image_is_shown_or_said(
+    media: dict[str, object], image_url: str | None, note: str | None,
+) -> None:
+    sent = {"post_id": "u1", "channel_id": "shop", "title": "Linen dress", "media": media}
+    view = post_view("u1", brief_outcome=None, post_outcome={"status": "published",
+                                                             "board_id": "77"},
+                     draft=sent, events=[])
+    assert view is not None
+    assert (view.image_url, view.image_note) == (image_url, note)
+    assert [(s.label, s.value) for s in view.copy] == [("Title", "Linen dress"), ("Board", "77")]

@@ -121,12 +121,12 @@ def _known(console: Console, channel_id: str) -> None:
         raise HTTPException(404, f"No channel {channel_id!r} is connected or has figures.")
 
 
-async def channel_list(request: Request) -> Response:
+def channel_list(request: Request) -> Response:
     return render(request, "channels.html", channels=channel_rows(console_of(request)))
 
 
 def _tab(tab: str) -> Any:
-    async def page(request: Request) -> Response:
+    def page(request: Request) -> Response:
         console = console_of(request)
         channel_id = request.path_params["channel"]
         _known(console, channel_id)
@@ -142,7 +142,7 @@ def _tab(tab: str) -> Any:
 
 
 @csrf_protected
-async def write_next_pin(request: Request, form: FormData) -> Response:
+def write_next_pin(request: Request, form: FormData) -> Response:
     """Send the latest insight's next Pin concept to the writer (as ``insights next
     --enqueue`` does) and show the job on the Suggestions tab."""
     console = console_of(request)

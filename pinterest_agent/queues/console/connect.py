@@ -33,13 +33,13 @@ def _redirect_uri(request: Request) -> str:
     return str(request.url_for("connect_callback"))
 
 
-async def connect_page(request: Request) -> Response:
+def connect_page(request: Request) -> Response:
     return render(request, "connect.html", error=None,
                   redirect_uri=_redirect_uri(request), channel_id="")
 
 
 @csrf_protected
-async def connect_start(request: Request, form: FormData) -> Response:
+def connect_start(request: Request, form: FormData) -> Response:
     channel_id = str(form.get("channel_id") or "").strip()
     try:
         require_channel_id(channel_id)  # the CLI's check: an id accepted here works there
@@ -52,7 +52,7 @@ async def connect_start(request: Request, form: FormData) -> Response:
     return RedirectResponse(start.url, status_code=303)
 
 
-async def connect_callback(request: Request) -> Response:
+def connect_callback(request: Request) -> Response:
     pending = request.session.pop("oauth", None)
     if not isinstance(pending, dict):
         raise HTTPException(400, "No connection was started from this browser (or it was "
@@ -74,7 +74,7 @@ def _channel_id(request: Request) -> str:
     return channel_id
 
 
-async def board_page(request: Request) -> Response:
+def board_page(request: Request) -> Response:
     runtime = console_of(request).runtime
     channel_id = _channel_id(request)
     credentials = runtime.tokens.credentials(channel_id)
@@ -86,7 +86,7 @@ async def board_page(request: Request) -> Response:
 
 
 @csrf_protected
-async def choose_board(request: Request, form: FormData) -> Response:
+def choose_board(request: Request, form: FormData) -> Response:
     runtime = console_of(request).runtime
     channel_id = _channel_id(request)
     board_id = str(form.get("board_id") or "")

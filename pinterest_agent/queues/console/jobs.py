@@ -1,4 +1,8 @@
-"""Jobs: recent outcomes from the event stream, one post's detail, dead letters and retries."""
+"""Jobs: outcomes from the event stream, one post's detail, dead letters and retries.
+
+Filtered events are read from the stream's indexes (:mod:`queues.stores.event_index`), a page
+at a time, so a filter shows every matching event however many others were recorded since.
+Handlers are plain functions: Starlette runs them in its threadpool, off the event loop."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -18,27 +23,41 @@ from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.context import console_of, render
 from pinterest_agent.queues.console.views import STATUSES, event_rows, post_view
 from pinterest_agent.queues.jobs.insights import insights_request
+from pinterest_agent.queues.stores.event_index import EventFilter
 
 __all__ = ["routes"]
 
-RECENT_EVENTS = 2_000
-"""Events read for the Jobs page (newest first) before filtering."""
-POST_EVENTS = 10_000
-"""Events searched for one post's history."""
+JOBS_PAGE = 200
+"""Events on one page of the Jobs page (newest first; "Older events" goes on)."""
+POST_EVENTS = 1_000
+"""Events shown on one post's page (newest first)."""
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+STREAM_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
 
 
-async def jobs_page(request: Request) -> Response:
+def jobs_page(request: Request) -> Response:
     console = console_of(request)
+    outcomes = console.runtime.store.outcomes
     channel = request.query_params.get("channel") or None
     status = request.query_params.get("status") or None
-    events = console.runtime.store.outcomes.recent(count=RECENT_EVENTS)
-    return render(request, "jobs.html", rows=event_rows(events, channel=channel, status=status),
+    before = request.query_params.get("before") or None
+    if (channel is not None and not is_id(channel)) or (status and status not in STATUSES):
+        raise HTTPException(400, "Filter by a channel id and one of the listed statuses.")
+    if before is not None and not STREAM_ID.match(before):
+        raise HTTPException(400, "'before' is an event's stream id, like 1700000000000-0.")
+    page = outcomes.page(EventFilter(channel=channel, status=status), before=before,
+                         count=JOBS_PAGE)
+    older = ("/jobs?" + urlencode({key: value for key, value in (
+        ("channel", channel), ("status", status), ("before", page.older)) if value})
+        if page.older else None)
+    return render(request, "jobs.html", rows=event_rows(page.events, channel=channel,
+                                                        status=status, limit=JOBS_PAGE),
                   channel=channel or "", status=status or "", statuses=STATUSES,
-                  channels=sorted(console.runtime.store.credentials.channel_ids()))
+                  channels=sorted(console.runtime.store.credentials.channel_ids()),
+                  older=older, unindexed=bool(channel or status) and outcomes.has_unindexed())
 
 
-async def post_page(request: Request) -> Response:
+def post_page(request: Request) -> Response:
     console = console_of(request)
     post_id = request.path_params["post_id"]
     if not is_id(post_id):
@@ -51,14 +70,14 @@ async def post_page(request: Request) -> Response:
         brief_outcome=outcomes.get("brief", post_id),
         post_outcome=outcomes.get("post", post_id),
         draft=json.loads(draft_json) if draft_json else None,
-        events=outcomes.recent(count=POST_EVENTS),
+        events=outcomes.page(EventFilter(subject=post_id), count=POST_EVENTS).events,
     )
     if view is None:
         raise HTTPException(404, f"Nothing is recorded about post {post_id!r}.")
-    return render(request, "post.html", post=view)
+    return render(request, "post.html", post=view, unindexed=outcomes.has_unindexed())
 
 
-async def image(request: Request) -> Response:
+def image(request: Request) -> Response:
     sha256 = request.path_params["sha256"]
     if not SHA256.match(sha256):
         raise HTTPException(404, "No such image.")
@@ -93,14 +112,14 @@ def _subject(args: tuple[Any, ...]) -> str:
     return ""
 
 
-async def dead_page(request: Request) -> Response:
+def dead_page(request: Request) -> Response:
     letters = console_of(request).dead_letters()
     return render(request, "dead.html", dead=_dead_rows(letters),
                   retried=request.query_params.get("retried"), error=None)
 
 
 @csrf_protected
-async def retry_dead(request: Request, form: FormData) -> Response:
+def retry_dead(request: Request, form: FormData) -> Response:
     console = console_of(request)
     letters = console.dead_letters()
     dead_id = request.path_params["dead_id"]
@@ -117,7 +136,7 @@ async def retry_dead(request: Request, form: FormData) -> Response:
 
 
 @csrf_protected
-async def run_insights(request: Request, form: FormData) -> Response:
+def run_insights(request: Request, form: FormData) -> Response:
     """Enqueue an insights job for the channel (as ``enqueue insights CHANNEL`` does)."""
     from pinterest_agent.queues.jobs.actors import INSIGHTS_ACTOR
     from pinterest_agent.queues.jobs.enqueue import enqueue_message

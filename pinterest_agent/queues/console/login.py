@@ -24,7 +24,7 @@ __all__ = ["routes"]
 log = logging.getLogger(__name__)
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     if logged_in(request):
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     return render(request, "login.html", next=safe_next(request.query_params.get("next")),
@@ -32,7 +32,7 @@ async def login_page(request: Request) -> Response:
 
 
 @csrf_protected
-async def login(request: Request, form: FormData) -> Response:
+def login(request: Request, form: FormData) -> Response:
     console = console_of(request)
     access = console.access
     target = safe_next(str(form.get("next") or ""))
@@ -54,7 +54,7 @@ async def login(request: Request, form: FormData) -> Response:
 
 
 @csrf_protected
-async def logout(request: Request, form: FormData) -> Response:
+def logout(request: Request, form: FormData) -> Response:
     end_session(request)
     return RedirectResponse("/login", status_code=303)
 

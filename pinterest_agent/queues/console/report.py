@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import Any
 
+from markupsafe import Markup
+
 from pinterest_agent.queues.console.channels import tab_context
 from pinterest_agent.queues.console.context import make_environment
 from pinterest_agent.queues.console.views import when
@@ -36,7 +38,11 @@ def render_report(runtime: Runtime, channel_id: str, *,
     figures = context["figures"]
     css = files("pinterest_agent.queues.console").joinpath("static/console.css").read_text(
         encoding="utf-8")
+    if "</" in css:
+        raise ValueError("console.css must not close its <style> element")
     return make_environment().get_template("report.html").render(
-        **context, report=True, inline_css=css, csrf_token="", logged_in=False,
+        # the stylesheet is CSS, not text: escaped, its quotes would break its font names
+        **context, report=True, inline_css=Markup(css),  # noqa: S704 - our own file, checked
+        csrf_token="", logged_in=False,
         written_at=when(clock()), figures_at=when(figures.generated_at) if figures else "",
     )

@@ -21,6 +21,8 @@ from pinterest_agent.queues.console.charts import (
     daily_series,
     follower_series,
 )
+from pinterest_agent.queues.stores.event_index import event_channel as channel_of
+from pinterest_agent.queues.stores.event_index import event_status as status_of
 
 __all__ = [
     "SORT_COLUMNS",
@@ -281,22 +283,14 @@ class EventRow:
 
 def event_status(event: Mapping[str, Any]) -> str:
     """``post.published`` -> ``published``; ``message.rejected`` -> ``rejected``."""
-    return str(event.get("type", "")).rpartition(".")[2]
+    return status_of(str(event.get("type", "")))
 
 
 def event_channel(event: Mapping[str, Any]) -> str | None:
-    """The channel an event belongs to: named in its payload or its message, or the subject
-    of an insight event."""
-    payload = event.get("payload")
-    payload = payload if isinstance(payload, Mapping) else {}
-    if isinstance(payload.get("channel_id"), str):
-        return str(payload["channel_id"])
-    message = payload.get("message")
-    if isinstance(message, Mapping) and isinstance(message.get("channel_id"), str):
-        return str(message["channel_id"])
-    if str(event.get("type", "")).startswith("insight."):
-        return str(event.get("id", "")) or None
-    return None
+    """The channel an event belongs to (as its index has it): named in its payload or its
+    message, or the subject of an insight event."""
+    return channel_of(str(event.get("type", "")), str(event.get("id", "")),
+                      event.get("payload"))
 
 
 def event_rows(
@@ -360,6 +354,8 @@ class PostView:
     copy: list[Stat]
     image_sha256: str | None
     image_url: str | None
+    image_note: str | None
+    """What the post's image is when none can be shown (sent inline, a video without cover)."""
     pin_url: str | None
     provenance: list[Stat]
     error: str | None
@@ -385,13 +381,15 @@ def post_view(
     copy = [Stat(label, str(copy_source[key])) for key, label in
             (("title", "Title"), ("description", "Description"), ("alt_text", "Alt text"),
              ("link", "Link"), ("board_id", "Board")) if copy_source.get(key)]
+    if post.get("board_id") and not copy_source.get("board_id"):
+        copy.append(Stat("Board", str(post["board_id"])))  # the channel's default board
     media = copy_source.get("media")
     media = media if isinstance(media, Mapping) else {}
     image = brief.get("image")
     image_sha = (str(media["sha256"]) if media.get("type") == "image_ref" else
                  str(image["sha256"]) if isinstance(image, Mapping) and image.get("sha256")
                  else None)
-    image_url = str(media["url"]) if media.get("type") == "image_url" else None
+    image_url, image_note = _media_image(media)
     provenance = brief.get("provenance")
     error = (post or brief).get("error")
     latest = post or brief
@@ -402,12 +400,33 @@ def post_view(
         copy=copy,
         image_sha256=image_sha,
         image_url=image_url,
+        image_note=image_note,
         pin_url=str(post["pin_url"]) if post.get("pin_url") else None,
         provenance=_provenance(provenance) if isinstance(provenance, Mapping) else [],
         error=(f"[{error.get('code', 'error')}] {error.get('message', '')}"
                if isinstance(error, Mapping) else None),
         events=rows,
     )
+
+
+def _media_image(media: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The URL of the image a post's media shows as its Pin (an ``image_url``, a carousel's
+    first image, a video's cover), or a note saying what it is instead."""
+    kind = media.get("type")
+    items = media.get("items")
+    if kind == "image_url" and media.get("url"):
+        return str(media["url"]), None
+    if kind == "carousel" and isinstance(items, list) and items and isinstance(items[0], Mapping):
+        return str(items[0].get("url") or "") or None, f"A carousel of {len(items)} images."
+    if kind == "video":
+        cover = media.get("cover_image_url")
+        return (str(cover), "A video; its cover is shown.") if cover else \
+            (None, "A video whose cover is a frame Pinterest takes from it.")
+    if kind == "image_base64":
+        return None, (f"The image was sent inline ({media.get('content_type', 'image')}, "
+                      f"{number(_float(media.get('data_chars')))} base64 characters); its bytes "
+                      "are not kept, so it is not shown here.")
+    return None, None
 
 
 def _message(outcome: Mapping[str, Any]) -> Mapping[str, Any]:

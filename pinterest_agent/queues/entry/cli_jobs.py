@@ -168,6 +168,15 @@ def _dead_letters(settings: Settings) -> DeadLetterQueue:
     return open_dead_letters(settings, client)
 
 
+@jobs.command("reindex")
+def jobs_reindex() -> None:
+    """Index the events recorded before this version (once, after upgrading), so the
+    console's filters and post pages find them; safe while workers run."""
+    rt = runtime()
+    read = rt.store.outcomes.reindex()
+    click.echo(f"indexed {read} events of {rt.settings.events_stream}")
+
+
 @jobs.command("dead")
 def jobs_dead() -> None:
     """List dead-lettered jobs with their reasons."""

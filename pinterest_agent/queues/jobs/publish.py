@@ -135,6 +135,7 @@ def run_publish(
 ) -> dict[str, Any]:
     """Publish one ``SocialPost`` message and record the outcome; returns the outcome."""
     post = decode_message(SocialPost, payload)
+    keep_copy(runtime, post)
     outcomes = runtime.store.outcomes
     if post.scheduled_at is not None and reschedule is not None:
         wait_s = post.scheduled_at.timestamp() - clock()
@@ -158,6 +159,16 @@ def run_publish(
         if previous is not None and previous.get("status") == "published":
             event = "post.duplicate"
     return outcomes.record("post", post.post_id, outcome, event=event)
+
+
+def keep_copy(runtime: Runtime, post: SocialPost) -> None:
+    """Keep an upstream post's copy where the writer keeps its drafts (``P:draft:{post_id}``),
+    so the console shows what was sent: a draft stored already (the writer's) stays, image
+    bytes are left out (their length and SHA-256 kept), and it expires with the outcomes."""
+    sent = post.model_dump(mode="json", exclude_none=True)
+    kept = _without_inline_image(sent) or sent
+    runtime.store.documents.put_new("draft", post.post_id, json.dumps(kept),
+                                    ttl_s=runtime.settings.outcome_ttl_days * 86_400)
 
 
 def bounded_message(payload: object) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""JSON documents the agents keep: drafts (``P:draft:{post_id}``), insights, histories."""
+"""JSON documents the agents keep: drafts (``P:draft:{post_id}``: the writer's draft, or an
+upstream post as the publisher received it), insights, histories."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ class Documents:
 
     def put(self, name: str, subject_id: str, value: str) -> None:
         self._client.set(self._key(name, subject_id), value)
+
+    def put_new(self, name: str, subject_id: str, value: str, *, ttl_s: int) -> bool:
+        """Store *value* unless a document is stored under that name already (kept as it is);
+        it expires after *ttl_s* seconds. Returns whether it was stored."""
+        return bool(self._client.set(self._key(name, subject_id), value, nx=True, ex=ttl_s))
 
     def get(self, name: str, subject_id: str) -> str | None:
         raw = self._client.get(self._key(name, subject_id))

@@ -1,4 +1,5 @@
--- KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list, [outcome, stream].
+-- KEYS: entry, open set, lease, slot set ('' for none), slot wake-up list, [outcome, stream,
+-- and from the 8th events_index.lua's marker and indexes].
 -- ARGV: post_id, pin_id, board_id, attempt ('' to keep the lease), slot holder, slot limit,
 -- [the outcome record's arguments]. The Pin, the lease, the write slot, and the outcome with its
 -- event, in one step (the outcome record is _RECORD_OUTCOME's, inlined). Returns the kept
@@ -23,7 +24,9 @@ if KEYS[6] then
   else
     redis.call('set', KEYS[6], ARGV[7])
   end
-  redis.call('xadd', KEYS[7], 'MAXLEN', '~', ARGV[11], '*', 'type', ARGV[9], 'id', ARGV[10],
-             'payload', ARGV[7])
+  local stream, first_index, subject_ttl = KEYS[7], 8, tonumber(ARGV[8])
+  local event_id = redis.call('xadd', stream, 'MAXLEN', '~', ARGV[11], '*', 'type', ARGV[9],
+                              'id', ARGV[10], 'payload', ARGV[7])
+  -- #include events_index.lua
 end
 return false

@@ -1,4 +1,5 @@
--- Keeps a final outcome (status "published"); writes anything else. Appends the event either way.
+-- Keeps a final outcome (status "published"); writes anything else. Appends the event either way,
+-- and indexes it (KEYS[3] on: events_index.lua's marker, subject, status and channel indexes).
 local current = redis.call('get', KEYS[1])
 local kept = nil
 if current then
@@ -13,7 +14,9 @@ if not kept then
   end
 end
 if ARGV[3] ~= '' then
-  redis.call('xadd', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', ARGV[3], 'id', ARGV[4],
-             'payload', ARGV[1])
+  local stream, first_index, subject_ttl = KEYS[2], 3, tonumber(ARGV[2])
+  local event_id = redis.call('xadd', stream, 'MAXLEN', '~', ARGV[5], '*', 'type', ARGV[3],
+                              'id', ARGV[4], 'payload', ARGV[1])
+  -- #include events_index.lua
 end
 return kept
