@@ -347,8 +347,8 @@ def _float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-STATUSES = ("drafted", "published", "duplicate", "failed", "retrying", "redriven", "ready",
-            "rejected")
+STATUSES = ("drafted", "published", "duplicate", "failed", "retrying", "redriven", "cancelled",
+            "ready", "rejected")
 """The statuses the Jobs page filters by (the last part of each event type)."""
 
 
