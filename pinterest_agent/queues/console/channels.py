@@ -32,7 +32,8 @@ from pinterest_agent.queues.jobs.next_pin import next_pin_brief, send_next_pin
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
-__all__ = ["ChannelRow", "channel_rows", "insights_of", "routes", "tab_context"]
+__all__ = ["ChannelRow", "channel_rows", "insights_of", "known_channel", "routes",
+           "tab_context"]
 
 INSIGHTS_LISTED = 52
 
@@ -111,7 +112,8 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
     return context
 
 
-def _known(console: Console, channel_id: str) -> None:
+def known_channel(console: Console, channel_id: str) -> None:
+    """404 unless the channel is connected or has figures."""
     store = console.runtime.store
     if not is_id(channel_id):
         raise HTTPException(404, "No such channel: a channel id is 1 to 128 ASCII letters, "
@@ -129,7 +131,7 @@ def _tab(tab: str) -> Any:
     async def page(request: Request) -> Response:
         console = console_of(request)
         channel_id = request.path_params["channel"]
-        _known(console, channel_id)
+        known_channel(console, channel_id)
         query = {key: request.query_params.get(key) for key in
                  ("sort", "order", "n", "sent", "message")}
         if query["n"] is not None and not query["n"].isdigit():
@@ -147,7 +149,7 @@ async def write_next_pin(request: Request, form: FormData) -> Response:
     --enqueue`` does) and show the job on the Suggestions tab."""
     console = console_of(request)
     channel_id = request.path_params["channel"]
-    _known(console, channel_id)
+    known_channel(console, channel_id)
     brief = next_pin_brief(console.runtime, channel_id)
     if brief is None:
         raise HTTPException(409, "This channel's latest insight has no next Pin concept.")

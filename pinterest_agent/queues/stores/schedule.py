@@ -42,7 +42,9 @@ _CLAIM = load_script(_LUA, "schedule_claim")
 _CHANGE = load_script(_LUA, "schedule_change")
 
 ClaimState = Literal["none", "cancelled", "due", "wait", "claimed"]
-ChangeState = Literal["moved", "cancelled", "none", "due"]
+ChangeState = Literal["moved", "cancelled", "due", "gone"]
+"""Changed, or why not: ``due`` (claimed by the publisher), ``gone`` (cancelled, unknown,
+expired)."""
 
 
 @dataclass(frozen=True)
@@ -139,13 +141,15 @@ class ScheduleBook:
 
     def _change_record(self, post_id: str, channel_id: str, action: str,
                        at: datetime | None) -> ChangeState:
-        state, _ = self._change(
+        result, found = self._change(
             keys=[self._key("schedule", post_id), self._key("schedule-at", channel_id),
                   self._key("catalog", channel_id, "calendar")],
             args=[post_id, action, f"{at.timestamp():.3f}" if at else "",
                   _day(at) if at else "", self._keep_s])
-        found: ChangeState = as_str(state)  # type: ignore[assignment]
-        return found
+        if as_str(result) != "unchanged":
+            changed: ChangeState = as_str(result)  # type: ignore[assignment]
+            return changed
+        return "due" if as_str(found) == "due" else "gone"
 
     def get(self, post_id: str) -> ScheduledPin | None:
         raw = self._client.hgetall(self._key("schedule", post_id))

@@ -4,7 +4,7 @@
 -- Only a 'scheduled' record changes (a claimed one is being published); the planner's count
 -- moves with it (a Pin the catalog planned carries its planner board in 'calendar_board').
 local state = redis.call('hget', KEYS[1], 'state')
-if state ~= 'scheduled' then return {state or 'none', ''} end
+if state ~= 'scheduled' then return {'unchanged', state or 'none'} end
 local old_at = redis.call('hget', KEYS[1], 'at')
 local old_day = redis.call('hget', KEYS[1], 'day')
 local planned = redis.call('hexists', KEYS[1], 'calendar_board') == 1
