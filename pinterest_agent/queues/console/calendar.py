@@ -2,7 +2,7 @@
 
 :func:`calendar_view` lays the channel's schedule records
 (:class:`~queues.stores.schedule.ScheduledPin`) out in days, Monday first, UTC, each Pin with its
-preview (:class:`PinPreview`, the card the Top Pins, post and calendar pages share) and whether
+preview (:class:`~queues.console.previews.PinPreview`) and whether
 it can still be moved or cancelled (only a ``scheduled`` one: a claimed one is being published).
 """
 
@@ -14,40 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pinterest_agent.queues.stores.schedule import Preview, ScheduledPin
+from pinterest_agent.queues.console.previews import PinPreview, pin_preview
+from pinterest_agent.queues.stores.schedule import ScheduledPin
 
 __all__ = [
     "CalendarDay",
     "CalendarPin",
     "CalendarView",
-    "PinPreview",
     "calendar_range",
     "calendar_view",
-    "pin_preview",
+    "parse_moment",
 ]
 
 View = Literal["week", "month"]
-
-
-@dataclass(frozen=True)
-class PinPreview:
-    """A Pin as Pinterest shows it: the image, the title and the board."""
-
-    title: str
-    board: str
-    image_src: str | None
-    href: str | None = None
-
-
-def pin_preview(preview: Preview, board_names: Mapping[str, str], *,
-                planned_board: str | None = None, href: str | None = None) -> PinPreview:
-    """The card of a scheduled Pin: an image the worker rendered is served by the console
-    (``/images/{sha256}``); a board is named by its name when the figures know it."""
-    board = (board_names.get(preview.board_id, preview.board_id) if preview.board_id
-             else planned_board or "the default board")
-    image = (f"/images/{preview.image_sha256}" if preview.image_sha256 else preview.image_url)
-    return PinPreview(title=preview.title or "Untitled Pin", board=board, image_src=image,
-                      href=href)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from pinterest_agent.queues.console.charts import (
     daily_series,
     follower_series,
 )
+from pinterest_agent.queues.console.previews import PinPreview, pin_preview
+from pinterest_agent.queues.stores.schedule import Preview
 
 __all__ = [
     "SORT_COLUMNS",
@@ -137,6 +139,7 @@ class TopPinRow:
     pin_clicks: str
     outbound_clicks: str
     ranked_by_rate: bool
+    preview: PinPreview
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,8 @@ def top_pins_view(
     if column == "save_rate":
         pins = ([p for p in pins if p.impressions >= figures.min_impressions]
                 + [p for p in pins if p.impressions < figures.min_impressions])
-    rows = [_pin_row(rank, pin, pin.impressions >= figures.min_impressions)
+    boards = {board.board_id: board.name for board in figures.boards if board.name}
+    rows = [_pin_row(rank, pin, pin.impressions >= figures.min_impressions, boards)
             for rank, pin in enumerate(pins[:limit], start=1)]
     period = (f"{figures.pin_period_start} to {figures.pin_period_end}"
               if figures.pin_period_start and figures.pin_period_end else "")
@@ -173,13 +177,17 @@ def top_pins_view(
                        period=period, note=note)
 
 
-def _pin_row(rank: int, pin: PinFigures, eligible: bool) -> TopPinRow:
+def _pin_row(rank: int, pin: PinFigures, eligible: bool,
+             boards: Mapping[str, str]) -> TopPinRow:
+    title = pin.title or f"Pin {pin.pin_id}"
     return TopPinRow(
         rank=rank, pin_id=pin.pin_id, title=pin.title or f"Pin {pin.pin_id}", url=pin.url,
         link=pin.link, image_url=pin.image_url, impressions=number(pin.impressions),
         saves=number(pin.saves), save_rate=percent(pin.save_rate),
         pin_clicks=number(pin.pin_clicks), outbound_clicks=number(pin.outbound_clicks),
         ranked_by_rate=eligible,
+        preview=pin_preview(Preview(title=title, board_id=pin.board_id,
+                                    image_url=pin.image_url), boards, href=pin.url),
     )
 
 
