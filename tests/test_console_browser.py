@@ -392,6 +392,18 @@ def _log_in(driver: Any, console_url: str, path: str) -> None:
     _arrive(driver, f"{console_url}{path}")
 
 
+def _until_notice(driver: Any, start: str) -> None:
+    """Wait for the next page's notice (the one before may still be on screen, then stale)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def probe() -> bool:
+        try:
+            return any(n.text.startswith(start) for n in _css(driver, "#calendar-notice"))
+        except StaleElementReferenceException:
+            return False
+    wait_for(probe)
+
+
 def _loaded(driver: Any, images: list[Any]) -> bool:
     return all(driver.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in images)
@@ -441,8 +453,7 @@ def test_the_calendar_shows_scheduled_pins_with_previews_and_moves_and_cancels_t
     shot("calendar-move-form")
     article.find_element(By.CSS_SELECTOR, ".move-form button").click()
     # Then the week shows it on Thursday, and says so
-    notice = wait_for(lambda: next(iter(_css(driver, "#calendar-notice")), None))
-    assert notice.text.startswith("Moved.")
+    _until_notice(driver, "Moved.")
     moved = driver.find_element(By.CSS_SELECTOR, f"td[data-day='{thursday}'] article")
     assert moved.get_attribute("data-post") == "dress-2" and "09:30" in moved.text
     record = runtime.store.schedule.get("dress-2")
@@ -454,8 +465,7 @@ def test_the_calendar_shows_scheduled_pins_with_previews_and_moves_and_cancels_t
     article.find_element(By.TAG_NAME, "summary").click()
     article.find_element(By.CSS_SELECTOR, ".cancel-form button").click()
     # Then it is gone from the calendar and its record says cancelled
-    notice = wait_for(lambda: next(iter(_css(driver, "#calendar-notice")), None))
-    assert notice.text.startswith("Cancelled.")
+    _until_notice(driver, "Cancelled.")
     assert _css(driver, "article[data-post='dress-3']") == []
     record = runtime.store.schedule.get("dress-3")
     assert record is not None and record.state == "cancelled"
