@@ -272,7 +272,9 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     driver.get(f"{console_url}/channels/shop")
     charts = _css(driver, "figure.chart")
     assert [c.get_attribute("data-chart") for c in charts] == [
-        "impressions", "saves", "outbound clicks", "followers"]
+        "impressions", "saves", "outbound clicks"]
+    # one follower snapshot so far: explained, not drawn as one lone dot
+    assert "one snapshot so far" in driver.find_element(By.ID, "follower-note").text
     for chart in charts[:3]:
         points = int(chart.get_attribute("data-points"))
         assert points >= 80  # the API's 89 days, less the days before the first Pin

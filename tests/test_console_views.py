@@ -27,6 +27,7 @@ from pinterest_agent.queues.console.charts import (
     follower_series,
     render_chart,
 )
+from pinterest_agent.queues.console.compare import parse_range, sparkline
 from pinterest_agent.queues.console.views import (
     event_channel,
     event_rows,
@@ -97,13 +98,15 @@ def test_overview_totals_and_provisional_note() -> None:
     figures = _figures(pins_total=3, username="shop_owner",
                        boards=[{"board_id": "1", "name": "Recipes", "follower_count": 40},
                                {"board_id": "2", "name": "Decor", "follower_count": 2}])
-    view = overview_view(figures, [FollowerSnapshot(taken_at=NOW, boards={"1": 42})])
+    view = overview_view(figures, [FollowerSnapshot(taken_at=NOW, boards={"1": 42})],
+                         range_days=7)
     stats = {stat.label: stat.value for stat in view.stats}
     assert stats["Total Pins"] == "3" and stats["Board followers"] == "42"
     assert stats["Impressions (7 days)"] == f"{sum(100 + i for i in range(7)):,}"
     assert stats["Account"] == "@shop_owner"
-    assert [chart.name for chart in view.charts] == [
-        "impressions", "saves", "outbound clicks", "followers"]
+    # one follower snapshot is explained, not drawn as one lone dot
+    assert [chart.name for chart in view.charts] == ["impressions", "saves", "outbound clicks"]
+    assert "one snapshot so far (2026-11-30, 42 board followers)" in view.follower_note
     assert "2 provisional day(s)" in view.provisional_note
     assert [board.label for board in view.boards] == ["Recipes", "Decor"]
 
@@ -265,3 +268,45 @@ def test_post_view_shows_the_draft_its_image_reference_and_its_events() -> None:
     assert ("templates.pin_copy", "h1") in [(s.label, s.value) for s in view.provenance]
     assert len(view.events) == 1
     assert post_view("nope", brief_outcome=None, post_outcome=None, draft=None, events=[]) is None
+
+
+def test_each_card_compares_its_range_with_the_days_before_and_has_a_sparkline() -> None:
+    # Given 14 final days (impressions 100..113) and two follower snapshots a week apart
+    figures = _figures(days=_days(["READY"] * 14))
+    snapshots = [FollowerSnapshot(taken_at=NOW - timedelta(days=7), boards={"1": 40}),
+                 FollowerSnapshot(taken_at=NOW, boards={"1": 50})]
+    # When the Overview shows the last 7 days
+    view = overview_view(figures, snapshots, range_days=7)
+    cards = {stat.label: stat for stat in view.stats}
+    # Then each total is compared with the 7 days before, in words, with its direction
+    last, before = sum(range(107, 114)), sum(range(100, 107))
+    impressions = cards["Impressions (7 days)"]
+    assert impressions.value == f"{last:,}"
+    assert impressions.change == f"{(last - before) / before:+.1%} on the previous 7 days"
+    assert impressions.direction == "up"
+    assert cards["Board followers"].change == "+25.0% on 7 days before"
+    # And a sparkline through its 7 days, lowest at the bottom, highest at the top
+    points = impressions.spark.split()
+    assert len(points) == 7 and points[0] == "0.0,22.0" and points[-1] == "100.0,2.0"
+    # And the charts cover the same 7 days; the follower line has its two points
+    assert [len(chart.values) for chart in view.charts] == [7, 7, 7, 2]
+
+
+def test_a_range_longer_than_the_figures_says_there_is_nothing_to_compare() -> None:
+    view = overview_view(_figures(days=_days(["READY"] * 10)), [], range_days=7)
+    card = next(s for s in view.stats if s.label.startswith("Impressions"))
+    assert card.change == "no full 7 days before to compare with" and card.direction == ""
+    assert "no snapshot yet" in view.follower_note
+    assert parse_range("90") == 90 and parse_range("12") == 30 and parse_range(None) == 30
+    assert sparkline([None, 5]) == "" and sparkline([3, None, 3]) == "0.0,22.0 100.0,22.0"
+
+
+def test_every_chart_point_has_a_tooltip_without_script() -> None:
+    series = daily_series(_figures(days=_days(["READY"] * 2 + ["ESTIMATE"])), "impressions",
+                          "Impressions")
+    svg = render_chart(series)
+    assert "<title>Sep 01: 100 impressions</title>" in svg
+    assert "<title>Sep 03: 102 provisional (may still change)</title>" in svg
+    assert svg.count('class="dot reactive tooltip-trigger"><title>') == \
+        series.points + series.marked_points
+    assert "<script" not in svg

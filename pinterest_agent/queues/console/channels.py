@@ -20,6 +20,7 @@ from pinterest_agent.agents.ids import is_id
 from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.console.access import csrf_protected
+from pinterest_agent.queues.console.compare import parse_range
 from pinterest_agent.queues.console.context import Console, console_of, render
 from pinterest_agent.queues.console.views import (
     insight_view,
@@ -94,7 +95,9 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
     context: dict[str, Any] = {"channel_id": channel_id, "tab": tab, "figures": figures}
     if tab == "overview":
         snapshots = runtime.store.follower_snapshots.load(channel_id)
-        context["overview"] = overview_view(figures, snapshots) if figures else None
+        context["overview"] = (overview_view(figures, snapshots,
+                                             parse_range(query.get("range")))
+                               if figures else None)
     elif tab == "top-pins":
         context["top"] = (top_pins_view(figures, query.get("sort"), query.get("order"))
                           if figures else None)
@@ -133,7 +136,7 @@ def _tab(tab: str) -> Any:
         channel_id = request.path_params["channel"]
         known_channel(console, channel_id)
         query = {key: request.query_params.get(key) for key in
-                 ("sort", "order", "n", "sent", "message")}
+                 ("sort", "order", "n", "sent", "message", "range")}
         if query["n"] is not None and not query["n"].isdigit():
             query["n"] = None
         return render(request, "channel.html",

@@ -87,6 +87,6 @@ def sparkline(values: Sequence[float | None]) -> str:
     high = max(v for _, v in known)
     spread = (high - low) or 1.0
     last = max(len(values) - 1, 1)
-    return " ".join(
-        f"{i * SPARK_WIDTH / last:.1f},{SPARK_HEIGHT - 2 - (v - low) * (SPARK_HEIGHT - 4) / spread:.1f}"
-        for i, v in known)
+    scale = (SPARK_HEIGHT - 4) / spread
+    return " ".join(f"{i * SPARK_WIDTH / last:.1f},{SPARK_HEIGHT - 2 - (v - low) * scale:.1f}"
+                    for i, v in known)
