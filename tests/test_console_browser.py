@@ -270,6 +270,15 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     # Then the Overview draws the daily impressions, saves and outbound clicks with their
     # provisional days marked, and the follower history
     driver.get(f"{console_url}/channels/shop")
+    # (30 days by default, each card compared with the 30 days before, with a sparkline)
+    assert [int(c.get_attribute("data-points")) for c in _css(driver, "figure.chart")] == \
+        [30, 30, 30]
+    changes = [c.text for c in _css(driver, ".stat dd.change")]
+    assert len(changes) == 4 and all("previous 30 days" in c for c in changes[1:])
+    assert len(_css(driver, ".stat svg.spark")) == 3
+    shot("overview-30-days")
+    driver.find_element(By.ID, "range-90").click()
+    _arrive(driver, f"{console_url}/channels/shop?range=90")
     charts = _css(driver, "figure.chart")
     assert [c.get_attribute("data-chart") for c in charts] == [
         "impressions", "saves", "outbound clicks"]
@@ -339,7 +348,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert _errors(driver) == []
     for path in shot.paths:
         print(f"screenshot: {path}")
-    assert len(shot.paths) == 11
+    assert len(shot.paths) == 12
 
 
 def chart_height(element: Any) -> int:

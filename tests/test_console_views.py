@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.agents.insights.models import FigureValue
 from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.snapshot import (
     ChannelFigures,
@@ -28,6 +29,7 @@ from pinterest_agent.queues.console.charts import (
     render_chart,
 )
 from pinterest_agent.queues.console.compare import parse_range, sparkline
+from pinterest_agent.queues.console.figure_words import figure_in_words
 from pinterest_agent.queues.console.views import (
     event_channel,
     event_rows,
@@ -310,3 +312,31 @@ def test_every_chart_point_has_a_tooltip_without_script() -> None:
     assert svg.count('class="dot reactive tooltip-trigger"><title>') == \
         series.points + series.marked_points
     assert "<script" not in svg
+
+
+def test_a_suggestions_figure_is_said_in_words_against_its_siblings_median() -> None:
+    figures: dict[str, FigureValue] = {
+        "top_pins.1.title": "Linen dress", "top_pins.1.save_rate_pct": 12.5,
+        "top_pins.2.save_rate_pct": 4.0, "top_pins.3.save_rate_pct": 4.2,
+        "top_pins.4.save_rate_pct": 3.9,
+        "categories.recipe.save_rate_pct": 6.0, "categories.decor.save_rate_pct": 2.0,
+        "peak_days.1.weekday": "tuesday", "peak_days.1.above_mean_pct": 31.4,
+        "peak_hours.1.hour_utc": 18, "change.saves_pct": -12.4,
+        "followers.change": 14, "followers.since": "2026-11-01",
+    }
+
+    def say(name: str) -> str:
+        return figure_in_words(name, figures[name], figures)
+
+    assert say("top_pins.1.save_rate_pct") == (
+        'your #1 Pin, "Linen dress", was saved 12.5% of the times it was seen, '
+        "3.0x the median of your top Pins (4.1%)")
+    assert say("categories.recipe.save_rate_pct") == (
+        "recipe Pins were saved 6% of the times they were seen, 1.5x the median of your "
+        "categories (4%)")
+    assert say("peak_days.1.above_mean_pct") == (
+        "tuesday (your #1 day) gets 31.4% more engagement than the average day")
+    assert say("peak_hours.1.hour_utc") == "18:00 UTC is your #1 hour"
+    assert say("change.saves_pct") == "saves fell by 12.4% on the previous period"
+    assert say("followers.change") == "board followers rose by 14 since 2026-11-01"
+    assert figure_in_words("pins.total", 40) == "pins total: 40"

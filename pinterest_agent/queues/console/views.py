@@ -28,6 +28,7 @@ from pinterest_agent.queues.console.compare import (
     period_change,
     sparkline,
 )
+from pinterest_agent.queues.console.figure_words import figure_in_words
 from pinterest_agent.queues.console.previews import PinPreview, pin_preview
 from pinterest_agent.queues.stores.schedule import Preview
 
@@ -284,6 +285,8 @@ class SuggestionRow:
     rationale: str
     figure: str
     figure_value: str
+    in_words: str = ""
+    """The figure said as a sentence (``figure_words.figure_in_words``)."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +305,8 @@ def suggestions_view(insight: ChannelInsight | None) -> SuggestionsView | None:
     return SuggestionsView(
         generated_at=when(insight.generated_at),
         suggestions=[SuggestionRow(s.priority, s.action, s.rationale, s.figure,
-                                   _figure(s.figure_value))
+                                   _figure(s.figure_value),
+                                   figure_in_words(s.figure, s.figure_value, insight.figures))
                      for s in sorted(insight.suggestions, key=lambda s: s.priority)],
         next_pin=brief.model_dump(mode="json", exclude_none=True) if brief else None,
         next_pin_note=insight.next_pin_note,
