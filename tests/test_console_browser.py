@@ -174,13 +174,41 @@ class Shots:
         directory = self.directory
         directory.mkdir(parents=True, exist_ok=True)
         self.paths: list[Path] = []
+        self.violations: list[str] = []
 
     def __call__(self, name: str) -> None:
+        """Screenshot the page, and collect axe-core's serious violations on it."""
+        self.violations.extend(accessibility_violations(self.driver))
         path = self.directory / f"{self.prefix}{len(self.paths) + 1:02d}-{name}.png"
         height = self.driver.execute_script("return document.body.scrollHeight")
         self.driver.set_window_size(1280, min(max(int(height) + 40, 800), 4000))
         self.driver.save_screenshot(str(path))
         self.paths.append(path)
+
+
+AXE = Path(__file__).parent / "axe" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # 4.14.1
+SERIOUS = ("serious", "critical")
+
+
+def _axe_source() -> str:
+    data = AXE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "tests/axe/axe.min.js was changed"
+    return data.decode()
+
+
+def accessibility_violations(driver: Any) -> list[str]:
+    """Run axe-core on the page (injected by WebDriver: the page's CSP governs its own scripts,
+    not WebDriver's) and return its serious and critical violations, one line each."""
+    driver.execute_script(_axe_source())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations), e => done(String(e)));")
+    assert isinstance(result, list), f"axe-core did not run: {result}"
+    return [f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. "
+            f"{v['nodes'][0]['target']}) on {driver.current_url}"
+            for v in result if v.get("impact") in SERIOUS]
 
 
 def _errors(driver: Any) -> list[str]:
@@ -344,11 +372,19 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert driver.execute_script("return arguments[0].naturalWidth", image) == 1000
     shot("post")
 
-    # And the browser logged no error on any page
+    # And the channel list and the dead letters (none) read as well
+    driver.get(f"{console_url}/")
+    assert _css(driver, "a[href='/channels/shop']")
+    shot("channels")
+    driver.get(f"{console_url}/jobs/dead")
+    shot("dead-letters")
+
+    # And the browser logged no error on any page, and axe-core found no serious violation
     assert _errors(driver) == []
     for path in shot.paths:
         print(f"screenshot: {path}")
-    assert len(shot.paths) == 12
+    assert len(shot.paths) == 14
+    assert shot.violations == [], "\n".join(shot.violations)
 
 
 def chart_height(element: Any) -> int:
@@ -499,3 +535,4 @@ def test_the_calendar_shows_scheduled_pins_with_previews_and_moves_and_cancels_t
     assert _errors(driver) == []
     for path in shot.paths:
         print(f"screenshot: {path}")
+    assert shot.violations == []  # axe-core, on every page shot
