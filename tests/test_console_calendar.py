@@ -159,7 +159,11 @@ def test_a_pin_the_publisher_claimed_shows_no_move_or_cancel_form(
     log_in(client)
     page = client.get(f"/channels/shop/calendar?start={monday.date()}").text
     pin = page.split('data-post="dress-1"')[1].split("</article>")[0]
-    assert "publishing" in pin and "/move" not in pin and "/cancel" not in pin
+    assert "· publishing" in pin and "/move" not in pin and "/cancel" not in pin
+    # and once it is published, the calendar says so
+    runtime.store.outcomes.record("post", "dress-1", {"status": "published"})
+    page = client.get(f"/channels/shop/calendar?start={monday.date()}").text
+    assert "· published" in page.split('data-post="dress-1"')[1].split("</article>")[0]
 
 
 def test_the_calendar_view_names_boards_and_filters_by_board() -> None:

@@ -84,7 +84,11 @@ def _board_key(pin: ScheduledPin) -> str:
 def calendar_view(
     pins: Sequence[ScheduledPin], *, view: View, anchor: date, today: date,
     board_names: Mapping[str, str], board: str | None = None,
+    statuses: Mapping[str, str] | None = None,
 ) -> CalendarView:
+    """``statuses``: the recorded outcome of Pins the publisher claimed (``published``,
+    ``retrying``...), shown instead of "publishing"."""
+    statuses = statuses or {}
     start, end = calendar_range(view, anchor)
     names = {_board_key(pin): pin_preview(pin.preview, board_names,
                                           planned_board=pin.planned_board).board
@@ -95,7 +99,9 @@ def calendar_view(
         at = pin.at.astimezone(UTC)
         by_day.setdefault(at.date(), []).append(CalendarPin(
             post_id=pin.post_id, time=at.strftime("%H:%M"),
-            at_input=at.strftime("%Y-%m-%dT%H:%M"), state=pin.state,
+            at_input=at.strftime("%Y-%m-%dT%H:%M"),
+            state=statuses.get(pin.post_id) or ("publishing" if pin.state == "due"
+                                                else pin.state),
             movable=pin.state == "scheduled", source=pin.source,
             preview=pin_preview(pin.preview, board_names, planned_board=pin.planned_board,
                                 href=f"/posts/{pin.post_id}")))

@@ -63,8 +63,11 @@ async def calendar_page(request: Request) -> Response:
     figures = context["figures"]
     names = {b.board_id: b.name for b in figures.boards if b.name} if figures else {}
     board = params.get("board") or None
+    outcomes = console.runtime.store.outcomes
+    statuses = {pin.post_id: str((outcomes.get("post", pin.post_id) or {}).get("status", ""))
+                for pin in pins if pin.state == "due"}  # claimed: published yet?
     context["calendar"] = calendar_view(pins, view=view, anchor=anchor, today=today,
-                                        board_names=names, board=board)
+                                        board_names=names, board=board, statuses=statuses)
     context["notice"] = NOTICES.get(params.get("notice") or "")
     return render(request, "channel.html", **context)
 
