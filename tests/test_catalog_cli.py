@@ -159,3 +159,25 @@ def test_plan_lists_the_seasonal_items_that_do_not_fit_before_their_event(
     assert "window full on the default board" in result.output
     assert f"{missed} not planned (the window is full): raise the per-week limit" \
         in result.output
+
+
+def test_a_real_sync_puts_every_planned_pin_on_the_calendar_before_it_is_drafted(
+    cli: CliRunner, runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    # When the catalog is synced for real (briefs sent to the writer, no worker running yet)
+    feed = shop_feed(tmp_path, fresh_sandbox)
+    result = cli.invoke(main, ["catalog", "sync", str(feed), "--channel", "shop"])
+    assert result.exit_code == 0, result.output
+    # Then each brief the planner placed is on the channel's calendar at its slot, marked as
+    # the catalog's, with the item's name, first image and the planner's board
+    now = datetime.now(UTC)
+    planned = runtime.store.schedule.between("shop", now, now + timedelta(days=400))
+    calendar = runtime.redis_client.hgetall(f"{runtime.settings.key_prefix}:catalog:shop:calendar")
+    assert len(planned) == sum(int(count) for count in calendar.values()) > 0
+    assert [(p.source, p.planned_board is not None, bool(p.preview.title)) for p in planned] \
+        == [("catalog", True, True)] * len(planned)
+    assert sum(bool(p.preview.image_url) for p in planned) >= len(planned) - 1  # one text-only
+    assert "shop.LT-100.v1" in {pin.post_id for pin in planned}

@@ -4,17 +4,20 @@ Against the suite's sandbox and real worker threads: log in, connect a sandbox a
 Pinterest's OAuth page, create and pick a board, build an insight, open each tab and check its
 charts and tables, press "Write this Pin" and see the job drafted; the browser's console log
 must stay free of errors. Screenshots are saved under the test's tmp path (their paths are
-printed). Without Chromium (``.ci/run`` installs it) the test is skipped, loudly.
+printed), or in ``$CONSOLE_SCREENSHOTS_DIR`` when set. Without Chromium (``.ci/run`` installs
+it) the test is skipped, loudly.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +28,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from starlette.types import Receive, Scope, Send
 
+from pinterest_agent.agents.messages import SocialPost
 from pinterest_agent.providers.sandbox.analytics_data import populate_channel
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.providers.sandbox.tls import make_tls
 from pinterest_agent.queues.console.network import ConsoleNetwork
+from pinterest_agent.queues.jobs.schedule import schedule_post
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
-from tests.conftest import RunningWorker
+from tests.conftest import Channel, RunningWorker
 from tests.console_support import PASSWORD, SESSION_COOKIE, console_app, llm_settings
-from tests.helpers import wait_for
+from tests.helpers import post_payload, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -156,19 +161,54 @@ def tls_browser(tmp_path: Path, tls_console: tuple[str, str]) -> Iterator[Any]:
                          f"--ignore-certificate-errors-spki-list={spki}")
 
 
+SCREENSHOTS_ENV = "CONSOLE_SCREENSHOTS_DIR"
+"""Where the screenshots go when set (a folder kept after the run), else the test's tmp path."""
+
+
 class Shots:
-    def __init__(self, driver: Any, directory: Path) -> None:
+    def __init__(self, driver: Any, directory: Path, *, prefix: str = "") -> None:
         self.driver = driver
-        self.directory = directory
+        kept = os.environ.get(SCREENSHOTS_ENV)
+        self.directory = Path(kept) if kept else directory
+        self.prefix = prefix
+        directory = self.directory
         directory.mkdir(parents=True, exist_ok=True)
         self.paths: list[Path] = []
+        self.violations: list[str] = []
 
     def __call__(self, name: str) -> None:
-        path = self.directory / f"{len(self.paths) + 1:02d}-{name}.png"
+        """Screenshot the page, and collect axe-core's serious violations on it."""
+        self.violations.extend(accessibility_violations(self.driver))
+        path = self.directory / f"{self.prefix}{len(self.paths) + 1:02d}-{name}.png"
         height = self.driver.execute_script("return document.body.scrollHeight")
         self.driver.set_window_size(1280, min(max(int(height) + 40, 800), 4000))
         self.driver.save_screenshot(str(path))
         self.paths.append(path)
+
+
+AXE = Path(__file__).parent / "axe" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # 4.14.1
+SERIOUS = ("serious", "critical")
+
+
+def _axe_source() -> str:
+    data = AXE.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == AXE_SHA256, "tests/axe/axe.min.js was changed"
+    return data.decode()
+
+
+def accessibility_violations(driver: Any) -> list[str]:
+    """Run axe-core on the page (injected by WebDriver: the page's CSP governs its own scripts,
+    not WebDriver's) and return its serious and critical violations, one line each."""
+    driver.execute_script(_axe_source())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations), e => done(String(e)));")
+    assert isinstance(result, list), f"axe-core did not run: {result}"
+    return [f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])}x, e.g. "
+            f"{v['nodes'][0]['target']}) on {driver.current_url}"
+            for v in result if v.get("impact") in SERIOUS]
 
 
 def _errors(driver: Any) -> list[str]:
@@ -218,7 +258,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     populate_channel(fresh_sandbox.state, account.user_id, pins=60, boards=2,  # links that resolve
                      link_base=f"{fresh_sandbox.https_base_url}/_sandbox/pages")
     start_worker()
-    shot = Shots(browser, tmp_path / "screenshots")
+    shot = Shots(browser, tmp_path / "screenshots", prefix="a-")
     driver = browser
 
     # When the operator opens a page without logging in, the login page answers
@@ -259,9 +299,20 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     # Then the Overview draws the daily impressions, saves and outbound clicks with their
     # provisional days marked, and the follower history
     driver.get(f"{console_url}/channels/shop")
+    # (30 days by default, each card compared with the 30 days before, with a sparkline)
+    assert [int(c.get_attribute("data-points")) for c in _css(driver, "figure.chart")] == \
+        [30, 30, 30]
+    changes = [c.text for c in _css(driver, ".stat dd.change")]
+    assert len(changes) == 4 and all("previous 30 days" in c for c in changes[1:])
+    assert len(_css(driver, ".stat svg.spark")) == 3
+    shot("overview-30-days")
+    driver.find_element(By.ID, "range-90").click()
+    _arrive(driver, f"{console_url}/channels/shop?range=90")
     charts = _css(driver, "figure.chart")
     assert [c.get_attribute("data-chart") for c in charts] == [
-        "impressions", "saves", "outbound clicks", "followers"]
+        "impressions", "saves", "outbound clicks"]
+    # one follower snapshot so far: explained, not drawn as one lone dot
+    assert "one snapshot so far" in driver.find_element(By.ID, "follower-note").text
     for chart in charts[:3]:
         points = int(chart.get_attribute("data-points"))
         assert points >= 80  # the API's 89 days, less the days before the first Pin
@@ -280,12 +331,15 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     _arrive(driver, f"{console_url}/channels/shop/top-pins")
     rows = _css(driver, "#top-pins tbody tr")
     assert len(rows) >= 10
-    thumbs = _css(driver, "#top-pins img.thumb")[:3]  # the rest load lazily, when scrolled to
+    thumbs = _css(driver, "#top-pins figure.pin-preview img")[:3]  # the rest load lazily
     assert len(thumbs) == 3
     wait_for(lambda: all(driver.execute_script(
         "return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in thumbs))
-    assert rows[0].find_element(By.CSS_SELECTOR, "td a").get_attribute("href").startswith(
-        "https://www.pinterest.com/pin/")
+    assert rows[0].find_element(By.CSS_SELECTOR, "a.pin-title").get_attribute(
+        "href").startswith("https://www.pinterest.com/pin/")
+    # each preview names its board, not its id
+    board_names = {b.name for b in fresh_sandbox.state.boards_of(account.user_id)}
+    assert {e.text for e in _css(driver, "#top-pins .pin-board")} <= board_names
     driver.find_element(By.CSS_SELECTOR, "a[data-sort=impressions]").click()
     _arrive(driver, f"{console_url}/channels/shop/top-pins?sort=impressions&order=desc")
     impressions = [int(r.find_elements(By.CSS_SELECTOR, "td.num")[0].text.replace(",", ""))
@@ -319,11 +373,19 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert driver.execute_script("return arguments[0].naturalWidth", image) == 1000
     shot("post")
 
-    # And the browser logged no error on any page
+    # And the channel list and the dead letters (none) read as well
+    driver.get(f"{console_url}/")
+    assert _css(driver, "a[href='/channels/shop']")
+    shot("channels")
+    driver.get(f"{console_url}/jobs/dead")
+    shot("dead-letters")
+
+    # And the browser logged no error on any page, and axe-core found no serious violation
     assert _errors(driver) == []
     for path in shot.paths:
         print(f"screenshot: {path}")
-    assert len(shot.paths) == 11
+    assert len(shot.paths) == 14
+    assert shot.violations == [], "\n".join(shot.violations)
 
 
 def chart_height(element: Any) -> int:
@@ -367,3 +429,111 @@ def test_behind_a_tls_proxy_the_operator_logs_in_and_out(
     driver.get(f"{url}/jobs")
     assert driver.current_url.startswith(f"{url}/login")
     assert _errors(driver) == []
+
+
+def _log_in(driver: Any, console_url: str, path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{console_url}{path}")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+    _arrive(driver, f"{console_url}{path}")
+
+
+def _until_notice(driver: Any, start: str) -> None:
+    """Wait for the next page's notice (the one before may still be on screen, then stale)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def probe() -> bool:
+        try:
+            return any(n.text.startswith(start) for n in _css(driver, "#calendar-notice"))
+        except StaleElementReferenceException:
+            return False
+    wait_for(probe)
+
+
+def _loaded(driver: Any, images: list[Any]) -> bool:
+    return all(driver.execute_script(
+        "return arguments[0].complete && arguments[0].naturalWidth > 0", img) for img in images)
+
+
+def test_the_calendar_shows_scheduled_pins_with_previews_and_moves_and_cancels_them(
+    browser: Any, console_url: str, fresh_sandbox: SandboxServer, runtime: Runtime,
+    channel: Channel, tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    # Given three Pins scheduled next week: two on Monday, one on Wednesday, each with an image
+    today = datetime.now(UTC).replace(hour=14, minute=0, second=0, microsecond=0)
+    monday = today + timedelta(days=7 - today.weekday())
+    for post_id, at, title in (("dress-1", monday, "Linen dress for hot days"),
+                               ("dress-2", monday + timedelta(hours=4), "Pockets that hold"),
+                               ("dress-3", monday + timedelta(days=2), "Blue on the beach")):
+        payload = post_payload(fresh_sandbox, post_id=post_id, scheduled_at=at.isoformat(),
+                               title=title, board_id=channel.board_id)
+        post = SocialPost.model_validate(payload)
+        runtime.store.documents.put("draft", post_id, post.model_dump_json())  # as the writer
+        schedule_post(runtime, post)
+    shot = Shots(browser, tmp_path / "screenshots", prefix="c-")
+    driver = browser
+    week = f"{console_url}/channels/shop/calendar?view=week&start={monday.date()}"
+    _log_in(driver, console_url, "/channels/shop/calendar")
+    shot("calendar-this-week")
+
+    # When the operator opens next week
+    driver.find_element(By.ID, "calendar-next").click()
+    _arrive(driver, week)
+    # Then each Pin is on its day with its image (loaded), title and board
+    cell = driver.find_element(By.CSS_SELECTOR, f"td[data-day='{monday.date()}']")
+    pins = cell.find_elements(By.CSS_SELECTOR, "article.calendar-pin")
+    assert [p.get_attribute("data-post") for p in pins] == ["dress-1", "dress-2"]
+    assert pins[0].find_element(By.CSS_SELECTOR, ".pin-title").text == "Linen dress for hot days"
+    assert pins[0].find_element(By.CSS_SELECTOR, ".pin-board").text == channel.board_id
+    wait_for(lambda: _loaded(driver, _css(driver, "#calendar figure.pin-preview img")))
+    shot("calendar-week")
+
+    # When dress-2 is moved to Thursday 09:30 (UTC) with its form
+    thursday = (monday + timedelta(days=3)).date()
+    article = pins[1]
+    article.find_element(By.TAG_NAME, "summary").click()
+    field = article.find_element(By.CSS_SELECTOR, "input[name=at]")
+    driver.execute_script("arguments[0].value = arguments[1]", field, f"{thursday}T09:30")
+    shot("calendar-move-form")
+    article.find_element(By.CSS_SELECTOR, ".move-form button").click()
+    # Then the week shows it on Thursday, and says so
+    _until_notice(driver, "Moved.")
+    moved = driver.find_element(By.CSS_SELECTOR, f"td[data-day='{thursday}'] article")
+    assert moved.get_attribute("data-post") == "dress-2" and "09:30" in moved.text
+    record = runtime.store.schedule.get("dress-2")
+    assert record is not None and record.at == datetime.combine(
+        thursday, datetime.min.time(), UTC) + timedelta(hours=9, minutes=30)
+
+    # When dress-3 is cancelled
+    article = driver.find_element(By.CSS_SELECTOR, "article[data-post='dress-3']")
+    article.find_element(By.TAG_NAME, "summary").click()
+    article.find_element(By.CSS_SELECTOR, ".cancel-form button").click()
+    # Then it is gone from the calendar and its record says cancelled
+    _until_notice(driver, "Cancelled.")
+    assert _css(driver, "article[data-post='dress-3']") == []
+    record = runtime.store.schedule.get("dress-3")
+    assert record is not None and record.state == "cancelled"
+    shot("calendar-after-cancel")
+
+    # And the month view lists the two left
+    driver.find_element(By.ID, "view-month").click()
+    wait_for(lambda: _css(driver, "table.calendar-month"))
+    assert sorted(a.get_attribute("data-post") for a in _css(driver, "article.calendar-pin")) \
+        == ["dress-1", "dress-2"]
+    shot("calendar-month")
+
+    # And a post's page shows its preview: image, title, board
+    driver.find_element(By.CSS_SELECTOR, "article[data-post='dress-1'] a.pin-title").click()
+    _arrive(driver, f"{console_url}/posts/dress-1")
+    preview = driver.find_element(By.CSS_SELECTOR, "#post-preview figure.pin-preview")
+    assert "Linen dress for hot days" in preview.text
+    wait_for(lambda: _loaded(driver, preview.find_elements(By.TAG_NAME, "img")))
+    shot("post-scheduled")
+    assert _errors(driver) == []
+    for path in shot.paths:
+        print(f"screenshot: {path}")
+    assert shot.violations == []  # axe-core, on every page shot

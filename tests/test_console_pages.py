@@ -99,7 +99,8 @@ def test_the_console_draws_each_chart_once_for_every_console_process(
     series = overview_view(figures, runtime.store.follower_snapshots.load("shop")).charts
     # When a first console process shows the Overview, it draws the charts (and stores them)
     first = [ChartStore(runtime.redis_client, prefix).svg(one) for one in series]
-    assert all(svg.startswith("<svg") for svg in first) and len(series) == 4
+    # (three daily charts: one follower snapshot is explained in words, not drawn as a dot)
+    assert all(svg.startswith("<svg") for svg in first) and len(series) == 3
     # And a second console process that may not draw shows them too
     def no_drawing(_: object) -> str:
         raise AssertionError("a console process drew a chart another one had drawn")
@@ -134,7 +135,9 @@ def test_report_writes_the_channel_page_as_one_offline_file(
     # Then it holds the four tabs with inline charts and styles, and needs nothing else
     for section in ("overview", "top-pins", "insights", "suggestions"):
         assert f'id="{section}"' in html
-    assert html.count("<svg") == 4 and "<style>" in html
+    # (three daily charts and a sparkline on each daily card; one follower snapshot: no chart)
+    assert html.count("<svg") == 6 and html.count('<svg class="spark"') == 3
+    assert "<style>" in html
     # And the stylesheet is inlined as written (quoted font names, not &#34;Segoe UI&#34;)
     css = (Path(console_module.__file__).parent / "static" / "console.css").read_text()
     assert f"<style>{css}</style>" in html and '"Segoe UI"' in html
@@ -240,7 +243,9 @@ def test_a_kept_demo_opens_in_the_console(
                 log_in(client)
                 assert ">demo</a>" in client.get("/").text
                 overview = client.get("/channels/demo")
-                assert overview.status_code == 200 and overview.text.count("<svg") == 4
+                assert overview.status_code == 200  # three charts, three sparklines
+                assert overview.text.count('class="spark"') == 3
+                assert overview.text.count("<svg") == 6
                 assert "Write this Pin" in client.get("/channels/demo/suggestions").text
         finally:
             runtime.close()

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from pinterest_agent.agents.insights.followers import FollowerSnapshot
+from pinterest_agent.agents.insights.models import FigureValue
 from pinterest_agent.agents.insights.recorder import RecordingAnalytics
 from pinterest_agent.agents.insights.snapshot import (
     ChannelFigures,
@@ -29,6 +30,8 @@ from pinterest_agent.queues.console.charts import (
     follower_series,
     render_chart,
 )
+from pinterest_agent.queues.console.compare import parse_range, sparkline
+from pinterest_agent.queues.console.figure_words import figure_in_words
 from pinterest_agent.queues.console.views import (
     event_channel,
     event_rows,
@@ -99,13 +102,15 @@ def test_overview_totals_and_provisional_note() -> None:
     figures = _figures(pins_total=3, username="shop_owner",
                        boards=[{"board_id": "1", "name": "Recipes", "follower_count": 40},
                                {"board_id": "2", "name": "Decor", "follower_count": 2}])
-    view = overview_view(figures, [FollowerSnapshot(taken_at=NOW, boards={"1": 42})])
+    view = overview_view(figures, [FollowerSnapshot(taken_at=NOW, boards={"1": 42})],
+                         range_days=7)
     stats = {stat.label: stat.value for stat in view.stats}
     assert stats["Total Pins"] == "3" and stats["Board followers"] == "42"
     assert stats["Impressions (7 days)"] == f"{sum(100 + i for i in range(7)):,}"
     assert stats["Account"] == "@shop_owner"
-    assert [chart.name for chart in view.charts] == [
-        "impressions", "saves", "outbound clicks", "followers"]
+    # one follower snapshot is explained, not drawn as one lone dot
+    assert [chart.name for chart in view.charts] == ["impressions", "saves", "outbound clicks"]
+    assert "one snapshot so far (2026-11-30, 42 board followers)" in view.follower_note
     assert "2 provisional day(s)" in view.provisional_note
     assert [board.label for board in view.boards] == ["Recipes", "Decor"]
 
@@ -292,3 +297,73 @@ def test_an_upstream_posts_image_is_shown_or_said(
     assert view is not None
     assert (view.image_url, view.image_note) == (image_url, note)
     assert [(s.label, s.value) for s in view.copy] == [("Title", "Linen dress"), ("Board", "77")]
+
+
+def test_each_card_compares_its_range_with_the_days_before_and_has_a_sparkline() -> None:
+    # Given 14 final days (impressions 100..113) and two follower snapshots a week apart
+    figures = _figures(days=_days(["READY"] * 14))
+    snapshots = [FollowerSnapshot(taken_at=NOW - timedelta(days=7), boards={"1": 40}),
+                 FollowerSnapshot(taken_at=NOW, boards={"1": 50})]
+    # When the Overview shows the last 7 days
+    view = overview_view(figures, snapshots, range_days=7)
+    cards = {stat.label: stat for stat in view.stats}
+    # Then each total is compared with the 7 days before, in words, with its direction
+    last, before = sum(range(107, 114)), sum(range(100, 107))
+    impressions = cards["Impressions (7 days)"]
+    assert impressions.value == f"{last:,}"
+    assert impressions.change == f"{(last - before) / before:+.1%} on the previous 7 days"
+    assert impressions.direction == "up"
+    assert cards["Board followers"].change == "+25.0% on 7 days before"
+    # And a sparkline through its 7 days, lowest at the bottom, highest at the top
+    points = impressions.spark.split()
+    assert len(points) == 7 and points[0] == "0.0,22.0" and points[-1] == "100.0,2.0"
+    # And the charts cover the same 7 days; the follower line has its two points
+    assert [len(chart.values) for chart in view.charts] == [7, 7, 7, 2]
+
+
+def test_a_range_longer_than_the_figures_says_there_is_nothing_to_compare() -> None:
+    view = overview_view(_figures(days=_days(["READY"] * 10)), [], range_days=7)
+    card = next(s for s in view.stats if s.label.startswith("Impressions"))
+    assert card.change == "no full 7 days before to compare with" and card.direction == ""
+    assert "no snapshot yet" in view.follower_note
+    assert parse_range("90") == 90 and parse_range("12") == 30 and parse_range(None) == 30
+    assert sparkline([None, 5]) == "" and sparkline([3, None, 3]) == "0.0,22.0 100.0,22.0"
+
+
+def test_every_chart_point_has_a_tooltip_without_script() -> None:
+    series = daily_series(_figures(days=_days(["READY"] * 2 + ["ESTIMATE"])), "impressions",
+                          "Impressions")
+    svg = render_chart(series)
+    assert "<title>Sep 01: 100 impressions</title>" in svg
+    assert "<title>Sep 03: 102 provisional (may still change)</title>" in svg
+    assert svg.count('class="dot reactive tooltip-trigger"><title>') == \
+        series.points + series.marked_points
+    assert "<script" not in svg
+
+
+def test_a_suggestions_figure_is_said_in_words_against_its_siblings_median() -> None:
+    figures: dict[str, FigureValue] = {
+        "top_pins.1.title": "Linen dress", "top_pins.1.save_rate_pct": 12.5,
+        "top_pins.2.save_rate_pct": 4.0, "top_pins.3.save_rate_pct": 4.2,
+        "top_pins.4.save_rate_pct": 3.9,
+        "categories.recipe.save_rate_pct": 6.0, "categories.decor.save_rate_pct": 2.0,
+        "peak_days.1.weekday": "tuesday", "peak_days.1.above_mean_pct": 31.4,
+        "peak_hours.1.hour_utc": 18, "change.saves_pct": -12.4,
+        "followers.change": 14, "followers.since": "2026-11-01",
+    }
+
+    def say(name: str) -> str:
+        return figure_in_words(name, figures[name], figures)
+
+    assert say("top_pins.1.save_rate_pct") == (
+        'your #1 Pin, "Linen dress", was saved 12.5% of the times it was seen, '
+        "3.0x the median of your top Pins (4.1%)")
+    assert say("categories.recipe.save_rate_pct") == (
+        "recipe Pins were saved 6% of the times they were seen, 1.5x the median of your "
+        "categories (4%)")
+    assert say("peak_days.1.above_mean_pct") == (
+        "tuesday (your #1 day) gets 31.4% more engagement than the average day")
+    assert say("peak_hours.1.hour_utc") == "18:00 UTC is your #1 hour"
+    assert say("change.saves_pct") == "saves fell by 12.4% on the previous period"
+    assert say("followers.change") == "board followers rose by 14 since 2026-11-01"
+    assert figure_in_words("pins.total", 40) == "pins total: 40"

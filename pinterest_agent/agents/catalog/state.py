@@ -95,6 +95,8 @@ class OutboxEntry:
     entry_id: str
     target: Literal["writer", "update"]
     payload: Mapping[str, Any]
+    board: str | None = None
+    """For a new Pin: the planner's board (its calendar key; '' the default board)."""
 
 
 class CatalogStore(Protocol):

@@ -559,7 +559,8 @@ class CatalogSync:
             link=item.link))
         self._planned(work, plan, slot, brief.brief_id)
         return OutboxEntry(brief.brief_id, "writer", brief.model_dump(mode="json",
-                                                                       exclude_none=True))
+                                                                       exclude_none=True),
+                           board=route.board or DEFAULT_BOARD)
 
     def _planned(self, work: _Work, plan: VariationPlan, slot: Slot, brief: str) -> None:
         assert work.item is not None and work.route is not None

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pinterest_agent.errors import ConfigurationError, PermanentError, WorkerError
-from pinterest_agent.queues.console import channels, connect, jobs, login
+from pinterest_agent.queues.console import channels, connect, jobs, login, scheduling
 from pinterest_agent.queues.console.access import ConsoleAccess, LoginRequired, LoginThrottle
 from pinterest_agent.queues.console.chart_store import ChartStore
 from pinterest_agent.queues.console.context import Console, make_environment, render
@@ -138,7 +138,8 @@ def create_app(runtime: Runtime, access: ConsoleAccess,
                             max_age_s=access.session_max_age_s)
     app = Starlette(
         routes=[
-            *login.routes, *channels.routes, *connect.routes, *jobs.routes,
+            *login.routes, *channels.routes, *scheduling.routes, *connect.routes,
+            *jobs.routes,
             Mount("/static", StaticFiles(packages=[("pinterest_agent.queues.console", "static")]),
                   name="static"),
         ],

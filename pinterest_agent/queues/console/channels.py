@@ -20,6 +20,7 @@ from pinterest_agent.agents.ids import is_id
 from pinterest_agent.agents.insights.models import ChannelInsight
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.console.access import csrf_protected
+from pinterest_agent.queues.console.compare import parse_range
 from pinterest_agent.queues.console.context import Console, console_of, render
 from pinterest_agent.queues.console.views import (
     insight_view,
@@ -32,7 +33,8 @@ from pinterest_agent.queues.jobs.next_pin import next_pin_brief, send_next_pin
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore
 
-__all__ = ["ChannelRow", "channel_rows", "insights_of", "routes", "tab_context"]
+__all__ = ["ChannelRow", "channel_rows", "insights_of", "known_channel", "routes",
+           "tab_context"]
 
 INSIGHTS_LISTED = 52
 
@@ -93,7 +95,9 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
     context: dict[str, Any] = {"channel_id": channel_id, "tab": tab, "figures": figures}
     if tab == "overview":
         snapshots = runtime.store.follower_snapshots.load(channel_id)
-        context["overview"] = overview_view(figures, snapshots) if figures else None
+        context["overview"] = (overview_view(figures, snapshots,
+                                             parse_range(query.get("range")))
+                               if figures else None)
     elif tab == "top-pins":
         context["top"] = (top_pins_view(figures, query.get("sort"), query.get("order"))
                           if figures else None)
@@ -111,7 +115,8 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
     return context
 
 
-def _known(console: Console, channel_id: str) -> None:
+def known_channel(console: Console, channel_id: str) -> None:
+    """404 unless the channel is connected or has figures."""
     store = console.runtime.store
     if not is_id(channel_id):
         raise HTTPException(404, "No such channel: a channel id is 1 to 128 ASCII letters, "
@@ -129,9 +134,9 @@ def _tab(tab: str) -> Any:
     def page(request: Request) -> Response:
         console = console_of(request)
         channel_id = request.path_params["channel"]
-        _known(console, channel_id)
+        known_channel(console, channel_id)
         query = {key: request.query_params.get(key) for key in
-                 ("sort", "order", "n", "sent", "message")}
+                 ("sort", "order", "n", "sent", "message", "range")}
         if query["n"] is not None and not query["n"].isdigit():
             query["n"] = None
         return render(request, "channel.html",
@@ -147,7 +152,7 @@ def write_next_pin(request: Request, form: FormData) -> Response:
     --enqueue`` does) and show the job on the Suggestions tab."""
     console = console_of(request)
     channel_id = request.path_params["channel"]
-    _known(console, channel_id)
+    known_channel(console, channel_id)
     brief = next_pin_brief(console.runtime, channel_id)
     if brief is None:
         raise HTTPException(409, "This channel's latest insight has no next Pin concept.")

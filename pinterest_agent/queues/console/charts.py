@@ -9,7 +9,8 @@ the board followers total of each stored follower snapshot.
 :func:`render_chart` draws a series as inline SVG with pygal. The SVG carries no script
 (pygal's tooltip loader would reach a CDN; its inline config is dropped by an XML filter,
 pygal's post-processing hook), so it renders the same in the console, in a mailed report and
-offline. It is memoised by the
+offline; every point carries an SVG ``<title>`` instead, the tooltip a browser shows without
+script. It is memoised by the
 series' value: a channel page drawn again from the same snapshot reuses its charts.
 """
 
@@ -47,7 +48,7 @@ DAILY_METRICS: dict[DailyMetric, str] = {
 
 PROVISIONAL_LABEL = "provisional (may still change)"
 CHART_CACHE_SIZE = 256
-CHART_VERSION = 1
+CHART_VERSION = 2
 """Part of every chart's digest: bump it when the drawing changes, so stored charts are redrawn."""
 
 _STYLE = Style(
@@ -96,9 +97,11 @@ def day_label(day: date) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day:02d}"
 
 
-def daily_series(figures: ChannelFigures, metric: DailyMetric, title: str) -> ChartSeries:
-    """``metric`` per day of the snapshot, provisional days marked."""
-    days = figures.days
+def daily_series(figures: ChannelFigures, metric: DailyMetric, title: str, *,
+                 last_days: int | None = None) -> ChartSeries:
+    """``metric`` per day of the snapshot (its last ``last_days`` days when given),
+    provisional days marked."""
+    days = figures.days[-last_days:] if last_days else figures.days
     values = tuple(getattr(day, metric) if day.has_data else None for day in days)
     marked = tuple(value if day.provisional else None
                    for day, value in zip(days, values, strict=True))
@@ -157,12 +160,48 @@ def render_chart(series: ChartSeries) -> str:
         classes=("pygal-chart", "console-chart"),
     )
     chart.add_xml_filter(_without_scripts)
+    names = [series.name] + ([series.marked_label] if series.marked else [])
+    chart.add_xml_filter(lambda root: _point_titles(root, names))
     chart.x_labels = list(series.labels)
     chart.add(series.name, list(series.values))
     if series.marked:
         chart.add(series.marked_label, list(series.marked), stroke=False, dots_size=5)
     svg: str = chart.render(is_unicode=True)
     return svg
+
+
+def _count(value: str | None) -> str:
+    try:
+        return f"{float(value or ''):,.0f}"
+    except ValueError:
+        return value or ""
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _point_titles(root: Any, names: Sequence[str]) -> Any:
+    """pygal's ``xml_filters`` hook: give every dot an SVG ``<title>`` ("Sep 03: 1,204
+    impressions"), the browser's own tooltip, which needs no script (pygal's needs one)."""
+    namespace = root.tag[:-3] if isinstance(root.tag, str) and root.tag.endswith("svg") else ""
+    for group in root.iter():
+        classes = (group.get("class") or "").split()
+        serie = next((c for c in classes if c.startswith("serie-")), None)
+        if "series" not in classes or serie is None:
+            continue
+        index = int(serie.partition("-")[2])
+        name = names[index] if index < len(names) else ""
+        for dots in group:
+            if (dots.get("class") or "") != "dots":
+                continue
+            descs = {(d.get("class") or ""): (d.text or "") for d in dots
+                     if _local(d.tag) == "desc"}
+            for circle in (c for c in dots if _local(c.tag) == "circle"):
+                title = circle.makeelement(f"{namespace}title", {})
+                title.text = f"{descs.get('x_label', '')}: {_count(descs.get('value'))} {name}"
+                circle.append(title)
+    return root
 
 
 def _without_scripts(root: Any) -> Any:

@@ -21,8 +21,18 @@ from pinterest_agent.queues.console.charts import (
     daily_series,
     follower_series,
 )
+from pinterest_agent.queues.console.compare import (
+    DEFAULT_RANGE,
+    RANGES,
+    follower_change,
+    period_change,
+    sparkline,
+)
+from pinterest_agent.queues.console.figure_words import figure_in_words
+from pinterest_agent.queues.console.previews import PinPreview, pin_preview
 from pinterest_agent.queues.stores.event_index import event_channel as channel_of
 from pinterest_agent.queues.stores.event_index import event_status as status_of
+from pinterest_agent.queues.stores.schedule import Preview
 
 __all__ = [
     "SORT_COLUMNS",
@@ -59,6 +69,12 @@ class Stat:
     label: str
     value: str
     note: str = ""
+    change: str = ""
+    """Against the previous period, in words ("+12.5% on the previous 30 days")."""
+    direction: str = ""
+    """``up``, ``down``, ``flat`` or empty (nothing to compare with)."""
+    spark: str = ""
+    """The points of a sparkline of its days (``compare.sparkline``), or empty."""
 
 
 def number(value: float | None) -> str:
@@ -91,35 +107,60 @@ class OverviewView:
     charts: list[ChartSeries]
     provisional_note: str
     period: str
+    range_days: int = DEFAULT_RANGE
+    ranges: tuple[int, ...] = RANGES
+    follower_note: str = ""
+    """Why the follower history is not drawn (fewer than two snapshots), or empty."""
 
 
 def overview_view(
-    figures: ChannelFigures, snapshots: Sequence[FollowerSnapshot]
+    figures: ChannelFigures, snapshots: Sequence[FollowerSnapshot],
+    range_days: int = DEFAULT_RANGE,
 ) -> OverviewView:
-    days = [day for day in figures.days if day.has_data]
-    totals = {metric: sum(getattr(day, metric) for day in days) for metric in DAILY_METRICS}
-    span = f"{figures.days[0].date} to {figures.days[-1].date}" if figures.days else ""
+    """The channel's cards over the last ``range_days`` days (7, 30 or 90), each with its change
+    on the days before and a sparkline; the daily charts over the same days."""
+    shown = figures.days[-range_days:]
+    span = f"{shown[0].date} to {shown[-1].date}" if shown else ""
+    followers = follower_change(snapshots, range_days)
     stats = [
         Stat("Account", f"@{figures.username}" if figures.username else "\u2013"),
         Stat("Total Pins", number(figures.pins_total)),
         Stat("Boards", number(len(figures.boards)) if figures.boards else "\u2013"),
-        Stat("Board followers", number(figures.followers_total)),
-        *(Stat(f"{title} ({len(figures.days)} days)", number(totals[metric]) if days else
-               "\u2013") for metric, title in DAILY_METRICS.items()),
+        Stat("Board followers", number(figures.followers_total), change=followers.text,
+             direction=followers.direction,
+             spark=sparkline([s.total for s in sorted(snapshots, key=lambda s: s.taken_at)])),
     ]
+    for metric, title in DAILY_METRICS.items():
+        change = period_change(figures.days, metric, range_days)
+        stats.append(Stat(
+            f"{title} ({len(shown)} days)", number(change.total), change=change.text,
+            direction=change.direction,
+            spark=sparkline([getattr(d, metric) if d.has_data else None for d in shown])))
     boards = [Stat(board.name or board.board_id,
                    f"{number(board.pin_count)} Pins, {number(board.follower_count)} followers",
                    board.privacy or "")
               for board in sorted(figures.boards, key=lambda b: -(b.follower_count or 0))]
-    charts = [daily_series(figures, metric, title) for metric, title in DAILY_METRICS.items()]
-    if snapshots:
+    charts = [daily_series(figures, metric, title, last_days=range_days)
+              for metric, title in DAILY_METRICS.items()]
+    follower_note = ""
+    if len(snapshots) >= 2:
         charts.append(follower_series(snapshots))
-    provisional = figures.provisional_days
+    elif snapshots:
+        first = snapshots[0]
+        follower_note = (
+            f"Follower history: one snapshot so far ({first.taken_at:%Y-%m-%d}, "
+            f"{number(first.total)} board followers). Each insights run (weekly) stores one; "
+            "the line is drawn from the second.")
+    else:
+        follower_note = ("Follower history: no snapshot yet. Each insights run (weekly) stores "
+                         "the boards' follower counts; the line is drawn from the second.")
+    provisional = [day for day in figures.provisional_days if shown and day >= shown[0].date]
     note = (f"{len(provisional)} provisional day(s) ({provisional[0]} to {provisional[-1]}): "
             "Pinterest is still processing them, so their figures may change."
             if provisional else "Every day shown is final.")
     return OverviewView(status=figures.status, stats=stats, boards=boards, charts=charts,
-                        provisional_note=note, period=span)
+                        provisional_note=note, period=span, range_days=range_days,
+                        follower_note=follower_note)
 
 
 # -- Top Pins -------------------------------------------------------------------------------
@@ -139,6 +180,7 @@ class TopPinRow:
     pin_clicks: str
     outbound_clicks: str
     ranked_by_rate: bool
+    preview: PinPreview
 
 
 @dataclass(frozen=True)
@@ -165,7 +207,8 @@ def top_pins_view(
     if column == "save_rate":
         pins = ([p for p in pins if p.impressions >= figures.min_impressions]
                 + [p for p in pins if p.impressions < figures.min_impressions])
-    rows = [_pin_row(rank, pin, pin.impressions >= figures.min_impressions)
+    boards = {board.board_id: board.name for board in figures.boards if board.name}
+    rows = [_pin_row(rank, pin, pin.impressions >= figures.min_impressions, boards)
             for rank, pin in enumerate(pins[:limit], start=1)]
     period = (f"{figures.pin_period_start} to {figures.pin_period_end}"
               if figures.pin_period_start and figures.pin_period_end else "")
@@ -175,13 +218,17 @@ def top_pins_view(
                        period=period, note=note)
 
 
-def _pin_row(rank: int, pin: PinFigures, eligible: bool) -> TopPinRow:
+def _pin_row(rank: int, pin: PinFigures, eligible: bool,
+             boards: Mapping[str, str]) -> TopPinRow:
+    title = pin.title or f"Pin {pin.pin_id}"
     return TopPinRow(
         rank=rank, pin_id=pin.pin_id, title=pin.title or f"Pin {pin.pin_id}", url=pin.url,
         link=pin.link, image_url=pin.image_url, impressions=number(pin.impressions),
         saves=number(pin.saves), save_rate=percent(pin.save_rate),
         pin_clicks=number(pin.pin_clicks), outbound_clicks=number(pin.outbound_clicks),
         ranked_by_rate=eligible,
+        preview=pin_preview(Preview(title=title, board_id=pin.board_id,
+                                    image_url=pin.image_url), boards, href=pin.url),
     )
 
 
@@ -240,6 +287,8 @@ class SuggestionRow:
     rationale: str
     figure: str
     figure_value: str
+    in_words: str = ""
+    """The figure said as a sentence (``figure_words.figure_in_words``)."""
 
 
 @dataclass(frozen=True)
@@ -258,7 +307,8 @@ def suggestions_view(insight: ChannelInsight | None) -> SuggestionsView | None:
     return SuggestionsView(
         generated_at=when(insight.generated_at),
         suggestions=[SuggestionRow(s.priority, s.action, s.rationale, s.figure,
-                                   _figure(s.figure_value))
+                                   _figure(s.figure_value),
+                                   figure_in_words(s.figure, s.figure_value, insight.figures))
                      for s in sorted(insight.suggestions, key=lambda s: s.priority)],
         next_pin=brief.model_dump(mode="json", exclude_none=True) if brief else None,
         next_pin_note=insight.next_pin_note,
@@ -341,8 +391,8 @@ def _float(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-STATUSES = ("drafted", "published", "duplicate", "failed", "retrying", "redriven", "ready",
-            "rejected")
+STATUSES = ("drafted", "published", "duplicate", "failed", "retrying", "redriven", "cancelled",
+            "ready", "rejected")
 """The statuses the Jobs page filters by (the last part of each event type)."""
 
 

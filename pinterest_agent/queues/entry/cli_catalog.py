@@ -86,8 +86,10 @@ def catalog_check(feed: str, mapping_path: Path | None) -> None:
 
 
 def _sender(rt: Any) -> Callable[[OutboxEntry], None]:
+    from pinterest_agent.agents.messages import PinBrief
     from pinterest_agent.queues.jobs.actors import UPDATE_ACTOR, WRITE_ACTOR, build_broker
     from pinterest_agent.queues.jobs.enqueue import enqueue_message
+    from pinterest_agent.queues.jobs.schedule import schedule_brief
 
     broker = build_broker(rt.settings, rt.redis_client)
 
@@ -96,6 +98,9 @@ def _sender(rt: Any) -> Callable[[OutboxEntry], None]:
             enqueue_message(broker, queue=rt.settings.queue_publisher, actor=UPDATE_ACTOR,
                             payload=dict(entry.payload))
         else:
+            # On the calendar (and movable) from now on, not only once the writer drafted it.
+            schedule_brief(rt, PinBrief.model_validate(entry.payload),
+                           planned_board=entry.board)
             enqueue_message(broker, queue=rt.settings.queue_writer, actor=WRITE_ACTOR,
                             payload=dict(entry.payload))
 

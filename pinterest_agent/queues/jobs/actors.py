@@ -46,6 +46,7 @@ from pinterest_agent.queues.broker.shutdown import AbortReadsAtShutdown
 from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.jobs import insights, publish, update, write
 from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
+from pinterest_agent.queues.jobs.schedule import schedule_post
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 
@@ -159,13 +160,14 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
 
     def write_post(payload: object) -> None:
         def hand_off(post: SocialPost) -> str:
-            delay = publish.delay_ms_until(post.scheduled_at)
+            due = schedule_post(runtime, post)  # a time moved in the console wins
+            delay = publish.delay_ms_until(due)
             message = publish_actor.send_with_options(
                 args=(post.model_dump(mode="json", exclude_none=True),), delay=delay)
-            if delay is not None and post.scheduled_at is not None:
+            if delay is not None and due is not None:
                 # Until its time comes the post's outcome says when (a published one stays).
                 runtime.store.outcomes.record("post", post.post_id, {
-                    "status": "scheduled", "scheduled_at": post.scheduled_at.isoformat(),
+                    "status": "scheduled", "scheduled_at": due.isoformat(),
                     "channel_id": post.channel_id})
             return str(message.message_id)
 

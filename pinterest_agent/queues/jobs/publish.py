@@ -27,6 +27,7 @@ from pinterest_agent.queues.broker.envelopes import (
     depth_of,
     preview,
 )
+from pinterest_agent.queues.jobs.schedule import check_schedule
 from pinterest_agent.queues.runtime import Runtime
 
 __all__ = [
@@ -137,14 +138,22 @@ def run_publish(
     post = decode_message(SocialPost, payload)
     keep_copy(runtime, post)
     outcomes = runtime.store.outcomes
-    if post.scheduled_at is not None and reschedule is not None:
-        wait_s = post.scheduled_at.timestamp() - clock()
+    # The schedule record (moved or cancelled in the console) rules over the message's time.
+    decision = check_schedule(runtime, post, now_s=clock(), slack_s=SCHEDULE_SLACK_S,
+                              can_wait=reschedule is not None)
+    if decision.action == "skip" and decision.outcome is not None:
+        log.info("post %s not published: %s", post.post_id, decision.outcome.get("status"))
+        return decision.outcome
+    due = decision.at if decision.action == "wait" else \
+        post.scheduled_at if decision.own_time else None
+    if due is not None and reschedule is not None:
+        wait_s = due.timestamp() - clock()
         if wait_s > SCHEDULE_SLACK_S:
             reschedule(min(int(wait_s * 1000), MAX_DELAY_MS))  # far dates hop in 6-day steps
-            log.info("post %s scheduled for %s", post.post_id, post.scheduled_at.isoformat())
+            log.info("post %s scheduled for %s", post.post_id, due.isoformat())
             return outcomes.record(
                 "post", post.post_id,
-                {"status": "scheduled", "scheduled_at": post.scheduled_at.isoformat()},
+                {"status": "scheduled", "scheduled_at": due.isoformat()},
             )
     result: PublishResult = publish(post, runtime.publishers)
     if result.recorded is not None:  # recorded and announced with the Pin, in the same step

@@ -4,7 +4,8 @@ Keys (``P`` is the ``key_prefix`` setting, ``C`` the channel)::
 
     P:catalog:C:fp        hash  item id -> fingerprint (content:image:status:due:dirty)
     P:catalog:C:state     hash  item id -> ItemState JSON (its Pins, their images and layouts)
-    P:catalog:C:outbox    hash  entry id -> {"target", "payload"}: decided, not yet sent
+    P:catalog:C:outbox    hash  entry id -> {"target", "payload", "board"}: decided, not yet
+                                sent
     P:catalog:C:calendar  hash  board|YYYY-MM-DD -> Pins planned that day (past days pruned)
     P:catalog:C:pins      hash  Pin id -> item id (which item a top Pin belongs to)
 
@@ -111,7 +112,8 @@ class RedisCatalogStore:
                 pipe.hset(self._key(channel_id, "fp"), mapping=fp)
             if outbox:
                 pipe.hset(self._key(channel_id, "outbox"), mapping={
-                    e.entry_id: json.dumps({"target": e.target, "payload": e.payload})
+                    e.entry_id: json.dumps({"target": e.target, "payload": e.payload,
+                                            "board": e.board})
                     for e in outbox})
             for day, count in calendar.items():
                 pipe.hincrby(self._key(channel_id, "calendar"), day, count)
@@ -129,7 +131,9 @@ class RedisCatalogStore:
             if body.get("target") == "update":
                 entries.append(OutboxEntry(entry_id, "update", body["payload"]))
             else:
-                entries.append(OutboxEntry(entry_id, "writer", body["payload"]))
+                board = body.get("board")
+                entries.append(OutboxEntry(entry_id, "writer", body["payload"],
+                                           board=board if isinstance(board, str) else None))
         return entries
 
     def sent(self, channel_id: str, entry_id: str) -> None:

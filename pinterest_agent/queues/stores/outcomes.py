@@ -25,7 +25,7 @@ __all__ = ["EVENTS_MAXLEN", "EVENT_TYPES", "EventPage", "OutcomeLog"]
 
 EVENT_TYPES = frozenset(
     {"post.drafted", "post.published", "post.duplicate", "post.failed", "post.retrying",
-     "post.redriven",
+     "post.redriven", "post.cancelled",
      "insight.ready", "insight.failed", "insight.retrying", "message.rejected",
      # catalogs (queues/jobs/update.py, queues/jobs/catalog_run.py)
      "update.applied", "update.failed", "update.retrying", "catalog.synced",

@@ -21,6 +21,7 @@ Keys (``P`` is the ``key_prefix`` setting)::
     P:image:{sha256}            str   a rendered image's bytes, stored once (SET NX), expiring
                                       ``image_ttl_days`` after its post is due
     P:dead-reason:{dead_id}     str   why a dead letter is there ({code, message}; 30 days)
+    P:schedule:{post_id}        hash  a Pin waiting for its time (``stores/schedule.py``)
     <events_stream>             stream  post.drafted / post.published / post.failed / insight.ready
 
 Outcomes and their event are written in one MULTI/EXEC so a reader never sees one without the
@@ -51,6 +52,7 @@ from pinterest_agent.queues.stores.ledger import (
 from pinterest_agent.queues.stores.oauth_states import OAuthStates
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Renewer
+from pinterest_agent.queues.stores.schedule import ScheduleBook
 from pinterest_agent.queues.stores.secrets import SecretBox
 
 __all__ = ["Store"]
@@ -69,6 +71,7 @@ class Store:
     documents: Documents
     follower_snapshots: RedisFollowerSnapshots
     dead_reasons: DeadReasons
+    schedule: ScheduleBook
 
     @classmethod
     def build(
@@ -102,4 +105,5 @@ class Store:
             documents=Documents(client, keys),
             follower_snapshots=RedisFollowerSnapshots(client, keys),
             dead_reasons=DeadReasons(client, prefix),
+            schedule=ScheduleBook(client, keys),
         )
