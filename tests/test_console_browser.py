@@ -37,7 +37,13 @@ from pinterest_agent.queues.jobs.schedule import schedule_post
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
 from tests.conftest import Channel, RunningWorker
-from tests.console_support import PASSWORD, SESSION_COOKIE, console_app, llm_settings
+from tests.console_support import (
+    PASSWORD,
+    SESSION_COOKIE,
+    console_app,
+    csrf_of,
+    llm_settings,
+)
 from tests.helpers import post_payload, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -429,6 +435,25 @@ def test_behind_a_tls_proxy_the_operator_logs_in_and_out(
     driver.get(f"{url}/jobs")
     assert driver.current_url.startswith(f"{url}/login")
     assert _errors(driver) == []
+
+
+def test_a_strangers_failed_logins_never_lock_the_operator_out(
+    browser: Any, console_url: str,
+) -> None:
+    # Given a stranger on another address (127.0.0.2: loopback is a /8) failing logins until
+    # the console refuses it, the right password included
+    stranger_transport = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(base_url=console_url, transport=stranger_transport, timeout=10,
+                      headers={"Origin": console_url}) as stranger:
+        token = csrf_of(stranger.get("/login").text)
+        codes = [stranger.post("/login", data={"csrf_token": token, "password": password})
+                 .status_code for password in ["guess"] * 11 + [PASSWORD]]
+    assert codes == [401] * 10 + [429] * 2
+    # When the operator logs in from the browser (127.0.0.1) with the right password
+    _log_in(browser, console_url, "/jobs")
+    # Then the console opens for them
+    assert browser.current_url == f"{console_url}/jobs"
+    assert _errors(browser) == []
 
 
 def _log_in(driver: Any, console_url: str, path: str) -> None:
