@@ -13,11 +13,17 @@ import click
 
 from pinterest_agent.agents.ids import require_id
 from pinterest_agent.errors import WorkerError
-from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, read_json, runtime
-from pinterest_agent.queues.settings import Settings, load_settings
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    echo_json,
+    load_settings,
+    read_json,
+    runtime,
+)
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.broker.deadletters import DeadLetterQueue
+    from pinterest_agent.queues.settings import Settings
 
 __all__ = ["enqueue", "jobs", "publish"]
 
