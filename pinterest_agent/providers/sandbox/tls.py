@@ -4,7 +4,7 @@ Pins link to ``https://`` pages only, so the sandbox serves its test pages over 
 made fresh for each sandbox; the worker trusts it only when told to (``preflight_ca_file``), so
 the production trust store is never widened. Its files (the server's private key among them) live
 in a temporary directory that :meth:`SandboxTLS.cleanup` removes (the sandbox calls it when it
-stops) and that is removed at the latest when the interpreter exits.
+stops) and that is removed at the latest when the object is collected or the interpreter exits.
 """
 
 from __future__ import annotations
