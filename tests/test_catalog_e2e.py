@@ -28,8 +28,8 @@ def shop_feed(tmp_path: Path, sandbox: SandboxServer, *, edit: Callable[[str], s
               ) -> Path:
     """The sample feed pointed at this test's sandbox (its links and images)."""
     text = (FEEDS / "shop.csv").read_text(encoding="utf-8")
-    text = text.replace("https://127.0.0.1:8766", sandbox.https_base_url)
-    text = text.replace("http://127.0.0.1:8765", sandbox.base_url)
+    text = text.replace("${PINTEREST_AGENT_SANDBOX_HTTPS_URL}", sandbox.https_base_url)
+    text = text.replace("${PINTEREST_AGENT_SANDBOX_URL}", sandbox.base_url)
     path = tmp_path / "shop.csv"
     path.write_text(edit(text), encoding="utf-8")
     return path

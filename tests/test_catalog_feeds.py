@@ -13,7 +13,10 @@ FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 
 
 def read(name: str, **options: str) -> tuple[str, dict[str, FeedItem], list[str]]:
-    parsed = parse_feed((FEEDS / name).read_bytes(), **options)
+    data = (FEEDS / name).read_bytes()  # the sample's links to the sandbox, on its default ports
+    data = data.replace(b"${PINTEREST_AGENT_SANDBOX_HTTPS_URL}", b"https://127.0.0.1:8766")
+    data = data.replace(b"${PINTEREST_AGENT_SANDBOX_URL}", b"http://127.0.0.1:8765")
+    parsed = parse_feed(data, **options)
     return parsed.format, {i.item_id: i for i in parsed.items}, [str(p) for p in parsed.problems]
 
 

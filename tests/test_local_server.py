@@ -17,14 +17,13 @@ from typing import Any, cast
 import pytest
 from click.testing import CliRunner
 
-from pinterest_agent.agents.llm import LLMConfigurationError, LLMUnavailableError
+from pinterest_agent.agents.llm import LLMConfigurationError, LLMUnavailableError, local_server
 from pinterest_agent.agents.llm.local_server import (
     LocalModel,
     default_threads,
     local_model_env,
     serve_local_model,
 )
-from pinterest_agent.queues.entry import cli_model
 from pinterest_agent.queues.entry.cli import main
 from pinterest_agent.queues.settings import Settings
 
@@ -190,7 +189,7 @@ def _scripted_start(monkeypatch: pytest.MonkeyPatch, *, before_up: Any = None,
         finally:
             story.append("stopped")
 
-    monkeypatch.setattr(cli_model, "serve_local_model", start)
+    monkeypatch.setattr(local_server, "serve_local_model", start)  # what the command imports
     return story
 
 

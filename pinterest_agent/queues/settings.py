@@ -322,6 +322,17 @@ class Settings(BaseSettings):
         description="An extra CA (PEM) the fetcher trusts besides the system's; the demo and "
         "tests point it at the sandbox's throwaway CA.",
     )
+    sandbox_url: str | None = Field(
+        default=None, pattern=r"^https?://",
+        description="The local sandbox's base URL (`pinterest-agent sandbox` writes it): a file "
+        "the CLI reads (a message, a feed) may name it as ${PINTEREST_AGENT_SANDBOX_URL}, as the "
+        "samples under fixtures/ do.",
+    )
+    sandbox_https_url: str | None = Field(
+        default=None, pattern=r"^https://",
+        description="The local sandbox's HTTPS base URL (its test pages), named as "
+        "${PINTEREST_AGENT_SANDBOX_HTTPS_URL} in such files.",
+    )
     max_source_image_bytes: int = Field(
         default=20 * 1024 * 1024, description="The largest source image fetched."
     )

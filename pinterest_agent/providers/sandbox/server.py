@@ -453,7 +453,8 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving, end sleeping faults and close open keep-alive connections."""
+        """Stop serving, end sleeping faults, close open keep-alive connections and remove the
+        TLS directory (its CA and private keys)."""
         self.state.stopping.set()
         if self._threads:
             for listener in self._listeners:
@@ -464,6 +465,8 @@ class SandboxServer:
         for listener in self._listeners:
             listener.close_connections()
             listener.server_close()
+        if self.tls is not None:
+            self.tls.cleanup()  # its private keys do not outlive it
 
     def serve_forever(self) -> None:
         """Serve until interrupted (Ctrl+C) or stopped from another thread."""

@@ -2,7 +2,9 @@
 
 Pins link to ``https://`` pages only, so the sandbox serves its test pages over TLS too. The CA is
 made fresh for each sandbox; the worker trusts it only when told to (``preflight_ca_file``), so
-the production trust store is never widened.
+the production trust store is never widened. Its files (the server's private key among them) live
+in a temporary directory that :meth:`SandboxTLS.cleanup` removes (the sandbox calls it when it
+stops) and that is removed at the latest when the object is collected or the interpreter exits.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import datetime as dt
 import ipaddress
 import ssl
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
@@ -28,6 +30,11 @@ class SandboxTLS:
     ca_file: Path
     cert_file: Path
     key_file: Path
+    _owner: tempfile.TemporaryDirectory[str] = field(repr=False, compare=False)
+
+    def cleanup(self) -> None:
+        """Remove the directory and its files (again: nothing)."""
+        self._owner.cleanup()
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -85,7 +92,8 @@ def make_tls(hostnames: tuple[str, ...] = ("localhost",)) -> SandboxTLS:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    directory = Path(tempfile.mkdtemp(prefix="pinterest-sandbox-tls-"))
+    owner = tempfile.TemporaryDirectory(prefix="pinterest-sandbox-tls-")  # removed at exit too
+    directory = Path(owner.name)
     ca_file = directory / "ca.pem"
     cert_file = directory / "server.pem"
     key_file = directory / "server.key"
@@ -96,4 +104,4 @@ def make_tls(hostnames: tuple[str, ...] = ("localhost",)) -> SandboxTLS:
                           serialization.NoEncryption())
     )
     key_file.chmod(0o600)
-    return SandboxTLS(directory, ca_file, cert_file, key_file)
+    return SandboxTLS(directory, ca_file, cert_file, key_file, owner)

@@ -1,6 +1,10 @@
 """``pinterest-agent``: run workers, the sandbox and the demo; connect channels; enqueue and
 inspect jobs. Every command reads settings once (:func:`queues.settings.load_settings`).
 
+Loading the CLI imports click and the command modules only; each command imports what it runs
+(the settings, Redis, Dramatiq, the LLM client, Pillow) in its body, so that ``--help`` and a
+command's start stay quick (``tests/test_cli_startup.py``).
+
 Exit codes: 0 success, 1 the job or input failed (a clear message on stderr), 2 configuration.
 """
 
@@ -9,11 +13,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
-from pydantic import BaseModel
 
-from pinterest_agent.agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.entry.cli_catalog import catalog
@@ -28,8 +32,11 @@ from pinterest_agent.queues.entry.cli_support import (
     check_worker_settings,
     echo_json,
     fail,
+    load_settings,
 )
-from pinterest_agent.queues.settings import load_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["main"]
 
@@ -83,8 +90,13 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
             listing_lag_ms: int, env_file: Path | None, llm_rate: float, llm_seed: int,
             llm_kinds: tuple[str, ...]) -> None:
     """Run the local Pinterest (and OpenAI-compatible) sandbox in the foreground, and print the
-    settings that point a worker and every command at it."""
+    settings that point a worker and every command at it.
+
+    The --env-file of an earlier sandbox is removed at once and this one's is written whole when
+    the sandbox is ready; when it stops (Ctrl+C, SIGTERM) it removes that file and its TLS
+    directory (its CA and private keys)."""
     import contextlib
+    import signal
 
     require_extra("sandbox", "the local sandbox")
 
@@ -94,6 +106,7 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
     from pinterest_agent.queues.entry.sandbox_env import (
         DEMO_CHANNEL,
         export_lines,
+        remove_env_file,
         sandbox_env,
         write_env_file,
     )
@@ -102,6 +115,8 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
     if unknown:
         raise click.BadParameter(f"unknown {', '.join(unknown)}; one of {', '.join(KINDS)}",
                                  param_hint="--llm-misbehaviour")
+    if env_file is not None:
+        remove_env_file(env_file)  # an earlier sandbox's settings: its CA, tokens, key prefix
     try:
         server = SandboxServer(host, port, latency_ms=latency_ms, https=True,
                                listing_lag_ms=listing_lag_ms,
@@ -112,23 +127,35 @@ def sandbox(host: str, port: int, https_port: int | None, latency_ms: int,
         fail(ConfigurationError(f"the sandbox cannot listen on {host}:{port} or the next port "
                                 f"({exc.strerror}); stop what uses them or pass --port",
                                 code="port_in_use"))
-    account = server.state.seed_account(DEMO_CHANNEL)
-    # 60 Pins over 90 days with their analytics, linking to the sandbox's own HTTPS pages: the
-    # insights, the console and the workbench's report have something to read, offline.
-    populate_channel(server.state, account.user_id, pins=60, boards=3,
-                     link_base=f"{server.https_base_url}/_sandbox/pages")
-    env = sandbox_env(server, account)
-    click.echo(describe(server, account))
-    click.echo("\nPoint a worker and the CLI at it (or source the --env-file):")
-    click.echo("\n".join(export_lines(env)))
-    click.echo(f"pinterest-agent channels add --channel {DEMO_CHANNEL} "
-               f'--board "$PINTEREST_AGENT_SANDBOX_BOARD"')
-    if env_file is not None:
-        write_env_file(env_file, env)
-        click.echo(f"\n(written to {env_file})")
-    click.echo("\nPress Ctrl+C to stop.", nl=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+
+    def stop_on_signal(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_IGN)  # a second one must not cut the clean-up short
+        raise KeyboardInterrupt  # as Ctrl+C: serve_forever stops the server and cleans up
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    try:
+        account = server.state.seed_account(DEMO_CHANNEL)
+        # 60 Pins over 90 days with their analytics, linking to the sandbox's own HTTPS pages: the
+        # insights, the console and the workbench's report have something to read, offline.
+        populate_channel(server.state, account.user_id, pins=60, boards=3,
+                         link_base=f"{server.https_base_url}/_sandbox/pages")
+        env = sandbox_env(server, account)
+        click.echo(describe(server, account))
+        click.echo("\nPoint a worker and the CLI at it (or source the --env-file):")
+        click.echo("\n".join(export_lines(env)))
+        click.echo(f"pinterest-agent channels add --channel {DEMO_CHANNEL} "
+                   f'--board "$PINTEREST_AGENT_SANDBOX_BOARD"')
+        if env_file is not None:
+            write_env_file(env_file, env)
+            click.echo(f"\n(written to {env_file}; removed when the sandbox stops)")
+        click.echo("\nPress Ctrl+C to stop.", nl=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.stop()  # (again: nothing) its TLS directory goes with it
+            if env_file is not None:
+                remove_env_file(env_file)
 
 
 @main.command()
@@ -157,6 +184,8 @@ def keygen() -> None:
                                            "PostUpdate"]))
 def schema(model: str | None) -> None:
     """Print the JSON Schema of the queue messages."""
+    from pinterest_agent.agents.messages import InsightsRequest, PinBrief, PostUpdate, SocialPost
+
     models: dict[str, type[BaseModel]] = {
         "SocialPost": SocialPost, "PinBrief": PinBrief, "InsightsRequest": InsightsRequest,
         "PostUpdate": PostUpdate,

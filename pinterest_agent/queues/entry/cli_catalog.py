@@ -6,14 +6,19 @@ import sys
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from pinterest_agent.agents.catalog import OutboxEntry, SyncReport
-from pinterest_agent.agents.catalog.sync import BUCKETS
-from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, runtime
-from pinterest_agent.queues.settings import load_settings
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    echo_json,
+    load_settings,
+    runtime,
+)
+
+if TYPE_CHECKING:
+    from pinterest_agent.agents.catalog import OutboxEntry, SyncReport
 
 __all__ = ["catalog"]
 
@@ -163,6 +168,8 @@ def catalog_sync(feed: str, channel_id: str, mapping_path: Path | None, dry_run:
 
 def _summary(report: SyncReport, heading: str) -> None:
     """The buckets, one per row of the feed, their total, and the items gone from it."""
+    from pinterest_agent.agents.catalog.sync import BUCKETS
+
     summary = report.summary()
     _table([*([key.replace("_", " "), str(summary[key])] for key in BUCKETS),
             ["= items", str(summary["items"])], ["removed", str(summary["removed"])]],

@@ -12,9 +12,9 @@ from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.entry.cli_support import (
     channel_param,
     check_worker_settings,
+    load_settings,
     runtime,
 )
-from pinterest_agent.queues.settings import load_settings
 
 __all__ = ["console", "report"]
 

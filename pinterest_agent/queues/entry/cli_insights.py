@@ -9,8 +9,12 @@ from types import FrameType
 
 import click
 
-from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, runtime
-from pinterest_agent.queues.settings import load_settings
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    echo_json,
+    load_settings,
+    runtime,
+)
 
 __all__ = ["insights", "scheduler"]
 

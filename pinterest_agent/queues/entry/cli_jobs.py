@@ -13,11 +13,17 @@ import click
 
 from pinterest_agent.agents.ids import require_id
 from pinterest_agent.errors import WorkerError
-from pinterest_agent.queues.entry.cli_support import channel_param, echo_json, read_json, runtime
-from pinterest_agent.queues.settings import Settings, load_settings
+from pinterest_agent.queues.entry.cli_support import (
+    channel_param,
+    echo_json,
+    load_settings,
+    read_json,
+    runtime,
+)
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.broker.deadletters import DeadLetterQueue
+    from pinterest_agent.queues.settings import Settings
 
 __all__ = ["enqueue", "jobs", "publish"]
 
@@ -141,21 +147,39 @@ FINAL_STATUSES = {"post": ("published", "failed"), "brief": ("drafted", "failed"
               help="Seconds to wait.")
 def jobs_wait(subject_id: str, kind: str, timeout_s: float) -> None:
     """Wait until a job has a final outcome and print it: exit 0 when it succeeded, 1 when it
-    failed or the time ran out (a scheduled post waits for its time)."""
+    failed or the time ran out (a scheduled post waits for its time).
+
+    While it waits it says, on stderr, where the job is whenever that changes: a post made from
+    a brief (the same id) shows its brief's state until the post has one of its own (retrying,
+    and why); a post whose brief failed for good ends the wait at once with the brief's outcome."""
+    from pinterest_agent.queues.entry.waiting import brief_failed, waiting_on
+
     require_id(subject_id, "SUBJECT_ID")
     rt = runtime()
     deadline = time.monotonic() + timeout_s
     final = FINAL_STATUSES[kind]
-    outcome = None
-    while time.monotonic() < deadline:
+    said = ""
+    while True:
         outcome = rt.store.outcomes.get(kind, subject_id)
         if outcome is not None and outcome.get("status") in final:
             echo_json(outcome)
             sys.exit(1 if outcome["status"] == "failed" else 0)
+        brief = rt.store.outcomes.get("brief", subject_id) if kind == "post" else None
+        if brief_failed(kind, outcome, brief):
+            assert brief is not None
+            echo_json(brief)
+            click.echo(f"error: the brief {subject_id!r} failed, so its post will not be made; "
+                       "see `pinterest-agent jobs dead`", err=True)
+            sys.exit(1)
+        where = waiting_on(kind, subject_id, outcome, brief)
+        if time.monotonic() >= deadline:
+            break
+        if where != said:
+            click.echo(f"waiting: {where}", err=True)
+            said = where
         time.sleep(0.25)
-    status = outcome.get("status") if outcome else "nothing recorded"
-    click.echo(f"error: {kind} {subject_id!r} has no final outcome after {timeout_s:g}s "
-               f"({status}); see `pinterest-agent jobs status` and `jobs dead`", err=True)
+    click.echo(f"error: {kind} {subject_id!r} has no final outcome after {timeout_s:g}s: "
+               f"{where}; see `pinterest-agent jobs status` and `jobs dead`", err=True)
     sys.exit(1)
 
 

@@ -7,21 +7,22 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from pinterest_agent.agents.llm.errors import LLMError, LLMUnavailableError
-from pinterest_agent.agents.llm.local_server import (
-    DEFAULT_CONTEXT,
-    DEFAULT_PORT,
-    LocalModel,
-    local_model_env,
-    serve_local_model,
-)
 from pinterest_agent.extras import require_extra
 from pinterest_agent.queues.entry.cli_support import fail
 
-__all__ = ["model"]
+if TYPE_CHECKING:
+    from pinterest_agent.agents.llm.local_server import LocalModel
+
+__all__ = ["DEFAULT_CONTEXT", "DEFAULT_PORT", "model"]
+
+#: ``agents.llm.local_server``'s defaults, named here so that ``--help`` does not import the LLM
+#: client (``tests/test_cli_startup.py`` checks they are the same).
+DEFAULT_PORT = 8089
+DEFAULT_CONTEXT = 4096
 
 
 @click.group()
@@ -45,6 +46,9 @@ def serve(host: str, port: int, threads: int | None, context: int, model_path: P
           env_file: Path | None) -> None:
     """Start the local model and print the settings that point the worker at it."""
     require_extra("local-model", "the local model")
+    from pinterest_agent.agents.llm.errors import LLMError, LLMUnavailableError
+    from pinterest_agent.agents.llm.local_server import local_model_env, serve_local_model
+
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -76,14 +80,16 @@ def serve(host: str, port: int, threads: int | None, context: int, model_path: P
 
 
 def _announce(running: LocalModel, env: dict[str, str], env_file: Path | None) -> None:
-    from pinterest_agent.queues.entry.sandbox_env import export_lines  # (not the sandbox itself)
+    from pinterest_agent.queues.entry.sandbox_env import (  # (not the sandbox itself)
+        export_lines,
+        write_env_file,
+    )
 
     click.echo(f"{running.model} ({running.model_path}, {running.threads} thread(s)) "
                f"answers at {running.base_url}")
     click.echo("\nPoint a worker and the CLI at it (or source the --env-file):")
     click.echo("\n".join(export_lines(env)))
     if env_file is not None:
-        env_file.write_text("# Written by `pinterest-agent model serve`\n"
-                            + "\n".join(export_lines(env)) + "\n", encoding="utf-8")
+        write_env_file(env_file, env, header=("# Written by `pinterest-agent model serve`",))
         click.echo(f"\n(written to {env_file})")
     click.echo("\nPress Ctrl+C to stop.")

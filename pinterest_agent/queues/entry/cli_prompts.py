@@ -25,26 +25,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-import redis
 
-from pinterest_agent.agents.drafting import draft_post
-from pinterest_agent.agents.messages import PinBrief
-from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
-from pinterest_agent.agents.writer import copy_problems, copy_variables
 from pinterest_agent.extras import require_extra
-from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.queues.entry.cli_support import (
     channel_param,
     echo_json,
+    load_settings,
     read_json,
     runtime,
 )
-from pinterest_agent.queues.jobs.publish import decode_message
-from pinterest_agent.queues.settings import Settings, load_settings
-from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
-if TYPE_CHECKING:  # the suites' assertions need the evals extra: imported by the commands
+if TYPE_CHECKING:  # imported by the commands that use them (the suites' assertions need the
+    # evals extra), so that loading the CLI stays quick
+    import redis
+
+    from pinterest_agent.agents.workbench.results import CaseRun, SuiteResult
     from pinterest_agent.agents.workbench.suites import Suite
+    from pinterest_agent.prompts.loader import PromptLibrary
+    from pinterest_agent.queues.settings import Settings
+    from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
 __all__ = ["draft", "prompts"]
 
@@ -72,6 +71,8 @@ def prompts() -> None:
 
 
 def _redis(settings: Settings, *, required: bool) -> redis.Redis[bytes] | None:
+    import redis
+
     client: redis.Redis[bytes] = redis.Redis.from_url(settings.redis_url,
                                                       socket_connect_timeout=2)
     try:
@@ -84,6 +85,8 @@ def _redis(settings: Settings, *, required: bool) -> redis.Redis[bytes] | None:
 
 
 def _versions(settings: Settings, *, required: bool = True) -> RedisPromptVersions | None:
+    from pinterest_agent.queues.stores.prompts import RedisPromptVersions
+
     client = _redis(settings, required=required)
     return None if client is None else RedisPromptVersions(client, settings.key_prefix)
 
@@ -137,7 +140,10 @@ def prompts_show(name: str, version: str | None) -> None:
 @click.argument("brief_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def prompts_render(name: str, brief_file: Path) -> None:
     """Render the copy template NAME for a brief: the exact system and user messages."""
+    from pinterest_agent.agents.messages import PinBrief
+    from pinterest_agent.agents.writer import copy_variables
     from pinterest_agent.prompts.loader import PromptLibrary
+    from pinterest_agent.queues.jobs.publish import decode_message
 
     brief = decode_message(PinBrief, read_json(brief_file))
     rendered = PromptLibrary(load_settings().prompts_dir).render(name, copy_variables(brief))
@@ -218,6 +224,7 @@ def prompts_eval(suite_ref: str, folder: Path | None, version: str | None, model
     from pinterest_agent.agents.workbench.reports import text_report
     from pinterest_agent.agents.workbench.suites import load_suite
     from pinterest_agent.queues.entry.eval_backend import template_library
+    from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
     if folder is not None and version is not None:
         raise click.UsageError("give --templates or --version, not both")
@@ -265,6 +272,7 @@ def prompts_compare(targets: tuple[str, ...], spec_a: str | None, spec_b: str,
     write copy for each with A and B and print both with Pinterest's checks (or the typed
     failure, when the model's copy still broke a rule after the repair round, or it refused)."""
     from pinterest_agent.queues.entry.eval_backend import template_spec
+    from pinterest_agent.queues.stores.prompts import RedisPromptVersions
 
     settings = load_settings()
     needs_store = any(s is not None and not Path(s).is_dir() and s != "packaged"
@@ -297,8 +305,10 @@ def _compare_briefs(settings: Settings, targets: tuple[str, ...],
                     versions: dict[str, tuple[PromptLibrary, str]], *, model: str | None,
                     client: redis.Redis[bytes] | None, cache: bool, stand_in: bool) -> None:
     from pinterest_agent.agents.llm import LLMOutputInvalidError, LLMRefusalError, LLMTruncatedError
-    from pinterest_agent.agents.writer import TEMPLATE, write_copy
+    from pinterest_agent.agents.messages import PinBrief
+    from pinterest_agent.agents.writer import TEMPLATE, copy_problems, write_copy
     from pinterest_agent.queues.entry.eval_backend import eval_backend
+    from pinterest_agent.queues.jobs.publish import decode_message
 
     paths = [Path(t) for t in targets]
     missing = [str(p) for p in paths if not p.is_file()]
@@ -346,7 +356,7 @@ def prompts_export_promptfoo(suite_ref: str, out_dir: Path, folder: Path | None,
     from pinterest_agent.agents.workbench.promptfoo import export_promptfoo
     from pinterest_agent.agents.workbench.suites import load_suite
     from pinterest_agent.queues.entry.eval_backend import template_library
-    from pinterest_agent.queues.stores.prompts import RedisPromptUsage
+    from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
 
     settings = load_settings()
     suite = load_suite(suite_ref)
@@ -536,6 +546,11 @@ def prompts_report(channel_id: str, days: int, as_json: bool) -> None:
               help="Where to save the rendered image (default: BRIEF_ID.jpg).")
 def draft(brief_file: Path, out: Path | None) -> None:
     """Write and design one brief in-process (no publish); print the copy, save the image."""
+    from pinterest_agent.agents.drafting import draft_post
+    from pinterest_agent.agents.messages import PinBrief
+    from pinterest_agent.agents.writer import copy_problems
+    from pinterest_agent.queues.jobs.publish import decode_message
+
     rt = runtime()
     brief = decode_message(PinBrief, read_json(brief_file))
     llm, versions = rt.llm_for(brief.brief_id)

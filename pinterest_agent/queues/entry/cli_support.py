@@ -1,4 +1,9 @@
-"""Helpers shared by the CLI modules: typed errors to exit codes, JSON in and out."""
+"""Helpers shared by the CLI modules: typed errors to exit codes, JSON in and out.
+
+Like every CLI module it imports only click and the standard library when loaded (the settings,
+Redis, Dramatiq and the rest are imported by the functions that use them), so that building any
+command's ``--help`` stays quick (``tests/test_cli_startup.py``).
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 import click
-import dramatiq.errors
-import pika.exceptions
-import redis
 
 from pinterest_agent.errors import ConfigurationError, WorkerError
 from pinterest_agent.extras import extra_providing, missing_extra
-from pinterest_agent.queues.broker.envelopes import depth_of
-from pinterest_agent.queues.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from pinterest_agent.queues.runtime import Runtime
+    from pinterest_agent.queues.settings import Settings
 
 __all__ = [
     "ReportingGroup",
@@ -29,6 +30,7 @@ __all__ = [
     "check_worker_settings",
     "echo_json",
     "fail",
+    "load_settings",
     "read_json",
     "redis_unreachable",
     "runtime",
@@ -79,6 +81,8 @@ def check_worker_settings(settings: Settings) -> None:
     """What a worker process needs before it forks: a usable secret key, a Redis that answers
     and, when configured, a RabbitMQ broker that answers (each refused with one clear line
     instead of a child's traceback)."""
+    import redis
+
     from pinterest_agent.queues.stores.secrets import SecretBox
 
     if settings.secret_key is None:
@@ -122,15 +126,42 @@ class ReportingGroup(click.Group):
             return super().invoke(ctx)
         except WorkerError as exc:
             fail(exc)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            fail(redis_unreachable(exc))
-        except (dramatiq.errors.BrokerConnectionError, pika.exceptions.AMQPConnectionError) as exc:
-            fail(broker_unreachable(load_settings(), exc))  # RabbitMQ (Dramatiq wraps pika's)
         except ModuleNotFoundError as exc:
             extra = extra_providing(exc.name)
             if extra is None:
                 raise
             fail(missing_extra(extra, "this command", exc.name or extra))
+        except Exception as exc:
+            unreachable = _unreachable(exc)
+            if unreachable is None:
+                raise
+            fail(unreachable)
+
+
+def _unreachable(exc: Exception) -> ConfigurationError | None:
+    """A Redis or RabbitMQ broker that does not answer, as one configuration error (else None).
+    Their libraries are imported here, after the fact: a command that never used them did not
+    raise their errors, and loading the CLI stays quick."""
+    if "redis" in sys.modules:
+        import redis
+
+        if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+            return redis_unreachable(exc)
+    if "dramatiq" in sys.modules or "pika" in sys.modules:
+        import dramatiq.errors
+        import pika.exceptions
+
+        if isinstance(exc, dramatiq.errors.BrokerConnectionError
+                      | pika.exceptions.AMQPConnectionError):
+            return broker_unreachable(load_settings(), exc)  # RabbitMQ (Dramatiq wraps pika's)
+    return None
+
+
+def load_settings() -> Settings:
+    """:func:`queues.settings.load_settings` (read once), imported when a command first asks."""
+    from pinterest_agent.queues import settings
+
+    return settings.load_settings()
 
 
 def runtime() -> Runtime:
@@ -145,8 +176,11 @@ def echo_json(value: Any) -> None:
 
 def read_json(path: Path) -> Any:
     """A message file as JSON, refusing what the worker would refuse (too large, too deep, not
-    UTF-8, not JSON) with one clear error."""
+    UTF-8, not JSON) with one clear error; the sandbox's URLs it names
+    (``${PINTEREST_AGENT_SANDBOX_URL}``) are filled in (:mod:`queues.sandbox_urls`)."""
+    from pinterest_agent.queues.broker.envelopes import depth_of
     from pinterest_agent.queues.jobs.publish import InvalidMessageError
+    from pinterest_agent.queues.sandbox_urls import resolve_sandbox_urls
 
     settings = load_settings()
     size = path.stat().st_size
@@ -156,7 +190,8 @@ def read_json(path: Path) -> Any:
             "limit (PINTEREST_AGENT_MAX_MESSAGE_BYTES)", code="message_too_large")
     too_deep = False
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(resolve_sandbox_urls(path.read_bytes(), settings, path)
+                           .decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InvalidMessageError(f"{path} is not UTF-8 text") from exc
     except RecursionError:

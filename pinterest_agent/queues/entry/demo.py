@@ -92,6 +92,8 @@ def sandbox_settings(base: Settings, sandbox: SandboxServer, prefix: str) -> Set
             "min_backoff_ms": 200,
             "openai_base_url": f"{sandbox.base_url}/openai/v1",
             "openai_api_key": SecretStr("sandbox-key"),
+            "sandbox_url": sandbox.base_url,
+            "sandbox_https_url": sandbox.https_base_url if sandbox.tls is not None else None,
         }
     )
 

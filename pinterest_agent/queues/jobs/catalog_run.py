@@ -38,6 +38,7 @@ from pinterest_agent.agents.design.brand import BrandKit
 from pinterest_agent.providers.pinterest import Board, BoardSection, PinterestPermanentError
 from pinterest_agent.queues.jobs.insights import latest_insight
 from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.sandbox_urls import resolve_sandbox_urls
 from pinterest_agent.queues.settings import Settings
 from pinterest_agent.queues.stores.brands import save_brand_kit
 from pinterest_agent.queues.stores.catalogs import RedisCatalogStore
@@ -68,10 +69,11 @@ def _read(source: str, settings: Settings, fetch: Callable[[str, int], bytes] | 
             raise FeedError(f"{path} is {size:,} bytes, over PINTEREST_AGENT_CATALOG_MAX_FEED_"
                             f"BYTES ({settings.catalog_max_feed_bytes:,})",
                             code="feed_too_large")
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         raise FeedError(f"cannot read the feed {path} ({exc.strerror}); give a file or an "
                         "http(s) URL") from exc
+    return resolve_sandbox_urls(data, settings, path)  # the sample feed's links to the sandbox
 
 
 def load_feed(source: str, mapping_path: Path | None, settings: Settings, *,
