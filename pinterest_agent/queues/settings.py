@@ -214,6 +214,20 @@ class Settings(BaseSettings):
         "(pinterest-agent keygen); NEW,OLD during a rotation (the first encrypts, all decrypt).",
     )
 
+    # Metrics (docs/observability.md): Dramatiq's Prometheus middleware and the worker's own.
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics from each worker host (one scrape target for all "
+        "its processes, multiprocess mode).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address /metrics listens on.")
+    metrics_port: int = Field(default=9191, ge=1, le=65535, description="Port of /metrics.")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Where the worker processes keep their metric files (emptied at start); "
+        "unset: a directory under the system's temporary directory.",
+    )
+
     # Queues.
     broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
     broker_heartbeat_timeout_ms: int = Field(

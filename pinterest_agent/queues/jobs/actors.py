@@ -98,6 +98,10 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(ThreadWatchdog())
     broker.add_middleware(AbortReadsAtShutdown())
+    if settings.metrics_enabled:  # queue side: messages, errors, retries, durations by queue
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())
     if isinstance(broker, QuarantiningRedisBroker):  # RabbitMQ redelivers a dead consumer's own
         broker.add_middleware(BrokerMaintenance(
             interval_s=settings.broker_maintenance_interval_s))

@@ -17,6 +17,7 @@ from pinterest_agent.agents.ports import (
     SlotHandle,
 )
 from pinterest_agent.queues.lua import load_script
+from pinterest_agent.queues.observability.metrics import count_event
 from pinterest_agent.queues.stores.keys import Keys, as_str
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
@@ -205,7 +206,9 @@ class RedisPublishLedger:
         if slot is not None:
             slot.released = True
         if body is not None and isinstance(kept, bytes | str):
-            return dict(json.loads(kept))
+            return dict(json.loads(kept))  # already published: the script appended no event
+        if body is not None:
+            count_event("post.published", body)
         return body
 
     def settle_after_answer(self, post_id: str, attempt: str) -> None:

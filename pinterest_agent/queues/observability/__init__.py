@@ -1,0 +1,1 @@
+"""Metrics (Prometheus) for the worker: thin calls at the seams, see :mod:`.metrics`."""
