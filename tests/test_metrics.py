@@ -44,6 +44,15 @@ def test_counters_equal_the_event_stream_after_a_chaos_batch(
     fresh_sandbox.state.faults.add(
         "POST", "/v5/pins", status=503, body={"code": 0, "message": "unavailable"}, times=2
     )
+    fresh_sandbox.state.faults.add(
+        "POST", "/v5/pins", status=429, body={"code": 8, "message": "Rate limit exceeded."},
+        headers={"Retry-After": "0.2"}, times=1,
+    )
+    calls_before = {status: sample("pinterest_agent_pinterest_calls_total",
+                                   operation="POST /v5/pins", status=status)
+                    for status in ("200", "201", "404", "429", "503")}
+    waits_before = sample("pinterest_agent_waits_total", kind="rate_limit_waits")
+    waited_before = sample("pinterest_agent_wait_seconds_total", kind="rate_limit_waits")
     running = start_worker()
     settings = running.runtime.settings
     # When good posts, a malformed message and a post to a missing board go through the worker
@@ -73,5 +82,13 @@ def test_counters_equal_the_event_stream_after_a_chaos_batch(
     # And Pins created and dead letters match what Pinterest and the dead-letter queue hold
     assert sample("pinterest_agent_pins_created_total") - pins_before == len(
         fresh_sandbox.state.pins_on_board(channel.board_id)) == 4
+    # And every Pin create Pinterest saw was counted under its status; the 429 was one wait
+    calls = {status: sample("pinterest_agent_pinterest_calls_total", operation="POST /v5/pins",
+                            status=status) - calls_before[status] for status in calls_before}
+    assert sum(calls.values()) == fresh_sandbox.state.request_count("POST", "/v5/pins")
+    assert (calls["429"], calls["503"], calls["404"]) == (1, 2, 1)
+    assert sample("pinterest_agent_waits_total", kind="rate_limit_waits") - waits_before == 1
+    assert sample("pinterest_agent_wait_seconds_total", kind="rate_limit_waits") - \
+        waited_before >= 0.2
     assert sample("pinterest_agent_dead_letters_total", actor="publish_post") - dead_before == len(
         dead_letters(running.runtime).list()) == 2

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from pinterest_agent.observability.metrics import count_pinterest_call
 from pinterest_agent.providers.pinterest.boards import Boards
 from pinterest_agent.providers.pinterest.errors import (
     PinterestAuthError,
@@ -238,11 +239,13 @@ def send(
     try:
         response = _read_capped(http.send(request, stream=True), max_bytes)
     except httpx.HTTPError as exc:
+        count_pinterest_call(request.method, request.url.path, "network")
         failure = network_error(exc, request, idempotent=idempotent)
         logger.warning(
             "Pinterest %s %s: no answer (%s)", request.method, request.url.path, failure.code
         )
         raise failure from exc
+    count_pinterest_call(request.method, request.url.path, response.status_code)
     if response.is_success:
         return response
     error = error_from_response(response)

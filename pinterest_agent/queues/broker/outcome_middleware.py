@@ -15,8 +15,8 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from pinterest_agent.observability.metrics import count_dead_letter
 from pinterest_agent.queues.broker.retrying import store_or_wait
-from pinterest_agent.queues.observability.metrics import count_dead_letter
 
 __all__ = ["FailureRecorder", "OutcomeMiddleware"]
 

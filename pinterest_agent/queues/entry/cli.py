@@ -56,7 +56,7 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
             "--threads", str(threads)]
     if queues:
         argv += ["--queues", *queues]
-    from pinterest_agent.queues.observability.exposition import metrics_environment
+    from pinterest_agent.queues.entry.metrics_env import metrics_environment
 
     os.environ.update(metrics_environment(settings))
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with Dramatiq's CLI

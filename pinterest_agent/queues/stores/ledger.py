@@ -16,8 +16,8 @@ from pinterest_agent.agents.ports import (
     LedgerEntry,
     SlotHandle,
 )
+from pinterest_agent.observability.metrics import count_event
 from pinterest_agent.queues.lua import load_script
-from pinterest_agent.queues.observability.metrics import count_event
 from pinterest_agent.queues.stores.keys import Keys, as_str
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer

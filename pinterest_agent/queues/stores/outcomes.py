@@ -11,8 +11,8 @@ from typing import Any
 
 import redis
 
+from pinterest_agent.observability.metrics import count_event
 from pinterest_agent.queues.lua import load_script
-from pinterest_agent.queues.observability.metrics import count_event
 from pinterest_agent.queues.stores.event_index import (
     EventFilter,
     EventIndexKeys,

@@ -1,1 +1,0 @@
-"""Metrics (Prometheus) for the worker: thin calls at the seams, see :mod:`.metrics`."""
