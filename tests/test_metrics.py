@@ -4,8 +4,11 @@ worker threads on real Redis, then the registry is read and compared with the st
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -14,7 +17,7 @@ from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest import Channel, RunningWorker
 from tests.helpers import dead_letters, enqueue_publish, outcome_status, post_payload, wait_for
 
-pytestmark = pytest.mark.redis
+ROOT = Path(__file__).resolve().parent.parent
 
 Key = tuple[str, str]
 
@@ -34,6 +37,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+@pytest.mark.redis
 def test_counters_equal_the_event_stream_after_a_chaos_batch(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker]
 ) -> None:
@@ -92,3 +96,14 @@ def test_counters_equal_the_event_stream_after_a_chaos_batch(
         waited_before >= 0.2
     assert sample("pinterest_agent_dead_letters_total", actor="publish_post") - dead_before == len(
         dead_letters(running.runtime).list()) == 2
+
+
+def test_the_dashboard_charts_only_metrics_the_worker_exports() -> None:
+    # Given the shipped Grafana dashboard and the worker's registry (Dramatiq's names aside)
+    dashboard = json.loads((ROOT / "docs" / "grafana" / "pinterest-agent.json").read_text())
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    ours = {name for family in REGISTRY.collect() if family.name.startswith("pinterest_agent_")
+            for name in {s.name for s in family.samples} | {family.name, f"{family.name}_total"}}
+    # Then every pinterest_agent_* series a panel queries is one the worker exports
+    used = {name for expr in exprs for name in re.findall(r"pinterest_agent_[a-z_]+", expr)}
+    assert used and used <= ours, used - ours
