@@ -25,6 +25,7 @@ from pinterest_agent.agents.llm import (
     StructuredLLM,
     make_openai_client,
 )
+from pinterest_agent.agents.llm.core import LLMCallRecord
 from pinterest_agent.agents.prompting.performance import (
     PinFigures,
     TemplateVersionReport,
@@ -41,6 +42,7 @@ from pinterest_agent.agents.publisher import SEND_WINDOW_S, PinterestPublisher, 
 from pinterest_agent.agents.tokens import TokenKeeper
 from pinterest_agent.agents.video import VideoOptions, VideoUploads
 from pinterest_agent.errors import ConfigurationError
+from pinterest_agent.observability.metrics import count_llm_call
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.deadlines import DeadlineTransport, deadline_transport
 from pinterest_agent.providers.netsafe import SafeFetcher
@@ -236,7 +238,16 @@ class Runtime:
             self.openai_client, model=s.openai_model, prompts=PromptLibrary(s.prompts_dir),
             cache=cache, mode=s.openai_output_mode,
             max_output_tokens=s.openai_max_output_tokens, temperature=s.openai_temperature,
+            on_call=self._count_llm_call,
         )
+
+    def _count_llm_call(self, record: LLMCallRecord) -> None:
+        count_llm_call(
+            template=record.template, model=record.model, version=record.template_hash,
+            outcome=record.outcome, cached=record.cached, input_tokens=record.input_tokens,
+            output_tokens=record.output_tokens,
+            input_per_mtok=self.settings.llm_price_input_per_mtok,
+            output_per_mtok=self.settings.llm_price_output_per_mtok)
 
     @cached_property
     def prompt_versions(self) -> RedisPromptVersions:

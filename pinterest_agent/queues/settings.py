@@ -214,6 +214,36 @@ class Settings(BaseSettings):
         "(pinterest-agent keygen); NEW,OLD during a rotation (the first encrypts, all decrypt).",
     )
 
+    # Metrics (docs/observability.md): Dramatiq's Prometheus middleware and the worker's own.
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics from each worker host (one scrape target for all "
+        "its processes, multiprocess mode).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address /metrics listens on.")
+    metrics_port: int = Field(default=9191, ge=1, le=65535, description="Port of /metrics.")
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Where the worker processes keep their metric files (emptied at start); "
+        "unset: a directory under the system's temporary directory.",
+    )
+
+    # Tracing (docs/observability.md): OpenTelemetry, the [otel] extra.
+    tracing_enabled: bool = Field(
+        default=False,
+        description="Run each job in a span continuing its message's traceparent, with spans "
+        "for LLM calls, Pinterest calls and fetches (needs the [otel] extra).",
+    )
+    tracing_exporter: Literal["console", "otlp"] | None = Field(
+        default=None,
+        description="Install OpenTelemetry's SDK with this exporter in the worker (otlp: "
+        "opentelemetry-exporter-otlp-proto-http, configured by OTEL_EXPORTER_OTLP_*); unset: "
+        "the application installs its own tracer provider, or spans go nowhere.",
+    )
+    tracing_service_name: str = Field(
+        default="pinterest-agent-worker", description="The service.name of the worker's spans."
+    )
+
     # Queues.
     broker_namespace: str = Field(default="dramatiq", description="Dramatiq's Redis key namespace.")
     broker_heartbeat_timeout_ms: int = Field(

@@ -31,6 +31,7 @@ from pinterest_agent.agents.llm.errors import (
     LLMTruncatedError,
 )
 from pinterest_agent.agents.llm.schema import strict_schema_json
+from pinterest_agent.observability.tracing import set_attributes, span
 from pinterest_agent.prompts.loader import SUFFIX, PromptLibrary
 
 __all__ = [
@@ -245,7 +246,16 @@ class StructuredLLMBase:
         outcome = "ok"
         try:
             for round_no in (0, 1):
-                completion = self._complete(messages, output)
+                with span(f"chat {self.model}", kind="client", attributes={
+                    "gen_ai.operation.name": "chat", "gen_ai.request.model": self.model,
+                    "pinterest_agent.template": prompt.name,
+                    "pinterest_agent.template_version": prompt.hash,
+                }) as current:
+                    completion = self._complete(messages, output)
+                    set_attributes(current, {
+                        "gen_ai.response.model": completion.model or self.model,
+                        "gen_ai.usage.input_tokens": completion.input_tokens,
+                        "gen_ai.usage.output_tokens": completion.output_tokens})
                 tokens_in += completion.input_tokens
                 tokens_out += completion.output_tokens
                 model = completion.model or model

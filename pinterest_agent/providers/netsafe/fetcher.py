@@ -39,6 +39,7 @@ import httpcore
 import httpx
 
 from pinterest_agent.errors import WorkerError
+from pinterest_agent.observability.tracing import span
 from pinterest_agent.providers.deadlines import DeadlineBackend, current_deadline, deadline
 from pinterest_agent.providers.netsafe.backend import (
     DEFAULT_MAX_CONNECT_ATTEMPTS,
@@ -283,6 +284,14 @@ class SafeFetcher:
     ) -> Iterator[tuple[httpx.Response, str]]:
         """Send with redirects followed by hand, each hop re-checked; yields the final response
         and the URL it came from."""
+        with span(f"fetch {method}", kind="client", attributes={
+                "http.request.method": method, "url.full": redact(url),
+                "pinterest_agent.fetch": role.subject}):
+            yield from self._follow(role, method, url, headers)
+
+    def _follow(
+        self, role: Role, method: str, url: str, headers: dict[str, str] | None
+    ) -> Iterator[tuple[httpx.Response, str]]:
         current = url
         for _ in range(self._max_redirects + 1):
             response = self._send(role, method, current, headers or {})

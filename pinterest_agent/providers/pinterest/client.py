@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from pinterest_agent.observability.metrics import count_pinterest_call, operation_of
+from pinterest_agent.observability.tracing import set_attributes, span
 from pinterest_agent.providers.pinterest.boards import Boards
 from pinterest_agent.providers.pinterest.errors import (
     PinterestAuthError,
@@ -235,14 +237,22 @@ def send(
     timeout does not flag ``outcome_unknown``. ``recast`` lets an endpoint with its own meaning
     of a status (``/oauth/token``) replace the mapped error, the response at hand.
     """
-    try:
-        response = _read_capped(http.send(request, stream=True), max_bytes)
-    except httpx.HTTPError as exc:
-        failure = network_error(exc, request, idempotent=idempotent)
-        logger.warning(
-            "Pinterest %s %s: no answer (%s)", request.method, request.url.path, failure.code
-        )
-        raise failure from exc
+    operation = operation_of(request.method, request.url.path)
+    with span(operation, kind="client", attributes={
+        "http.request.method": request.method, "url.path": request.url.path,
+        "server.address": request.url.host,
+    }) as current:
+        try:
+            response = _read_capped(http.send(request, stream=True), max_bytes)
+        except httpx.HTTPError as exc:
+            count_pinterest_call(request.method, request.url.path, "network")
+            failure = network_error(exc, request, idempotent=idempotent)
+            logger.warning(
+                "Pinterest %s %s: no answer (%s)", request.method, request.url.path, failure.code
+            )
+            raise failure from exc
+        set_attributes(current, {"http.response.status_code": response.status_code})
+    count_pinterest_call(request.method, request.url.path, response.status_code)
     if response.is_success:
         return response
     error = error_from_response(response)

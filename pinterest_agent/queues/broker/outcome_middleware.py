@@ -15,6 +15,7 @@ from typing import Any
 import dramatiq
 from dramatiq.middleware import Middleware
 
+from pinterest_agent.observability.metrics import count_dead_letter
 from pinterest_agent.queues.broker.retrying import store_or_wait
 
 __all__ = ["FailureRecorder", "OutcomeMiddleware"]
@@ -43,6 +44,8 @@ class OutcomeMiddleware(Middleware):  # type: ignore[misc]
         if exception is None:
             return
         final = bool(getattr(message, "failed", False))
+        if final:
+            count_dead_letter(message.actor_name)
         # "in flight", "channel busy", "rate limited": expected states, not failures; recorders
         # see them (the ledger learns when the next attempt is due) but record no failure.
         recorder = self._recorders.get(message.actor_name)

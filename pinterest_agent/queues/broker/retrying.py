@@ -51,6 +51,7 @@ from pinterest_agent.errors import (
     TransientError,
     WorkerError,
 )
+from pinterest_agent.observability.metrics import count_wait
 
 __all__ = [
     "BUSY_RETRY_BUDGET",
@@ -377,3 +378,4 @@ class WaitCounter(Middleware):  # type: ignore[misc]
             exception.waited_ms = now_ms - int(since)
             if not exception.hinted:
                 exception.delay = rate_limit_backoff_ms(exception.waits)
+        count_wait(exception.counter, int(getattr(exception, "delay", 0) or 0))

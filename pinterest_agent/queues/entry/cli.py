@@ -63,6 +63,9 @@ def worker(processes: int, threads: int, queues: tuple[str, ...]) -> None:
             "--threads", str(threads)]
     if queues:
         argv += ["--queues", *queues]
+    from pinterest_agent.queues.entry.metrics_env import metrics_environment
+
+    os.environ.update(metrics_environment(settings))
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with Dramatiq's CLI
 
 

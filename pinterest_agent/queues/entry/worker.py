@@ -11,12 +11,15 @@ import logging
 
 import dramatiq
 
+from pinterest_agent.observability import tracing
 from pinterest_agent.queues import logs
 from pinterest_agent.queues.jobs.actors import build_broker, declare_actors
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import load_settings
 
 settings = load_settings()
+if settings.tracing_enabled and settings.tracing_exporter is not None:
+    tracing.install(settings.tracing_exporter, settings.tracing_service_name)
 runtime = Runtime.build(settings)
 broker = build_broker(settings, runtime.redis_client)
 dramatiq.set_broker(broker)

@@ -43,6 +43,7 @@ from pinterest_agent.queues.broker.retrying import (
     video_poll_budget,
 )
 from pinterest_agent.queues.broker.shutdown import AbortReadsAtShutdown
+from pinterest_agent.queues.broker.tracing_middleware import TracingMiddleware
 from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.jobs import insights, publish, update, write
 from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
@@ -66,6 +67,11 @@ PUBLISH_ACTOR = "publish_post"
 WRITE_ACTOR = "write_post"
 INSIGHTS_ACTOR = "build_insight"
 UPDATE_ACTOR = "update_pin"
+
+
+def broker_system(settings: Settings) -> str:
+    """``messaging.system`` of the worker's spans: the broker behind Dramatiq."""
+    return "rabbitmq" if settings.broker_url is not None else "redis"
 
 
 def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -> Any:
@@ -98,6 +104,13 @@ def build_broker(settings: Settings, client: redis.Redis[bytes] | None = None) -
     broker.add_middleware(CurrentMessage())
     broker.add_middleware(ThreadWatchdog())
     broker.add_middleware(AbortReadsAtShutdown())
+    if settings.tracing_enabled:  # outermost: the job's span holds every other hook's work
+        broker.add_middleware(TracingMiddleware(system=broker_system(settings)),
+                              before=type(broker.middleware[0]))
+    if settings.metrics_enabled:  # queue side: messages, errors, retries, durations by queue
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())
     if isinstance(broker, QuarantiningRedisBroker):  # RabbitMQ redelivers a dead consumer's own
         broker.add_middleware(BrokerMaintenance(
             interval_s=settings.broker_maintenance_interval_s))

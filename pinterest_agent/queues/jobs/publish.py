@@ -21,6 +21,7 @@ from pinterest_agent.agents.ids import is_id
 from pinterest_agent.agents.messages import SCHEMA_VERSION, SocialPost
 from pinterest_agent.agents.publisher import PublishResult, publish
 from pinterest_agent.errors import InvalidInputError, WorkerError
+from pinterest_agent.observability.metrics import PUBLISH_SECONDS
 from pinterest_agent.queues.broker.envelopes import (
     DEFAULT_MAX_DEPTH,
     PREVIEW_CHARS,
@@ -155,7 +156,13 @@ def run_publish(
                 "post", post.post_id,
                 {"status": "scheduled", "scheduled_at": due.isoformat()},
             )
-    result: PublishResult = publish(post, runtime.publishers)
+    started = time.perf_counter()
+    ended = "error"  # a wait or failure raised
+    try:
+        result: PublishResult = publish(post, runtime.publishers)
+        ended = result.status
+    finally:
+        PUBLISH_SECONDS.labels(result=ended).observe(time.perf_counter() - started)
     if result.recorded is not None:  # recorded and announced with the Pin, in the same step
         return result.recorded
     outcome = result.outcome()

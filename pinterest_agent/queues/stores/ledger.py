@@ -16,6 +16,7 @@ from pinterest_agent.agents.ports import (
     LedgerEntry,
     SlotHandle,
 )
+from pinterest_agent.observability.metrics import count_event
 from pinterest_agent.queues.lua import load_script
 from pinterest_agent.queues.stores.keys import Keys, as_str
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
@@ -205,7 +206,9 @@ class RedisPublishLedger:
         if slot is not None:
             slot.released = True
         if body is not None and isinstance(kept, bytes | str):
-            return dict(json.loads(kept))
+            return dict(json.loads(kept))  # already published: the script appended no event
+        if body is not None:
+            count_event("post.published", body)
         return body
 
     def settle_after_answer(self, post_id: str, attempt: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 
+from pinterest_agent.observability.metrics import count_event
 from pinterest_agent.queues.lua import load_script
 from pinterest_agent.queues.stores.event_index import (
     EventFilter,
@@ -87,6 +88,8 @@ class OutcomeLog:
         """
         body, keys, args = self.prepare(kind, subject_id, outcome, event=event)
         kept = self._record(keys=keys, args=args)
+        if event is not None:  # the script appends the event either way
+            count_event(event, body)
         return body if kept is None else dict(json.loads(kept))
 
     def prepare(
@@ -110,6 +113,7 @@ class OutcomeLog:
         self._announce(keys=[self.stream, *self.index.of_event(event, subject_id, body)],
                        args=[event, subject_id, json.dumps(body, default=str), EVENTS_MAXLEN,
                              self._ttl_s or 0])
+        count_event(event, body)
 
     def get(self, kind: str, subject_id: str) -> dict[str, Any] | None:
         raw = self._client.get(self._key("outcome", kind, subject_id))
