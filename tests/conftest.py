@@ -169,10 +169,21 @@ class RunningWorker:
     runtime: Runtime
 
     def join(self, timeout_s: float = 20.0) -> None:
-        """Wait until every queue (including delayed retries) is empty and idle."""
-        for queue in list(self.broker.get_declared_queues()):
-            self.broker.join(queue, timeout=int(timeout_s * 1000))
-        self.worker.join()
+        """Wait until every queue (including delayed retries) is empty and idle, and no message
+        waits for its channel's turn (parked in Redis, or handed and on its way back)."""
+        deadline = time.monotonic() + timeout_s
+        turns = f"{self.runtime.settings.key_prefix}:turns:*:channels"
+        while True:
+            for queue in list(self.broker.get_declared_queues()):
+                left_ms = int(max(0.1, deadline - time.monotonic()) * 1000)
+                self.broker.join(queue, timeout=left_ms)
+            self.worker.join()
+            client = self.runtime.redis_client
+            if not any(client.zcard(key) for key in client.scan_iter(match=turns)):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError("messages still wait for their channel's turn")
+            time.sleep(0.02)
 
 
 @pytest.fixture()

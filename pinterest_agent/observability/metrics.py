@@ -11,17 +11,20 @@ exposition server serves every process's files as one scrape target per host.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
+    "CHANNEL_OLDEST_WAIT",
+    "CHANNEL_WAITING",
     "DEAD_LETTERS",
     "EVENTS",
     "LLM_CALLS",
     "LLM_COST",
     "LLM_TOKENS",
+    "PARKED",
     "PINS_CREATED",
     "PINTEREST_CALLS",
     "PUBLISH_SECONDS",
@@ -30,9 +33,11 @@ __all__ = [
     "count_dead_letter",
     "count_event",
     "count_llm_call",
+    "count_parked",
     "count_pinterest_call",
     "count_wait",
     "operation_of",
+    "set_waiting",
 ]
 
 EVENTS = Counter(
@@ -43,6 +48,21 @@ EVENTS = Counter(
 PINS_CREATED = Counter("pinterest_agent_pins_created_total", "Pins created (post.published).")
 DEAD_LETTERS = Counter(
     "pinterest_agent_dead_letters_total", "Messages dead-lettered, by actor.", ["actor"]
+)
+PARKED = Counter(
+    "pinterest_agent_parked_total",
+    "Messages parked until their channel has a turn free (fair dispatch), by queue.",
+    ["queue"],
+)
+CHANNEL_WAITING = Gauge(
+    "pinterest_agent_channel_waiting",
+    "Messages of a channel parked for a turn (its backlog), by queue and channel.",
+    ["queue", "channel"], multiprocess_mode="livemax",
+)
+CHANNEL_OLDEST_WAIT = Gauge(
+    "pinterest_agent_channel_oldest_wait_seconds",
+    "How long a channel's oldest parked message has waited, by queue and channel.",
+    ["queue", "channel"], multiprocess_mode="livemax",
 )
 PUBLISH_SECONDS = Histogram(
     "pinterest_agent_publish_seconds",
@@ -126,3 +146,24 @@ def count_llm_call(
     LLM_TOKENS.labels(**labels, direction="output").inc(output_tokens)
     LLM_COST.labels(**labels).inc(
         (input_tokens * input_per_mtok + output_tokens * output_per_mtok) / 1e6)
+
+
+_reported: dict[str, set[str]] = {}
+
+
+def count_parked(queue: str) -> None:
+    PARKED.labels(queue=queue).inc()
+
+
+def set_waiting(queue: str, waiting: Iterable[Any]) -> None:
+    """Set each channel's backlog gauges from ``Waiting`` records; channels reported before and
+    absent now are set to 0 (their backlog is gone)."""
+    seen: set[str] = set()
+    for one in waiting:
+        seen.add(one.channel)
+        CHANNEL_WAITING.labels(queue=queue, channel=one.channel).set(one.parked)
+        CHANNEL_OLDEST_WAIT.labels(queue=queue, channel=one.channel).set(one.oldest_s)
+    for gone in _reported.get(queue, set()) - seen:
+        CHANNEL_WAITING.labels(queue=queue, channel=gone).set(0)
+        CHANNEL_OLDEST_WAIT.labels(queue=queue, channel=gone).set(0)
+    _reported[queue] = seen

@@ -121,6 +121,8 @@ class Runtime:
     """The fetcher's link and media checks with their verdicts remembered: the publisher's
     guard, also applied where links enter (the writer, the catalog sync)."""
     write_slots: ChannelWriteSlots
+    renewer: Renewer
+    """Keeps the claims this process holds alive (leases, write slots, channel turns)."""
     images: RedisImageStore
     publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -193,6 +195,7 @@ class Runtime:
             fetcher=fetcher,
             checks=checks,
             write_slots=write_slots,
+            renewer=renewer,
             images=images,
         )
         runtime.publishers["pinterest"] = PinterestPublisher(

@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     pinterest_write_concurrency: int = Field(
         default=3, ge=1, description="Creates in flight per channel (the channel's write slots)."
     )
+    channel_turns: int = Field(
+        default=4, ge=0,
+        description="Publish jobs of one channel that run at once across every worker (fair "
+        "dispatch): the channel's other posts wait their turn in Redis, in order, so other "
+        "channels' posts are not queued behind its backlog. Its write slots "
+        "(pinterest_write_concurrency) cap it anyway; 0 turns fair dispatch off (first in, "
+        "first out).",
+    )
+    turns_sweep_interval_s: float = Field(
+        default=2.0, gt=0,
+        description="How often each worker hands free turns to parked posts (a killed "
+        "worker's turn lapses after claim_ttl_s) and updates the waiting gauges.",
+    )
     create_settle_margin_s: float = Field(
         default=30.0, ge=0,
         description="A create whose outcome is unknown (timed out, 5xx, the worker died) is "

@@ -48,8 +48,10 @@ from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.jobs import insights, publish, update, write
 from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
 from pinterest_agent.queues.jobs.schedule import schedule_post
+from pinterest_agent.queues.jobs.turns import FairDispatch, TurnSweeper
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.settings import Settings
+from pinterest_agent.queues.stores.turns import ChannelTurns
 
 __all__ = [
     "INSIGHTS_ACTOR",
@@ -154,11 +156,19 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
         "time_limit": settings.actor_time_limit_ms,
     }
 
+    dispatch = fair_dispatch(broker, runtime)
+
     def publish_post(payload: object) -> None:
         def reschedule(delay_ms: int) -> None:
             publish_actor.send_with_options(args=(payload,), delay=delay_ms)
 
-        _run(publish.run_publish, runtime, payload, reschedule=reschedule)
+        message = CurrentMessage.get_current_message()
+        if dispatch is None or message is None:
+            _run(publish.run_publish, runtime, payload, reschedule=reschedule)
+            return
+        with dispatch.job(message) as turn:
+            _run(publish.run_publish, runtime, payload, reschedule=reschedule,
+                 turn=turn.take)
 
     publish_actor = dramatiq.actor(
         publish_post, actor_name=PUBLISH_ACTOR, queue_name=settings.queue_publisher, **common
@@ -220,6 +230,20 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                         _recorder(runtime, "update", "update_id", "update", dead_id))
     return Actors(publish=publish_actor, write=write_actor, insights=insights_actor,
                   reconciler=reconciler, update=update_actor)
+
+
+def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:
+    """Turns for the publisher queue's channels (None when ``channel_turns`` is 0), with the
+    sweep that hands them on running in each worker."""
+    settings = runtime.settings
+    if settings.channel_turns == 0:
+        return None
+    turns = ChannelTurns(runtime.redis_client, runtime.renewer, prefix=settings.key_prefix,
+                         queue=settings.queue_publisher, limit=settings.channel_turns,
+                         ttl_ms=int(settings.claim_ttl_s * 1000))
+    dispatch = FairDispatch(turns, broker.enqueue)
+    broker.add_middleware(TurnSweeper(dispatch, interval_s=settings.turns_sweep_interval_s))
+    return dispatch
 
 
 def _run(job: Any, runtime: Runtime, payload: object, **kwargs: Any) -> None:

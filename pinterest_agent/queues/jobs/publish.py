@@ -133,9 +133,12 @@ def run_publish(
     payload: object,
     *,
     reschedule: Callable[[int], None] | None = None,
+    turn: Callable[[str], bool] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
-    """Publish one ``SocialPost`` message and record the outcome; returns the outcome."""
+    """Publish one ``SocialPost`` message and record the outcome; returns the outcome.
+    ``turn(channel_id)``, when given, is asked right before publishing: False parks the
+    message for later (fair dispatch) and nothing is recorded."""
     post = decode_message(SocialPost, payload)
     keep_copy(runtime, post)
     outcomes = runtime.store.outcomes
@@ -156,6 +159,9 @@ def run_publish(
                 "post", post.post_id,
                 {"status": "scheduled", "scheduled_at": due.isoformat()},
             )
+    if turn is not None and not turn(post.channel_id):
+        # Parked in order until one of the channel's turns is free (queues.jobs.turns).
+        return {"status": "waiting_turn", "channel_id": post.channel_id}
     started = time.perf_counter()
     ended = "error"  # a wait or failure raised
     try:

@@ -1,0 +1,215 @@
+"""Fair dispatch: a channel's backlog holds its own turns, never the queue.
+
+The store's rules on real Redis (:class:`ChannelTurns`), then real worker threads on both brokers
+with the default settings: a quiet channel's posts enqueued behind a busy channel's backlog are
+published long before that backlog is, each post once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis
+from pydantic import SecretStr
+
+from pinterest_agent.agents.ports import ChannelCredentials
+from pinterest_agent.observability.metrics import CHANNEL_WAITING, PARKED
+from pinterest_agent.providers.sandbox.server import SandboxServer
+from pinterest_agent.queues.jobs.turns import CHANNEL, HANDED, RANK, FairDispatch
+from pinterest_agent.queues.runtime import Runtime
+from pinterest_agent.queues.stores.renewal import Renewer
+from pinterest_agent.queues.stores.turns import RESEND_AFTER_MS, ChannelTurns
+from tests.conftest import Channel, RunningWorker, both_brokers
+from tests.helpers import enqueue_publish, post_payload, wait_for
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture()
+def turns(redis_server: redis.Redis[bytes], prefix: str) -> ChannelTurns:
+    return ChannelTurns(redis_server, Renewer(redis_server), prefix=prefix, queue="q", limit=2,
+                        ttl_ms=6_000)
+
+
+def test_a_channel_runs_up_to_its_turns_and_parks_the_rest_in_order(
+        turns: ChannelTurns) -> None:
+    assert turns.admit("big", "m1", b"1")
+    assert turns.admit("big", "m2", b"2")
+    assert not turns.admit("big", "m3", b"3")
+    assert not turns.admit("big", "m4", b"4")
+    # another channel is not affected by big's backlog
+    assert turns.admit("small", "s1", b"s1")
+    # the first turn to end goes to the oldest parked message, and only to it
+    handed = turns.hand_on("big", "m1")
+    assert [(h.message_id, h.body) for h in handed] == [("m3", b"3")]
+    assert turns.channels() == ["big"]
+
+
+def test_a_new_message_waits_behind_parked_ones_even_while_a_turn_is_on_its_way(
+        turns: ChannelTurns) -> None:
+    turns.admit("big", "m1", b"1")
+    turns.admit("big", "m2", b"2")
+    turns.admit("big", "m3", b"3")
+    [handed] = turns.hand_on("big", "m1")  # m3 is on its way back through the broker
+    turns.sent(handed)
+    # a newcomer finds a turn not yet taken but m3 holding it: it parks
+    assert not turns.admit("big", "m5", b"5")
+    # m3 arrives, handed its turn, and takes it
+    assert turns.admit("big", "m3", b"3", handed=True, rank=handed.rank)
+    [waiting] = turns.waiting(["big"])
+    assert (waiting.parked, waiting.running) == (1, 2)
+
+
+def test_a_handed_message_that_finds_the_turns_taken_keeps_its_place(
+        turns: ChannelTurns, redis_server: redis.Redis[bytes], prefix: str) -> None:
+    for index in range(1, 6):
+        turns.admit("big", f"m{index}", str(index).encode())  # m1, m2 run; m3..m5 parked
+    [handed] = turns.hand_on("big", "m1")
+    assert handed.message_id == "m3"
+    turns.sent(handed)
+    # a redelivered message of a killed worker took that turn meanwhile
+    redis_server.zadd(f"{prefix}:turns:q:run:big", {"m9": time.time() * 1000 + 60_000})
+    redis_server.zrem(f"{prefix}:turns:q:out:big", "m3")
+    assert not turns.admit("big", "m3", b"3", handed=True, rank=handed.rank)
+    # it is still first in line, ahead of m4 and m5
+    [next_one] = turns.hand_on("big", "m2")
+    assert next_one.message_id == "m3"
+
+
+def test_redelivered_messages_are_neither_parked_twice_nor_given_a_second_turn(
+        turns: ChannelTurns) -> None:
+    assert turns.admit("big", "m1", b"1")
+    assert turns.admit("big", "m2", b"2")
+    assert not turns.admit("big", "m3", b"3")
+    assert turns.admit("big", "m1", b"1")  # redelivered while it runs: the same turn
+    assert not turns.admit("big", "m3", b"3")  # redelivered after it was parked
+    [waiting] = turns.waiting(["big"])
+    assert (waiting.parked, waiting.running) == (1, 2)
+
+
+def test_a_lapsed_turn_is_handed_on_by_the_sweep(
+        redis_server: redis.Redis[bytes], prefix: str) -> None:
+    # (a short lease here; test_killed_worker_loses_no_parked_post runs the default one)
+    turns = ChannelTurns(redis_server, Renewer(redis_server), prefix=prefix, queue="q",
+                         limit=1, ttl_ms=150)
+    sent: list[Any] = []
+    dispatch = FairDispatch(turns, sent.append)
+    assert turns.admit("big", "m1", _encoded("m1"))  # its worker dies: nobody renews it
+    assert not turns.admit("big", "m2", _encoded("m2"))
+    assert dispatch.sweep() == 0
+    time.sleep(0.3)
+    assert dispatch.sweep() == 1
+    assert [m.message_id for m in sent] == ["m2"]
+    assert sent[0].options[HANDED] is True and sent[0].options[CHANNEL] == "big"
+
+
+def test_a_handed_message_lost_before_the_broker_had_it_is_sent_again(
+        turns: ChannelTurns, redis_server: redis.Redis[bytes], prefix: str) -> None:
+    turns.admit("big", "m1", _encoded("m1"))
+    turns.admit("big", "m2", _encoded("m2"))
+    turns.admit("big", "m3", _encoded("m3"))
+    [lost] = turns.hand_on("big", "m1")  # its sender dies here: never sent, never confirmed
+    assert lost.message_id == "m3"
+    sent: list[Any] = []
+    dispatch = FairDispatch(turns, sent.append)
+    assert dispatch.sweep() == 0  # not yet: it may still be on its way
+    out = f"{prefix}:turns:q:out:big"
+    redis_server.zadd(out, {"m3": time.time() * 1000 - RESEND_AFTER_MS - 1_000})
+    assert dispatch.sweep() == 1
+    assert [m.message_id for m in sent] == ["m3"]
+    assert dispatch.sweep() == 0  # confirmed now: sent once
+
+
+def test_a_job_that_ends_without_using_its_handed_turn_gives_it_back(
+        turns: ChannelTurns) -> None:
+    turns.admit("big", "m1", _encoded("m1"))
+    turns.admit("big", "m2", _encoded("m2"))
+    turns.admit("big", "m3", _encoded("m3"))
+    turns.admit("big", "m4", _encoded("m4"))
+    sent: list[Any] = []
+    dispatch = FairDispatch(turns, sent.append)
+    dispatch.hand_on("big", "m1")
+    [m3] = sent
+    # m3 comes back and fails before asking for its turn (it was cancelled, say)
+    with pytest.raises(RuntimeError), dispatch.job(m3):
+        raise RuntimeError("cancelled")
+    assert [m.message_id for m in sent] == ["m3", "m4"]
+    assert sent[1].options[RANK]
+
+
+def _encoded(message_id: str) -> bytes:
+    import dramatiq
+
+    return bytes(dramatiq.Message(queue_name="q", actor_name="publish_post", args=({},),
+                                  kwargs={}, options={}, message_id=message_id).encode())
+
+
+# --- real worker threads --------------------------------------------------------------------
+
+
+def _connect(runtime: Runtime, sandbox: SandboxServer, channel_id: str) -> str:
+    seeded = sandbox.state.seed_account(f"{channel_id}_owner")
+    runtime.store.credentials.put(ChannelCredentials(
+        channel_id=channel_id, access_token=SecretStr(seeded.access_token),
+        refresh_token=SecretStr(seeded.refresh_token), expires_at=time.time() + 30 * 86400,
+        scope="boards:read,boards:write,pins:read,pins:write,user_accounts:read",
+        username=seeded.username, account_id=seeded.user_id, default_board_id=seeded.board_id))
+    return str(seeded.board_id)
+
+
+def _published_order(runtime: Runtime) -> list[str]:
+    events = runtime.store.outcomes.events(count=1000)
+    return [str(e["id"]) for e in events if e["type"] == "post.published"]
+
+
+@both_brokers
+def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
+    start_worker: Callable[..., RunningWorker],
+) -> None:
+    # Given Pinterest answers in 100 ms and channel shop has 40 posts queued before small's 3
+    small_board = _connect(runtime, fresh_sandbox, "small")
+    fresh_sandbox.state.latency_ms = 100
+    running = start_worker(threads=8)  # Dramatiq's default
+    parked_before = PARKED.labels(queue=runtime.settings.queue_publisher)._value.get()
+    for index in range(40):
+        enqueue_publish(running.broker, runtime.settings,
+                        post_payload(fresh_sandbox, f"big-{index}"))
+    for index in range(3):
+        enqueue_publish(running.broker, runtime.settings, post_payload(
+            fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board))
+    # When the worker runs them (default settings: 4 turns per channel)
+    wait_for(lambda: len(_published_order(runtime)) == 43, timeout_s=120)
+    running.join()
+    order = _published_order(runtime)
+    # Then small's posts are done while most of the backlog still waits; first in, first out
+    # would publish them after about 37 of big's
+    last_small = max(order.index(f"small-{i}") for i in range(3))
+    assert last_small < 20, order
+    # And every post is published once, big's in about the order they came
+    assert sorted(order) == sorted([f"big-{i}" for i in range(40)] +
+                                   [f"small-{i}" for i in range(3)])
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 40
+    assert len(fresh_sandbox.state.pins_on_board(small_board)) == 3
+    # (4 run at once, so neighbours may finish in either order; parking never reorders more)
+    where = {post: index for index, post in enumerate(order)}
+    assert all(where[f"big-{i}"] < where[f"big-{i + 8}"] for i in range(32)), order
+    assert PARKED.labels(queue=runtime.settings.queue_publisher)._value.get() > parked_before
+    assert runtime.redis_client.zcard(
+        f"{runtime.settings.key_prefix}:turns:{runtime.settings.queue_publisher}:channels") == 0
+
+
+def test_the_sweep_reports_each_channels_backlog(
+        turns: ChannelTurns, redis_server: redis.Redis[bytes]) -> None:
+    dispatch = FairDispatch(turns, lambda message: None)
+    for index in range(5):
+        turns.admit("gauge-big", f"g{index}", _encoded(f"g{index}"))
+    dispatch.sweep()
+    assert CHANNEL_WAITING.labels(queue="q", channel="gauge-big")._value.get() == 3
+    for index in range(5):
+        turns.hand_on("gauge-big", f"g{index}")
+    dispatch.sweep()
+    assert CHANNEL_WAITING.labels(queue="q", channel="gauge-big")._value.get() == 0
