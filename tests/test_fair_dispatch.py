@@ -181,7 +181,7 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
     for index in range(3):
         enqueue_publish(running.broker, runtime.settings, post_payload(
             fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board))
-    # When the worker runs them (default settings: 4 turns per channel)
+    # When the worker runs them (default settings: 3 turns per channel)
     wait_for(lambda: len(_published_order(runtime)) == 43, timeout_s=120)
     running.join()
     order = _published_order(runtime)
@@ -194,7 +194,7 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
                                    [f"small-{i}" for i in range(3)])
     assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 40
     assert len(fresh_sandbox.state.pins_on_board(small_board)) == 3
-    # (4 run at once, so neighbours may finish in either order; parking never reorders more)
+    # (3 run at once, so neighbours may finish in either order; parking never reorders more)
     where = {post: index for index, post in enumerate(order)}
     assert all(where[f"big-{i}"] < where[f"big-{i + 8}"] for i in range(32)), order
     assert PARKED.labels(queue=runtime.settings.queue_publisher)._value.get() > parked_before
@@ -213,3 +213,51 @@ def test_the_sweep_reports_each_channels_backlog(
         turns.hand_on("gauge-big", f"g{index}")
     dispatch.sweep()
     assert CHANNEL_WAITING.labels(queue="q", channel="gauge-big")._value.get() == 0
+
+
+@pytest.mark.slow
+@both_brokers
+def test_killed_worker_loses_no_parked_post(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
+    start_worker: Callable[..., RunningWorker],
+) -> None:
+    # Given a worker process (Dramatiq's default 8 threads, default settings) with 30 posts of
+    # one channel: 3 run, the rest are parked
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.test_worker_killed import _env
+
+    settings = runtime.settings
+    fresh_sandbox.state.latency_ms = 200
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dramatiq", "pinterest_agent.queues.entry.worker",
+         "--processes", "1", "--threads", "8", "--queues", settings.queue_publisher],
+        env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        from pinterest_agent.queues.jobs.actors import build_broker
+
+        producer = build_broker(settings)
+        for index in range(30):
+            enqueue_publish(producer, settings, post_payload(fresh_sandbox, f"k-{index}"))
+        if settings.broker_url is not None:
+            producer.close()
+        parked = f"{settings.key_prefix}:turns:{settings.queue_publisher}:park:shop"
+        wait_for(lambda: len(fresh_sandbox.state.pins_on_board(channel.board_id)) >= 2
+                 and runtime.redis_client.zcard(parked) > 10, timeout_s=60)
+        # When it is killed with turns held and posts parked
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    # Then another worker publishes every post, each once, once the dead one's turns lapse
+    running = start_worker(threads=8)
+    wait_for(lambda: len(_published_order(runtime)) >= 30, timeout_s=120)
+    running.join(timeout_s=60)
+    assert sorted(set(_published_order(runtime))) == sorted(f"k-{i}" for i in range(30))
+    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 30
