@@ -194,9 +194,9 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
                                    [f"small-{i}" for i in range(3)])
     assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 40
     assert len(fresh_sandbox.state.pins_on_board(small_board)) == 3
-    # (3 run at once, so neighbours may finish in either order; parking never reorders more)
+    # (parked in the order they reach the gate: 8 threads race there, and 3 run at once)
     where = {post: index for index, post in enumerate(order)}
-    assert all(where[f"big-{i}"] < where[f"big-{i + 8}"] for i in range(32)), order
+    assert all(where[f"big-{i}"] < where[f"big-{i + 16}"] for i in range(24)), order
     assert PARKED.labels(queue=runtime.settings.queue_publisher)._value.get() > parked_before
     assert runtime.redis_client.zcard(
         f"{runtime.settings.key_prefix}:turns:{runtime.settings.queue_publisher}:channels") == 0
