@@ -261,3 +261,22 @@ def test_killed_worker_loses_no_parked_post(
     running.join(timeout_s=60)
     assert sorted(set(_published_order(runtime))) == sorted(f"k-{i}" for i in range(30))
     assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 30
+
+
+@both_brokers
+def test_the_sweep_reports_the_queue_depth(runtime: Runtime, fresh_sandbox: SandboxServer
+                                           ) -> None:
+    from pinterest_agent.observability.metrics import QUEUE_DEPTH
+    from pinterest_agent.queues.jobs.actors import build_broker, declare_actors, fair_dispatch
+
+    broker = build_broker(runtime.settings, runtime.redis_client)
+    declare_actors(broker, runtime)
+    for index in range(3):
+        enqueue_publish(broker, runtime.settings, post_payload(fresh_sandbox, f"d-{index}"))
+    dispatch = fair_dispatch(broker, runtime)
+    assert dispatch is not None
+    dispatch.sweep()
+    queue = runtime.settings.queue_publisher
+    assert QUEUE_DEPTH.labels(queue=queue)._value.get() == 3
+    if runtime.settings.broker_url is not None:
+        broker.close()

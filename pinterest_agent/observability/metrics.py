@@ -28,6 +28,7 @@ __all__ = [
     "PINS_CREATED",
     "PINTEREST_CALLS",
     "PUBLISH_SECONDS",
+    "QUEUE_DEPTH",
     "WAITS",
     "WAIT_SECONDS",
     "count_dead_letter",
@@ -37,6 +38,7 @@ __all__ = [
     "count_pinterest_call",
     "count_wait",
     "operation_of",
+    "set_queue_depth",
     "set_waiting",
 ]
 
@@ -63,6 +65,11 @@ CHANNEL_OLDEST_WAIT = Gauge(
     "pinterest_agent_channel_oldest_wait_seconds",
     "How long a channel's oldest parked message has waited, by queue and channel.",
     ["queue", "channel"], multiprocess_mode="livemax",
+)
+QUEUE_DEPTH = Gauge(
+    "pinterest_agent_queue_depth",
+    "Messages waiting on a queue (not counting those parked for their channel's turn).",
+    ["queue"], multiprocess_mode="livemax",
 )
 PUBLISH_SECONDS = Histogram(
     "pinterest_agent_publish_seconds",
@@ -153,6 +160,10 @@ _reported: dict[str, set[str]] = {}
 
 def count_parked(queue: str) -> None:
     PARKED.labels(queue=queue).inc()
+
+
+def set_queue_depth(queue: str, depth: int) -> None:
+    QUEUE_DEPTH.labels(queue=queue).set(depth)
 
 
 def set_waiting(queue: str, waiting: Iterable[Any]) -> None:

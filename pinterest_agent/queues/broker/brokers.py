@@ -205,6 +205,10 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
         """The id a message of this broker has in the dead-letter queue (``jobs retry`` takes)."""
         return str(message.options.get("redis_message_id") or message.message_id)
 
+    def queue_depth(self, queue_name: str) -> int:
+        """Messages waiting on *queue_name* (not its delayed retries)."""
+        return int(self.client.llen(f"{self.namespace}:{queue_name}"))
+
     def _quarantine(self, queue_name: str, dead_id: str, raw: bytes | None,
                     rejected: Rejected) -> None:
         # The reason first: a dead letter is never listed without it (a crash in between
@@ -261,6 +265,11 @@ class QuarantiningRabbitmqBroker(RabbitmqBroker):  # type: ignore[misc]
     def dead_id(self, message: Any) -> str:
         """The id a message of this broker has in the dead-letter queue (``jobs retry`` takes)."""
         return str(message.message_id)
+
+    def queue_depth(self, queue_name: str) -> int:
+        """Messages ready on *queue_name* (a passive declare: nothing is created)."""
+        reply = self.channel.queue_declare(queue=queue_name, passive=True)
+        return int(reply.method.message_count)
 
     def _declare_xq_queue(self, queue_name: str) -> Any:
         return self.channel.queue_declare(queue=xq_name(queue_name), durable=True,

@@ -241,7 +241,8 @@ def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:
     turns = ChannelTurns(runtime.redis_client, runtime.renewer, prefix=settings.key_prefix,
                          queue=settings.queue_publisher, limit=settings.channel_turns,
                          ttl_ms=int(settings.claim_ttl_s * 1000))
-    dispatch = FairDispatch(turns, broker.enqueue)
+    dispatch = FairDispatch(turns, broker.enqueue,
+                            depth=lambda: int(broker.queue_depth(settings.queue_publisher)))
     broker.add_middleware(TurnSweeper(dispatch, interval_s=settings.turns_sweep_interval_s))
     return dispatch
 

@@ -28,7 +28,7 @@ import redis
 from dramatiq import Message
 from dramatiq.middleware import Middleware
 
-from pinterest_agent.observability.metrics import count_parked, set_waiting
+from pinterest_agent.observability.metrics import count_parked, set_queue_depth, set_waiting
 from pinterest_agent.queues.stores.turns import ChannelTurns, Handed
 
 __all__ = ["CHANNEL", "HANDED", "RANK", "FairDispatch", "Turn", "TurnSweeper"]
@@ -80,9 +80,11 @@ class Turn:
 class FairDispatch:
     """Turns for the jobs of one queue, and the sending of parked messages handed a turn."""
 
-    def __init__(self, turns: ChannelTurns, send: Send) -> None:
+    def __init__(self, turns: ChannelTurns, send: Send,
+                 depth: Callable[[], int] | None = None) -> None:
         self.turns = turns
         self._send = send
+        self._depth = depth
 
     @contextmanager
     def job(self, message: Any) -> Iterator[Turn]:
@@ -131,6 +133,11 @@ class FairDispatch:
         channels = self.turns.channels()
         sent = sum(self.hand_on(channel) for channel in channels)
         set_waiting(self.turns.queue, self.turns.waiting(channels))
+        if self._depth is not None:
+            try:
+                set_queue_depth(self.turns.queue, self._depth())
+            except Exception as exc:  # the broker's trouble shows elsewhere; the sweep goes on
+                log.debug("queue depth unavailable: %s", exc)
         return sent
 
 
