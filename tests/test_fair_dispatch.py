@@ -280,3 +280,13 @@ def test_the_sweep_reports_the_queue_depth(runtime: Runtime, fresh_sandbox: Sand
     assert QUEUE_DEPTH.labels(queue=queue)._value.get() == 3
     if runtime.settings.broker_url is not None:
         broker.close()
+
+
+def test_the_messages_next_in_line_are_given_ahead_of_their_turn(turns: ChannelTurns) -> None:
+    ahead: list[bytes] = []
+    dispatch = FairDispatch(turns, lambda message: None, ahead=ahead.append)
+    bodies = {index: _encoded(f"a{index}") for index in range(10)}
+    for index, body in bodies.items():
+        turns.admit("big", f"a{index}", body)  # a0, a1 run; a2..a9 parked
+    dispatch.hand_on("big", "a0")  # a2 is handed the turn; a3.. are next in line
+    assert ahead == [bodies[index] for index in range(3, 7)]  # 2 turns x 2 ahead

@@ -42,6 +42,9 @@ RANK = "turn_rank"
 CHANNEL = "turn_channel"
 """Message option: the channel whose turn it was handed (freed if the job ends without it)."""
 
+LOOK_AHEAD = 2
+"""Parked messages given to the ``ahead`` hook, per turn of the channel."""
+
 Send = Callable[[Message], Any]
 """Puts a message on its queue (the broker's ``enqueue``)."""
 
@@ -81,10 +84,14 @@ class FairDispatch:
     """Turns for the jobs of one queue, and the sending of parked messages handed a turn."""
 
     def __init__(self, turns: ChannelTurns, send: Send,
-                 depth: Callable[[], int] | None = None) -> None:
+                 depth: Callable[[], int] | None = None,
+                 ahead: Callable[[bytes], None] | None = None) -> None:
         self.turns = turns
         self._send = send
         self._depth = depth
+        self._ahead = ahead
+        """Given the messages next in line whenever turns are handed on (the publisher starts
+        their destination preflights, so a parked post's check is done when its turn comes)."""
 
     @contextmanager
     def job(self, message: Any) -> Iterator[Turn]:
@@ -114,6 +121,9 @@ class FairDispatch:
         handed = self.turns.hand_on(channel, message_id)
         for one in handed:
             self._send_handed(one)
+        if self._ahead is not None and (handed or message_id):
+            for body in self.turns.upcoming(channel, LOOK_AHEAD * self.turns.limit):
+                self._ahead(body)
         return len(handed)
 
     def _send_handed(self, handed: Handed) -> None:

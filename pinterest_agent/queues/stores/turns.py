@@ -110,6 +110,14 @@ class ChannelTurns:
         return [Handed(channel, as_str(reply[i]), as_str(reply[i + 1]), as_bytes(reply[i + 2]))
                 for i in range(0, len(reply), 3)]
 
+    def upcoming(self, channel: str, count: int) -> list[bytes]:
+        """The messages next in line among *channel*'s parked ones (at most *count*)."""
+        keys = self._channel_keys(channel)
+        ids = self._client.zrange(keys[1], 0, count - 1)
+        if not ids:
+            return []
+        return [body for body in self._client.hmget(keys[2], ids) if body is not None]
+
     def sent(self, handed: Handed) -> None:
         """The broker has *handed*'s message: drop the copy kept in case it was lost."""
         keys = self._channel_keys(handed.channel)
