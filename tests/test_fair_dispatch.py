@@ -290,3 +290,36 @@ def test_the_messages_next_in_line_are_given_ahead_of_their_turn(turns: ChannelT
         turns.admit("big", f"a{index}", body)  # a0, a1 run; a2..a9 parked
     dispatch.hand_on("big", "a0")  # a2 is handed the turn; a3.. are next in line
     assert ahead == [bodies[index] for index in range(3, 7)]  # 2 turns x 2 ahead
+
+
+def test_a_message_back_after_its_turn_lapsed_goes_to_the_front_of_the_line(
+        turns: ChannelTurns) -> None:
+    # Given a channel with parked posts, and a message redelivered after its worker died and
+    # its turn lapsed (or a retry): its rank is its first enqueue time, older than theirs
+    now_rank = int(time.time() * 1000) * 1000
+    turns.admit("big", "m1", _encoded("m1"))
+    turns.admit("big", "m2", _encoded("m2"))
+    turns.admit("big", "m3", _encoded("m3"), rank=str(now_rank))
+    turns.admit("big", "m4", _encoded("m4"), rank=str(now_rank + 1))
+    assert not turns.admit("big", "old", _encoded("old"), rank=str(now_rank - 60_000_000))
+    # Then it is handed the next turn, before the posts that came after it
+    [first] = turns.hand_on("big", "m1")
+    assert first.message_id == "old"
+
+
+def test_a_job_ranks_by_its_first_enqueue_time(turns: ChannelTurns) -> None:
+    import dramatiq
+
+    from pinterest_agent.queues.jobs.turns import Turn
+
+    turns.admit("big", "m1", _encoded("m1"))
+    turns.admit("big", "m2", _encoded("m2"))
+    turns.admit("big", "m3", _encoded("m3"))  # parked now
+    old = dramatiq.Message(queue_name="q", actor_name="publish_post", args=({},), kwargs={},
+                           options={}, message_id="old",
+                           message_timestamp=int(time.time() * 1000) - 60_000)
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        assert not Turn(turns, old, stack).take("big")
+    assert turns.hand_on("big", "m1")[0].message_id == "old"

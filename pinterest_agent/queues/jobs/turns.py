@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 HANDED = "turn_handed"
 """Message option: this message was handed one of its channel's turns."""
 RANK = "turn_rank"
-"""Message option: its place among its channel's parked messages (kept if it is parked again)."""
+"""Message option: its place among its channel's parked messages (kept if it is parked again);
+without it, its first enqueue time (``message_timestamp``, ms) x 1000."""
 CHANNEL = "turn_channel"
 """Message option: the channel whose turn it was handed (freed if the job ends without it)."""
 
@@ -68,9 +69,11 @@ class Turn:
         in order and will come back when the channel has a turn free; return at once."""
         self.channel = channel
         body = self._message.encode()
+        # Its place in line: when it was first enqueued (a retry, or a message redelivered
+        # after its worker died and its turn lapsed, goes back to the front, not the end).
+        rank = self._message.options.get(RANK) or int(self._message.message_timestamp) * 1000
         self.held = self._turns.admit(channel, str(self._message.message_id), body,
-                                      handed=self.handed,
-                                      rank=str(self._message.options.get(RANK, "")))
+                                      handed=self.handed, rank=str(rank))
         if self.held:
             self._stack.enter_context(self._turns.hold(channel, str(self._message.message_id)))
         else:

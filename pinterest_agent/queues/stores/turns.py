@@ -91,7 +91,8 @@ class ChannelTurns:
     def admit(self, channel: str, message_id: str, body: bytes, *, handed: bool = False,
               rank: str = "") -> bool:
         """True: the job holds one of the channel's turns (keep it with :meth:`hold`, end it
-        with :meth:`hand_on`). False: the message is parked and will be handed a turn."""
+        with :meth:`hand_on`). False: the message is parked and will be handed a turn, lowest
+        *rank* first ('' ranks it by the time it is parked)."""
         return bool(self._admit(keys=self._channel_keys(channel), args=[
             message_id, body, self.limit, self._ttl_ms, channel, "1" if handed else "", rank]))
 
