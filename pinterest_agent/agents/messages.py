@@ -47,6 +47,7 @@ __all__ = [
     "PostUpdate",
     "Prose",
     "SocialPost",
+    "TrendKeyword",
     "UpdateTarget",
     "VideoMedia",
 ]
@@ -330,6 +331,20 @@ class UpdateTarget(_Message):
     )
 
 
+class TrendKeyword(BaseModel):
+    """A keyword Pinners are searching now (Pinterest Trends), offered to the writer with its
+    figures so the Pin's record can say where it came from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keyword: Line = Field(min_length=1, max_length=100)
+    trend_type: Literal["growing", "monthly", "yearly", "seasonal"]
+    region: str = Field(min_length=2, max_length=20, pattern=r"^[A-Z+]+$")
+    pct_growth_wow: float | None = Field(default=None, description="Growth week over week, %.")
+    pct_growth_mom: float | None = Field(default=None, description="Growth month over month, %.")
+    pct_growth_yoy: float | None = Field(default=None, description="Growth year over year, %.")
+
+
 class PinBrief(_Message):
     """A product or article to turn into a Pin, on ``agent__social-post-writer``."""
 
@@ -372,6 +387,16 @@ class PinBrief(_Message):
         default=None,
         description="Rewrite the copy of this existing Pin instead of making a new one: the "
         "writer writes copy only and hands the publisher a PostUpdate.",
+    )
+    use_trends: Annotated[bool, Strict()] = Field(
+        default=True,
+        description="Offer the writer the channel's trending keywords (Pinterest Trends) that "
+        "match this brief; false keeps the Pin to the brief's own words.",
+    )
+    trend_keywords: list[TrendKeyword] = Field(
+        default_factory=list, max_length=10,
+        description="Trending keywords the writer may use besides the brief's; the worker "
+        "fills it from the channel's Pinterest Trends when it is empty and use_trends is true.",
     )
 
     @field_validator("scheduled_at")

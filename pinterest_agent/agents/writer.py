@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
-from pinterest_agent.agents.messages import FlatProse, Line, PinBrief, Prose
+from pinterest_agent.agents.messages import FlatProse, Line, PinBrief, Prose, TrendKeyword
 from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
 
 __all__ = [
@@ -54,9 +54,13 @@ __all__ = [
     "hashtag_count_rule",
     "hashtags_in_description_rule",
     "keyword_rule",
+    "keyword_source",
+    "keyword_source_rule",
     "link_rule",
+    "offered_trends",
     "post_description",
     "repeated_title_rule",
+    "trends_used",
     "url_in_text_rule",
     "write_copy",
 ]
@@ -112,7 +116,8 @@ def copy_limits() -> dict[str, int]:
 
 
 def copy_variables(brief: PinBrief) -> dict[str, Any]:
-    """The ``pin_copy`` template's variables: the brief's facts (as data) and the limits."""
+    """The ``pin_copy`` template's variables: the brief's facts (as data), the limits, and the
+    trending keywords it may use (``trends``: keyword and growth, empty when none)."""
     facts = brief.model_dump(
         mode="json",
         include={"kind", "name", "summary", "destination_url", "audience", "keywords", "tone",
@@ -121,8 +126,22 @@ def copy_variables(brief: PinBrief) -> dict[str, Any]:
     )
     if not facts.get("avoid_titles"):
         facts.pop("avoid_titles", None)
+    trends = [{"keyword": trend.keyword, "growth": _growth_words(trend)}
+              for trend in offered_trends(brief)]
     return {"brief": facts, "locale": brief.locale, "limits": copy_limits(),
-            "angle": brief.title_angle}
+            "angle": brief.title_angle, "trends": trends}
+
+
+def offered_trends(brief: PinBrief) -> list[TrendKeyword]:
+    """The trending keywords the writer may use for *brief* (none when it opted out)."""
+    return list(brief.trend_keywords) if brief.use_trends else []
+
+
+def _growth_words(trend: TrendKeyword) -> str:
+    parts = [f"{value:+.0f}% {span}" for value, span in (
+        (trend.pct_growth_wow, "week on week"), (trend.pct_growth_mom, "month on month"),
+        (trend.pct_growth_yoy, "year on year")) if value is not None]
+    return ", ".join(parts) or trend.trend_type
 
 
 def post_description(copy: PinCopy) -> str:
@@ -204,10 +223,70 @@ def grounding_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
     )
 
 
+def keyword_source_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
+    """Every keyword comes from the brief (its keywords, name, summary or audience) or from the
+    trending keywords it was offered: none is invented."""
+    invented = [keyword for keyword in copy.keywords if keyword_source(keyword, brief) is None]
+    if not invented:
+        return []
+    offered = [trend.keyword for trend in offered_trends(brief)]
+    allowed = "the brief's keywords or words" + (
+        " or these trending keywords: " + "; ".join(offered) if offered else "")
+    return ["keywords must come from " + allowed + "; drop or replace: "
+            + "; ".join(repr(keyword) for keyword in invented)]
+
+
+def keyword_source(keyword: str, brief: PinBrief) -> str | TrendKeyword | None:
+    """Where a Pin keyword comes from: ``"brief"``, the trend it matches, or None (invented).
+    Compared as words, case, punctuation and plurals aside."""
+    words = _keyword_words(keyword)
+    if not words:
+        return "brief"
+    for own in brief.keywords:
+        if _keyword_words(own) == words:
+            return "brief"
+    for trend in offered_trends(brief):
+        if _keyword_words(trend.keyword) == words:
+            return trend
+    text = _keyword_words(" ".join([brief.name, brief.summary, brief.audience or ""]))
+    span = len(words)
+    if any(text[start:start + span] == words for start in range(len(text) - span + 1)):
+        return "brief"
+    return None
+
+
+def trends_used(copy: PinCopy, brief: PinBrief) -> list[TrendKeyword]:
+    """The offered trending keywords the copy uses, each once: as one of its keywords, or in
+    its title or description (for the Pin's record)."""
+    text = _keyword_words(" ".join([copy.title, copy.description]))
+    used: list[TrendKeyword] = []
+    for trend in offered_trends(brief):
+        words = _keyword_words(trend.keyword)
+        in_keywords = any(_keyword_words(keyword) == words for keyword in copy.keywords)
+        in_text = bool(words) and any(text[i:i + len(words)] == words
+                                      for i in range(len(text) - len(words) + 1))
+        if (in_keywords or in_text) and trend not in used:
+            used.append(trend)
+    return used
+
+
+def _keyword_words(text: str) -> list[str]:
+    return [_singular(word) for word in _comparable(text).split()]
+
+
+def _singular(word: str) -> str:
+    if len(word) > 3 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
 CopyRule = Callable[[PinCopy, PinBrief], list[str]]
 COPY_RULES: tuple[CopyRule, ...] = (
     link_rule, url_in_text_rule, hashtag_count_rule, hashtags_in_description_rule,
-    description_length_rule, repeated_title_rule, keyword_rule, grounding_rule,
+    description_length_rule, repeated_title_rule, keyword_rule, keyword_source_rule,
+    grounding_rule,
 )
 """What :func:`copy_problems` checks, in order; each rule is a function of the copy and brief."""
 
