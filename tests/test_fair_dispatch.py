@@ -323,3 +323,21 @@ def test_a_job_ranks_by_its_first_enqueue_time(turns: ChannelTurns) -> None:
     with ExitStack() as stack:
         assert not Turn(turns, old, stack).take("big")
     assert turns.hand_on("big", "m1")[0].message_id == "old"
+
+
+def test_a_post_due_now_names_its_channel_before_the_full_decode() -> None:
+    import json
+
+    from pinterest_agent.queues.jobs.publish import due_channel
+
+    now = time.time()
+    assert due_channel({"channel_id": "shop"}, now_s=now) == "shop"
+    assert due_channel(json.dumps({"channel_id": "shop"}), now_s=now) == "shop"
+    soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3600))
+    assert due_channel({"channel_id": "shop", "scheduled_at": soon}, now_s=now) == "shop"
+    assert due_channel({"channel_id": "shop", "scheduled_at": later}, now_s=now) is None
+    # malformed: no early turn; the decode then says what is wrong
+    for bad in ({"channel_id": "a/b"}, {"channel_id": 7}, "not json", [1, 2], b"\xff"):
+        assert due_channel(bad, now_s=now) is None
+    assert due_channel({"channel_id": "shop", "scheduled_at": "tomorrow"}, now_s=now) == "shop"

@@ -14,6 +14,7 @@ with ``args = [<InsightsRequest JSON object>]``; actor ``update_pin`` on the pub
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -167,6 +168,11 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
             _run(publish.run_publish, runtime, payload, reschedule=reschedule)
             return
         with dispatch.job(message) as turn:
+            # A post due now asks for its channel's turn first: a backlog parks at the cost of
+            # one round trip each; the rest ask right before publishing (run_publish).
+            due = publish.due_channel(payload, now_s=time.time())
+            if due is not None and not turn.take(due):
+                return
             _run(publish.run_publish, runtime, payload, reschedule=reschedule,
                  turn=turn.take)
 

@@ -35,6 +35,7 @@ __all__ = [
     "InvalidMessageError",
     "decode_message",
     "delay_ms_until",
+    "due_channel",
     "post_failure_outcome",
     "record_failure",
     "record_post_failure",
@@ -126,6 +127,30 @@ def subject_id(payload: object, key: str) -> str | None:
     except InvalidMessageError:
         return None
     return value if is_id(value) else None  # it becomes a Redis key: never an odd string
+
+
+def due_channel(payload: object, *, now_s: float, slack_s: float = SCHEDULE_SLACK_S
+                ) -> str | None:
+    """The channel of a post message that looks due now (no ``scheduled_at``, or one within
+    *slack_s*), read without validating the message: so a channel's backlog is parked before
+    paying for the full decode. None when it is not due, or has no valid channel id (the
+    decode then says why)."""
+    try:
+        data = _payload_dict(payload)
+    except InvalidMessageError:
+        return None
+    channel = data.get("channel_id")
+    if not is_id(channel):
+        return None
+    when = data.get("scheduled_at")
+    if isinstance(when, str):
+        try:
+            at = datetime.fromisoformat(when.replace("Z", "+00:00"))
+            if at.tzinfo is not None and at.timestamp() > now_s + slack_s:
+                return None
+        except ValueError:
+            pass
+    return str(channel)
 
 
 def run_publish(

@@ -65,8 +65,11 @@ class Turn:
         return bool(self._message.options.get(HANDED))
 
     def take(self, channel: str) -> bool:
-        """True: run now (the turn is held until the job ends). False: the message is parked
-        in order and will come back when the channel has a turn free; return at once."""
+        """True: run now (the turn is held until the job ends; asking again is free). False:
+        the message is parked in order and will come back when the channel has a turn free;
+        return at once."""
+        if self.held:
+            return channel == self.channel
         self.channel = channel
         body = self._message.encode()
         # Its place in line: when it was first enqueued (a retry, or a message redelivered
