@@ -26,6 +26,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from pinterest_agent.agents.insights.categories import Category
+from pinterest_agent.agents.insights.searching import SearchTrend
 from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.prompting.performance import TemplateVersionReport
 
@@ -251,6 +252,12 @@ class ChannelInsight(_Model):
     next_pin: PinBrief | None = None
     next_pin_note: str | None = None
     provenance: InsightProvenance | None = None
+    searching: list[SearchTrend] = Field(
+        default_factory=list, max_length=5,
+        description="What Pinners are searching: rising Pinterest Trends keywords in the "
+        "channel's region and interests that none of its Pins covers yet "
+        "(agents.insights.searching; Pinterest's figures).",
+    )
     template_versions: TemplateVersionReport | None = Field(
         default=None,
         description="Prompt template versions compared by the measured figures of the Pins "
