@@ -160,3 +160,29 @@ def test_movable_seasons_fall_on_their_published_dates(
         assert season_day(season, year, region) == date.fromisoformat(day)
         assert event_date([f"season:{season}"], date(year, 1, 1), region) == \
             date.fromisoformat(day)
+
+
+def test_a_seasonal_window_follows_pinterests_predicted_rise() -> None:
+    # Given Pinterest predicts Easter 2027 searches (Easter is 2027-03-28) start rising on
+    # 2027-02-01, 55 days ahead, and Mother's Day's (2027-05-09) on 2027-01-25, 104 days ahead
+    rising = {"easter": date(2027, 2, 1), "mothers-day": date(2027, 1, 25)}
+    fixed = Planner(CadenceLimits(), NOW)
+    curve = Planner(CadenceLimits(), NOW, rising=rising)
+    for name, day in (("easter", date(2027, 3, 28)), ("mothers-day", date(2027, 5, 9))):
+        before = fixed.place("B", tags=(f"season:{name}",))
+        after = curve.place("B", tags=(f"season:{name}",))
+        assert isinstance(before, Slot) and isinstance(after, Slot)
+        # Then the fixed rule plans it 60-90 days ahead, the curve from the day searches rise
+        assert 60 <= (day - before.at.date()).days <= 90
+        assert rising[name] <= after.at.date() <= rising[name] + timedelta(days=30)
+        assert not after.late
+        print(f"{name} {day}: fixed lead -> {before.at.date()}, predicted rise "
+              f"{rising[name]} -> {after.at.date()}")
+
+
+def test_a_predicted_rise_after_the_event_or_far_before_it_is_ignored() -> None:
+    rising = {"easter": date(2027, 4, 2), "christmas": date(2025, 1, 1)}
+    planner = Planner(CadenceLimits(), NOW, rising=rising)
+    easter = planner.place("B", tags=("season:easter",))
+    assert isinstance(easter, Slot)
+    assert 60 <= (date(2027, 3, 28) - easter.at.date()).days <= 90

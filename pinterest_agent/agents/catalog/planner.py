@@ -25,7 +25,7 @@ search resumes where the last one stopped and planning N Pins costs O(N + days),
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
@@ -175,6 +175,10 @@ class Planner:
     added: Counter[str] = field(default_factory=Counter)
     region: Region = DEFAULT_REGION
     seasons: dict[tuple[str, Event], SeasonFit] = field(default_factory=dict)
+    rising: Mapping[str, date] = field(default_factory=dict)
+    """Per season name (``christmas``), the day Pinterest predicts its searches start rising
+    (Pinterest Trends' predicted series): its window opens then, not ``LEAD_DAYS[0]`` days
+    before the event, and lasts as long (``LEAD_DAYS[0] - LEAD_DAYS[1]`` days)."""
 
     def __post_init__(self) -> None:
         self._today = self.now.date()
@@ -258,6 +262,18 @@ class Planner:
         return (f"no room on {board or 'the default board'} within the "
                 f"{self.limits.horizon_days}-day horizon")
 
+    def _window(self, event: Event) -> tuple[int, int]:
+        """The ordinals of the first and last day of *event*'s window: from the day its
+        searches start rising when Pinterest predicts one before the event (within a year),
+        else ``LEAD_DAYS`` before it."""
+        rise = self.rising.get(event.name)
+        if rise is not None and event.day - timedelta(days=365) <= rise < event.day:
+            opens = rise.toordinal()
+            span = LEAD_DAYS[0] - LEAD_DAYS[1]
+            return opens, min(opens + span, event.day.toordinal() - 1)
+        return ((event.day - timedelta(days=LEAD_DAYS[0])).toordinal(),
+                (event.day - timedelta(days=LEAD_DAYS[1])).toordinal())
+
     def place(self, board: str, *, tags: Sequence[str] = ()) -> Slot | Unplaced:
         """The next slot for a Pin on ``board``, or why there is none."""
         event = event_for(tags, self._today, self.region)
@@ -272,8 +288,7 @@ class Planner:
         if fit is None:
             fit = self.seasons[board, event] = SeasonFit(board, event)
         today = self._today.toordinal()
-        opens = (event.day - timedelta(days=LEAD_DAYS[0])).toordinal()
-        closes = (event.day - timedelta(days=LEAD_DAYS[1])).toordinal()
+        opens, closes = self._window(event)
         last = event.day.toordinal() - 1
         if opens > end:
             return self._deferred(board, f"{event}: its window opens after the horizon",
