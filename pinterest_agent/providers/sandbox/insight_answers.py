@@ -90,7 +90,8 @@ def insight_draft_answer(figures: Mapping[str, Any]) -> dict[str, Any]:
             "summary": "A new variation on the best-saved Pin: same subject, a fresh angle and "
                        "a clear headline.",
             "audience": None,
-            "keywords": [kind, "ideas", "inspiration"],
+            # naive: the first words of the Pin it builds on, then its kind
+            "keywords": [" ".join(name.lower().split()[:3]) or kind, kind, "ideas"],
             "tone": "friendly",
             "rationale": "It builds on the Pin with the highest save rate.",
         },
