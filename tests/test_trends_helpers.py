@@ -106,3 +106,6 @@ def test_sparkline_scales_to_eight_blocks_and_averages_down() -> None:
     line = sparkline(year, 26)
     assert len(line) == 26 and line[0] == "▁" and line[-1] == "█"
     assert sparkline([0, 100, 0, 100], 2) == "▄▄"
+    # a fixed scale compares lines; values past it are clamped
+    assert sparkline([0, 50, 100, 150], scale=(0, 100)) == "▁▅██"
+    assert sparkline([20, 20], scale=(0, 100)) == "▂▂"

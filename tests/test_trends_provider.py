@@ -312,3 +312,15 @@ def test_a_malformed_answer_is_unexpected_response(channel: Channel) -> None:
     with pytest.raises(PinterestPermanentError) as failed:
         channel.api().trending_keywords(TrendFilters())
     assert failed.value.code == "unexpected_response"
+
+
+def test_seasonal_trends_are_the_seasons_coming_now(channel: Channel) -> None:
+    # In June in the US: summer is rising, Christmas and Easter are not
+    found = channel.api().trending_keywords(TrendFilters(trend_type="seasonal"))
+    keywords = {trend.keyword for trend in found.trends}
+    assert {"summer linen dress", "graduation party ideas"} <= keywords
+    assert not {"christmas cookies", "christmas table decor", "easter brunch"} & keywords
+    assert all((trend.pct_growth_mom or 0) >= 10 for trend in found.trends)
+    # and half a year on, down south, it is the other way round for the weather's seasons
+    south = channel.api().trending_keywords(TrendFilters(region="AU+NZ", trend_type="seasonal"))
+    assert "summer linen dress" not in {trend.keyword for trend in south.trends}

@@ -164,11 +164,16 @@ def rising_start(
     return None  # pragma: no cover - the peak itself always clears a threshold of at most 1
 
 
-def sparkline(values: Sequence[float], width: int | None = None) -> str:
+def sparkline(
+    values: Sequence[float], width: int | None = None, *,
+    scale: tuple[float, float] | None = None,
+) -> str:
     """``values`` as block characters, lowest ``▁`` to highest ``█`` (all ``▄`` when flat).
 
     With ``width``, the series is first averaged down to at most that many buckets (a year of
-    weeks in 26 characters). Empty input gives an empty string.
+    weeks in 26 characters). ``scale=(low, high)`` fixes the range instead of the values' own
+    (``(0, 100)`` for Pinterest's normalised series, so a past line and a predicted one compare;
+    values outside it are clamped). Empty input gives an empty string.
     """
     data = [float(v) for v in values]
     if width is not None and 0 < width < len(data):
@@ -180,7 +185,8 @@ def sparkline(values: Sequence[float], width: int | None = None) -> str:
         ]
     if not data:
         return ""
-    low, high = min(data), max(data)
+    low, high = scale if scale is not None else (min(data), max(data))
+    data = [min(max(value, low), high) for value in data]
     if high == low:
         return SPARK_BLOCKS[3] * len(data)
     top = len(SPARK_BLOCKS) - 1

@@ -32,7 +32,7 @@ Pinterest caps them.
 Ranking by ``trend_type``: ``growing`` by growth of the last 13 weeks over the 13 before (terms
 still rising: month over month above 0), ``monthly`` by volume of the last 4 weeks, ``yearly``
 by volume of the last 52, ``seasonal`` by month-over-month growth among the seasonal terms that
-are rising.
+are rising (by at least :data:`SEASONAL_MIN_MOM` percent).
 """
 
 from __future__ import annotations
@@ -66,6 +66,9 @@ PREDICTION_WEEKS = 13
 SOUTHERN_REGIONS = frozenset({"AR", "BR", "AU+NZ"})
 """Regions whose weather seasons are half a year from the northern ones'."""
 MAX_GROWTH_PCT = 10001
+SEASONAL_MIN_MOM = 10
+"""A seasonal keyword is trending when its month grew at least this much (percent): the
+weekly noise of a term out of season never reaches it."""
 AGE_BUCKETS = ("18-24", "25-34", "35-44", "45-49", "50-54", "55-64", "65+")
 _YEAR_DAYS = 365.2425
 _NOISE = 0.06
@@ -345,7 +348,7 @@ def _score(row: TrendRow, trend_type: str) -> float | None:
         return sum(row.volumes[-4:])
     if trend_type == "yearly":
         return sum(row.volumes)
-    if row.term.shape == "seasonal" and row.mom > 0:  # seasonal
+    if row.term.shape == "seasonal" and row.mom >= SEASONAL_MIN_MOM:  # seasonal
         return float(row.mom)
     return None
 

@@ -27,7 +27,8 @@ SPARK_WIDTH = 26
               help="Print the trends as JSON (with their series) instead of a table.")
 def trends(channel_id: str, trend_type: str | None, limit: int, as_json: bool) -> None:
     """Show CHANNEL's trending keywords: growth week/month/year over and a sparkline of the
-    past year (and, when Pinterest predicts it, where the next 90 days go)."""
+    past year (and, when Pinterest predicts it, where the next 90 days go), both on the 0..100
+    scale of Pinterest's series."""
     from pinterest_agent.agents.trends import sparkline
     from pinterest_agent.providers.pinterest.errors import PinterestValidationError
     from pinterest_agent.providers.pinterest.trends_models import MAX_KEYWORDS, parse_trend_type
@@ -59,11 +60,12 @@ def trends(channel_id: str, trend_type: str | None, limit: int, as_json: bool) -
         click.echo("  no trending keywords for these filters")
         return
     width = max(len(trend.keyword) for trend in shown)
-    click.echo(f"  {'#':>2}  {'keyword':<{width}}  {'wow':>7}  {'mom':>7}  {'yoy':>7}  past year"
-               + ("  next 90 days" if any(t.predicted_time_series for t in shown) else ""))
+    ahead_title = "  next 90 days" if any(t.predicted_time_series for t in shown) else ""
+    click.echo(f"  {'#':>2}  {'keyword':<{width}}  {'wow':>7}  {'mom':>7}  {'yoy':>7}  "
+               f"{'past year':<{SPARK_WIDTH}}{ahead_title}".rstrip())
     for rank, trend in enumerate(shown, start=1):
-        past = sparkline([value for _, value in trend.series()], SPARK_WIDTH)
-        ahead = sparkline([value for _, value in trend.predicted()])
+        past = sparkline([value for _, value in trend.series()], SPARK_WIDTH, scale=(0, 100))
+        ahead = sparkline([value for _, value in trend.predicted()], scale=(0, 100))
         click.echo(f"  {rank:>2}  {trend.keyword:<{width}}  {_pct(trend.pct_growth_wow):>7}  "
                    f"{_pct(trend.pct_growth_mom):>7}  {_pct(trend.pct_growth_yoy):>7}  "
                    f"{past}" + (f"  {ahead}" if ahead else ""))
