@@ -7,9 +7,9 @@ Actors, the CLI and the demo all get their collaborators from a :class:`Runtime`
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
 
@@ -48,13 +48,25 @@ from pinterest_agent.providers.deadlines import DeadlineTransport, deadline_tran
 from pinterest_agent.providers.netsafe import SafeFetcher
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
 from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
+from pinterest_agent.providers.pinterest.trends import TrendsAPI
+from pinterest_agent.providers.pinterest.trends_models import (
+    TrendFilters,
+    TrendingKeywords,
+    TrendType,
+)
 from pinterest_agent.queues.settings import Settings
 from pinterest_agent.queues.stores.images import RedisImageStore
+from pinterest_agent.queues.stores.keys import Keys
 from pinterest_agent.queues.stores.limits import ChannelWriteSlots
 from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
 from pinterest_agent.queues.stores.renewal import Renewer
 from pinterest_agent.queues.stores.secrets import SecretBox
 from pinterest_agent.queues.stores.store import Store
+from pinterest_agent.queues.stores.trends import (
+    ChannelTrendSettingsStore,
+    TrendProfile,
+    TrendsCache,
+)
 
 __all__ = ["Runtime", "create_settle_ms", "safe_fetcher"]
 
@@ -323,6 +335,57 @@ class Runtime:
         return PinterestClient(self.pinterest_http, access_token,
                                page_cap=self.settings.max_pages,
                                upload_deadline_s=self.settings.video_upload_deadline_s)
+
+    # -- Pinterest Trends ------------------------------------------------------------------
+
+    @cached_property
+    def trend_settings(self) -> ChannelTrendSettingsStore:
+        """Each channel's trends region and interests (``channels set``)."""
+        return ChannelTrendSettingsStore(self.store.documents)
+
+    @cached_property
+    def trends_cache(self) -> TrendsCache:
+        """Trends answers by region, type and filters, kept ``trends_cache_ttl_s``."""
+        return TrendsCache(self.redis_client, Keys(self.settings.key_prefix),
+                           ttl_s=self.settings.trends_cache_ttl_s)
+
+    def trend_profile(self, channel_id: str) -> TrendProfile:
+        """The channel's trends region and interests, the settings' defaults filling in."""
+        return self.trend_settings.get(channel_id).resolve(
+            channel_id, region=self.settings.trends_region,
+            interests=self.settings.trends_interest_list)
+
+    def trend_filters(self, channel_id: str, trend_type: TrendType | None = None) -> TrendFilters:
+        """What :meth:`trends` asks for: the channel's region and interests, ``trend_type``
+        (default: the ``trends_type`` setting), the top 50 and, per ``trends_prediction``, the
+        predicted series. Callers slice the 50 (``found.top(n)``), so every caller of a channel
+        shares one cached answer."""
+        profile = self.trend_profile(channel_id)
+        return TrendFilters(region=profile.region,
+                            trend_type=trend_type or self.settings.trends_type,
+                            interests=profile.interests,
+                            include_prediction=self.settings.trends_prediction)
+
+    def trends(
+        self,
+        channel_id: str,
+        trend_type: TrendType | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> TrendingKeywords:
+        """The channel's trending keywords (:meth:`trend_filters`), from the cache when it holds
+        them, else from Pinterest with the channel's token (then cached). Raises the provider's
+        errors (``PinterestError``), and ``TokenKeeper``'s when the channel is not connected."""
+        filters = self.trend_filters(channel_id, trend_type)
+        cached = self.trends_cache.get(filters)
+        if cached is not None:
+            return cached
+        api = TrendsAPI(self.pinterest_api(self.tokens.access_token(channel_id)), clock=clock)
+        found = api.trending_keywords(filters)
+        self.trends_cache.put(found)
+        log.info("trends channel=%s region=%s type=%s: %d keywords fetched", channel_id,
+                 filters.region, filters.trend_type, len(found.trends))
+        return found
 
     def close(self) -> None:
         self.pinterest_http.close()

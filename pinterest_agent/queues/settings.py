@@ -16,7 +16,14 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pinterest_agent.agents.catalog.seasons import DEFAULT_REGION, Region
+from pinterest_agent.errors import WorkerError
 from pinterest_agent.providers.pinterest.pager import DEFAULT_PAGE_CAP
+from pinterest_agent.providers.pinterest.trends_models import (
+    Interest,
+    TrendRegion,
+    TrendType,
+    parse_interests,
+)
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -522,6 +529,40 @@ class Settings(BaseSettings):
         default=300.0, gt=0,
         description="Total deadline of a feed fetched by URL; past it: source_unavailable.")
 
+    # Pinterest Trends (a channel may override region and interests: `channels set`).
+    trends_region: TrendRegion = Field(
+        default="US",
+        description="The Trends region of a channel that names none (`channels set "
+        "--trends-region`): US, CA, DE, FR, ES, IT, DE+AT+CH, GB+IE, IT+ES+PT+GR+MT, "
+        "PL+RO+HU+SK+CZ, SE+DK+FI+NO, NL+BE+LU, AR, BR, CO, MX, MX+AR+CO+CL or AU+NZ.")
+    trends_interests: str = Field(
+        default="",
+        description="Comma-separated Trends interests of a channel that names none "
+        "(home_decor,food_and_drinks,...; see docs/trends.md); empty: every interest.")
+    trends_type: TrendType = Field(
+        default="growing",
+        description="The trend type jobs read by default: growing, monthly, yearly or seasonal.")
+    trends_cache_ttl_s: int = Field(
+        default=86_400, ge=60,
+        description="How long a channel's trends are kept in Redis per region, type and "
+        "filters before Pinterest is asked again (a day by default).")
+    trends_prediction: bool = Field(
+        default=True,
+        description="Ask for the 90-day predicted series (include_prediction, a closed beta of "
+        "Pinterest's); turn off if your app is refused it.")
+
+    @field_validator("trends_interests", mode="after")
+    @classmethod
+    def _known_interests(cls, value: str) -> str:
+        try:
+            return ",".join(parse_interests(value))
+        except WorkerError as exc:  # a clear ValueError: pydantic-settings names the variable
+            raise ValueError(exc.message) from None
+
+    @property
+    def trends_interest_list(self) -> tuple[Interest, ...]:
+        """``trends_interests`` as a tuple (empty: every interest)."""
+        return parse_interests(self.trends_interests)
 
     @field_validator("broker_url", mode="before")
     @classmethod

@@ -67,6 +67,7 @@ REQUIRED_ROUTE_MODULES: tuple[str, ...] = (
 #: Route modules loaded when present (owned by other parts of the project).
 ROUTE_MODULES: tuple[str, ...] = (
     "pinterest_agent.providers.sandbox.analytics",
+    "pinterest_agent.providers.sandbox.trends",
     "pinterest_agent.providers.sandbox.openai_compat",
     "pinterest_agent.providers.sandbox.openai_models",
     "pinterest_agent.providers.sandbox.insight_answers",

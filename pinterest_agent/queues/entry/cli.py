@@ -34,6 +34,7 @@ from pinterest_agent.queues.entry.cli_support import (
     fail,
     load_settings,
 )
+from pinterest_agent.queues.entry.cli_trends import trends
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -200,7 +201,7 @@ def schema(model: str | None) -> None:
 
 
 for command in (channels, enqueue, jobs, publish, insights, scheduler, draft, prompts, console,
-                report, catalog, model):
+                report, catalog, model, trends):
     main.add_command(command)
 
 

@@ -82,6 +82,56 @@ def channels_boards(channel_id: str) -> None:
 
 
 
+@channels.command("set")
+@click.option("--channel", "channel_id", required=True, callback=channel_param,
+              help="The channel's id.")
+@click.option("--trends-region", "region", default=None, metavar="REGION",
+              help="Its Pinterest Trends region (US, GB+IE, DE+AT+CH, AU+NZ, ...), or "
+                   "'default' to follow the trends_region setting.")
+@click.option("--interests", default=None, metavar="LIST",
+              help="Its Trends interests, comma-separated (home_decor,food_and_drinks), 'all' "
+                   "for every interest, or 'default' to follow the trends_interests setting.")
+def channels_set(channel_id: str, region: str | None, interests: str | None) -> None:
+    """Set a channel's own settings (its Trends region and interests) and print them."""
+    from pinterest_agent.errors import InvalidInputError
+    from pinterest_agent.providers.pinterest.trends_models import parse_interests, parse_region
+
+    if region is None and interests is None:
+        raise InvalidInputError("nothing to set: pass --trends-region and/or --interests",
+                                code="nothing_to_set")
+    rt = runtime()
+    current = rt.trend_settings.get(channel_id)
+    changes: dict[str, object] = {}
+    if region is not None:
+        changes["region"] = None if region.strip().lower() == "default" else parse_region(region)
+    if interests is not None:
+        wanted = interests.strip().lower()
+        changes["interests"] = (None if wanted == "default" else
+                                () if wanted == "all" else parse_interests(interests))
+    rt.trend_settings.put(channel_id, current.model_copy(update=changes))
+    if channel_id not in rt.store.credentials.channel_ids():
+        click.echo(f"note: {channel_id!r} is not connected yet; its settings wait for it",
+                   err=True)
+    _show_trend_profile(channel_id)
+
+
+@channels.command("show")
+@click.argument("channel_id", callback=channel_param)
+def channels_show(channel_id: str) -> None:
+    """Print a channel's own settings (its Trends region and interests) and where each comes
+    from."""
+    _show_trend_profile(channel_id)
+
+
+def _show_trend_profile(channel_id: str) -> None:
+    profile = runtime().trend_profile(channel_id)
+    default = " (default)"
+    click.echo(f"{channel_id}  trends_region={profile.region}"
+               f"{default if profile.region_is_default else ''}  "
+               f"interests={','.join(profile.interests) or 'all'}"
+               f"{default if profile.interests_are_default else ''}")
+
+
 @channels.command("rekey")
 def channels_rekey() -> None:
     """Re-encrypt every stored credential with the first key of PINTEREST_AGENT_SECRET_KEY.

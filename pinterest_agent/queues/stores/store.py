@@ -22,6 +22,8 @@ Keys (``P`` is the ``key_prefix`` setting)::
                                       ``image_ttl_days`` after its post is due
     P:dead-reason:{dead_id}     str   why a dead letter is there ({code, message}; 30 days)
     P:schedule:{post_id}        hash  a Pin waiting for its time (``stores/schedule.py``)
+    P:trend-settings:{channel}  str   a channel's trends region and interests
+    P:trends:{region}:{type}:{filters}  str  a day's cached trends answer (``stores/trends.py``)
     <events_stream>             stream  post.drafted / post.published / post.failed / insight.ready
 
 Outcomes and their event are written in one MULTI/EXEC so a reader never sees one without the
