@@ -34,6 +34,7 @@ from pinterest_agent.agents.messages import PinBrief
 from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
 from pinterest_agent.agents.writer import PinCopy, post_description, write_copy
 from pinterest_agent.prompts.loader import PromptLibrary
+from pinterest_agent.providers.sandbox.adversary import INVENTED_KEYWORDS
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.conftest_llm import TEST_API_KEY, load_brief
 
@@ -95,6 +96,9 @@ DEFENCES = [
     Defence("keyword rule", "keyword_late", remove=["keyword_rule"],
             bad=lambda o, b: o.copy is not None and (
                 keyword_position(b.keywords[0], o.copy.title) or 999) > writer.KEYWORD_WITHIN),
+    Defence("keyword source rule", "invented_keywords", remove=["keyword_source_rule"],
+            bad=lambda o, b: o.copy is not None
+            and any(keyword in o.copy.keywords for keyword in INVENTED_KEYWORDS)),
     Defence("copy grounding", "invented_claims", remove=["grounding_rule"],
             bad=lambda o, b: o.copy is not None
             and any(claim in words(o) for claim in ("Made in USA", "$19.99", "organic"))),

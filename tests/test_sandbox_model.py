@@ -200,6 +200,7 @@ BREAKS = {
     "repeat_title": "title repeats an earlier Pin's title",
     "hashtags_in_description": "put hashtags in the hashtags list",
     "hashtag_heavy": "use at most 3 hashtags in total, not 6",
+    "invented_keywords": "keywords must come from the brief's keywords or words",
 }
 
 

@@ -3,6 +3,11 @@ trending keywords it was offered, and its record says which trend each came from
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
 from pinterest_agent.agents.messages import PinBrief, TrendKeyword
 from pinterest_agent.agents.writer import (
     PinCopy,
@@ -13,6 +18,7 @@ from pinterest_agent.agents.writer import (
 )
 from pinterest_agent.prompts.loader import PromptLibrary
 from tests.conftest_llm import load_brief
+from tests.helpers import wait_for
 
 LINEN = TrendKeyword(keyword="Sage green bedroom ideas", trend_type="growing", region="US",
                      pct_growth_wow=12.0, pct_growth_mom=48.5, pct_growth_yoy=210.0)
@@ -75,3 +81,58 @@ def test_the_prompt_offers_the_trends_with_their_growth_only_when_there_are_some
            'year)' in with_trends.system
     plain = library.render("pin_copy", copy_variables(load_brief("product")))
     assert "trending" not in plain.system and "Pinners are searching" not in plain.system
+
+
+# --- the writer job, on real Redis and worker threads, against the sandbox ----------------------
+
+
+@pytest.fixture()
+def settings(prefix: str, fresh_sandbox: Any, tmp_path: Any) -> Any:
+    from pydantic import SecretStr
+
+    from tests.conftest import make_settings
+
+    return make_settings(prefix, fresh_sandbox,
+                         openai_base_url=f"{fresh_sandbox.base_url}/openai/v1",
+                         openai_api_key=SecretStr("sandbox-key"), media_dir=tmp_path / "media")
+
+def _runner_brief(sandbox: Any, **changes: object) -> dict[str, Any]:
+    from tests.test_write_worker import brief
+
+    data = brief(sandbox, "product")
+    data.update(brief_id="trend-brief-1", name="Linen Christmas Table Runner in Sage",
+                summary="A stonewashed linen runner for a calm Christmas table, 40 x 200 cm.",
+                keywords=["linen christmas table runner", "christmas table"], **changes)
+    return data
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("use_trends", [True, False])
+def test_the_writer_is_offered_the_channels_matching_trends_and_records_them(
+    use_trends: bool, fresh_sandbox: Any, channel: Any,
+    start_worker: Callable[..., Any],
+) -> None:
+    from pinterest_agent.providers.sandbox.openai_compat import chat_requests
+    from tests.test_write_worker import enqueue_brief
+
+    running = start_worker()
+    payload = _runner_brief(fresh_sandbox, use_trends=use_trends)
+    enqueue_brief(running, payload)
+    outcome = wait_for(lambda: (running.runtime.store.outcomes.get("brief", "trend-brief-1")
+                                or {}).get("status") in ("drafted", "failed")
+                       and running.runtime.store.outcomes.get("brief", "trend-brief-1"))
+    assert outcome["status"] == "drafted", outcome
+    prompts = " ".join(str(m.get("content")) for r in chat_requests(fresh_sandbox.state)
+                       for m in r.get("messages", []))
+    trends_asked = fresh_sandbox.state.request_count(
+        "GET", "/v5/trends/keywords/{region}/top/{trend_type}")
+    if use_trends:
+        # the sandbox's "christmas table decor" is rising in December: offered with its growth
+        assert outcome["trends_offered"] >= 1
+        assert '"christmas table decor" (' in prompts
+        assert trends_asked == 1
+    else:
+        assert outcome["trends_offered"] == 0 and trends_asked == 0
+        assert "Pinners are searching" not in prompts
+    # the stand-in copies the brief's keywords: none is recorded as a trend's
+    assert outcome["trend_keywords"] == []

@@ -21,6 +21,8 @@ draws afresh, so a repair may come back clean, as a sampled model's may. The kin
     repeat_title             an earlier Pin's title (only for a brief with avoid_titles)
     hashtags_in_description  two hashtags inside the description (three at most in all)
     hashtag_heavy            three hashtags in the list and three more in the description
+    invented_keywords        keywords the brief never gives and no trend offered ("boho wedding
+                             decor", "viral home hacks") besides the brief's own
     refusal                  ``refusal`` set and no content
     truncated                ``finish_reason: "length"`` and the JSON cut in half
     malformed                prose around JSON missing its closing brace, ``finish_reason: "stop"``
@@ -29,7 +31,7 @@ draws afresh, so a repair may come back clean, as a sampled model's may. The kin
     timeout                  no answer for ``hang_s`` seconds (past a client's deadline), then the
                              naive one
 
-The first ten apply to ``PinCopy`` (``long_fields`` and ``invented_claims`` also to
+The first eleven apply to ``PinCopy`` (``long_fields`` and ``invented_claims`` also to
 ``DesignSpec``); the last six to any request. Configure it when starting the sandbox
 (``pinterest-agent sandbox --llm-adversarial 0.3 --llm-seed 7``, ``SandboxServer(llm_adversarial=
 0.3, llm_seed=7, llm_kinds=(...))``), in process (``server.state.llm.configure(rate=1.0,
@@ -70,12 +72,14 @@ __all__ = [
 
 COPY_KINDS = ("long_fields", "long_description", "other_link", "url_in_text", "obey_injection",
               "invented_claims", "keyword_late", "repeat_title", "hashtags_in_description",
-              "hashtag_heavy")
+              "hashtag_heavy", "invented_keywords")
 DESIGN_KINDS = ("long_fields", "invented_claims")
 REPLY_KINDS = ("refusal", "truncated", "malformed")
 """Kinds that change the chat completion's message rather than its answer's fields."""
 HTTP_KINDS = ("rate_limited", "server_error", "timeout")
 KINDS = tuple(dict.fromkeys((*COPY_KINDS, *DESIGN_KINDS, *REPLY_KINDS, *HTTP_KINDS)))
+INVENTED_KEYWORDS = ("boho wedding decor", "viral home hacks")
+"""Search phrases no sample brief gives and no sandbox trend offers for one."""
 DEFAULT_HANG_S = 30.0
 """Longer than the worker's default per-request deadline (20 s)."""
 OTHER_DOMAIN = "https://deals.example.net/r/"
@@ -249,6 +253,8 @@ def misbehave(kind: str, schema_name: str, answer: dict[str, Any],
     elif kind == "hashtag_heavy":
         out["description"] = f"{summary} #Decor #Style #Inspo"
         out["hashtags"] = ["#Home", "#Ideas", "#PinIt"]
+    elif kind == "invented_keywords":
+        out["keywords"] = [*keywords[:6], *INVENTED_KEYWORDS]
     return out
 
 

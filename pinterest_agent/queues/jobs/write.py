@@ -34,8 +34,10 @@ from pinterest_agent.agents.drafting import Draft, draft_post
 from pinterest_agent.agents.messages import ImageRefMedia, PinBrief, PostUpdate, SocialPost
 from pinterest_agent.agents.prompting.rollout import PromptChoice
 from pinterest_agent.agents.prompting.usage import PromptUse
+from pinterest_agent.agents.writer import offered_trends, trends_used
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.jobs.publish import decode_message
+from pinterest_agent.queues.jobs.trend_keywords import with_trend_keywords
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.brands import brand_kit
 
@@ -116,6 +118,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
         log.info("brief %s already drafted; reusing the stored draft", brief.brief_id)
     else:
         runtime.tokens.credentials(brief.channel_id)  # unknown channel: fail before the LLM
+        brief = with_trend_keywords(runtime, brief)  # what Pinners search now, if it fits
         log.info("brief %s: writing copy and designing the image", brief.brief_id)
         llm, prompts = runtime.llm_for(brief.brief_id)  # this job's template versions
         draft = draft_post(
@@ -151,6 +154,9 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
                       "content_type": image.content_type, "path": str(image_path or "") or None,
                       "contrast_ratio": round(image.contrast_ratio, 2),
                       "sha256": hashlib.sha256(image.data).hexdigest()},
+            "trend_keywords": [trend.model_dump(mode="json", exclude_none=True)
+                               for trend in trends_used(draft.copy, brief)],
+            "trends_offered": len(offered_trends(brief)),
             "provenance": {**draft.provenance.as_dict(),
                            "versions": _versions(prompts, draft.provenance.templates)},
         }
