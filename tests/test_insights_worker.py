@@ -158,3 +158,32 @@ def test_the_max_pages_setting_caps_the_insight_listings(
     assert fresh_sandbox.state.request_count("GET", "/v5/pins") == 2
     assert "PINTEREST_AGENT_MAX_PAGES" in caught.value.message
     assert Settings().max_pages == DEFAULT_PAGE_CAP
+
+
+def test_the_insight_looks_outward_at_rising_searches_no_pin_covers(
+    fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime
+) -> None:
+    from pinterest_agent.agents.insights.searching import covered
+
+    # Given a channel with Pins, in the default region (US) and every interest
+    populate_channel(fresh_sandbox.state, user_id(fresh_sandbox, channel), pins=60, boards=3)
+    # When its weekly insight is built
+    insight = run_insights(runtime, insights_request("shop"))
+    # Then "what Pinners are searching" lists rising keywords, Pinterest's figures copied, none
+    # of them covered by the channel's Pins
+    assert insight.status == "ok" and insight.searching
+    found = runtime.trends("shop")
+    from pinterest_agent.queues.jobs.insights import pin_cache
+
+    texts = [f"{record.title or ''} {record.description or ''}"
+             for record in pin_cache(runtime).load("shop").records.values()]
+    assert len(texts) == 60
+    for item in insight.searching:
+        listed = found.keyword(item.trend.keyword)
+        assert listed is not None
+        assert item.trend.pct_growth_mom == listed.pct_growth_mom
+        assert max(item.trend.pct_growth_wow or 0, item.trend.pct_growth_mom or 0) > 0
+        assert not covered(item.trend.keyword, texts)
+        assert item.weekly == [float(v) for _, v in listed.series()][-52:]
+    assert fresh_sandbox.state.request_count(
+        "GET", "/v5/trends/keywords/{region}/top/{trend_type}") == 1  # then the cache

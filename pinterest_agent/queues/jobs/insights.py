@@ -28,6 +28,7 @@ from pinterest_agent.agents.messages import SCHEMA_VERSION, InsightsRequest
 from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.queues.jobs.publish import decode_message
+from pinterest_agent.queues.jobs.trend_keywords import looking_outward
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore, figures_for
 from pinterest_agent.queues.stores.limits import AnalyticsThrottle
@@ -78,6 +79,9 @@ def run_insights(
         categorizer=pin_categorizer(runtime),
         refresh_after=timedelta(days=runtime.settings.pin_cache_refresh_days),
     )
+    texts = [" ".join(filter(None, (record.title, record.description)))
+             for record in pins.load(channel_id).records.values()]
+    insight = looking_outward(runtime, insight, texts)  # what Pinners are searching
     save_channel_figures(runtime, analytics, insight, pins_of=pins)
     runtime.store.documents.push("insight", channel_id, insight.model_dump_json(), keep=52)
     runtime.store.outcomes.record(

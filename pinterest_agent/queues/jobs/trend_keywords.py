@@ -14,6 +14,8 @@ import logging
 from collections.abc import Sequence
 
 from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
+from pinterest_agent.agents.insights.models import ChannelInsight
+from pinterest_agent.agents.insights.searching import uncovered_rising
 from pinterest_agent.agents.messages import PinBrief, TrendKeyword
 from pinterest_agent.agents.trends import matching_trends
 from pinterest_agent.errors import WorkerError
@@ -24,7 +26,13 @@ from pinterest_agent.providers.pinterest.trends_models import (
 )
 from pinterest_agent.queues.runtime import Runtime
 
-__all__ = ["OFFERED_MAX", "as_trend_keyword", "channel_trends", "with_trend_keywords"]
+__all__ = [
+    "OFFERED_MAX",
+    "as_trend_keyword",
+    "channel_trends",
+    "looking_outward",
+    "with_trend_keywords",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +87,30 @@ def with_trend_keywords(runtime: Runtime, brief: PinBrief) -> PinBrief:
         log.info("brief %s: %d trending keyword(s) offered: %s", brief.brief_id, len(offered),
                  "; ".join(trend.keyword for trend in offered))
     return brief.model_copy(update={"trend_keywords": offered})
+
+
+def looking_outward(runtime: Runtime, insight: ChannelInsight, pin_texts: Sequence[str]
+                    ) -> ChannelInsight:
+    """*insight* with "what Pinners are searching" (rising keywords in the channel's region and
+    interests that none of its Pins covers) and, when its next Pin is about some of them, those
+    offered to that Pin's writer. Unchanged when the channel's trends cannot be had."""
+    if insight.status != "ok":
+        return insight
+    found = channel_trends(runtime, insight.channel_id)
+    if found is None or not found.trends:
+        return insight
+    searching = uncovered_rising(
+        [(as_trend_keyword(trend, found), [float(v) for _, v in trend.series()])
+         for trend in found.trends], pin_texts)
+    update: dict[str, object] = {"searching": searching}
+    next_pin = insight.next_pin
+    if next_pin is not None and next_pin.use_trends and not next_pin.trend_keywords:
+        rising = {item.trend.keyword for item in searching}
+        candidates = [trend for trend in found.trends
+                      if " ".join(trend.keyword.split())[:100] in rising]
+        offered = offerable(next_pin, candidates, found)
+        if offered:
+            update["next_pin"] = next_pin.model_copy(update={"trend_keywords": offered})
+    log.info("insights channel=%s: %d rising search(es) no Pin covers", insight.channel_id,
+             len(searching))
+    return insight.model_copy(update=update)
