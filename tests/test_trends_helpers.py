@@ -109,3 +109,41 @@ def test_sparkline_scales_to_eight_blocks_and_averages_down() -> None:
     # a fixed scale compares lines; values past it are clamped
     assert sparkline([0, 50, 100, 150], scale=(0, 100)) == "▁▅██"
     assert sparkline([20, 20], scale=(0, 100)) == "▂▂"
+
+
+def test_season_rises_takes_the_earliest_predicted_rise_of_the_seasons_keywords() -> None:
+    from datetime import date, timedelta
+
+    from pinterest_agent.agents.trends import season_rises
+    from pinterest_agent.providers.pinterest.trends_models import TrendingKeyword
+
+    weeks = [date(2026, 12, 6) + timedelta(weeks=i) for i in range(13)]
+
+    def trend(keyword: str, values: list[int]) -> TrendingKeyword:
+        return TrendingKeyword(keyword=keyword, predicted_time_series=dict(zip(weeks, values,
+                                                                              strict=True)))
+
+    trends = [
+        trend("easter brunch", [5, 5, 5, 5, 6, 10, 20, 40, 60, 80, 100, 90, 70]),
+        trend("easter egg decorating", [5, 5, 5, 5, 5, 5, 5, 12, 30, 60, 100, 80, 50]),
+        trend("mothers day gifts", [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 8, 20]),
+        trend("christmas cookies", [100, 60, 20, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]),  # past peak
+        TrendingKeyword(keyword="valentines day nails"),  # no prediction
+    ]
+    rises = season_rises(["easter", "mothers-day", "christmas", "valentines"], trends)
+    assert rises == {"easter": weeks[6], "mothers-day": weeks[11]}
+
+
+def test_a_season_already_climbing_when_the_prediction_starts_rises_today() -> None:
+    from datetime import date, timedelta
+
+    from pinterest_agent.agents.trends import season_rises
+    from pinterest_agent.providers.pinterest.trends_models import TrendingKeyword
+
+    weeks = [date(2026, 12, 6) + timedelta(weeks=i) for i in range(4)]
+    climbing = TrendingKeyword(keyword="christmas table decor",
+                               predicted_time_series=dict(zip(weeks, [40, 70, 100, 30],
+                                                              strict=True)))
+    assert season_rises(["christmas"], [climbing]) == {"christmas": weeks[1]}
+    assert season_rises(["christmas"], [climbing], today=date(2026, 12, 4)) == {
+        "christmas": date(2026, 12, 4)}

@@ -36,6 +36,7 @@ __all__ = [
     "keyword_terms",
     "matching_trends",
     "rising_start",
+    "season_rises",
     "sparkline",
 ]
 
@@ -191,3 +192,35 @@ def sparkline(
         return SPARK_BLOCKS[3] * len(data)
     top = len(SPARK_BLOCKS) - 1
     return "".join(SPARK_BLOCKS[round((value - low) / (high - low) * top)] for value in data)
+
+
+def season_rises(season_names: Iterable[str], trends: Iterable[TrendingKeyword],
+                 threshold: float = 0.1, *, today: date | None = None) -> dict[str, date]:
+    """Per season name (``christmas``, ``mothers-day``), the day Pinterest predicts its searches
+    start rising: the earliest :func:`rising_start` among the predicted series of the trends
+    whose keyword holds every word of the name (``mothers day gifts`` for ``mothers-day``).
+    A curve already climbing from its first predicted week rose before the prediction began:
+    its day is *today* (when given). Seasons with no such trend, or no predicted rise (a curve
+    past its peak), are left out."""
+    listed = [trend for trend in trends if trend.predicted_time_series]
+    rises: dict[str, date] = {}
+    for name in season_names:
+        wanted = set(_terms(name.replace("-", " ")))
+        if not wanted:
+            continue
+        days = [day for trend in listed if wanted <= set(_terms(trend.keyword))
+                for day in [_rise(trend.predicted(), threshold, today)] if day is not None]
+        if days:
+            rises[name] = min(days)
+    return rises
+
+
+def _rise(points: list[tuple[date, int]], threshold: float, today: date | None) -> date | None:
+    found = rising_start(points, threshold)
+    if found is None or today is None:
+        return found
+    values = [value for _, value in points]
+    peak = values.index(max(values))
+    if min(values[: peak + 1]) == values[0]:  # climbing from the first predicted week
+        return min(today, found)
+    return found

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, Protocol
@@ -121,6 +121,9 @@ class SyncOptions:
     region: Region = DEFAULT_REGION
     """Where movable seasons (Easter, Mother's Day, Thanksgiving) fall; the mapping's
     ``region:`` wins."""
+    rising: Mapping[str, date] = field(default_factory=dict)
+    """Per season name, the day Pinterest predicts its searches start rising (``Planner.rising``:
+    the season's window opens then)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +228,8 @@ class CatalogSync:
             report.resent = self._drain()
         self._planner = Planner(options.limits, self._now, self._peaks,
                                 Counter(self._store.calendar(channel)),
-                                region=mapping.region or options.region)
+                                region=mapping.region or options.region,
+                                rising=options.rising)
         self._top = (self._store.items_for_pins(channel, self._top_pin_ids)
                      if self._top_pin_ids else set())
         existing = 0

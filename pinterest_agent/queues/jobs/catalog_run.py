@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,9 +34,12 @@ from pinterest_agent.agents.catalog import (
     parse_feed,
 )
 from pinterest_agent.agents.catalog.links import LinkCheck, screen_links
+from pinterest_agent.agents.catalog.seasons import season_names
 from pinterest_agent.agents.design.brand import BrandKit
+from pinterest_agent.agents.trends import season_rises
 from pinterest_agent.providers.pinterest import Board, BoardSection, PinterestPermanentError
 from pinterest_agent.queues.jobs.insights import latest_insight
+from pinterest_agent.queues.jobs.trend_keywords import channel_trends
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.sandbox_urls import resolve_sandbox_urls
 from pinterest_agent.queues.settings import Settings
@@ -93,6 +96,22 @@ def load_feed(source: str, mapping_path: Path | None, settings: Settings, *,
     if check_link is not None:
         feed = screen_links(feed, check_link)
     return LoadedFeed(source, feed, mapping, brand)
+
+
+def season_rises_for(runtime: Runtime, channel_id: str, today: date) -> dict[str, date]:
+    """When Pinterest predicts each season's searches start rising for the channel (its region
+    and interests; the seasonal trends' predicted series): empty when prediction is off or the
+    trends cannot be had, and the planner keeps its fixed lead."""
+    if not runtime.settings.trends_prediction:
+        return {}
+    found = channel_trends(runtime, channel_id, "seasonal")
+    if found is None:
+        return {}
+    rises = season_rises(season_names(), found.trends, today=today)
+    if rises:
+        log.info("catalog channel=%s: seasons rising per Pinterest's prediction: %s", channel_id,
+                 ", ".join(f"{name} {day.isoformat()}" for name, day in sorted(rises.items())))
+    return rises
 
 
 def sync_options(settings: Settings, channel_id: str, *, dry_run: bool) -> SyncOptions:
@@ -196,7 +215,8 @@ def run_sync(
     sync = CatalogSync(
         store,
         PinterestBoards(runtime, channel_id, create=loaded.mapping.create_missing_boards),
-        options=sync_options(runtime.settings, channel_id, dry_run=dry_run),
+        options=replace(sync_options(runtime.settings, channel_id, dry_run=dry_run),
+                        rising=season_rises_for(runtime, channel_id, clock().date())),
         send=send,
         announce=lambda event, subject, payload: runtime.store.outcomes.announce(
             event, subject, payload),
