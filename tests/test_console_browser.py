@@ -379,6 +379,16 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert driver.execute_script("return arguments[0].naturalWidth", image) == 1000
     shot("post")
 
+    # And Searching lists what Pinners are searching, each keyword with its sparkline and a
+    # form that writes a Pin for it
+    driver.get(f"{console_url}/channels/shop")
+    driver.find_element(By.ID, "tab-searching").click()
+    _arrive(driver, f"{console_url}/channels/shop/searching")
+    rows = _css(driver, "#keywords tbody tr")
+    assert rows and rows[0].find_elements(By.CSS_SELECTOR, "svg.spark polyline")
+    rows[0].find_element(By.TAG_NAME, "summary").click()
+    shot("searching")
+
     # And the channel list and the dead letters (none) read as well
     driver.get(f"{console_url}/")
     assert _css(driver, "a[href='/channels/shop']")
@@ -390,7 +400,7 @@ def test_an_operator_connects_a_channel_reads_its_tabs_and_sends_the_next_pin(
     assert _errors(driver) == []
     for path in shot.paths:
         print(f"screenshot: {path}")
-    assert len(shot.paths) == 14
+    assert len(shot.paths) == 15
     assert shot.violations == [], "\n".join(shot.violations)
 
 

@@ -251,3 +251,50 @@ def test_a_kept_demo_opens_in_the_console(
             runtime.close()
     finally:
         load_settings.cache_clear()
+
+
+def test_the_searching_tab_shows_trends_and_writes_a_pin_for_one(
+    client: TestClient, runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
+) -> None:
+    from pinterest_agent.queues.jobs.insights import latest_insight
+
+    # Given a channel whose weekly insight ran (it fetched the channel's trends)
+    populate_and_run_insights(runtime, fresh_sandbox, channel, pins=40)
+    insight = latest_insight(runtime, "shop")
+    assert insight is not None and insight.searching
+    token = log_in(client)
+    asked = fresh_sandbox.state.request_count(
+        "GET", "/v5/trends/keywords/{region}/top/{trend_type}")
+    # When the operator opens the Searching tab
+    page = client.get("/channels/shop/searching")
+    # Then each rising keyword no Pin covers is listed with its growth and a sparkline, from the
+    # stored insight and the cache (the console asks Pinterest nothing)
+    assert page.status_code == 200
+    first = insight.searching[0]
+    assert f'data-keyword="{escape(first.trend.keyword)}"' in page.text
+    assert "no Pin yet" in page.text and "<polyline points=" in page.text
+    assert f"month {int(first.trend.pct_growth_mom or 0):+d}%" in page.text
+    assert fresh_sandbox.state.request_count(
+        "GET", "/v5/trends/keywords/{region}/top/{trend_type}") == asked
+    # When they write a Pin for it, with a page that is not https: refused, nothing sent
+    bad = client.post("/channels/shop/write-keyword", headers={"Origin": ORIGIN},
+                      data={"csrf_token": token, "keyword": first.trend.keyword,
+                            "destination_url": "http://shop.example/x", "summary": "Linen."},
+                      follow_redirects=True)
+    assert "Not sent:" in bad.text and "destination_url" in bad.text
+    # And with an https page: a brief goes to the writer, the keyword offered with its figures
+    link = f"{fresh_sandbox.https_base_url}/_sandbox/pages/trend"
+    sent = client.post("/channels/shop/write-keyword", headers={"Origin": ORIGIN},
+                       data={"csrf_token": token, "keyword": first.trend.keyword,
+                             "destination_url": link, "summary": "A linen runner, 40 x 200 cm."},
+                       follow_redirects=False)
+    assert sent.status_code == 303 and "sent=trend-" in sent.headers["location"]
+    shown = client.get(sent.headers["location"])
+    assert "Sent to the writer" in shown.text
+    queued = runtime.redis_client.lrange(
+        f"{runtime.settings.broker_namespace}:{runtime.settings.queue_writer}", 0, -1)
+    assert len(queued) == 1
+    body = runtime.redis_client.hget(
+        f"{runtime.settings.broker_namespace}:{runtime.settings.queue_writer}.msgs", queued[0])
+    assert body is not None and first.trend.keyword.encode() in body
+    assert b'"trend_keywords": [{"keyword"' in body or b'"trend_keywords":[{"keyword"' in body

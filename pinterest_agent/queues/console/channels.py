@@ -22,6 +22,7 @@ from pinterest_agent.errors import ConfigurationError
 from pinterest_agent.queues.console.access import csrf_protected
 from pinterest_agent.queues.console.compare import parse_range
 from pinterest_agent.queues.console.context import Console, console_of, render
+from pinterest_agent.queues.console.searching import keyword_brief, searching_view, trend_of
 from pinterest_agent.queues.console.views import (
     insight_view,
     overview_view,
@@ -104,6 +105,17 @@ def tab_context(runtime: Runtime, figures_store: ChannelFiguresStore, channel_id
     elif tab == "insights":
         context["insight"] = insight_view(insights_of(runtime, channel_id),
                                           int(query.get("n") or 0))
+    elif tab == "searching":
+        latest = insights_of(runtime, channel_id, limit=1)
+        insight = latest[0] if latest else None
+        context["searching"] = searching_view(
+            runtime, channel_id, list(insight.searching) if insight else [],
+            insight.generated_at.isoformat(timespec="minutes") if insight else None)
+        context["sent"] = query.get("sent")
+        context["sent_message"] = query.get("message")
+        context["sent_outcome"] = (runtime.store.outcomes.get("brief", query["sent"])
+                                   if query.get("sent") else None)
+        context["form_error"] = query.get("error")
     elif tab == "suggestions":
         latest = insights_of(runtime, channel_id, limit=1)
         context["suggestions"] = suggestions_view(latest[0] if latest else None)
@@ -136,7 +148,7 @@ def _tab(tab: str) -> Any:
         channel_id = request.path_params["channel"]
         known_channel(console, channel_id)
         query = {key: request.query_params.get(key) for key in
-                 ("sort", "order", "n", "sent", "message", "range")}
+                 ("sort", "order", "n", "sent", "message", "range", "error")}
         if query["n"] is not None and not query["n"].isdigit():
             query["n"] = None
         return render(request, "channel.html",
@@ -162,6 +174,31 @@ def write_next_pin(request: Request, form: FormData) -> Response:
     return RedirectResponse(str(url.path) + "?" + url.query, status_code=303)
 
 
+@csrf_protected
+def write_for_keyword(request: Request, form: FormData) -> Response:
+    """Send the writer a brief for one trending keyword (the Searching tab's form)."""
+    console = console_of(request)
+    channel_id = request.path_params["channel"]
+    known_channel(console, channel_id)
+    keyword = str(form.get("keyword") or "").strip()
+    link = str(form.get("destination_url") or "").strip()
+    summary = str(form.get("summary") or "").strip()
+    tab = request.url_for("channel_searching", channel=channel_id)
+    latest = insights_of(console.runtime, channel_id, limit=1)
+    searching = list(latest[0].searching) if latest else []
+    try:
+        brief = keyword_brief(console.runtime, channel_id, keyword, link, summary,
+                              trend_of(console.runtime, channel_id, keyword, searching))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'brief'}: {e['msg']}"
+                             for e in exc.errors(include_url=False))
+        url = tab.include_query_params(error=f"{keyword}: {problems}"[:500])
+        return RedirectResponse(str(url.path) + "?" + url.query, status_code=303)
+    sent = send_next_pin(console.runtime, brief, broker=console.broker())
+    url = tab.include_query_params(sent=str(brief["brief_id"]), message=sent.message_id)
+    return RedirectResponse(str(url.path) + "?" + url.query, status_code=303)
+
+
 routes = [
     Route("/", channel_list, methods=["GET"], name="channels"),
     Route("/channels/{channel}", _tab("overview"), methods=["GET"], name="channel_overview"),
@@ -172,4 +209,8 @@ routes = [
     Route("/channels/{channel}/suggestions", _tab("suggestions"), methods=["GET"],
           name="channel_suggestions"),
     Route("/channels/{channel}/write", write_next_pin, methods=["POST"], name="write_next_pin"),
+    Route("/channels/{channel}/searching", _tab("searching"), methods=["GET"],
+          name="channel_searching"),
+    Route("/channels/{channel}/write-keyword", write_for_keyword, methods=["POST"],
+          name="write_for_keyword"),
 ]
