@@ -94,6 +94,27 @@ def test_the_writer_ends_in_guarded_copy_or_a_typed_failure(
     assert ungrounded(copy_texts(copy), brief) == [], copy
 
 
+def test_with_trends_offered_every_keyword_comes_from_the_brief_or_the_trends(
+    settings: Settings,
+) -> None:
+    from pinterest_agent.agents.messages import TrendKeyword
+    from pinterest_agent.agents.writer import keyword_source
+
+    offered = [TrendKeyword(keyword="sage green bedroom ideas", trend_type="growing",
+                            region="US", pct_growth_wow=12.0, pct_growth_mom=48.0),
+               TrendKeyword(keyword="linen bedding", trend_type="growing", region="US",
+                            pct_growth_mom=30.0)]
+    brief = load_brief("product").model_copy(update={"trend_keywords": offered})
+    try:
+        result = write_copy(brief, real_llm(settings))
+    except LLMError as exc:  # e.g. an invented keyword sent back twice: typed, with its code
+        assert exc.code.startswith("llm_"), exc
+        return
+    assert all(keyword_source(keyword, brief) is not None for keyword in result.copy.keywords), \
+        result.copy.keywords
+    assert ungrounded(copy_texts(result.copy), brief) == [], result.copy
+
+
 def test_the_designer_ends_in_a_guarded_spec_or_a_typed_failure(settings: Settings) -> None:
     brief = load_brief("recipe")
     copy = PinCopy(title="One-Pot Lemon Garlic Orzo", description="Creamy lemon garlic orzo.",

@@ -131,3 +131,29 @@ def test_the_weekly_insight_and_prompts_report_compare_versions_by_real_saves(
     # And `prompts report` prints the same comparison on demand
     on_demand = run_version_report(runtime, "shop", days=30)
     assert on_demand.templates == report.templates
+
+
+def test_pins_with_and_without_trend_keywords_are_compared_by_their_saves() -> None:
+    from pinterest_agent.agents.prompting.performance import TRENDS_ROW
+
+    # Given three Pins whose copy used trending keywords, two that did not, and one drafted
+    # before trends were recorded
+    uses = [use(f"t{n}", V1).model_copy(update={"trend_keywords": 1 + n % 2}) for n in range(3)]
+    uses += [use(f"n{n}", V1).model_copy(update={"trend_keywords": 0}) for n in range(2)]
+    uses += [use("before", V1)]
+    pins = {u.post_id: f"pin-{u.post_id}" for u in uses}
+    measured = {f"pin-t{n}": figures(200, 20, 2) for n in range(3)}
+    measured |= {f"pin-n{n}": figures(200, 6, 1) for n in range(2)}
+    measured |= {"pin-before": figures(200, 50, 5)}
+    # When compared
+    report = compare_versions(uses, pins, measured, channel_id="shop", start=START, end=END,
+                              min_pins=2, min_impressions=300)
+    # Then "trend keywords" compares them by measured saves, the unrecorded one left out
+    [trends] = [t for t in report.templates if t.template == TRENDS_ROW]
+    rows = {v.version: v for v in trends.versions}
+    assert set(rows) == {"with trends", "without trends"}
+    assert (rows["with trends"].pins_measured, rows["with trends"].saves) == (3, 60)
+    assert rows["with trends"].save_rate == pytest.approx(60 / 600)
+    assert (rows["without trends"].pins_measured, rows["without trends"].saves) == (2, 12)
+    assert rows["with trends"].version_number is None
+    assert "with trends" in "\n".join(report_lines(report))

@@ -6,7 +6,9 @@ mapped to its Pin through the publish ledger and to Pinterest's per-Pin analytic
 impressions, saves and outbound clicks and states the rates they give, with the counts behind
 them (Pins written, published, measured). Nothing is estimated or modelled: a version with fewer
 than ``min_pins`` measured Pins or ``min_impressions`` impressions is marked ``not_enough_data``
-and its rates are still shown for what they are. The weekly insight carries this report
+and its rates are still shown for what they are. Pins written with trending keywords (Pinterest
+Trends) and without are compared the same way, as the rows "with trends" and "without trends" of
+:data:`TRENDS_ROW`. The weekly insight carries this report
 (``ChannelInsight.template_versions``) and ``pinterest-agent prompts report`` prints it.
 """
 
@@ -26,6 +28,7 @@ from pinterest_agent.agents.prompting.versions import TemplateRef
 __all__ = [
     "DEFAULT_MIN_IMPRESSIONS",
     "DEFAULT_MIN_PINS",
+    "TRENDS_ROW",
     "PinFigures",
     "TemplateComparison",
     "TemplateVersionReport",
@@ -82,9 +85,15 @@ class TemplateVersionReport(_Model):
     note: str
 
 
+TRENDS_ROW = "trend keywords"
+"""The comparison of Pins written with and without trending keywords (``PromptUse``)."""
+
+
 @dataclass
 class _Sums:
     ref: TemplateRef
+    name: str | None = None
+    """Shown instead of the version (the trend-keywords comparison's "with" and "without")."""
     arms: set[str] = field(default_factory=set)
     written: int = 0
     published: int = 0
@@ -115,8 +124,14 @@ def compare_versions(
         drafted += 1
         pin_id = pins.get(use.post_id)
         measured = figures.get(pin_id) if pin_id is not None else None
-        for template, ref in use.templates.items():
-            row = sums.setdefault(template, {}).setdefault(ref.key, _Sums(ref))
+        rows: list[tuple[str, str, _Sums]] = [(template, ref.key, _Sums(ref))
+                                              for template, ref in use.templates.items()]
+        if use.trend_keywords is not None and "pin_copy" in use.templates:
+            name = "with trends" if use.trend_keywords else "without trends"
+            rows.append((TRENDS_ROW, name, _Sums(use.templates["pin_copy"], name)))
+        for template, key, fresh in rows:
+            ref = fresh.ref
+            row = sums.setdefault(template, {}).setdefault(key, fresh)
             row.arms.add(ref.arm)
             row.written += 1
             if pin_id is None:
@@ -150,6 +165,8 @@ def compare_versions(
 
 
 def _order(s: _Sums) -> tuple[int, int, str]:
+    if s.name is not None:
+        return (0, 0, s.name)
     number = s.ref.version
     return (0 if number is None else 1, number or 0, s.ref.key)
 
@@ -158,8 +175,8 @@ def _result(s: _Sums, min_pins: int, min_impressions: int) -> VersionResult:
     impressions = round(s.impressions)
     enough = s.measured >= min_pins and impressions >= min_impressions
     return VersionResult(
-        version=s.ref.key,
-        version_number=s.ref.version,
+        version=s.name or s.ref.key,
+        version_number=None if s.name else s.ref.version,
         arms=sorted(s.arms),
         pins_written=s.written,
         pins_published=s.published,

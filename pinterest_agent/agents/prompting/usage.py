@@ -26,6 +26,9 @@ class PromptUse(BaseModel):
     drafted_at: AwareDatetime
     title: str | None = None
     templates: dict[str, TemplateRef]
+    trend_keywords: int | None = None
+    """How many trending keywords (Pinterest Trends) the copy used; None when not recorded
+    (posts drafted before trends were offered, or rewrites)."""
 
 
 class UsageLog(Protocol):

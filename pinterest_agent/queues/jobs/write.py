@@ -165,6 +165,7 @@ def run_write(runtime: Runtime, payload: object, *, hand_off: HandOff | None,
             title=post.title,
             templates={name: prompts.templates[name] for name in draft.provenance.templates
                        if name in prompts.templates},
+            trend_keywords=len(outcome["trend_keywords"]) if offered_trends(brief) else 0,
         ))
         outcome = outcomes.record("brief", brief.brief_id, outcome, event="post.drafted")
         log.info("brief %s drafted: %r", brief.brief_id, post.title)
