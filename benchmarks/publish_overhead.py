@@ -38,6 +38,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -188,11 +189,29 @@ def wait_until(probe: Callable[[], bool], timeout_s: float = 600.0) -> None:
 
 def start_worker(args: list[str], env: dict[str, str], processes: int,
                  threads: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "dramatiq", *args, "--processes", str(processes),
-         "--threads", str(threads)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    """A ``python -m dramatiq`` worker, returned once each of its *processes* is ready (its
+    log says so): a process still importing while the others run the timed jobs would halve
+    a side's figure."""
+    # The worker keeps writing to its own descriptor of the file once this one is closed.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", *args, "--processes", str(processes),
+             "--threads", str(threads)],
+            env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
+        )
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"the worker exited with {process.returncode}")
+            log.seek(0)
+            return log.read().count(b"ready for action") >= processes
+
+        try:
+            wait_until(ready, 120)
+        except BaseException:
+            stop_worker(process)
+            raise
+    return process
 
 
 def stop_worker(process: subprocess.Popen[bytes]) -> None:
