@@ -3,7 +3,8 @@
 
     python -m dramatiq bare_actor --path benchmarks --queues bench-bare
 
-Configured by the benchmark through ``BENCH_*`` environment variables.
+Configured by the benchmark through ``BENCH_*`` environment variables: Redis (the counter, and
+the broker unless ``BENCH_BROKER_URL`` names a RabbitMQ), the queue, the sandbox and its token.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from typing import Any
 import dramatiq
 import httpx
 import redis
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 
-QUEUE = "bench-bare"
+QUEUE = os.environ.get("BENCH_QUEUE", "bench-bare")
 
 _client: redis.Redis[bytes] = redis.Redis.from_url(os.environ["BENCH_REDIS_URL"])
-dramatiq.set_broker(RedisBroker(client=_client, namespace=os.environ["BENCH_NAMESPACE"]))
+if os.environ.get("BENCH_BROKER_URL"):
+    dramatiq.set_broker(RabbitmqBroker(url=os.environ["BENCH_BROKER_URL"]))
+else:
+    dramatiq.set_broker(RedisBroker(client=_client, namespace=os.environ["BENCH_NAMESPACE"]))
 _http = httpx.Client(
     base_url=os.environ["BENCH_API_BASE"],
     timeout=30.0,

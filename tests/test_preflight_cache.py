@@ -85,3 +85,52 @@ def test_ttl_zero_turns_caching_off_and_the_cache_is_bounded() -> None:
     for key in ("a", "b", "c"):
         cache.remember(key)
     assert not cache.passed("a") and cache.passed("b") and cache.passed("c")
+
+
+class FakeShared:
+    """The fleet's verdicts, scripted: url -> seconds left."""
+
+    def __init__(self) -> None:
+        self.left: dict[str, float] = {}
+        self.written: list[tuple[str, float]] = []
+
+    def passed_for(self, url: str) -> float | None:
+        return self.left.get(url)
+
+    def remember(self, url: str, ttl_s: float) -> None:
+        self.written.append((url, ttl_s))
+
+
+def test_a_verdict_shared_by_another_worker_is_trusted_only_for_what_is_left_of_it() -> None:
+    now = [0.0]
+    fetcher = CountingFetcher()
+    shared = FakeShared()
+    checks = CachedChecks(fetcher, ttl_s=300, shared=shared,  # type: ignore[arg-type]
+                          clock=lambda: now[0])
+    # Given a link another worker preflighted 295 s ago (5 s left of its 300)
+    shared.left["https://shop.example/p/1"] = 5.0
+    checks.check_reachable("https://shop.example/p/1")
+    assert fetcher.calls == []
+    # Then this process trusts it for those 5 s, not for a fresh 300
+    now[0] = 4.0
+    checks.check_reachable("https://shop.example/p/1")
+    assert fetcher.calls == []
+    del shared.left["https://shop.example/p/1"]
+    now[0] = 6.0
+    checks.check_reachable("https://shop.example/p/1")
+    assert fetcher.calls == [("reachable", "https://shop.example/p/1")]
+    # And a link that passes here is told to the fleet for the whole TTL; a failure is not
+    assert shared.written == [("https://shop.example/p/1", 300)]
+    fetcher.failing.add("https://shop.example/down")
+    with pytest.raises(DestinationUnavailableError):
+        checks.check_reachable("https://shop.example/down")
+    assert shared.written == [("https://shop.example/p/1", 300)]
+
+
+def test_ttl_zero_turns_the_shared_verdicts_off_too() -> None:
+    fetcher = CountingFetcher()
+    shared = FakeShared()
+    shared.left["https://a.example/"] = 100.0
+    checks = CachedChecks(fetcher, ttl_s=0, shared=shared)  # type: ignore[arg-type]
+    checks.check_reachable("https://a.example/")
+    assert len(fetcher.calls) == 1 and shared.written == []

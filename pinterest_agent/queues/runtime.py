@@ -46,6 +46,7 @@ from pinterest_agent.observability.metrics import count_llm_call
 from pinterest_agent.prompts.loader import PromptLibrary
 from pinterest_agent.providers.deadlines import DeadlineTransport, deadline_transport
 from pinterest_agent.providers.netsafe import SafeFetcher
+from pinterest_agent.providers.netsafe.ahead import PreflightAhead
 from pinterest_agent.providers.netsafe.verdicts import CachedChecks
 from pinterest_agent.providers.pinterest import PinterestClient, PinterestOAuth, TokenSet
 from pinterest_agent.providers.pinterest.trends import TrendsAPI
@@ -67,6 +68,7 @@ from pinterest_agent.queues.stores.trends import (
     TrendProfile,
     TrendsCache,
 )
+from pinterest_agent.queues.stores.verdicts import RedisVerdicts
 
 __all__ = ["Runtime", "create_settle_ms", "safe_fetcher"]
 
@@ -136,6 +138,9 @@ class Runtime:
     renewer: Renewer
     """Keeps the claims this process holds alive (leases, write slots, channel turns)."""
     images: RedisImageStore
+    ahead: PreflightAhead | None = None
+    """Link preflights started as publish messages are fetched (``preflight_ahead``): the
+    worker's broker feeds it (``queues.jobs.preflight_ahead``), the publisher asks it."""
     publishers: dict[str, PlatformPublisher] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -187,7 +192,12 @@ class Runtime:
         tokens = TokenKeeper(store.credentials, oauth, margin_s=settings.token_refresh_margin_s,
                              cache_s=settings.credentials_cache_s)
         fetcher = safe_fetcher(settings, transport=fetch_transport)
-        checks = CachedChecks(fetcher, ttl_s=settings.preflight_cache_s)
+        checks = CachedChecks(fetcher, ttl_s=settings.preflight_cache_s,
+                              shared=RedisVerdicts(client, settings.key_prefix))
+        ahead = None
+        if settings.preflight_ahead:
+            ahead = PreflightAhead(checks, wait_s=settings.preflight_deadline_s,
+                                   concurrency=settings.preflight_ahead_concurrency)
         write_slots = ChannelWriteSlots(
             client,
             renewer,
@@ -209,13 +219,14 @@ class Runtime:
             write_slots=write_slots,
             renewer=renewer,
             images=images,
+            ahead=ahead,
         )
         runtime.publishers["pinterest"] = PinterestPublisher(
             tokens=tokens,
             ledger=store.ledger,
             api_factory=runtime.pinterest_api,
             write_slot=write_slots,
-            preflight=checks.check_reachable,
+            preflight=checks.check_reachable if ahead is None else ahead.check_reachable,
             check_media_url=checks.check_url,
             check_link=checks.check_link,
             images=images,
@@ -388,5 +399,7 @@ class Runtime:
         return found
 
     def close(self) -> None:
+        if self.ahead is not None:
+            self.ahead.close()
         self.pinterest_http.close()
         self.fetcher.close()

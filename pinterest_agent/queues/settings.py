@@ -358,9 +358,28 @@ class Settings(BaseSettings):
     )
     preflight_cache_s: float = Field(
         default=300.0, ge=0,
-        description="A destination link that answered < 400, and a media host whose addresses "
-        "passed the block policy, are trusted this long per worker process (failures are "
-        "never remembered; URL syntax is checked every time); 0 turns it off.",
+        description="A destination link that answered < 400 is trusted this long by every "
+        "worker (in Redis, P:preflight:{sha256 of the link}, and in each process), and a media "
+        "host whose addresses passed the block policy per worker process (failures are never "
+        "remembered; URL syntax is checked every time); 0 turns it off.",
+    )
+    preflight_ahead: bool = Field(
+        default=True,
+        description="Preflight a publish message's link when the worker fetches the message, "
+        "on a pool of its own, so the job finds the verdict instead of making the round trip "
+        "(the job's own check still decides: a failure is never reused).",
+    )
+    preflight_ahead_concurrency: int = Field(
+        default=16, ge=1, le=256,
+        description="Link preflights run ahead of their jobs at once, per worker process "
+        "(threads; more fetched messages wait in a bounded backlog, or are left to their jobs).",
+    )
+    preflight_ahead_prefetch_scale: float = Field(
+        default=1.5, ge=1.0, le=8.0,
+        description="With preflight_ahead, the publisher queue prefetches this many times "
+        "Dramatiq's 2 messages per worker thread (1.5: 3 per thread), so a fetched post waits "
+        "about two jobs' time for a thread, long enough for its link's preflight (a round trip "
+        "as long as the create's). 1 keeps Dramatiq's; more holds more messages per process.",
     )
     allow_loopback_urls: bool = Field(
         default=False,

@@ -40,14 +40,22 @@ delivery before Dramatiq decodes it and rejects a refused one (``basic_nack``, n
 RabbitMQ moves it to ``{queue}.XQ``; it is reported under :func:`queues.broker.envelopes.dead_id_of`
 (stock Dramatiq nacks an undecodable delivery with only a log line, and loses a worker thread to
 the same bad shapes as on Redis).
+
+On both, every accepted message is shown to ``on_accepted`` (its queue and decoded envelope) as
+it is fetched, before a thread runs it: the worker starts the publisher's link preflights there
+(``queues.jobs.preflight_ahead``); nothing the hook raises reaches the consumer. A queue named
+in ``prefetch_scale`` is consumed with that many times the prefetch Dramatiq asks for (two
+messages per worker thread), so a fetched message waits long enough for what the hook started.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import redis
@@ -69,6 +77,7 @@ from pinterest_agent.queues.lua import load_script
 
 __all__ = [
     "DEFAULT_MAINTENANCE_INTERVAL_S",
+    "AcceptHook",
     "BrokerMaintenance",
     "QuarantineHook",
     "QuarantiningRabbitmqBroker",
@@ -84,6 +93,10 @@ QuarantineHook = Callable[[str, str, "bytes | None", Rejected], None]
 """``(queue_name, dead_id, raw_bytes_or_None, rejection)``, called after a message was moved to
 the dead-letter set."""
 
+AcceptHook = Callable[[str, Mapping[str, Any]], None]
+"""``(queue_name, envelope)``, called on the consumer's thread for each message that passed the
+envelope check, as it is fetched: it must be quick, and it must not change *envelope*."""
+
 _LUA = "pinterest_agent.queues.broker"
 _FETCH = load_script(_LUA, "fetch")
 
@@ -91,6 +104,17 @@ _BURY = load_script(_LUA, "bury")
 
 
 _MAINTAIN = load_script(_LUA, "maintain")
+
+
+MAX_PREFETCH = 65_535
+"""Dramatiq's own cap on a consumer's prefetch (RabbitMQ's ``prefetch_count`` is 16 bits)."""
+
+
+def scaled_prefetch(scale: Mapping[str, float], queue_name: str, prefetch: int) -> int:
+    """*prefetch* for *queue_name*, times its factor in *scale* (never less, at most
+    :data:`MAX_PREFETCH`)."""
+    factor = scale.get(queue_name, 1.0)
+    return min(max(prefetch, math.ceil(prefetch * factor)), MAX_PREFETCH)
 
 
 def actor_queues(broker: Any) -> dict[str, str]:
@@ -129,6 +153,8 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
     """
 
     on_quarantine: QuarantineHook | None = None
+    on_accepted: AcceptHook | None = None
+    prefetch_scale: Mapping[str, float] = MappingProxyType({})
 
     def __init__(
         self,
@@ -148,6 +174,10 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
         self._fetch = self.client.register_script(_FETCH)
         self._bury = self.client.register_script(_BURY)
         self._maintain = self.client.register_script(_MAINTAIN)
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
+        return super().consume(queue_name, scaled_prefetch(self.prefetch_scale, queue_name,
+                                                           prefetch), timeout)
 
     def maintain(self, queue_names: Iterable[str]) -> int:
         """Beat this broker's heartbeat, requeue dead workers' messages on *queue_names* (and
@@ -188,6 +218,7 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
                                      actors=actor_queues(self))
             if isinstance(verdict, Accepted):
                 accepted.append(verdict.data)
+                _show(self.on_accepted, queue_name, verdict)
             else:
                 self._quarantine(queue_name, redis_id, reply[index + 1], verdict)
         return accepted
@@ -220,6 +251,15 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
             what=f"refused message {dead_id} in the dead-letter queue")
 
 
+def _show(hook: AcceptHook | None, queue_name: str, accepted: Accepted) -> None:
+    if hook is None:
+        return
+    try:
+        hook(queue_name, accepted.fields)
+    except Exception:  # an optimisation's bug must not stop the consumer
+        log.exception("the hook on accepted messages of %s failed", queue_name)
+
+
 def _report(hook: QuarantineHook | None, queue_name: str, dead_id: str, raw: bytes | None,
             rejected: Rejected) -> None:
     if hook is None:
@@ -243,6 +283,8 @@ class QuarantiningRabbitmqBroker(RabbitmqBroker):  # type: ignore[misc]
     """
 
     on_quarantine: QuarantineHook | None = None
+    on_accepted: AcceptHook | None = None
+    prefetch_scale: Mapping[str, float] = MappingProxyType({})
 
     def __init__(
         self,
@@ -257,6 +299,10 @@ class QuarantiningRabbitmqBroker(RabbitmqBroker):  # type: ignore[misc]
         self.max_message_bytes = max_message_bytes
         self.max_depth = max_depth
         self.dead_message_ttl = dead_message_ttl
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
+        return super().consume(queue_name, scaled_prefetch(self.prefetch_scale, queue_name,
+                                                           prefetch), timeout)
 
     @property
     def consumer_class(self) -> type[_RabbitmqConsumer]:
@@ -304,6 +350,7 @@ class _QuarantiningRabbitmqConsumer(_RabbitmqConsumer):  # type: ignore[misc]
                                      max_bytes=broker.max_message_bytes,
                                      max_depth=broker.max_depth, actors=actor_queues(broker))
             if isinstance(verdict, Accepted):
+                _show(broker.on_accepted, self.queue_name, verdict)
                 yield method, properties, verdict.data
                 continue
             broker.quarantine(self.queue_name, raw, verdict)  # the reason first, as on Redis

@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dramatiq.common import q_name
@@ -63,6 +63,9 @@ _COUNTERS = ("retries", "busy_waits", "video_polls", "rate_limit_waits", "store_
 class Accepted:
     data: bytes
     """The message to hand to Dramatiq (re-encoded only when its redis id was corrected)."""
+    fields: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The envelope as decoded by the check (for the broker's ``on_accepted`` hook: read it,
+    never change it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +164,8 @@ def check_envelope(
         options["redis_message_id"] = redis_id
         changed = True
     if changed:
-        return Accepted(json.dumps(fields, separators=(",", ":")).encode())
-    return Accepted(raw)
+        return Accepted(json.dumps(fields, separators=(",", ":")).encode(), fields)
+    return Accepted(raw, fields)
 
 
 def dead_id_of(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> str:

@@ -47,6 +47,7 @@ from pinterest_agent.queues.broker.shutdown import AbortReadsAtShutdown
 from pinterest_agent.queues.broker.tracing_middleware import TracingMiddleware
 from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.jobs import insights, publish, update, write
+from pinterest_agent.queues.jobs.preflight_ahead import prefetch_hook
 from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
 from pinterest_agent.queues.jobs.schedule import schedule_post
 from pinterest_agent.queues.jobs.turns import FairDispatch, TurnSweeper
@@ -223,6 +224,12 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                               raw=raw)
 
     broker.on_quarantine = quarantined
+    if runtime.ahead is not None:  # publish jobs find their link preflighted
+        broker.on_accepted = prefetch_hook(runtime.ahead.submit,
+                                           queue_name=settings.queue_publisher,
+                                           actor_name=PUBLISH_ACTOR)
+        broker.prefetch_scale = {settings.queue_publisher:
+                                 settings.preflight_ahead_prefetch_scale}
     reconciler = Reconciler(runtime, lambda post: publish_actor.send(post))
     broker.add_middleware(ReconcilerMiddleware(reconciler,
                                                interval_s=settings.reconcile_interval_s))
