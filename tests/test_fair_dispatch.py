@@ -341,3 +341,26 @@ def test_a_post_due_now_names_its_channel_before_the_full_decode() -> None:
     for bad in ({"channel_id": "a/b"}, {"channel_id": 7}, "not json", [1, 2], b"\xff"):
         assert due_channel(bad, now_s=now) is None
     assert due_channel({"channel_id": "shop", "scheduled_at": "tomorrow"}, now_s=now) == "shop"
+
+
+def test_parked_posts_next_in_line_have_their_links_preflighted() -> None:
+    import json
+
+    import dramatiq
+
+    from pinterest_agent.queues.jobs.preflight_ahead import parked_preflight
+
+    links: list[str] = []
+    hook = parked_preflight(links.append)
+
+    def body(payload: object, actor: str = "publish_post") -> bytes:
+        return bytes(dramatiq.Message(queue_name="q", actor_name=actor, args=(payload,),
+                                      kwargs={}, options={}).encode())
+
+    hook(body({"link": "https://shop.example/a", "channel_id": "shop"}))
+    hook(body(json.dumps({"link": "https://shop.example/b"})))
+    hook(body({"link": "https://shop.example/c"}, actor="update_pin"))  # not a post
+    hook(body({"link": "https://shop.example/d", "scheduled_at": "2999-01-01T00:00:00Z"}))
+    hook(b"\xff not json")
+    hook(b"{" * 300_000)
+    assert links == ["https://shop.example/a", "https://shop.example/b"]

@@ -47,7 +47,7 @@ from pinterest_agent.queues.broker.shutdown import AbortReadsAtShutdown
 from pinterest_agent.queues.broker.tracing_middleware import TracingMiddleware
 from pinterest_agent.queues.broker.watchdog import ThreadWatchdog
 from pinterest_agent.queues.jobs import insights, publish, update, write
-from pinterest_agent.queues.jobs.preflight_ahead import prefetch_hook
+from pinterest_agent.queues.jobs.preflight_ahead import parked_preflight, prefetch_hook
 from pinterest_agent.queues.jobs.reconciler import Reconciler, ReconcilerMiddleware
 from pinterest_agent.queues.jobs.schedule import schedule_post
 from pinterest_agent.queues.jobs.turns import FairDispatch, TurnSweeper
@@ -254,8 +254,12 @@ def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:
     turns = ChannelTurns(runtime.redis_client, runtime.renewer, prefix=settings.key_prefix,
                          queue=settings.queue_publisher, limit=settings.channel_turns,
                          ttl_ms=int(settings.claim_ttl_s * 1000))
-    dispatch = FairDispatch(turns, broker.enqueue,
-                            depth=lambda: int(broker.queue_depth(settings.queue_publisher)))
+    ahead = runtime.ahead
+    dispatch = FairDispatch(
+        turns, broker.enqueue,
+        depth=lambda: int(broker.queue_depth(settings.queue_publisher)),
+        # parked posts next in line get their link preflighted before their turn comes
+        ahead=parked_preflight(ahead.submit) if ahead is not None else None)
     broker.add_middleware(TurnSweeper(dispatch, interval_s=settings.turns_sweep_interval_s))
     return dispatch
 

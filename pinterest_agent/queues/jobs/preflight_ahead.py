@@ -25,10 +25,13 @@ from typing import Any
 
 from pinterest_agent.queues.broker.brokers import AcceptHook
 
-__all__ = ["MAX_LINK_CHARS", "MAX_POST_STRING_CHARS", "post_link", "prefetch_hook"]
+__all__ = ["MAX_ENVELOPE_BYTES", "MAX_LINK_CHARS", "MAX_POST_STRING_CHARS", "parked_preflight",
+           "post_link", "prefetch_hook"]
 
 MAX_POST_STRING_CHARS = 64 * 1024
 """A post sent as a JSON string longer than this is not decoded here (the job decodes it)."""
+MAX_ENVELOPE_BYTES = 256 * 1024
+"""A parked message longer than this is not decoded for its link (its job still checks it)."""
 MAX_LINK_CHARS = 2048
 """Pinterest's limit on a Pin's link; a longer one fails the job's validation anyway."""
 
@@ -87,3 +90,24 @@ def prefetch_hook(submit: Callable[[str], object], *, queue_name: str, actor_nam
             submit(link)
 
     return accepted
+
+
+def parked_preflight(submit: Callable[[str], object], *, actor_name: str = "publish_post",
+                     clock: Callable[[], float] = time.time) -> Callable[[bytes], None]:
+    """Fair dispatch's ``ahead`` hook: the encoded message of a parked post next in line for
+    its channel's turn; its link goes to *submit* as a fetched one's does (malformed or not
+    due: nothing)."""
+
+    def upcoming(body: bytes) -> None:
+        if len(body) > MAX_ENVELOPE_BYTES:
+            return
+        try:
+            envelope = json.loads(body)
+        except (ValueError, RecursionError):
+            return
+        if isinstance(envelope, dict):
+            link = post_link(envelope, actor_name, now_s=clock())
+            if link is not None:
+                submit(link)
+
+    return upcoming
