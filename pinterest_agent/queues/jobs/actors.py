@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from dramatiq.middleware import CurrentMessage, Retries
 
 from pinterest_agent.agents.messages import PostUpdate, SocialPost
 from pinterest_agent.queues.broker.brokers import (
+    AcceptHook,
     BrokerMaintenance,
     QuarantiningRabbitmqBroker,
     QuarantiningRedisBroker,
@@ -225,9 +226,9 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
 
     broker.on_quarantine = quarantined
     if runtime.ahead is not None:  # publish jobs find their link preflighted
-        broker.on_accepted = prefetch_hook(runtime.ahead.submit,
-                                           queue_name=settings.queue_publisher,
-                                           actor_name=PUBLISH_ACTOR)
+        hook = prefetch_hook(runtime.ahead.submit, queue_name=settings.queue_publisher,
+                             actor_name=PUBLISH_ACTOR)
+        broker.on_accepted = hook if dispatch is None else skip_backlogged(hook, dispatch)
         broker.prefetch_scale = {settings.queue_publisher:
                                  settings.preflight_ahead_prefetch_scale}
     reconciler = Reconciler(runtime, lambda post: publish_actor.send(post))
@@ -243,6 +244,21 @@ def declare_actors(broker: Any, runtime: Runtime) -> Actors:
                         _recorder(runtime, "update", "update_id", "update", dead_id))
     return Actors(publish=publish_actor, write=write_actor, insights=insights_actor,
                   reconciler=reconciler, update=update_actor)
+
+
+def skip_backlogged(hook: AcceptHook, dispatch: FairDispatch) -> AcceptHook:
+    """*hook*, except for a post of a channel whose backlog this process is parking: its link
+    is preflighted when it comes next in line (``FairDispatch``'s ``ahead`` hook), not now."""
+
+    def accepted(queue: str, envelope: Mapping[str, Any]) -> None:
+        args = envelope.get("args")
+        post = args[0] if isinstance(args, list) and len(args) == 1 else None
+        channel = post.get("channel_id") if isinstance(post, dict) else None
+        if isinstance(channel, str) and dispatch.parking(channel):
+            return
+        hook(queue, envelope)
+
+    return accepted
 
 
 def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -43,6 +44,8 @@ without it, its first enqueue time (``message_timestamp``, ms) x 1000."""
 CHANNEL = "turn_channel"
 """Message option: the channel whose turn it was handed (freed if the job ends without it)."""
 
+PARKING_S = 2.0
+"""How long after parking a channel's message this process treats the channel as backlogged."""
 LOOK_AHEAD = 2
 """Parked messages given to the ``ahead`` hook, per turn of the channel."""
 
@@ -53,10 +56,12 @@ Send = Callable[[Message], Any]
 class Turn:
     """One job's side of fair dispatch: :meth:`take` right before the work that needs a turn."""
 
-    def __init__(self, turns: ChannelTurns, message: Any, stack: ExitStack) -> None:
+    def __init__(self, turns: ChannelTurns, message: Any, stack: ExitStack,
+                 on_park: Callable[[str], None] = lambda channel: None) -> None:
         self._turns = turns
         self._message = message
         self._stack = stack
+        self._on_park = on_park
         self.channel: str | None = None
         self.held = False
 
@@ -80,6 +85,7 @@ class Turn:
         if self.held:
             self._stack.enter_context(self._turns.hold(channel, str(self._message.message_id)))
         else:
+            self._on_park(channel)
             count_parked(self._turns.queue)
             log.debug("message %s parked: channel %s has no turn free",
                       self._message.message_id, channel)
@@ -96,6 +102,7 @@ class FairDispatch:
         self._send = send
         self._depth = depth
         self._ahead = ahead
+        self._parking: dict[str, float] = {}
         """Given the messages next in line whenever turns are handed on (the publisher starts
         their destination preflights, so a parked post's check is done when its turn comes)."""
 
@@ -104,7 +111,7 @@ class FairDispatch:
         """The block one job runs in. Whatever way it ends, its turn (held, or handed and not
         taken) passes to the channel's next parked message."""
         with ExitStack() as stack:
-            turn = Turn(self.turns, message, stack)
+            turn = Turn(self.turns, message, stack, self._parked)
             try:
                 yield turn
             finally:
@@ -120,6 +127,16 @@ class FairDispatch:
         except redis.RedisError as exc:  # the job's own result stands; the sweep hands it on
             log.warning("could not hand channel %s's turn on (%s); the next sweep will, once "
                         "it lapses", channel, exc)
+
+    def _parked(self, channel: str) -> None:
+        self._parking[channel] = time.monotonic()
+
+    def parking(self, channel: str) -> bool:
+        """Whether this process parked one of *channel*'s messages in the last
+        :data:`PARKING_S` seconds (its backlog is waiting: a fetched message of it will most
+        likely be parked too, so the fetch-time preflight leaves it to the ``ahead`` hook)."""
+        at = self._parking.get(channel)
+        return at is not None and time.monotonic() - at < PARKING_S
 
     def hand_on(self, channel: str, message_id: str = "") -> int:
         """End *message_id*'s turn ('' for a sweep) and send the messages handed the free
