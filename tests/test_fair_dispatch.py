@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -364,3 +365,58 @@ def test_parked_posts_next_in_line_have_their_links_preflighted() -> None:
     hook(b"\xff not json")
     hook(b"{" * 300_000)
     assert links == ["https://shop.example/a", "https://shop.example/b"]
+
+
+def test_the_redis_broker_acknowledges_what_the_divert_hook_took_and_runs_the_rest(
+        runtime: Runtime, fresh_sandbox: SandboxServer) -> None:
+    from pinterest_agent.queues.jobs.actors import build_broker, declare_actors
+
+    broker = build_broker(runtime.settings, runtime.redis_client)
+    declare_actors(broker, runtime)
+    queue = runtime.settings.queue_publisher
+    for index in range(3):
+        enqueue_publish(broker, runtime.settings, post_payload(fresh_sandbox, f"v-{index}"))
+    taken: list[str] = []
+
+    def divert(name: str, fetched: list[tuple[str, Any, bytes]]) -> set[str]:
+        taken.append(fetched[0][0])  # the first one is stored elsewhere (parked)
+        return {fetched[0][0]}
+
+    broker.divert = divert
+    bodies = broker.do_fetch(queue, 3)
+    assert len(bodies) == 2
+    ns = runtime.settings.broker_namespace
+    acks = {m.decode() for m in runtime.redis_client.smembers(
+        f"{ns}:__acks__.{broker.broker_id}.{queue}")}
+    assert taken[0] not in acks and len(acks) == 2
+    assert runtime.redis_client.hget(f"{ns}:{queue}.msgs", taken[0]) is None
+
+
+def test_a_fetched_batch_of_a_backlogged_channel_parks_in_one_round_trip(
+        turns: ChannelTurns) -> None:
+    import json
+
+    dispatch = FairDispatch(turns, lambda message: None)
+    turns.admit("big", "r1", _encoded("r1"))
+    turns.admit("big", "r2", _encoded("r2"))
+    with ExitStack() as stack:  # the actor parks one: the channel is backlogged here now
+        from pinterest_agent.queues.jobs.turns import Turn
+
+        assert not Turn(turns, _message("r3", {"channel_id": "big"}), stack,
+                        dispatch._parked).take("big")
+    assert dispatch.parking("big") and not dispatch.parking("small")
+    batch = [(f"redis-{i}", json.loads(_message(f"f{i}", payload).encode()),
+              _message(f"f{i}", payload).encode())
+             for i, payload in enumerate([{"channel_id": "big"}, {"channel_id": "small"},
+                                          {"channel_id": "big"}, "not a post"])]
+    assert dispatch.divert("q", batch) == {"redis-0", "redis-2"}
+    [waiting] = turns.waiting(["big"])
+    assert waiting.parked == 3
+    assert dispatch.divert("other-queue", batch) == set()
+
+
+def _message(message_id: str, payload: object) -> Any:
+    import dramatiq
+
+    return dramatiq.Message(queue_name="q", actor_name="publish_post", args=(payload,),
+                            kwargs={}, options={}, message_id=message_id)

@@ -79,6 +79,7 @@ __all__ = [
     "DEFAULT_MAINTENANCE_INTERVAL_S",
     "AcceptHook",
     "BrokerMaintenance",
+    "DivertHook",
     "QuarantineHook",
     "QuarantiningRabbitmqBroker",
     "QuarantiningRedisBroker",
@@ -96,6 +97,13 @@ the dead-letter set."""
 AcceptHook = Callable[[str, Mapping[str, Any]], None]
 """``(queue_name, envelope)``, called on the consumer's thread for each message that passed the
 envelope check, as it is fetched: it must be quick, and it must not change *envelope*."""
+
+DivertHook = Callable[[str, "list[tuple[str, Mapping[str, Any], bytes]]"], "set[str]"]
+"""``(queue_name, [(redis_id, envelope, body), ...]) -> redis ids taken``: called on the consumer's
+thread with each fetched batch (Redis only); the messages it took are acknowledged and not run
+(fair dispatch parks a backlogged channel's posts here, a batch in one round trip)."""
+MAX_DIVERTED_BATCHES = 64
+"""Batches one fetch may divert whole before it returns (then Dramatiq's consumer fetches again)."""
 
 _LUA = "pinterest_agent.queues.broker"
 _FETCH = load_script(_LUA, "fetch")
@@ -154,6 +162,7 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
 
     on_quarantine: QuarantineHook | None = None
     on_accepted: AcceptHook | None = None
+    divert: DivertHook | None = None
     prefetch_scale: Mapping[str, float] = MappingProxyType({})
 
     def __init__(
@@ -198,6 +207,16 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
     # that does not answer is "nothing fetched": were it raised, Dramatiq's consumer thread would
     # drop the delayed messages it holds (left in this live worker's ack set: stranded).
     def do_fetch(self, queue_name: str, count: int) -> list[bytes]:
+        # A batch the divert hook took whole (a backlog being parked) is followed by the next
+        # one at once: returning nothing would make Dramatiq's consumer back off.
+        for _ in range(MAX_DIVERTED_BATCHES):
+            fetched, accepted = self._fetch_batch(queue_name, count)
+            if accepted or fetched < count:
+                return accepted
+        return []
+
+    def _fetch_batch(self, queue_name: str, count: int) -> tuple[int, list[bytes]]:
+        """(how many ids were popped, the bodies to hand to Dramatiq)."""
         now = str(int(time.time() * 1000))
         try:
             reply = self._fetch(keys=[self.namespace],
@@ -206,22 +225,55 @@ class QuarantiningRedisBroker(RedisBroker):  # type: ignore[misc]
             if not self._fetch_failing:
                 log.warning("Redis does not answer (%s); fetching again until it does", exc)
             self._fetch_failing = True
-            return []
+            return 0, []
         if self._fetch_failing:
             log.info("Redis answers again; fetching messages")
             self._fetch_failing = False
-        accepted: list[bytes] = []
+        accepted: list[tuple[str, Accepted]] = []
         for index in range(0, len(reply), 2):
             redis_id = _text(reply[index])
             verdict = check_envelope(queue_name, redis_id, reply[index + 1],
                                      max_bytes=self.max_message_bytes, max_depth=self.max_depth,
                                      actors=actor_queues(self))
             if isinstance(verdict, Accepted):
-                accepted.append(verdict.data)
-                _show(self.on_accepted, queue_name, verdict)
+                accepted.append((redis_id, verdict))
             else:
                 self._quarantine(queue_name, redis_id, reply[index + 1], verdict)
-        return accepted
+        diverted = self._divert(queue_name, accepted)
+        kept = []
+        for redis_id, verdict in accepted:
+            if redis_id not in diverted:
+                kept.append(verdict.data)
+                _show(self.on_accepted, queue_name, verdict)
+        return len(reply) // 2, kept
+
+    def _divert(self, queue_name: str, accepted: list[tuple[str, Accepted]]) -> set[str]:
+        """Ask the divert hook which fetched messages it took (stored elsewhere: parked for
+        their channel's turn) and acknowledge those, as Dramatiq's ack does (off the ack set,
+        body deleted). Nothing is lost: the hook stores a message before it is acked here, and
+        a crash in between leaves it fetched, so it is requeued and recognised as parked."""
+        if self.divert is None or not accepted:
+            return set()
+        try:
+            diverted = self.divert(queue_name, [(redis_id, verdict.fields, verdict.data)
+                                                for redis_id, verdict in accepted])
+        except Exception:  # an optimisation's failure: Dramatiq runs them all as usual
+            log.exception("the divert hook of %s failed; running the fetched messages",
+                          queue_name)
+            return set()
+        if diverted:
+            acks = f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}"
+            bodies = f"{self.namespace}:{queue_name}.msgs"
+            ids = sorted(diverted)
+            store_or_wait(lambda: self._ack_many(acks, bodies, ids),
+                          what=f"{len(ids)} parked message(s) on {queue_name}")
+        return diverted
+
+    def _ack_many(self, acks: str, bodies: str, redis_ids: list[str]) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.srem(acks, *redis_ids)
+            pipe.hdel(bodies, *redis_ids)
+            pipe.execute()
 
     def enqueue(self, message: Any, *, delay: int | None = None) -> Any:
         """Dramatiq's enqueue; in a worker, it waits out a Redis outage. Dramatiq's consumer

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
@@ -30,6 +30,7 @@ from dramatiq import Message
 from dramatiq.middleware import Middleware
 
 from pinterest_agent.observability.metrics import count_parked, set_queue_depth, set_waiting
+from pinterest_agent.queues.jobs.publish import due_channel
 from pinterest_agent.queues.stores.turns import ChannelTurns, Handed
 
 __all__ = ["CHANNEL", "HANDED", "RANK", "FairDispatch", "Turn", "TurnSweeper"]
@@ -97,8 +98,10 @@ class FairDispatch:
 
     def __init__(self, turns: ChannelTurns, send: Send,
                  depth: Callable[[], int] | None = None,
-                 ahead: Callable[[bytes], None] | None = None) -> None:
+                 ahead: Callable[[bytes], None] | None = None,
+                 actor_name: str = "publish_post") -> None:
         self.turns = turns
+        self._actor_name = actor_name
         self._send = send
         self._depth = depth
         self._ahead = ahead
@@ -137,6 +140,47 @@ class FairDispatch:
         likely be parked too, so the fetch-time preflight leaves it to the ``ahead`` hook)."""
         at = self._parking.get(channel)
         return at is not None and time.monotonic() - at < PARKING_S
+
+    def divert(self, queue: str, fetched: list[tuple[str, Mapping[str, Any], bytes]]
+               ) -> set[str]:
+        """The broker's divert hook (Redis): of a fetched batch, the posts due now of channels
+        whose backlog this process is parking ask for their turn right here, together, in one
+        round trip; those parked are returned (the broker acknowledges them) and never take a
+        worker thread. The others run as usual (a turn taken here is the job's own)."""
+        if queue != self.turns.queue:
+            return set()
+        now_s = time.time()
+        asks: list[tuple[str, str, bytes, str]] = []
+        ids: list[str] = []
+        for redis_id, envelope, body in fetched:
+            channel = self._backlogged(envelope, now_s)
+            if channel is None:
+                continue
+            rank = int(envelope.get("message_timestamp") or 0) * 1000 or ""
+            asks.append((channel, str(envelope["message_id"]), body, str(rank)))
+            ids.append(redis_id)
+        parked = set()
+        for redis_id, (channel, _, _, _), admitted in zip(
+                ids, asks, self.turns.admit_many(asks), strict=True):
+            if not admitted:
+                parked.add(redis_id)
+                self._parked(channel)
+                count_parked(self.turns.queue)
+        return parked
+
+    def _backlogged(self, envelope: Mapping[str, Any], now_s: float) -> str | None:
+        """The channel of a fetched post due now whose backlog this process is parking."""
+        if envelope.get("actor_name") != self._actor_name:
+            return None
+        options = envelope.get("options")
+        if not isinstance(options, dict) or options.get(HANDED):
+            return None  # a message handed its turn takes it in its job
+        args = envelope.get("args")
+        if not isinstance(args, list) or len(args) != 1 \
+                or not isinstance(envelope.get("message_id"), str):
+            return None
+        channel = due_channel(args[0], now_s=now_s)
+        return channel if channel is not None and self.parking(channel) else None
 
     def hand_on(self, channel: str, message_id: str = "") -> int:
         """End *message_id*'s turn ('' for a sweep) and send the messages handed the free

@@ -96,6 +96,17 @@ class ChannelTurns:
         return bool(self._admit(keys=self._channel_keys(channel), args=[
             message_id, body, self.limit, self._ttl_ms, channel, "1" if handed else "", rank]))
 
+    def admit_many(self, asks: list[tuple[str, str, bytes, str]]) -> list[bool]:
+        """:meth:`admit` for each ``(channel, message_id, body, rank)``, in one round trip
+        (each one atomic on its own)."""
+        if not asks:
+            return []
+        with self._client.pipeline(transaction=False) as pipe:
+            for channel, message_id, body, rank in asks:
+                self._admit(keys=self._channel_keys(channel), args=[
+                    message_id, body, self.limit, self._ttl_ms, channel, "", rank], client=pipe)
+            return [bool(result) for result in pipe.execute()]
+
     @contextmanager
     def hold(self, channel: str, message_id: str) -> Iterator[None]:
         """Renew the job's turn while the block runs (it lapses ``ttl_ms`` after a crash)."""
