@@ -99,9 +99,10 @@ AcceptHook = Callable[[str, Mapping[str, Any]], None]
 envelope check, as it is fetched: it must be quick, and it must not change *envelope*."""
 
 DivertHook = Callable[[str, "list[tuple[str, Mapping[str, Any], bytes]]"], "set[str]"]
-"""``(queue_name, [(redis_id, envelope, body), ...]) -> redis ids taken``: called on the consumer's
-thread with each fetched batch (Redis only); the messages it took are acknowledged and not run
-(fair dispatch parks a backlogged channel's posts here, a batch in one round trip)."""
+"""``(queue_name, [(id, envelope, body), ...]) -> ids taken``: called on the consumer's thread
+with each fetched batch (Redis: the batch, ids are redis ids; RabbitMQ: each delivery, its id the
+delivery tag); the messages it took are acknowledged and not run (fair dispatch parks a
+backlogged channel's posts here, never taking a worker thread)."""
 MAX_DIVERTED_BATCHES = 64
 """Batches one fetch may divert whole before it returns (then Dramatiq's consumer fetches again)."""
 
@@ -336,6 +337,7 @@ class QuarantiningRabbitmqBroker(RabbitmqBroker):  # type: ignore[misc]
 
     on_quarantine: QuarantineHook | None = None
     on_accepted: AcceptHook | None = None
+    divert: DivertHook | None = None
     prefetch_scale: Mapping[str, float] = MappingProxyType({})
 
     def __init__(
@@ -402,12 +404,33 @@ class _QuarantiningRabbitmqConsumer(_RabbitmqConsumer):  # type: ignore[misc]
                                      max_bytes=broker.max_message_bytes,
                                      max_depth=broker.max_depth, actors=actor_queues(broker))
             if isinstance(verdict, Accepted):
+                if self._diverted(method.delivery_tag, verdict):
+                    yield None, None, None  # stored elsewhere and acknowledged: not run
+                    continue
                 _show(broker.on_accepted, self.queue_name, verdict)
                 yield method, properties, verdict.data
                 continue
             broker.quarantine(self.queue_name, raw, verdict)  # the reason first, as on Redis
             self._nack(method.delivery_tag)
             yield None, None, None
+
+
+    def _diverted(self, tag: int, verdict: Accepted) -> bool:
+        """As on Redis: the divert hook took this delivery (stored it: parked for its
+        channel's turn), so it is acknowledged, on this consumer's own thread, and not run."""
+        broker: QuarantiningRabbitmqBroker = self.broker
+        if broker.divert is None:
+            return False
+        key = str(tag)
+        try:
+            taken = broker.divert(self.queue_name, [(key, verdict.fields, verdict.data)])
+        except Exception:  # an optimisation's failure: the message runs as usual
+            log.exception("the divert hook of %s failed; running the delivery", self.queue_name)
+            return False
+        if key not in taken:
+            return False
+        self.channel.basic_ack(tag)
+        return True
 
 
 class BrokerMaintenance(Middleware):  # type: ignore[misc]

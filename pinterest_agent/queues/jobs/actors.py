@@ -277,8 +277,7 @@ def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:
         # parked posts next in line get their link preflighted before their turn comes
         ahead=parked_preflight(ahead.submit) if ahead is not None else None)
     broker.add_middleware(TurnSweeper(dispatch, interval_s=settings.turns_sweep_interval_s))
-    if isinstance(broker, QuarantiningRedisBroker):  # a backlog parks a fetched batch at once
-        broker.divert = dispatch.divert
+    broker.divert = dispatch.divert  # a backlog parks where it is fetched
     return dispatch
 
 
