@@ -182,7 +182,7 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
     for index in range(3):
         enqueue_publish(running.broker, runtime.settings, post_payload(
             fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board))
-    # When the worker runs them (default settings: 3 turns per channel)
+    # When the worker runs them (default settings: 5 turns per channel)
     wait_for(lambda: len(_published_order(runtime)) == 43, timeout_s=120)
     running.join()
     order = _published_order(runtime)
@@ -195,7 +195,7 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
                                    [f"small-{i}" for i in range(3)])
     assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 40
     assert len(fresh_sandbox.state.pins_on_board(small_board)) == 3
-    # (parked in the order they reach the gate: 8 threads race there, and 3 run at once)
+    # (parked in the order they reach the gate: 8 threads race there, and 5 run at once)
     where = {post: index for index, post in enumerate(order)}
     assert all(where[f"big-{i}"] < where[f"big-{i + 16}"] for i in range(24)), order
     assert PARKED.labels(queue=runtime.settings.queue_publisher)._value.get() > parked_before
@@ -223,7 +223,7 @@ def test_killed_worker_loses_no_parked_post(
     start_worker: Callable[..., RunningWorker],
 ) -> None:
     # Given a worker process (Dramatiq's default 8 threads, default settings) with 30 posts of
-    # one channel: 3 run, the rest are parked
+    # one channel: 5 run, the rest are parked
     import os
     import signal
     import subprocess

@@ -91,12 +91,14 @@ class Settings(BaseSettings):
         default=3, ge=1, description="Creates in flight per channel (the channel's write slots)."
     )
     channel_turns: int = Field(
-        default=3, ge=0,
+        default=5, ge=0,
         description="Publish jobs of one channel that run at once across every worker (fair "
         "dispatch): the channel's other posts wait their turn in Redis, in order, so other "
-        "channels' posts are not queued behind its backlog. By default as many as its write "
-        "slots (pinterest_write_concurrency), which cap its creates anyway; 0 turns fair "
-        "dispatch off (first in, first out).",
+        "channels' posts are not queued behind its backlog. Its write slots "
+        "(pinterest_write_concurrency, 3) cap its creates anyway; 5 keeps them busy while its "
+        "other jobs record or wait for a link check (benchmarks/fairness.py: a lone busy "
+        "channel at its first-in-first-out rate). 0 turns fair dispatch off (first in, first "
+        "out).",
     )
     turns_sweep_interval_s: float = Field(
         default=2.0, gt=0,
