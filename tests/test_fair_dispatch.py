@@ -242,8 +242,10 @@ def test_killed_worker_loses_no_parked_post(
         from pinterest_agent.queues.jobs.actors import build_broker
 
         producer = build_broker(settings)
-        for index in range(30):
-            enqueue_publish(producer, settings, post_payload(fresh_sandbox, f"k-{index}"))
+        for index in range(30):  # 30 products: each its own page and title
+            enqueue_publish(producer, settings, post_payload(
+                fresh_sandbox, f"k-{index}", title=f"Linen summer dress no. {index}",
+                link=f"{fresh_sandbox.https_base_url}/_sandbox/pages/dress-{index}"))
         if settings.broker_url is not None:
             producer.close()
         parked = f"{settings.key_prefix}:turns:{settings.queue_publisher}:park:shop"

@@ -154,7 +154,7 @@ def test_repair_true_runs_the_workers_checks_and_repair_round() -> None:
     late = PinCopy(title="A soft, calm, understated addition to any room: linen throw blanket",
                    description="d" * 80,
                    alt_text="a", link="https://shop.example.com/products/linen-throw-sage",
-                   keywords=["a", "b", "c"], hashtags=[])
+                   keywords=["linen throw blanket", "sage green decor"], hashtags=[])
     fixed = late.model_copy(update={"title": "Linen Throw Blanket in Sage Green"})
     llm = ScriptedLLM().enqueue(PinCopy, late, fixed)
     result = run_suite(suite, llm, cache=None, templates="packaged", prices=PRICES,
