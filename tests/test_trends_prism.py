@@ -21,13 +21,13 @@ import httpx
 import pytest
 
 from pinterest_agent.providers.pinterest.client import PinterestClient
+from pinterest_agent.providers.pinterest.contract import spec_bytes
 from pinterest_agent.providers.pinterest.trends import TrendsAPI
 from pinterest_agent.providers.pinterest.trends_models import TrendFilters
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from tests.test_trends_provider import EVERY_PARAMETER_KIND, NOW, ROUTE
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT.parent / "shared" / "pinterest-openapi" / "openapi-v5.23.0.json"
 PRISM = Path(os.environ.get("PRISM_BIN", ROOT / ".ci" / "prism" / "node_modules" / ".bin" /
                                    "prism"))
 
@@ -39,14 +39,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def prism(fresh_sandbox: SandboxServer) -> Iterator[str]:
+def prism(fresh_sandbox: SandboxServer, tmp_path: Path) -> Iterator[str]:
     if not PRISM.exists() or shutil.which("node") is None:
         pytest.skip(f"Prism is not installed at {PRISM} (.ci/run installs it with npm)")
-    if not SPEC.exists():
-        pytest.skip(f"Pinterest's spec is not at {SPEC}")
+    spec = tmp_path / "openapi-v5.23.0.json"  # Pinterest's official spec, as packaged
+    spec.write_bytes(spec_bytes())
     port = _free_port()
     process = subprocess.Popen(
-        [str(PRISM), "proxy", str(SPEC), fresh_sandbox.api_base, "--errors", "--host",
+        [str(PRISM), "proxy", str(spec), fresh_sandbox.api_base, "--errors", "--host",
          "127.0.0.1", "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
