@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from pinterest_agent.agents.messages import PinBrief
-from pinterest_agent.agents.text_rules import find_urls
+from pinterest_agent.agents.text_rules import find_urls, singular
 
 __all__ = [
     "CLAIMS",
@@ -140,19 +140,9 @@ class Ungrounded:
         return f"{self.text!r} ({self.kind})"
 
 
-def _singular(word: str) -> str:
-    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "zes")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") else word
-
-
 def _words(text: str) -> list[str]:
     """Casefolded words, plurals reduced; hyphens, apostrophes and punctuation split words."""
-    return [_singular(w) for w in _WORD.findall(text.casefold())]
+    return [singular(w) for w in _WORD.findall(text.casefold())]
 
 
 def _split_hashtags(text: str) -> str:
@@ -183,7 +173,7 @@ def _price_value(price: str) -> str:
 def _word_values(text: str, *, needs_unit: bool) -> Iterable[tuple[str, str]]:
     """``(as written, value)`` of the number words of ``text`` ("twenty-five" is one, 25)."""
     written = _WORD.findall(text.casefold())
-    words = [_singular(w) for w in written]
+    words = [singular(w) for w in written]
     index = 0
     while index < len(words):
         if words[index] not in _NUMBER_WORDS:
@@ -263,7 +253,7 @@ class Grounds:
                 continue
             after = _AFTER_NUMBER.match(text, match.end())
             unit = after is not None and (after.group(1) == "%"
-                                          or _singular(after.group(1).casefold()) in _UNITS)
+                                          or singular(after.group(1).casefold()) in _UNITS)
             found.append(Ungrounded("number", text[match.start():after.end()].strip()
                                     if unit and after is not None else match.group(0)))
         free = "".join(" " if taken(i, i + 1) else ch for i, ch in enumerate(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["find_urls", "hashtags_in", "keyword_position", "normalise"]
+__all__ = ["find_urls", "hashtags_in", "keyword_position", "normalise", "plain_words", "singular"]
 
 _URL = re.compile(
     r"(?:https?://|www\.)\S+"
@@ -44,3 +44,21 @@ def keyword_position(keyword: str, text: str) -> int | None:
         return None
     found = f" {hay} ".find(f" {needle} ")
     return found if found >= 0 else None
+
+
+def singular(word: str) -> str:
+    """A casefolded English word with a plural ending reduced (blankets -> blanket, ideas ->
+    idea, candies -> candy, dishes -> dish; glass, citrus and basis kept)."""
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "zes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") else word
+
+
+def plain_words(text: str) -> list[str]:
+    """The words of *text* as compared: casefolded, punctuation and hyphens splitting words,
+    plurals reduced (:func:`singular`)."""
+    return [singular(word) for word in normalise(text).split()]

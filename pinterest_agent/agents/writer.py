@@ -30,7 +30,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pinterest_agent.agents.grounding import brief_grounds, grounding_problems
 from pinterest_agent.agents.llm import LLMResult, StructuredLLM
 from pinterest_agent.agents.messages import FlatProse, Line, PinBrief, Prose, TrendKeyword
-from pinterest_agent.agents.text_rules import find_urls, hashtags_in, keyword_position
+from pinterest_agent.agents.text_rules import (
+    find_urls,
+    hashtags_in,
+    keyword_position,
+    plain_words,
+)
 
 __all__ = [
     "ALT_TEXT_MAX",
@@ -239,16 +244,16 @@ def keyword_source_rule(copy: PinCopy, brief: PinBrief) -> list[str]:
 def keyword_source(keyword: str, brief: PinBrief) -> str | TrendKeyword | None:
     """Where a Pin keyword comes from: ``"brief"``, the trend it matches, or None (invented).
     Compared as words, case, punctuation and plurals aside."""
-    words = _keyword_words(keyword)
+    words = plain_words(keyword)
     if not words:
         return "brief"
     for own in brief.keywords:
-        if _keyword_words(own) == words:
+        if plain_words(own) == words:
             return "brief"
     for trend in offered_trends(brief):
-        if _keyword_words(trend.keyword) == words:
+        if plain_words(trend.keyword) == words:
             return trend
-    text = _keyword_words(" ".join([brief.name, brief.summary, brief.audience or ""]))
+    text = plain_words(" ".join([brief.name, brief.summary, brief.audience or ""]))
     span = len(words)
     if any(text[start:start + span] == words for start in range(len(text) - span + 1)):
         return "brief"
@@ -258,28 +263,16 @@ def keyword_source(keyword: str, brief: PinBrief) -> str | TrendKeyword | None:
 def trends_used(copy: PinCopy, brief: PinBrief) -> list[TrendKeyword]:
     """The offered trending keywords the copy uses, each once: as one of its keywords, or in
     its title or description (for the Pin's record)."""
-    text = _keyword_words(" ".join([copy.title, copy.description]))
+    text = plain_words(" ".join([copy.title, copy.description]))
     used: list[TrendKeyword] = []
     for trend in offered_trends(brief):
-        words = _keyword_words(trend.keyword)
-        in_keywords = any(_keyword_words(keyword) == words for keyword in copy.keywords)
+        words = plain_words(trend.keyword)
+        in_keywords = any(plain_words(keyword) == words for keyword in copy.keywords)
         in_text = bool(words) and any(text[i:i + len(words)] == words
                                       for i in range(len(text) - len(words) + 1))
         if (in_keywords or in_text) and trend not in used:
             used.append(trend)
     return used
-
-
-def _keyword_words(text: str) -> list[str]:
-    return [_singular(word) for word in _comparable(text).split()]
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 CopyRule = Callable[[PinCopy, PinBrief], list[str]]

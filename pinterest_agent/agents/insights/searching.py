@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from pinterest_agent.agents.messages import TrendKeyword
+from pinterest_agent.agents.text_rules import plain_words
 
 __all__ = ["SEARCHING_MAX", "SearchTrend", "covered", "uncovered_rising"]
 
@@ -32,16 +33,7 @@ class SearchTrend(BaseModel):
 
 
 def _words(text: str) -> set[str]:
-    words = "".join(c if c.isalnum() else " " for c in text.casefold()).split()
-    return {_singular(word) for word in words}
-
-
-def _singular(word: str) -> str:
-    if len(word) > 3 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    return set(plain_words(text))
 
 
 def covered(keyword: str, pin_texts: Iterable[str]) -> bool:
