@@ -160,7 +160,9 @@ def post_payload(site: RemoteSandbox, post_id: str, channel: str, board_id: str,
         "platform": "pinterest",
         "channel_id": channel,
         "board_id": board_id,
-        "title": "Linen summer dress with pockets, breathable everyday style",
+        # each post its own title: posts sharing a board, link and title are created one at a
+        # time (docs/exactly-once.md), and --links N measures the preflight, not that
+        "title": f"Linen summer dress with pockets, breathable everyday style ({post_id})",
         "description": "A breathable linen summer dress with deep pockets for warm days.",
         "link": f"{site.https_base_url}/_sandbox/pages/dress-{page or post_id}",
         "alt_text": "A light blue linen dress",

@@ -28,8 +28,9 @@ import pytest
 import redis
 from pydantic import SecretStr
 
+from pinterest_agent.agents.ports import TwinCreatingError
 from pinterest_agent.agents.publisher import SEND_WINDOW_S, PublishSettlingError
-from pinterest_agent.providers.pinterest import PinterestTransientError
+from pinterest_agent.providers.pinterest import PinterestError, PinterestTransientError
 from pinterest_agent.providers.sandbox.server import SandboxServer
 from pinterest_agent.queues.jobs.publish import run_publish
 from pinterest_agent.queues.runtime import Runtime
@@ -241,3 +242,77 @@ def test_a_worker_killed_during_a_slow_create_yields_one_pin(
     assert outcome["reconciled"] is True
     assert len(_pins(fresh_sandbox, channel)) == 1
     assert fresh_sandbox.state.request_count("POST", "/v5/pins") == 1
+
+
+# -- two different posts with the same board, link and title ("twins") ------------------------
+# Reconciliation recognises a Pin by its board, link and title. Each Pin recorded is claimed by
+# its post, so no other post adopts it, and only one post of a given board, link and title may
+# have a create unsettled at a time, so an unclaimed Pin that matches is the holder's own.
+
+
+def test_a_retry_never_adopts_the_pin_of_an_identical_post(
+    fresh_sandbox: SandboxServer, runtime: Runtime, channel: Channel,
+) -> None:
+    # Given post B published a moment ago, and post A, identical apart from its id, whose create
+    # ended without an answer and was never applied
+    twin = run_publish(runtime, post_payload(fresh_sandbox, "post-b"))
+    fresh_sandbox.state.faults.add("POST", "/v5/pins", status=503, latency_ms=2500, times=1)
+    payload = post_payload(fresh_sandbox, "post-a")
+    with pytest.raises(PinterestTransientError):
+        run_publish(runtime, payload)
+    # When A is tried again: B's Pin matches A's board, link and title, and is recent
+    with pytest.raises(PublishSettlingError) as settling:
+        run_publish(runtime, payload)
+    # Then A does not take B's Pin: it waits for its own create to settle, then creates its own
+    time.sleep(settling.value.retry_in_s)
+    outcome = run_publish(runtime, payload)
+    assert outcome["reconciled"] is False
+    assert outcome["pin_id"] != twin["pin_id"]
+    assert runtime.store.ledger.pin_owners([twin["pin_id"], outcome["pin_id"]]) == {
+        twin["pin_id"]: "post-b", outcome["pin_id"]: "post-a"}
+    assert len(_pins(fresh_sandbox, channel)) == 2
+
+
+def test_an_identical_post_waits_while_its_twin_create_is_unsettled(
+    fresh_sandbox: SandboxServer, runtime: Runtime, channel: Channel,
+) -> None:
+    # Given post A's create cut off at its deadline, applied by Pinterest 3.5 s after it was sent
+    fresh_sandbox.state.faults.add("POST", "/v5/pins", latency_ms=3500, times=1)
+    first = post_payload(fresh_sandbox, "post-a")
+    with pytest.raises(PinterestTransientError):
+        run_publish(runtime, first)
+    # When post B, identical apart from its id, comes while A's create is unsettled
+    second = post_payload(fresh_sandbox, "post-b")
+    with pytest.raises(TwinCreatingError) as waiting:
+        run_publish(runtime, second)
+    # Then B sends nothing (a Pin of B's now could be taken for A's, or A's for B's)
+    assert waiting.value.details["holder"] == "post-a"
+    assert fresh_sandbox.state.request_count("POST", "/v5/pins") == 1
+    # And once A is settled it adopts its own late Pin, and B creates its own
+    time.sleep(max(0.0, float(waiting.value.details["retry_in_s"])))
+    adopted = wait_for(lambda: _published_or_none(runtime, first), timeout_s=20)
+    assert adopted["reconciled"] is True
+    outcome = run_publish(runtime, second)
+    assert outcome["reconciled"] is False and outcome["pin_id"] != adopted["pin_id"]
+    assert sorted(p.id for p in _pins(fresh_sandbox, channel)) == sorted(
+        [adopted["pin_id"], outcome["pin_id"]])
+
+
+def _published_or_none(runtime: Runtime, payload: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return run_publish(runtime, payload)
+    except PublishSettlingError:
+        return None
+
+
+def test_a_twin_whose_create_was_refused_frees_the_others(
+    fresh_sandbox: SandboxServer, runtime: Runtime, channel: Channel,
+) -> None:
+    # Given post A's create refused outright (a 400: nothing was created)
+    fresh_sandbox.state.faults.add("POST", "/v5/pins", status=400, times=1)
+    with pytest.raises(PinterestError):
+        run_publish(runtime, post_payload(fresh_sandbox, "post-a"))
+    # When post B, identical apart from its id, comes straight after
+    outcome = run_publish(runtime, post_payload(fresh_sandbox, "post-b"))
+    # Then it is created at once: A holds nothing back
+    assert outcome["status"] == "published" and outcome["reconciled"] is False

@@ -176,9 +176,9 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
     fresh_sandbox.state.latency_ms = 100
     running = start_worker(threads=8)  # Dramatiq's default
     parked_before = PARKED.labels(queue=runtime.settings.queue_publisher)._value.get()
-    for index in range(40):
-        enqueue_publish(running.broker, runtime.settings,
-                        post_payload(fresh_sandbox, f"big-{index}"))
+    for index in range(40):  # 40 products (twins of one product are created one by one)
+        enqueue_publish(running.broker, runtime.settings, post_payload(
+            fresh_sandbox, f"big-{index}", title=f"Linen summer dress no. {index}"))
     for index in range(3):
         enqueue_publish(running.broker, runtime.settings, post_payload(
             fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board))
@@ -218,12 +218,15 @@ def test_the_sweep_reports_each_channels_backlog(
 
 @pytest.mark.slow
 @both_brokers
+@pytest.mark.parametrize("identical", [False, True], ids=["products", "identical"])
 def test_killed_worker_loses_no_parked_post(
     fresh_sandbox: SandboxServer, channel: Channel, runtime: Runtime,
-    start_worker: Callable[..., RunningWorker],
+    start_worker: Callable[..., RunningWorker], identical: bool,
 ) -> None:
     # Given a worker process (Dramatiq's default 8 threads, default settings) with 30 posts of
-    # one channel: 5 run, the rest are parked
+    # one channel: 5 run, the rest are parked. "identical": the 30 posts share their board, link
+    # and title (what reconciling recognises a Pin by), so a post reconciled after the kill
+    # could take another's Pin unless Pins are claimed and such twins are created one by one
     import os
     import signal
     import subprocess
@@ -242,15 +245,19 @@ def test_killed_worker_loses_no_parked_post(
         from pinterest_agent.queues.jobs.actors import build_broker
 
         producer = build_broker(settings)
-        for index in range(30):  # 30 products: each its own page and title
+        for index in range(30):  # 30 products, each its own page and title, or 30 twins
             enqueue_publish(producer, settings, post_payload(
-                fresh_sandbox, f"k-{index}", title=f"Linen summer dress no. {index}",
-                link=f"{fresh_sandbox.https_base_url}/_sandbox/pages/dress-{index}"))
+                fresh_sandbox, f"k-{index}", **({} if identical else dict(
+                    title=f"Linen summer dress no. {index}",
+                    link=f"{fresh_sandbox.https_base_url}/_sandbox/pages/dress-{index}"))))
         if settings.broker_url is not None:
             producer.close()
         parked = f"{settings.key_prefix}:turns:{settings.queue_publisher}:park:shop"
+        # (twins are created one at a time: the others wait their turn, then wait for the
+        # twin holding the board, link and title, so fewer of them are parked at any moment)
         wait_for(lambda: len(fresh_sandbox.state.pins_on_board(channel.board_id)) >= 2
-                 and runtime.redis_client.zcard(parked) > 10, timeout_s=60)
+                 and runtime.redis_client.zcard(parked) > (0 if identical else 10),
+                 timeout_s=120)
         # When it is killed with turns held and posts parked
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
@@ -260,10 +267,13 @@ def test_killed_worker_loses_no_parked_post(
             process.wait()
     # Then another worker publishes every post, each once, once the dead one's turns lapse
     running = start_worker(threads=8)
-    wait_for(lambda: len(_published_order(runtime)) >= 30, timeout_s=120)
+    wait_for(lambda: len(_published_order(runtime)) >= 30, timeout_s=240)
     running.join(timeout_s=60)
     assert sorted(set(_published_order(runtime))) == sorted(f"k-{i}" for i in range(30))
-    assert len(fresh_sandbox.state.pins_on_board(channel.board_id)) == 30
+    pins = {pin.id for pin in fresh_sandbox.state.pins_on_board(channel.board_id)}
+    assert len(pins) == 30
+    recorded = [runtime.store.ledger.get(f"k-{i}") for i in range(30)]
+    assert {entry.pin_id for entry in recorded if entry is not None} == pins
 
 
 @both_brokers

@@ -6,7 +6,7 @@ Agents only ever see these interfaces, so they run without a broker or a Redis s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -21,8 +21,10 @@ __all__ = [
     "ImageStore",
     "LeaseLostError",
     "LedgerEntry",
+    "PinClaimedError",
     "PublishLedger",
     "SlotHandle",
+    "TwinCreatingError",
     "WriteLimiter",
 ]
 
@@ -79,6 +81,10 @@ class LedgerEntry(BaseModel):
     """For a ``creating`` entry read with a lease: how long until the create it marks is settled
     (sent within its send window, ended by its total deadline, and given the settle margin to be
     applied and listed), by the store's clock. Until then no other attempt may create."""
+    twin: str = ""
+    """With a ``creating`` mark: the post's reconciliation fingerprint (its board, link and
+    title, hashed; see :func:`agents.publisher.twin_of`). Only one post of a fingerprint may
+    have a create unsettled at a time, so a Pin found by reconciling is never another's."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,30 @@ class LeaseClaim:
     entry: LedgerEntry | None = None
     """The entry read under the lease when the post may not be created straight away
     (published, or an earlier attempt's create or upload to settle first)."""
+    twin: TwinCreatingError | None = None
+    """Set when another post with the same board, link and title has a create unsettled: this
+    post may not be created until that one is recorded or settled (the lease is held)."""
+
+
+class TwinCreatingError(TransientError):
+    """Another post with the same board, link and title (``details['holder']``) has a create that
+    is not settled yet. Reconciliation recognises a Pin by its board, link and title, so a Pin
+    created for this post now could be taken for that one's, or the other way round: this post
+    waits (an expected wait, not a failure) until that one is recorded or settled."""
+
+    default_code = "twin_creating"
+
+    @property
+    def retry_in_s(self) -> float:
+        value = self.details.get("retry_in_s")
+        return float(value) if isinstance(value, int | float) else 0.0
+
+
+class PinClaimedError(TransientError):
+    """The Pin being recorded for a post is already recorded for another post
+    (``details['owner']``): a Pin is never given to two posts."""
+
+    default_code = "pin_claimed"
 
 
 class LeaseLostError(TransientError):
@@ -163,7 +193,14 @@ class PublishLedger(Protocol):
         """Record the Pin; with ``release`` also release that attempt's lease, with ``slot`` that
         write slot, with ``outcome`` the post's outcome and its ``post.published`` event, all in
         one step (so a Pin is never recorded without its outcome). Returns the stored outcome
-        (the one kept, when a final one was stored before), or None without ``outcome``."""
+        (the one kept, when a final one was stored before), or None without ``outcome``.
+        Raises ``PinClaimedError``, recording nothing, when the Pin is recorded for another
+        post."""
+        ...
+
+    def pin_owners(self, pin_ids: Sequence[str]) -> dict[str, str]:
+        """The post each of *pin_ids* is recorded for, for those recorded (the claim
+        ``mark_published`` takes)."""
         ...
 
     def settle_after_answer(self, post_id: str, attempt: str) -> None:

@@ -25,6 +25,7 @@ the sender died) from becoming a second Pin: no attempt creates before it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
@@ -51,6 +52,7 @@ from pinterest_agent.agents.ports import (
     ImageStore,
     LeaseClaim,
     LedgerEntry,
+    PinClaimedError,
     PublishLedger,
     SlotHandle,
     WriteLimiter,
@@ -83,6 +85,7 @@ __all__ = [
     "media_urls",
     "new_attempt_id",
     "publish",
+    "twin_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -403,7 +406,8 @@ class PinterestPublisher:
         earlier attempt's create to reconcile first)."""
         mark = _Mark(self._ledger, LedgerEntry(
             post_id=post.post_id, state="creating", board_id=ready.board_id,
-            started_at=self._clock(), attempt=lease.attempt))
+            started_at=self._clock(), attempt=lease.attempt,
+            twin=twin_of(ready.board_id, post)))
         claim: LeaseClaim | None = None
 
         def first(slot: SlotHandle | None) -> bool:
@@ -411,6 +415,8 @@ class PinterestPublisher:
             started = time.monotonic()
             claim = self._ledger.claim_for_create(mark.entry, slot=slot, message=message)
             self._hold(post, lease, claim.acquired, renewal)
+            if claim.twin is not None:
+                raise claim.twin
             if not claim.may_create:
                 raise _NotNow
             if claim.marked:
@@ -452,25 +458,22 @@ class PinterestPublisher:
         if create is None:
             create = self._video_create(post, entry)
         board_id, pin_create, api = create.board_id, create.pin_create, create.api
-        found = None
+        adopted = None
         if entry is not None and entry.state == "creating":  # a read: no write slot needed
-            found = self._reconcile(post, board_id, entry, api.token)
-            if found is None and entry.settle_in_s > 0:
+            adopted = self._adopt(post, board_id, entry, api.token, lease)
+            if adopted is None and entry.settle_in_s > 0:
                 raise PublishSettlingError(
                     f"an earlier attempt's create may still be applied by Pinterest; its Pin is "
                     f"not on the board yet, so the board is listed again once that create is "
                     f"settled, in {entry.settle_in_s:.1f} s, before anything is created",
                     post_id=post.post_id, retry_in_s=entry.settle_in_s + SETTLE_RETRY_PAD_S)
-        if found is not None:
-            result = self._result(post, found.id, board_id, reconciled=True)
-            result.recorded = self._ledger.mark_published(
-                post.post_id, found.id, board_id, release=lease.attempt,
-                outcome=result.outcome())
-            lease.released = True
+        if adopted is not None:
+            result = adopted
         else:
             mark = _Mark(self._ledger, LedgerEntry(
                 post_id=post.post_id, state="creating", board_id=board_id,
-                started_at=self._clock(), attempt=lease.attempt))
+                started_at=self._clock(), attempt=lease.attempt,
+                twin=twin_of(board_id, post)))
             # Taking a write slot and marking "creating" are one round trip; so are recording
             # the Pin and releasing the lease and the slot.
             with self._creating_slot(post, mark, lambda slot: slot is not None and mark(slot)
@@ -478,7 +481,7 @@ class PinterestPublisher:
                 result = self._create_and_record(post, pin_create, api, board_id, lease, slot,
                                                  mark)
         log.info("%s post_id=%s pin_id=%s board_id=%s",
-                 "reconciled" if found else "published", post.post_id, result.pin_id, board_id)
+                 "reconciled" if adopted else "published", post.post_id, result.pin_id, board_id)
         return result
 
     @contextmanager
@@ -539,9 +542,29 @@ class PinterestPublisher:
                 self._ledger.settle_after_answer(post.post_id, mark.entry.attempt)
             raise
 
-    def _reconcile(
+    def _adopt(
+        self, post: SocialPost, board_id: str, entry: LedgerEntry, token: str, lease: _Lease
+    ) -> PublishResult | None:
+        """The earlier attempt's Pin, recorded for this post, when the board shows it: a Pin of
+        the post's board, link and title, created after that attempt began (give or take the
+        clocks' skew) and claimed by no other post. No other post of the same board, link and
+        title can have had a create unsettled meanwhile (the twin key), so an unclaimed one is
+        this post's own."""
+        for pin in self._candidates(post, board_id, entry, token):
+            result = self._result(post, pin.id, board_id, reconciled=True)
+            try:
+                result.recorded = self._ledger.mark_published(
+                    post.post_id, pin.id, board_id, release=lease.attempt,
+                    outcome=result.outcome())
+            except PinClaimedError:  # recorded for another post since it was listed
+                continue
+            lease.released = True
+            return result
+        return None
+
+    def _candidates(
         self, post: SocialPost, board_id: str, entry: LedgerEntry, token: str
-    ) -> Pin | None:
+    ) -> Iterator[Pin]:
         since = entry.started_at - RECONCILE_CLOCK_SKEW_S
         api = self._api_factory(token)
         for pin in api.boards.pins(board_id, max_pages=self._reconcile_pages):
@@ -550,8 +573,12 @@ class PinterestPublisher:
             created = pin.created_at
             if created is not None and _epoch(created) < since:
                 continue
-            return pin
-        return None
+            owner = self._ledger.pin_owners([pin.id]).get(pin.id, post.post_id)
+            if owner != post.post_id:
+                log.info("not adopting pin_id=%s for post_id=%s: it is post %s's", pin.id,
+                         post.post_id, owner)
+                continue
+            yield pin
 
     @staticmethod
     def _result(post: SocialPost, pin_id: str, board_id: str, *, reconciled: bool) -> PublishResult:
@@ -565,6 +592,13 @@ class PinterestPublisher:
             board_id=board_id,
             reconciled=reconciled,
         )
+
+
+def twin_of(board_id: str, post: SocialPost) -> str:
+    """The post's reconciliation fingerprint: what reconciling recognises its Pin by (board,
+    link and title), hashed. Posts that share one are twins: one at a time may be creating."""
+    key = "\n".join((board_id, post.link, post.title or ""))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def new_attempt_id() -> str:

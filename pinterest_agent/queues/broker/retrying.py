@@ -38,6 +38,7 @@ import pika.exceptions
 import redis
 from dramatiq.middleware import Middleware, Retries
 
+from pinterest_agent.agents.ports import TwinCreatingError
 from pinterest_agent.agents.publisher import (
     ChannelBusyError,
     PublishInFlightError,
@@ -147,7 +148,8 @@ class RateLimitWait(Wait):
 
 
 class Busy(Wait):
-    """Another attempt of the post is in flight, or the channel's write slots are taken."""
+    """Another attempt of the post is in flight, the channel's write slots are taken, or a post
+    of the same board, link and title has a create unsettled (``twin_creating``)."""
 
     counter = "busy_waits"
 
@@ -204,7 +206,7 @@ def as_retry(
     """Translate expected waits and rate limits into Dramatiq ``Retry`` exceptions."""
     if isinstance(exc, PublishSettlingError):
         return Settling(str(exc), delay=max(1, int(exc.retry_in_s * 1000)))
-    if isinstance(exc, PublishInFlightError | ChannelBusyError):
+    if isinstance(exc, PublishInFlightError | ChannelBusyError | TwinCreatingError):
         return Busy(str(exc), delay=int(500 + random.random() * 1500))
     if isinstance(exc, VideoProcessingError):
         return VideoPending(str(exc), delay=video_poll_delay_ms)

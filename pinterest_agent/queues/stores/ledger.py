@@ -1,10 +1,11 @@
 """The publish ledger: exactly-once publishing on Redis (``P:publish:{post_id}``,
-``P:publish-lease:{post_id}``, ``P:publish-open``). Its scripts are ``lua/ledger_*.lua``."""
+``P:publish-lease:{post_id}``, ``P:publish-open``, the Pins' claims ``P:pin-post:{pin_id}`` and
+the twin keys ``P:publish-twin:{fingerprint}``). Its scripts are ``lua/ledger_*.lua``."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -14,7 +15,9 @@ from pinterest_agent.agents.ports import (
     LeaseClaim,
     LeaseLostError,
     LedgerEntry,
+    PinClaimedError,
     SlotHandle,
+    TwinCreatingError,
 )
 from pinterest_agent.observability.metrics import count_event
 from pinterest_agent.queues.lua import load_script
@@ -23,7 +26,7 @@ from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
 
 __all__ = ["DEFAULT_RECONCILE_AFTER_MS", "DEFAULT_SETTLE_MARGIN_MS", "DEFAULT_SETTLE_MS",
-           "RedisPublishLedger"]
+           "PIN_CLAIM_TTL_S", "RedisPublishLedger"]
 
 
 DEFAULT_RECONCILE_AFTER_MS = 10 * 60_000
@@ -31,6 +34,10 @@ DEFAULT_SETTLE_MARGIN_MS = 30_000
 DEFAULT_SETTLE_MS = 35_000 + DEFAULT_SETTLE_MARGIN_MS
 """A create's send window (5 s), the Pinterest request's total deadline (30 s) and the settle
 margin (30 s): the composition root computes both from the settings."""
+PIN_CLAIM_TTL_S = 90 * 86_400
+"""How long a recorded Pin stays claimed by its post (``P:pin-post:{pin_id}``): reconciling
+skips a claimed Pin, and a post whose create is reconciled months after it began is not
+expected (the reconciler drives every unfinished post within minutes)."""
 
 
 _LUA = "pinterest_agent.queues.stores"
@@ -51,6 +58,8 @@ _CLEAR_CREATING = load_script(_LUA, "ledger_clear_creating")
 _SETTLE_AFTER_ANSWER = load_script(_LUA, "ledger_settle_after_answer")
 
 _CLEAR_MEDIA = load_script(_LUA, "ledger_clear_media")
+
+_CLOSE = load_script(_LUA, "ledger_close")
 
 
 class RedisPublishLedger:
@@ -90,6 +99,7 @@ class RedisPublishLedger:
         self._upgrade_leased = client.register_script(_UPGRADE_LEASED)
         self._reschedule = client.register_script(_RESCHEDULE)
         self._published = client.register_script(_MARK_PUBLISHED)
+        self._close = client.register_script(_CLOSE)
 
     @property
     def open_key(self) -> str:
@@ -147,6 +157,8 @@ class RedisPublishLedger:
             args=[creating.attempt, self.lease_ttl_ms, post_id, message or "",
                   self.reconcile_after_ms, *self._creating_args(creating, slot)],
         )
+        if marked == 3:  # another post of its twin key has a create unsettled
+            return LeaseClaim(acquired=True, twin=self._twin(post_id, raw[0], raw[1]))
         if marked:  # a new (or only leased) post: the entry is not needed
             return LeaseClaim(acquired=True, may_create=True, marked=marked == 2)
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
@@ -158,10 +170,24 @@ class RedisPublishLedger:
 
     def _creating_args(self, entry: LedgerEntry, slot: SlotHandle | None) -> list[Any]:
         """The "creating" mark's arguments from the 6th on, in the lease script's layout."""
-        args: list[Any] = [entry.board_id or "", repr(entry.started_at), self.settle_ms]
-        if slot is not None:
-            args += [slot.holder, slot.limit, slot.ttl_ms]
-        return args
+        return [entry.board_id or "", repr(entry.started_at), self.settle_ms,
+                *((slot.holder, slot.limit, slot.ttl_ms) if slot is not None else ("", "", "")),
+                self._key("publish-twin", entry.twin) if entry.twin else "",
+                self._key("publish", "")]
+
+    def _twin(self, post_id: str, holder: bytes | str, wait_ms: bytes | str | int
+              ) -> TwinCreatingError:
+        """The wait for *holder*, the post of the same twin key whose create is unsettled. One
+        whose create is settled already is made due for the reconciler at once: nothing may be
+        working on it (its worker was killed), and until it is recorded its twins wait."""
+        held_by, wait_s = as_str(holder), int(wait_ms) / 1000
+        if wait_s <= 0:
+            self._client.zadd(self.open_key, {held_by: 0}, xx=True)
+        return TwinCreatingError(
+            f"post {held_by} has the same board, link and title, and its create is not settled "
+            f"yet; a Pin is recognised by those three, so this post is created once that one is "
+            f"recorded (give concurrent posts of one product distinct titles to avoid the wait)",
+            post_id=post_id, holder=held_by, retry_in_s=max(wait_s, 0.0))
 
     @contextmanager
     def keep_lease(self, post_id: str, attempt: str) -> Iterator[None]:
@@ -174,11 +200,14 @@ class RedisPublishLedger:
 
     def mark_creating(self, entry: LedgerEntry, *, slot: SlotHandle | None = None) -> bool:
         keys = [self._key("publish-lease", entry.post_id), self._key("publish", entry.post_id)]
-        marked = int(self._creating(
+        answer = self._creating(
             keys=keys if slot is None else [*keys, slot.key],
             args=[entry.attempt, self.lease_ttl_ms, entry.post_id, "", "",
                   *self._creating_args(entry, slot)],
-        ))
+        )
+        if isinstance(answer, list):
+            raise self._twin(entry.post_id, answer[1], answer[2])
+        marked = int(answer)
         if marked == 0:
             return False
         if marked < 0:
@@ -193,9 +222,11 @@ class RedisPublishLedger:
         slot: SlotHandle | None = None, outcome: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         keys = [self._key("publish", post_id), self.open_key, self._key("publish-lease", post_id),
-                slot.key if slot else "", slot.wake_key if slot else ""]
+                slot.key if slot else "", slot.wake_key if slot else "",
+                self._key("pin-post", pin_id)]
         args: list[Any] = [post_id, pin_id, board_id, release or "",
-                           slot.holder if slot else "", slot.limit if slot else 0]
+                           slot.holder if slot else "", slot.limit if slot else 0,
+                           PIN_CLAIM_TTL_S]
         body: dict[str, Any] | None = None
         if outcome is not None and self._outcomes is not None:
             body, outcome_keys, outcome_args = self._outcomes.prepare(
@@ -203,6 +234,10 @@ class RedisPublishLedger:
             keys += outcome_keys
             args += outcome_args
         kept = self._published(keys=keys, args=args)
+        if isinstance(kept, list):
+            raise PinClaimedError(
+                f"Pin {pin_id} is recorded for post {as_str(kept[0])}; a Pin is never recorded "
+                f"for two posts", post_id=post_id, pin_id=pin_id, owner=as_str(kept[0]))
         if slot is not None:
             slot.released = True
         if body is not None and isinstance(kept, bytes | str):
@@ -210,6 +245,13 @@ class RedisPublishLedger:
         if body is not None:
             count_event("post.published", body)
         return body
+
+    def pin_owners(self, pin_ids: Sequence[str]) -> dict[str, str]:
+        if not pin_ids:
+            return {}
+        owners = self._client.mget([self._key("pin-post", pin_id) for pin_id in pin_ids])
+        return {pin_id: as_str(owner) for pin_id, owner in zip(pin_ids, owners, strict=True)
+                if owner is not None}
 
     def settle_after_answer(self, post_id: str, attempt: str) -> None:
         self._settle_after_answer(keys=[self._key("publish", post_id)],
@@ -239,8 +281,9 @@ class RedisPublishLedger:
 
     def close(self, post_id: str) -> None:
         """The post reached a final outcome other than published (failed, dead-lettered): it is
-        no longer due for reconciling (``jobs retry`` drives it again)."""
-        self._client.zrem(self.open_key, post_id)
+        no longer due for reconciling (``jobs retry`` drives it again), and the next post of
+        its board, link and title may be created."""
+        self._close(keys=[self._key("publish", post_id), self.open_key], args=[post_id])
 
     def overdue(self, *, limit: int = 100) -> list[str]:
         """Posts due for reconciling now (Redis's clock), oldest first."""

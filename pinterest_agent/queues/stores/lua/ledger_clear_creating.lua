@@ -8,4 +8,6 @@ else
   redis.call('hset', KEYS[1], 'state', 'leased')
 end
 redis.call('hdel', KEYS[1], 'attempt', 'started_at', 'settle_at')
+local entry_key, post_id = KEYS[1], redis.call('hget', KEYS[1], 'post_id')
+-- #include ledger_release_twin.lua
 return 1
