@@ -127,3 +127,18 @@ def test_settings_refuse_an_unknown_interest() -> None:
         Settings(trends_interests="home_decor,cooking")
     with pytest.raises(PinterestValidationError, match="GB\\+IE"):
         ChannelTrendSettings(region="UK")
+
+
+def test_trends_reads_count_against_the_channels_trends_read_limit(
+    runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer
+) -> None:
+    # When a job reads two kinds of the channel's trends (two requests) and one again (cached)
+    runtime.trends("shop")
+    runtime.trends("shop", "seasonal")
+    runtime.trends("shop")
+    # Then both requests went through the channel's per-minute window of the trends_read
+    # category (apart from analytics and publishing), the cached answer through none
+    window = f"{runtime.settings.key_prefix}:api-window:trends_read:shop@*"
+    counted = sum(int(runtime.redis_client.get(key) or 0)
+                  for key in runtime.redis_client.scan_iter(match=window))
+    assert counted == asked(fresh_sandbox) == 2

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import openai
 import redis
+from dramatiq.rate_limits.backends import RedisBackend
 
 from pinterest_agent.agents.design.sources import DecodeGate, SourceRules
 from pinterest_agent.agents.image_generation import ImageGenerator, OpenAIImageGenerator
@@ -58,7 +59,7 @@ from pinterest_agent.providers.pinterest.trends_models import (
 from pinterest_agent.queues.settings import Settings
 from pinterest_agent.queues.stores.images import RedisImageStore
 from pinterest_agent.queues.stores.keys import Keys
-from pinterest_agent.queues.stores.limits import ChannelWriteSlots
+from pinterest_agent.queues.stores.limits import AnalyticsThrottle, ChannelWriteSlots
 from pinterest_agent.queues.stores.prompts import RedisPromptUsage, RedisPromptVersions
 from pinterest_agent.queues.stores.renewal import Renewer
 from pinterest_agent.queues.stores.secrets import SecretBox
@@ -377,6 +378,14 @@ class Runtime:
                             interests=profile.interests,
                             include_prediction=self.settings.trends_prediction)
 
+    def read_throttle(self, channel_id: str) -> AnalyticsThrottle:
+        """The channel's limiter for reads apart from publishing (analytics, Pins and boards
+        listed for insights, trends): ``analytics_requests_per_minute`` per rate-limit
+        category."""
+        return AnalyticsThrottle(
+            RedisBackend(client=self.redis_client), prefix=self.settings.key_prefix,
+            channel_id=channel_id, per_minute=self.settings.analytics_requests_per_minute)
+
     def trends(
         self,
         channel_id: str,
@@ -391,7 +400,8 @@ class Runtime:
         cached = self.trends_cache.get(filters)
         if cached is not None:
             return cached
-        api = TrendsAPI(self.pinterest_api(self.tokens.access_token(channel_id)), clock=clock)
+        api = TrendsAPI(self.pinterest_api(self.tokens.access_token(channel_id)), clock=clock,
+                        limiter=self.read_throttle(channel_id))
         found = api.trending_keywords(filters)
         self.trends_cache.put(found)
         log.info("trends channel=%s region=%s type=%s: %d keywords fetched", channel_id,

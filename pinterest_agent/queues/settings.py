@@ -492,7 +492,9 @@ class Settings(BaseSettings):
     )
     analytics_requests_per_minute: int = Field(
         default=300, ge=1,
-        description="Analytics calls per channel and category per minute, apart from publishing.",
+        description="Reads per channel and Pinterest rate-limit category per minute, apart "
+        "from publishing: analytics and listings for insights (org_analytics, org_read) and "
+        "trends (trends_read).",
     )
     pin_cache_refresh_days: int = Field(
         default=28, ge=1,

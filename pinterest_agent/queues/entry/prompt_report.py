@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 
-from dramatiq.rate_limits.backends import RedisBackend
-
 from pinterest_agent.agents.prompting.performance import (
     PinFigures,
     TemplateVersionReport,
@@ -20,7 +18,6 @@ from pinterest_agent.agents.prompting.performance import (
 )
 from pinterest_agent.providers.pinterest.analytics import AnalyticsAPI
 from pinterest_agent.queues.runtime import Runtime
-from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 
 __all__ = ["run_version_report"]
 
@@ -36,10 +33,7 @@ def run_version_report(
     """The last ``days`` days (ending yesterday, UTC) of ``channel_id``."""
     settings = runtime.settings
     token = runtime.tokens.access_token(channel_id)
-    throttle = AnalyticsThrottle(
-        RedisBackend(client=runtime.redis_client), prefix=settings.key_prefix,
-        channel_id=channel_id, per_minute=settings.analytics_requests_per_minute,
-    )
+    throttle = runtime.read_throttle(channel_id)
     analytics = AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle)
     window = analytics.window(days)
 

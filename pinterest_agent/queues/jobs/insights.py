@@ -12,8 +12,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dramatiq.rate_limits.backends import RedisBackend
-
 from pinterest_agent.agents.insights.categorizer import (
     LLMCategorizer,
     PinCategorizer,
@@ -31,7 +29,6 @@ from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.jobs.trend_keywords import looking_outward
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.figures import ChannelFiguresStore, figures_for
-from pinterest_agent.queues.stores.limits import AnalyticsThrottle
 from pinterest_agent.queues.stores.pin_cache import RedisPinCache
 
 __all__ = ["insights_request", "latest_insight", "pin_cache", "pin_categorizer", "run_insights"]
@@ -57,12 +54,7 @@ def run_insights(
     request = decode_message(InsightsRequest, payload)
     channel_id = request.channel_id
     token = runtime.tokens.access_token(channel_id)
-    throttle = AnalyticsThrottle(
-        RedisBackend(client=runtime.redis_client),
-        prefix=runtime.settings.key_prefix,
-        channel_id=channel_id,
-        per_minute=runtime.settings.analytics_requests_per_minute,
-    )
+    throttle = runtime.read_throttle(channel_id)
     analytics = RecordingAnalytics(  # keeps what it reads for the console's figures snapshot
         AnalyticsAPI(runtime.pinterest_api(token), clock=clock, limiter=throttle))
     pins = pin_cache(runtime)
