@@ -181,7 +181,8 @@ def test_a_quiet_channel_is_not_held_behind_a_busy_channels_backlog(
             fresh_sandbox, f"big-{index}", title=f"Linen summer dress no. {index}"))
     for index in range(3):
         enqueue_publish(running.broker, runtime.settings, post_payload(
-            fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board))
+            fresh_sandbox, f"small-{index}", channel_id="small", board_id=small_board,
+            title=f"Linen beach towel no. {index}"))
     # When the worker runs them (default settings: 5 turns per channel)
     wait_for(lambda: len(_published_order(runtime)) == 43, timeout_s=120)
     running.join()
