@@ -101,6 +101,28 @@ def test_an_update_is_applied_once_however_often_it_is_delivered(
     assert events == ["update.applied"]
 
 
+def test_an_updates_link_uses_the_verdict_the_fleet_already_has(
+    fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
+) -> None:
+    # Given a live Pin whose link the publisher checked a moment ago
+    worker = start_worker()
+    pin_id = live_pin(worker, fresh_sandbox)
+    pages = _page_requests(fresh_sandbox)
+    assert pages >= 1
+    # When an update points the Pin at that same page
+    enqueue_update(worker, update_id="shop.x.v1.r2", pin_id=pin_id, revision=1,
+                   link=post_payload(fresh_sandbox)["link"], title="Linen dress, in sage")
+    wait_for(lambda: update_outcome(worker.runtime, "shop.x.v1.r2", "applied"))
+    worker.join()
+    # Then the page is not fetched again: the update uses the publisher's verdict
+    assert _page_requests(fresh_sandbox) == pages
+
+
+def _page_requests(sandbox: SandboxServer) -> int:
+    return sum(sandbox.state.request_count(method, "/_sandbox/pages/{rest:path}")
+               for method in ("HEAD", "GET"))
+
+
 def test_an_older_revision_never_overwrites_a_newer_one(
     fresh_sandbox: SandboxServer, channel: Channel, start_worker: Callable[..., RunningWorker],
 ) -> None:

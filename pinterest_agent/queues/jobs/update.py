@@ -11,7 +11,6 @@ from typing import Any
 
 from pinterest_agent.agents.messages import PostUpdate
 from pinterest_agent.agents.pin_updates import PinUpdater
-from pinterest_agent.providers.netsafe.verdicts import CachedChecks
 from pinterest_agent.queues.jobs.publish import decode_message
 from pinterest_agent.queues.runtime import Runtime
 from pinterest_agent.queues.stores.update_ledger import RedisUpdateLedger
@@ -27,7 +26,7 @@ def pin_updater(runtime: Runtime) -> PinUpdater:
     if isinstance(found, PinUpdater):
         return found
     settings = runtime.settings
-    checks = CachedChecks(runtime.fetcher, ttl_s=settings.preflight_cache_s)
+    checks = runtime.checks  # the verdicts publishing keeps, shared by the fleet in Redis
     updater = PinUpdater(
         tokens=runtime.tokens,
         ledger=RedisUpdateLedger(runtime.redis_client, settings.key_prefix,
