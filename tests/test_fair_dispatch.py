@@ -306,6 +306,37 @@ def test_the_messages_next_in_line_are_given_ahead_of_their_turn(turns: ChannelT
     assert ahead == [bodies[index] for index in range(3, 7)]  # 2 turns x 2 ahead
 
 
+def test_ending_a_turn_and_looking_ahead_is_one_round_trip(
+        turns: ChannelTurns, redis_server: redis.Redis[bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a channel whose two turns are taken and whose next posts are parked
+    ahead: list[bytes] = []
+    dispatch = FairDispatch(turns, lambda message: None, ahead=ahead.append)
+    bodies = {index: _encoded(f"a{index}") for index in range(6)}
+    for index, body in bodies.items():
+        turns.admit("big", f"a{index}", body)  # a0, a1 run; a2..a5 parked
+    commands: list[str] = []
+    original = redis_server.execute_command
+
+    def counted(*args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return original(*args, **options)
+
+    monkeypatch.setattr(redis_server, "execute_command", counted)
+    # When a job ends its turn
+    dispatch.hand_on("big", "a0")
+    # Then one script handed the turn on and said who is next in line (the other round trip
+    # confirms the handed message was sent)
+    assert commands == ["EVALSHA", "EVALSHA"]
+    assert ahead == [bodies[index] for index in range(3, 6)]
+    # and a job ending with nothing parked costs one round trip in all
+    commands.clear()
+    turns.admit("quiet", "q1", _encoded("q1"))
+    commands.clear()
+    dispatch.hand_on("quiet", "q1")
+    assert commands == ["EVALSHA"]
+
+
 def test_a_message_back_after_its_turn_lapsed_goes_to_the_front_of_the_line(
         turns: ChannelTurns) -> None:
     # Given a channel with parked posts, and a message redelivered after its worker died and

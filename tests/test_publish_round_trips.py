@@ -1,7 +1,8 @@
 """The publisher's Redis round trips, on real Redis and the local sandbox.
 
-A new post is leased, takes its write slot and is marked ``creating`` in one round trip, and its
-Pin, outcome, event, lease and slot are recorded in one more: two scripts per publish. What is
+A new post is leased, takes its write slot and is marked ``creating`` in one round trip (its copy,
+``P:draft:{post_id}``, riding along), and its Pin, outcome, event, lease and slot are recorded in
+one more: two scripts, two round trips per publish. What is
 prepared before the lease (credentials, board, body, link preflight) never changes an answer the
 ledger already holds: a post published before stays published whatever its link does now.
 """
@@ -29,32 +30,53 @@ from tests.helpers import post_payload
 pytestmark = pytest.mark.redis
 
 
-class ScriptCount:
-    """Counts the Lua scripts one Redis client runs."""
+class RoundTrips:
+    """The round trips one Redis client makes: each single command, and each pipeline (the
+    commands it carried)."""
 
     def __init__(self, client: redis.Redis[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
-        self.names: list[str] = []
-        original = client.evalsha
+        self.trips: list[list[str]] = []
+        command = client.execute_command
+        pipeline = client.pipeline
 
-        def counted(sha: str, numkeys: int, *args: Any) -> Any:
-            self.names.append(sha)
-            return original(sha, numkeys, *args)
+        def counted(*args: Any, **options: Any) -> Any:
+            self.trips.append([str(args[0])])
+            return command(*args, **options)
 
-        monkeypatch.setattr(client, "evalsha", counted)
+        def counted_pipeline(*args: Any, **options: Any) -> Any:
+            pipe = pipeline(*args, **options)
+            execute = pipe.execute
+
+            def counted_execute(*e_args: Any, **e_options: Any) -> Any:
+                self.trips.append([str(args_[0]) for args_, _ in pipe.command_stack])
+                return execute(*e_args, **e_options)
+
+            monkeypatch.setattr(pipe, "execute", counted_execute)
+            return pipe
+
+        monkeypatch.setattr(client, "execute_command", counted)
+        monkeypatch.setattr(client, "pipeline", counted_pipeline)
+
+    @property
+    def scripts(self) -> int:
+        return sum(trip.count("EVALSHA") for trip in self.trips)
 
 
-def test_a_new_post_is_published_with_two_scripts(
+def test_a_new_post_is_published_in_two_round_trips(
     runtime: Runtime, channel: Channel, fresh_sandbox: SandboxServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a connected channel whose credentials and link check are already warm
     run_publish(runtime, post_payload(fresh_sandbox, "warm-up"))
-    scripts = ScriptCount(runtime.redis_client, monkeypatch)
+    trips = RoundTrips(runtime.redis_client, monkeypatch)
     # When a new post is published
     outcome = run_publish(runtime, post_payload(fresh_sandbox, "post-1"))
-    # Then two scripts ran: lease + slot + "creating", then Pin + outcome + event + releases
+    # Then two scripts ran: lease + slot + "creating" (the post's copy riding along), then
+    # Pin + outcome + event + releases; two round trips in all
     assert outcome["status"] == "published"
-    assert len(scripts.names) == 2
+    assert trips.scripts == 2
+    assert trips.trips == [["SET", "EVALSHA"], ["EVALSHA"]]
+    assert runtime.store.documents.get("draft", "post-1") is not None
     ledger = runtime.store.ledger
     entry = ledger.get("post-1")
     assert entry is not None and entry.state == "published" and entry.pin_id == outcome["pin_id"]

@@ -165,7 +165,20 @@ def run_publish(
     ``turn(channel_id)``, when given, is asked right before publishing: False parks the
     message for later (fair dispatch) and nothing is recorded."""
     post = decode_message(SocialPost, payload)
-    keep_copy(runtime, post)
+    # The post's copy goes with the lease's round trip (stored before the job ends anyway).
+    with runtime.store.riders.collect():
+        keep_copy(runtime, post)
+        return _run_publish(runtime, post, reschedule=reschedule, turn=turn, clock=clock)
+
+
+def _run_publish(
+    runtime: Runtime,
+    post: SocialPost,
+    *,
+    reschedule: Callable[[int], None] | None,
+    turn: Callable[[str], bool] | None,
+    clock: Callable[[], float],
+) -> dict[str, Any]:
     outcomes = runtime.store.outcomes
     # The schedule record (moved or cancelled in the console) rules over the message's time.
     decision = check_schedule(runtime, post, now_s=clock(), slack_s=SCHEDULE_SLACK_S,
@@ -211,11 +224,12 @@ def run_publish(
 def keep_copy(runtime: Runtime, post: SocialPost) -> None:
     """Keep an upstream post's copy where the writer keeps its drafts (``P:draft:{post_id}``),
     so the console shows what was sent: a draft stored already (the writer's) stays, image
-    bytes are left out (their length and SHA-256 kept), and it expires with the outcomes."""
+    bytes are left out (their length and SHA-256 kept), and it expires with the outcomes. Inside
+    ``riders.collect()`` it is sent with the thread's next script round trip."""
     sent = post.model_dump(mode="json", exclude_none=True)
     kept = _without_inline_image(sent) or sent
-    runtime.store.documents.put_new("draft", post.post_id, json.dumps(kept),
-                                    ttl_s=runtime.settings.outcome_ttl_days * 86_400)
+    runtime.store.documents.put_new_soon("draft", post.post_id, json.dumps(kept),
+                                         ttl_s=runtime.settings.outcome_ttl_days * 86_400)
 
 
 def bounded_message(payload: object) -> dict[str, Any]:

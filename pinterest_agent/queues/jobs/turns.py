@@ -185,11 +185,13 @@ class FairDispatch:
     def hand_on(self, channel: str, message_id: str = "") -> int:
         """End *message_id*'s turn ('' for a sweep) and send the messages handed the free
         turns; returns how many were sent."""
-        handed = self.turns.hand_on(channel, message_id)
+        # the messages next in line come back with the turns handed on: one round trip
+        ahead = LOOK_AHEAD * self.turns.limit if self._ahead is not None else 0
+        handed, upcoming = self.turns.hand_on_ahead(channel, message_id, ahead=ahead)
         for one in handed:
             self._send_handed(one)
         if self._ahead is not None and (handed or message_id):
-            for body in self.turns.upcoming(channel, LOOK_AHEAD * self.turns.limit):
+            for body in upcoming:
                 self._ahead(body)
         return len(handed)
 

@@ -24,6 +24,7 @@ from pinterest_agent.queues.lua import load_script
 from pinterest_agent.queues.stores.keys import Keys, as_str
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Claim, Renewer
+from pinterest_agent.queues.stores.riders import Riders
 
 __all__ = ["DEFAULT_RECONCILE_AFTER_MS", "DEFAULT_SETTLE_MARGIN_MS", "DEFAULT_SETTLE_MS",
            "PIN_CLAIM_TTL_S", "RedisPublishLedger"]
@@ -78,8 +79,10 @@ class RedisPublishLedger:
                  reconcile_after_ms: int = DEFAULT_RECONCILE_AFTER_MS,
                  settle_ms: int = DEFAULT_SETTLE_MS,
                  settle_margin_ms: int = DEFAULT_SETTLE_MARGIN_MS,
-                 outcomes: OutcomeLog | None = None) -> None:
+                 outcomes: OutcomeLog | None = None, riders: Riders | None = None) -> None:
         self._client = client
+        self._riders = riders
+        """Writes queued by the job (its post's copy) go with the lease script."""
         self._outcomes = outcomes
         self._key = keys
         self._renewer = renewer
@@ -140,7 +143,7 @@ class RedisPublishLedger:
     def acquire_lease(
         self, post_id: str, attempt: str, *, message: str | None = None
     ) -> tuple[bool, LedgerEntry | None]:
-        acquired, raw, _ = self._acquire(
+        acquired, raw, _ = self._lease(
             keys=self._lease_keys(post_id),
             args=[attempt, self.lease_ttl_ms, post_id, message or "", self.reconcile_after_ms],
         )
@@ -152,7 +155,7 @@ class RedisPublishLedger:
     ) -> LeaseClaim:
         post_id = creating.post_id
         keys = self._lease_keys(post_id)
-        acquired, raw, marked = self._acquire(
+        acquired, raw, marked = self._lease(
             keys=keys if slot is None else [*keys, slot.key],
             args=[creating.attempt, self.lease_ttl_ms, post_id, message or "",
                   self.reconcile_after_ms, *self._creating_args(creating, slot)],
@@ -163,6 +166,12 @@ class RedisPublishLedger:
             return LeaseClaim(acquired=True, may_create=True, marked=marked == 2)
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         return LeaseClaim(acquired=bool(acquired), entry=self._entry(post_id, fields))
+
+    def _lease(self, *, keys: list[str], args: list[Any]) -> Any:
+        """The lease script, with the writes the job queued ahead of it (one round trip)."""
+        if self._riders is None:
+            return self._acquire(keys=keys, args=args)
+        return self._riders.run(self._acquire, keys=keys, args=args)
 
     def _lease_keys(self, post_id: str) -> list[str]:
         return [self._key("publish-lease", post_id), self._key("publish", post_id),

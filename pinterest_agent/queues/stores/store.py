@@ -54,6 +54,7 @@ from pinterest_agent.queues.stores.ledger import (
 from pinterest_agent.queues.stores.oauth_states import OAuthStates
 from pinterest_agent.queues.stores.outcomes import OutcomeLog
 from pinterest_agent.queues.stores.renewal import DEFAULT_CLAIM_TTL_MS, Renewer
+from pinterest_agent.queues.stores.riders import Riders
 from pinterest_agent.queues.stores.schedule import ScheduleBook
 from pinterest_agent.queues.stores.secrets import SecretBox
 
@@ -74,6 +75,8 @@ class Store:
     follower_snapshots: RedisFollowerSnapshots
     dead_reasons: DeadReasons
     schedule: ScheduleBook
+    riders: Riders
+    """Writes a job queues for its next script round trip (the ledger's lease)."""
 
     @classmethod
     def build(
@@ -94,6 +97,7 @@ class Store:
         keys = Keys(prefix)
         renewer = renewer or Renewer(client)
         outcomes = OutcomeLog(client, keys, events_stream, clock, ttl_s=outcome_ttl_s)
+        riders = Riders(client)
         return cls(
             client=client,
             renewer=renewer,
@@ -101,11 +105,12 @@ class Store:
             ledger=RedisPublishLedger(client, keys, renewer, lease_ttl_ms=lease_ttl_ms,
                                       reconcile_after_ms=reconcile_after_ms, settle_ms=settle_ms,
                                       settle_margin_ms=settle_margin_ms,
-                                      outcomes=outcomes),
+                                      outcomes=outcomes, riders=riders),
             outcomes=outcomes,
             oauth_states=OAuthStates(client, keys),
-            documents=Documents(client, keys),
+            documents=Documents(client, keys, riders),
             follower_snapshots=RedisFollowerSnapshots(client, keys),
             dead_reasons=DeadReasons(client, prefix),
             schedule=ScheduleBook(client, keys),
+            riders=riders,
         )

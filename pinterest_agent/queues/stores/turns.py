@@ -117,10 +117,17 @@ class ChannelTurns:
     def hand_on(self, channel: str, message_id: str = "") -> list[Handed]:
         """End *message_id*'s turn (or its unused handed turn; '' for none) and hand the
         channel's free turns to its oldest parked messages, which the caller sends."""
-        reply = self._hand_on(keys=self._channel_keys(channel), args=[
-            message_id, self.limit, RESEND_AFTER_MS, FORGET_HANDED_MS, channel])
-        return [Handed(channel, as_str(reply[i]), as_str(reply[i + 1]), as_bytes(reply[i + 2]))
-                for i in range(0, len(reply), 3)]
+        return self.hand_on_ahead(channel, message_id, ahead=0)[0]
+
+    def hand_on_ahead(self, channel: str, message_id: str = "", *, ahead: int
+                      ) -> tuple[list[Handed], list[bytes]]:
+        """:meth:`hand_on`, and what :meth:`upcoming` would say right after it (at most
+        *ahead* messages), in the same round trip."""
+        sent, upcoming = self._hand_on(keys=self._channel_keys(channel), args=[
+            message_id, self.limit, RESEND_AFTER_MS, FORGET_HANDED_MS, channel, ahead])
+        handed = [Handed(channel, as_str(sent[i]), as_str(sent[i + 1]), as_bytes(sent[i + 2]))
+                  for i in range(0, len(sent), 3)]
+        return handed, [as_bytes(body) for body in upcoming]
 
     def upcoming(self, channel: str, count: int) -> list[bytes]:
         """The messages next in line among *channel*'s parked ones (at most *count*)."""

@@ -2,11 +2,14 @@
 -- go to its oldest parked messages. KEYS as turns_admit.lua. ARGV: id, limit, resend after ms
 -- (a handed message not yet sent again by then was lost with its worker: hand it again),
 -- forget after ms (a handed message sent but not started by then no longer holds a turn),
--- channel. Returns {id, rank, encoded, ...} to send, each then confirmed by turns_sent.lua.
+-- channel, look ahead (how many of the parked messages next in line to return as well; "0" or
+-- absent: none). Returns {{id, rank, encoded, ...} to send, each then confirmed by
+-- turns_sent.lua, {encoded, ...} next in line after them}.
 local run, park, msgs, out, outmsgs, seq, channels =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local id, limit = ARGV[1], tonumber(ARGV[2])
 local resend_ms, forget_ms, channel = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local ahead = tonumber(ARGV[6] or '0') or 0
 -- #include now_ms.lua
 if id ~= '' then  -- its turn ends, or a handed message never took its turn
   redis.call('zrem', run, id)
@@ -46,4 +49,13 @@ end
 if redis.call('zcard', park) == 0 and redis.call('zcard', out) == 0 then
   redis.call('zrem', channels, channel)
 end
-return send
+local upcoming = {}
+if ahead > 0 then
+  local ids = redis.call('zrange', park, 0, ahead - 1)
+  if #ids > 0 then
+    for _, body in ipairs(redis.call('hmget', msgs, unpack(ids))) do
+      if body then upcoming[#upcoming + 1] = body end
+    end
+  end
+end
+return {send, upcoming}
