@@ -23,8 +23,15 @@ adds the same busy + quiet phase with fair dispatch off (``PINTEREST_AGENT_CHANN
 first in, first out, as before), cut off after ``--fifo-timeout-s``. Exits 1 when a target is
 missed.
 
+``--tenants``: the same three phases across tenants. The busy side is one tenant owning
+``--busy-channels`` (20) channels (``channels set --tenant``) with the ``--busy`` posts spread
+over them, enqueued round-robin (500 each by default); the quiet side is ``--quiet`` (10)
+single-channel tenants posting ``--per-quiet`` (5) each. Times and rates are per tenant, Jain's
+index over each tenant's speed relative to alone; ``--fifo`` then runs busy + quiet with tenant
+turns off (``PINTEREST_AGENT_TENANT_TURNS=0``, channel turns on).
+
     python benchmarks/fairness.py [--broker redis|rabbitmq] [--busy 10000] [--quiet 20]
-                                  [--per-quiet 5] [--latency-ms 100] [--fifo]
+                                  [--per-quiet 5] [--latency-ms 100] [--fifo] [--tenants]
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 QUIET_TARGET = 2.0
 BUSY_TARGET = 0.8
 BUSY = "busy"
+TENANT = "agency"
 
 
 @dataclass(frozen=True)
@@ -97,11 +105,15 @@ class Bench:
         settings = self.settings(prefix)
         runtime = Runtime.build(settings, redis_client=self.client)
         boards = {channel: self.connect(runtime, channel)
-                  for channel in [BUSY, *self.quiet_channels()]}
+                  for channel in [*self.busy_channels(), *self.quiet_channels()]}
+        if self.args.tenants:
+            for channel in self.busy_channels():
+                runtime.tenants.put(channel, TENANT)
         broker = build_broker(settings, self.client)
         env = settings_env(settings)
         if fifo:
-            env["PINTEREST_AGENT_CHANNEL_TURNS"] = "0"
+            env["PINTEREST_AGENT_TENANT_TURNS" if self.args.tenants
+                else "PINTEREST_AGENT_CHANNEL_TURNS"] = "0"
         worker = start_worker(["pinterest_agent.queues.entry.worker", "--queues",
                                settings.queue_publisher], env, 1, 8)
         try:
@@ -111,8 +123,10 @@ class Bench:
             wait_until(lambda: self.published(settings, "w") >= len(boards), 120)
             if busy:
                 started = time.time()
+                busy_channels = self.busy_channels()
                 for index in range(self.args.busy):
-                    self.enqueue(broker, settings, boards, BUSY, f"b{index}")
+                    self.enqueue(broker, settings, boards,
+                                 busy_channels[index % len(busy_channels)], f"b{index}")
                 print(f"  enqueued {self.args.busy} busy posts in {time.time() - started:.1f} s",
                       flush=True)
             t0 = time.time()
@@ -142,7 +156,7 @@ class Bench:
             at = int(event["stream_id"].split("-")[0]) / 1000 - t0  # Redis clock, ms
             if tag.startswith("q"):
                 quiet_s[channel] = max(quiet_s.get(channel, 0.0), at)
-            elif channel == BUSY and tag.startswith("b") and 0 <= at <= window:
+            elif tag.startswith("b") and 0 <= at <= window:
                 busy_done += 1
                 busy_burst += at <= quiet_window
         if quiet:
@@ -150,6 +164,12 @@ class Bench:
                 quiet_s.setdefault(channel, float("inf"))  # not done within the timeout
         return Phase(quiet_s, busy_done / window if busy else None,
                      busy_burst / quiet_window if busy and quiet else None, quiet_window)
+
+    def busy_channels(self) -> list[str]:
+        """The busy channel, or (``--tenants``) the busy tenant's channels."""
+        if not self.args.tenants:
+            return [BUSY]
+        return [f"{BUSY}{index:02d}" for index in range(self.args.busy_channels)]
 
     def quiet_channels(self) -> list[str]:
         return [f"quiet{index:02d}" for index in range(self.args.quiet)]
@@ -203,7 +223,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--broker", choices=["redis", "rabbitmq"], default="redis")
     parser.add_argument("--busy", type=int, default=10_000)
-    parser.add_argument("--quiet", type=int, default=20)
+    parser.add_argument("--quiet", type=int, default=None,
+                        help="Quiet channels (20), or with --tenants quiet tenants (10).")
     parser.add_argument("--per-quiet", type=int, default=5)
     parser.add_argument("--latency-ms", type=int, default=100,
                         help="Added to every sandbox answer (real APIs take 50-300 ms).")
@@ -212,7 +233,13 @@ def main() -> None:
     parser.add_argument("--fifo", action="store_true",
                         help="Also run busy + quiet with fair dispatch off (the old behaviour).")
     parser.add_argument("--fifo-timeout-s", type=float, default=120.0)
+    parser.add_argument("--tenants", action="store_true",
+                        help="One busy tenant of --busy-channels channels vs single-channel "
+                             "quiet tenants (per-tenant figures).")
+    parser.add_argument("--busy-channels", type=int, default=20)
     args = parser.parse_args()
+    if args.quiet is None:
+        args.quiet = 10 if args.tenants else 20
     sandbox = RemoteSandbox()
     try:
         sandbox.set_latency(args.latency_ms)
@@ -225,7 +252,8 @@ def main() -> None:
         busy_alone = bench.run(busy=True, quiet=False)
         fifo = None
         if args.fifo:
-            print(f"[{args.broker}] busy + quiet, first in first out", flush=True)
+            print(f"[{args.broker}] busy + quiet, "
+                  f"{'tenant turns off' if args.tenants else 'first in first out'}", flush=True)
             fifo = bench.run(busy=True, quiet=True, fifo=True, timeout_s=args.fifo_timeout_s)
     finally:
         sandbox.stop()
@@ -239,10 +267,13 @@ def report(args: argparse.Namespace, alone: Phase, mixed: Phase, busy_alone: Pha
     busy_ratio = (mixed.busy_per_s or 0.0) / (busy_alone.busy_per_s or 1.0)
     worst = max(ratios.values())
     speeds = [1 / ratio for ratio in ratios.values()] + [busy_ratio]
+    unit = "tenant" if args.tenants else "channel"
+    busy_side = (f"{args.busy} busy posts over one tenant's {args.busy_channels} channels, "
+                 f"{args.quiet} quiet single-channel tenants" if args.tenants
+                 else f"{args.busy} busy posts, {args.quiet} quiet channels")
     print(f"\n{args.broker}: 1 worker process x 8 threads, default settings; sandbox latency "
-          f"{args.latency_ms} ms; {args.busy} busy posts, {args.quiet} quiet channels x "
-          f"{args.per_quiet}")
-    print(f"| | quiet channel done (median / worst) | busy channel Pins/s over "
+          f"{args.latency_ms} ms; {busy_side} x {args.per_quiet}")
+    print(f"| | quiet {unit} done (median / worst) | busy {unit} Pins/s over "
           f"{args.busy_window_s:.0f} s (while the quiet ran) |")
     print("|---|---|---|")
     print(f"| quiet alone | {statistics.median(alone.quiet_s.values()):.2f} s / "
@@ -255,16 +286,17 @@ def report(args: argparse.Namespace, alone: Phase, mixed: Phase, busy_alone: Pha
         done = [s for s in fifo.quiet_s.values() if s != float("inf")]
         shown = (f"{statistics.median(fifo.quiet_s.values()):.2f} s / "
                  f"{max(fifo.quiet_s.values()):.2f} s" if len(done) == len(fifo.quiet_s)
-                 else f"{len(done)} of {len(fifo.quiet_s)} channels done in "
+                 else f"{len(done)} of {len(fifo.quiet_s)} {unit}s done in "
                       f"{args.fifo_timeout_s:.0f} s")
-        print(f"| busy + quiet, first in first out | {shown} | {fifo.busy_per_s or 0:.1f} "
+        label = "tenant turns off" if args.tenants else "first in first out"
+        print(f"| busy + quiet, {label} | {shown} | {fifo.busy_per_s or 0:.1f} "
               f"({fifo.busy_burst_per_s or 0:.1f}) |")
     print(f"\nquiet beside the backlog vs alone: median {statistics.median(ratios.values()):.2f}x,"
           f" worst {worst:.2f}x (target <= {QUIET_TARGET:.1f}x: "
           f"{'met' if worst <= QUIET_TARGET else 'MISSED'})")
-    print(f"busy channel beside the quiet ones vs alone: {busy_ratio:.2f}x (target >= "
+    print(f"busy {unit} beside the quiet ones vs alone: {busy_ratio:.2f}x (target >= "
           f"{BUSY_TARGET:.1f}x: {'met' if busy_ratio >= BUSY_TARGET else 'MISSED'})")
-    print(f"Jain's fairness index over each channel's speed relative to alone: "
+    print(f"Jain's fairness index over each {unit}'s speed relative to alone: "
           f"{jain(speeds):.3f}")
     if worst > QUIET_TARGET or busy_ratio < BUSY_TARGET:
         sys.exit(1)

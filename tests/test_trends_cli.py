@@ -142,3 +142,23 @@ def test_trends_of_a_channel_never_connected_exit_with_a_clear_error(cli: CliRun
     assert result.exit_code in (1, 2), result.output
     assert "nowhere" in result.output and "Traceback" not in result.output
     assert result.output.startswith("error: [")
+
+
+def test_a_channel_belongs_to_a_tenant_until_it_is_its_own_again(
+    cli: CliRunner, channel: Channel
+) -> None:
+    # Given a channel of no tenant: its line says nothing of one
+    # When the operator puts it in tenant agency.eu
+    chosen = cli.invoke(main, ["channels", "set", "--channel", "shop", "--tenant", "agency.eu"])
+    # Then it is stored and shown, by set, show and list
+    assert chosen.exit_code == 0, chosen.output
+    assert chosen.output.strip() == (
+        "shop  trends_region=US (default)  interests=all (default)  tenant=agency.eu")
+    assert "tenant=agency.eu" in cli.invoke(main, ["channels", "show", "shop"]).output
+    assert "tenant=agency.eu" in cli.invoke(main, ["channels", "list"]).output
+    # And a tenant is an id like a channel's; a bad one changes nothing
+    bad = cli.invoke(main, ["channels", "set", "--channel", "shop", "--tenant", "a b"])
+    assert bad.exit_code == 1 and "[invalid_id]" in bad.output
+    # And 'none' makes the channel its own tenant again
+    back = cli.invoke(main, ["channels", "set", "--channel", "shop", "--tenant", "none"])
+    assert back.output.strip() == "shop  trends_region=US (default)  interests=all (default)"

@@ -69,6 +69,7 @@ from pinterest_agent.queues.stores.trends import (
     TrendProfile,
     TrendsCache,
 )
+from pinterest_agent.queues.stores.turns import ChannelTenants
 from pinterest_agent.queues.stores.verdicts import RedisVerdicts
 
 __all__ = ["Runtime", "create_settle_ms", "safe_fetcher"]
@@ -354,6 +355,12 @@ class Runtime:
     def trend_settings(self) -> ChannelTrendSettingsStore:
         """Each channel's trends region and interests (``channels set``)."""
         return ChannelTrendSettingsStore(self.store.documents)
+
+    @cached_property
+    def tenants(self) -> ChannelTenants:
+        """Which tenant owns each channel (``channels set --tenant``; fair dispatch's
+        ``tenant_turns``)."""
+        return ChannelTenants(self.redis_client, prefix=self.settings.key_prefix)
 
     @cached_property
     def trends_cache(self) -> TrendsCache:

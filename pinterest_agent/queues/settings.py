@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         "channel at its first-in-first-out rate). 0 turns fair dispatch off (first in, first "
         "out).",
     )
+    tenant_turns: int = Field(
+        default=6, ge=0,
+        description="Publish jobs of one tenant (the owner of several channels, set with "
+        "`pinterest-agent channels set --tenant`) that run at once across every worker, all "
+        "its channels together; each channel still has its channel_turns. The tenant's other "
+        "posts wait in Redis and are handed the tenant's freed turns round robin across its "
+        "channels, so a tenant with many busy channels does not take every worker thread from "
+        "another tenant's quiet channel. 6 leaves 2 of one worker process's 8 threads (Dramatiq's "
+        "default) to other tenants (benchmarks/fairness.py --tenants); at 8 or more a tenant "
+        "can fill such a worker. Raise it with the fleet's threads. A channel without a tenant "
+        "is its own tenant. 0: no tenant limit.",
+    )
     turns_sweep_interval_s: float = Field(
         default=2.0, gt=0,
         description="How often each worker hands free turns to parked posts (a killed "

@@ -61,13 +61,16 @@ def channels_connect(channel_id: str, port: int, no_browser: bool, board_id: str
 def channels_list() -> None:
     """List connected channels (never their tokens)."""
     rt = runtime()
+    tenants = rt.tenants.all()
     for channel_id in rt.store.credentials.channel_ids():
         creds = rt.store.credentials.get(channel_id)
         if creds is None:
             continue
         expires = datetime.fromtimestamp(creds.expires_at, UTC).isoformat(timespec="seconds")
+        tenant = tenants.get(channel_id)
         click.echo(f"{channel_id}  user={creds.username}  token_expires={expires}  "
-                   f"default_board={creds.default_board_id or '-'}")
+                   f"default_board={creds.default_board_id or '-'}"
+                   f"{f'  tenant={tenant}' if tenant else ''}")
 
 
 @channels.command("boards")
@@ -91,16 +94,22 @@ def channels_boards(channel_id: str) -> None:
 @click.option("--interests", default=None, metavar="LIST",
               help="Its Trends interests, comma-separated (home_decor,food_and_drinks), 'all' "
                    "for every interest, or 'default' to follow the trends_interests setting.")
-def channels_set(channel_id: str, region: str | None, interests: str | None) -> None:
-    """Set a channel's own settings (its Trends region and interests) and print them."""
+@click.option("--tenant", default=None, metavar="NAME",
+              help="The tenant (agency, platform) that owns it: its channels share the "
+                   "tenant_turns setting's turns; 'none' makes it its own tenant again. An id "
+                   "like a channel's.")
+def channels_set(channel_id: str, region: str | None, interests: str | None,
+                 tenant: str | None) -> None:
+    """Set a channel's own settings (its Trends region and interests, its tenant) and print
+    them."""
+    from pinterest_agent.agents.ids import require_id
     from pinterest_agent.errors import InvalidInputError
     from pinterest_agent.providers.pinterest.trends_models import parse_interests, parse_region
 
-    if region is None and interests is None:
-        raise InvalidInputError("nothing to set: pass --trends-region and/or --interests",
-                                code="nothing_to_set")
-    rt = runtime()
-    current = rt.trend_settings.get(channel_id)
+    if region is None and interests is None and tenant is None:
+        raise InvalidInputError("nothing to set: pass --trends-region, --interests and/or "
+                                "--tenant", code="nothing_to_set")
+    owner = None if tenant is None or tenant == "none" else require_id(tenant, "tenant")
     changes: dict[str, object] = {}
     if region is not None:
         changes["region"] = None if region.strip().lower() == "default" else parse_region(region)
@@ -108,7 +117,12 @@ def channels_set(channel_id: str, region: str | None, interests: str | None) -> 
         wanted = interests.strip().lower()
         changes["interests"] = (None if wanted == "default" else
                                 () if wanted == "all" else parse_interests(interests))
-    rt.trend_settings.put(channel_id, current.model_copy(update=changes))
+    rt = runtime()
+    if changes:
+        rt.trend_settings.put(channel_id, rt.trend_settings.get(channel_id).model_copy(
+            update=changes))
+    if tenant is not None:
+        rt.tenants.put(channel_id, owner)
     if channel_id not in rt.store.credentials.channel_ids():
         click.echo(f"note: {channel_id!r} is not connected yet; its settings wait for it",
                    err=True)
@@ -118,18 +132,21 @@ def channels_set(channel_id: str, region: str | None, interests: str | None) -> 
 @channels.command("show")
 @click.argument("channel_id", callback=channel_param)
 def channels_show(channel_id: str) -> None:
-    """Print a channel's own settings (its Trends region and interests) and where each comes
-    from."""
+    """Print a channel's own settings (its Trends region and interests, its tenant if it has
+    one) and where each comes from."""
     _show_trend_profile(channel_id)
 
 
 def _show_trend_profile(channel_id: str) -> None:
-    profile = runtime().trend_profile(channel_id)
+    rt = runtime()
+    profile = rt.trend_profile(channel_id)
+    tenant = rt.tenants.get(channel_id)
     default = " (default)"
     click.echo(f"{channel_id}  trends_region={profile.region}"
                f"{default if profile.region_is_default else ''}  "
                f"interests={','.join(profile.interests) or 'all'}"
-               f"{default if profile.interests_are_default else ''}")
+               f"{default if profile.interests_are_default else ''}"
+               f"{f'  tenant={tenant}' if tenant else ''}")
 
 
 @channels.command("rekey")

@@ -269,7 +269,8 @@ def fair_dispatch(broker: Any, runtime: Runtime) -> FairDispatch | None:
         return None
     turns = ChannelTurns(runtime.redis_client, runtime.renewer, prefix=settings.key_prefix,
                          queue=settings.queue_publisher, limit=settings.channel_turns,
-                         ttl_ms=int(settings.claim_ttl_s * 1000))
+                         ttl_ms=int(settings.claim_ttl_s * 1000),
+                         tenant_limit=settings.tenant_turns)
     ahead = runtime.ahead
     dispatch = FairDispatch(
         turns, broker.enqueue,

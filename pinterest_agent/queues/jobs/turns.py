@@ -8,7 +8,9 @@ right before it publishes. Without one its message is parked in Redis, in order,
 thread is free at once for the next message; when a turn of that channel ends, its oldest
 parked message is sent to the broker again, marked as handed the turn (``turn_handed``). Works
 the same on both brokers. The backlog is visible as ``pinterest_agent_channel_waiting`` and
-``pinterest_agent_channel_oldest_wait_seconds``.
+``pinterest_agent_channel_oldest_wait_seconds``. A channel of a tenant (``channels set --tenant``)
+also needs one of the tenant's ``tenant_turns``; the store's scripts apply that and hand a freed
+tenant turn round robin across the tenant's channels, so nothing here changes for it.
 
 :class:`TurnSweeper` runs in each worker: it hands turns freed by a killed worker (its lease
 lapsed) to the channel's parked messages, re-sends a handed message whose sender died before

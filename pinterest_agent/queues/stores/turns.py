@@ -18,6 +18,17 @@ Keys, under ``{prefix}:turns:{queue}``: ``run:{channel}`` (zset id -> lease dead
 ``park:{channel}`` (zset id -> rank), ``msgs:{channel}`` (hash id -> message), ``out:{channel}``
 (zset id -> handed at), ``outmsgs:{channel}`` (hash), ``seq:{channel}``, and ``channels`` (the
 channels with parked or handed messages, for the sweep).
+
+Tenants: a channel may belong to a tenant (``{prefix}:channel-tenants``, hash channel -> tenant,
+written by ``pinterest-agent channels set --tenant``; :class:`ChannelTenants`). With
+``tenant_limit`` set, a job also needs one of its tenant's turns: at most ``tenant_limit`` jobs
+of all the tenant's channels hold a turn at once (or are on their way, handed one). The tenant
+is looked up inside the scripts, so a change takes effect at the next admit, and the tenant's
+turns are counted from its channels' own turns (``tenant:{tenant}``, the set of its channels
+with turns or parked messages): nothing more to renew, and a killed worker's turns lapse for
+the tenant when they lapse for the channel. A freed tenant turn goes round robin across the
+tenant's channels with parked messages (``rr:{tenant}``, the channel served last), oldest
+first within each. A channel without a tenant is its own (only its channel turns apply).
 """
 
 from __future__ import annotations
@@ -32,7 +43,8 @@ from pinterest_agent.queues.lua import load_script
 from pinterest_agent.queues.stores.keys import Keys, as_bytes, as_str
 from pinterest_agent.queues.stores.renewal import Claim, Renewer
 
-__all__ = ["FORGET_HANDED_MS", "RESEND_AFTER_MS", "ChannelTurns", "Handed", "Waiting"]
+__all__ = ["FORGET_HANDED_MS", "RESEND_AFTER_MS", "ChannelTenants", "ChannelTurns", "Handed",
+           "Waiting"]
 
 _LUA = "pinterest_agent.queues.stores"
 _ADMIT = load_script(_LUA, "turns_admit")
@@ -66,19 +78,46 @@ class Waiting:
     oldest_s: float
 
 
+class ChannelTenants:
+    """Which tenant owns each channel (``{prefix}:channel-tenants``), read by the turn scripts."""
+
+    def __init__(self, client: redis.Redis[bytes], *, prefix: str) -> None:
+        self._client = client
+        self.key = Keys(prefix)("channel-tenants")
+
+    def get(self, channel: str) -> str | None:
+        found = self._client.hget(self.key, channel)
+        return as_str(found) if found else None
+
+    def put(self, channel: str, tenant: str | None) -> None:
+        """Set (or with None clear: the channel is its own tenant) *channel*'s tenant."""
+        if tenant:
+            self._client.hset(self.key, channel, tenant)
+        else:
+            self._client.hdel(self.key, channel)
+
+    def all(self) -> dict[str, str]:
+        return {as_str(c): as_str(t) for c, t in self._client.hgetall(self.key).items()}
+
+
 class ChannelTurns:
     """The turns of one queue's channels (see the module docstring)."""
 
     def __init__(self, client: redis.Redis[bytes], renewer: Renewer, *, prefix: str, queue: str,
-                 limit: int, ttl_ms: int) -> None:
+                 limit: int, ttl_ms: int, tenant_limit: int = 0) -> None:
         if limit < 1:
             raise ValueError("a channel needs at least one turn")
+        if tenant_limit < 0:
+            raise ValueError("a tenant's turns are 0 (no tenant limit) or more")
         self._client = client
         self._renewer = renewer
         self._keys = Keys(prefix)
         self.queue = queue
         self.limit = limit
         self._ttl_ms = ttl_ms
+        self.tenant_limit = tenant_limit
+        self._base = self._keys("turns", queue, "")
+        self._tenants = ChannelTenants(client, prefix=prefix).key
         self._admit = client.register_script(_ADMIT)
         self._hand_on = client.register_script(_HAND_ON)
         self._sent = client.register_script(_SENT)
@@ -86,7 +125,7 @@ class ChannelTurns:
     def _channel_keys(self, channel: str) -> list[str]:
         return [self._keys("turns", self.queue, part, channel)
                 for part in ("run", "park", "msgs", "out", "outmsgs", "seq")] + [
-            self._keys("turns", self.queue, "channels")]
+            self._keys("turns", self.queue, "channels"), self._tenants]
 
     def admit(self, channel: str, message_id: str, body: bytes, *, handed: bool = False,
               rank: str = "") -> bool:
@@ -94,7 +133,8 @@ class ChannelTurns:
         with :meth:`hand_on`). False: the message is parked and will be handed a turn, lowest
         *rank* first ('' ranks it by the time it is parked)."""
         return bool(self._admit(keys=self._channel_keys(channel), args=[
-            message_id, body, self.limit, self._ttl_ms, channel, "1" if handed else "", rank]))
+            message_id, body, self.limit, self._ttl_ms, channel, "1" if handed else "", rank,
+            self._base, self.tenant_limit]))
 
     def admit_many(self, asks: list[tuple[str, str, bytes, str]]) -> list[bool]:
         """:meth:`admit` for each ``(channel, message_id, body, rank)``, in one round trip
@@ -104,7 +144,8 @@ class ChannelTurns:
         with self._client.pipeline(transaction=False) as pipe:
             for channel, message_id, body, rank in asks:
                 self._admit(keys=self._channel_keys(channel), args=[
-                    message_id, body, self.limit, self._ttl_ms, channel, "", rank], client=pipe)
+                    message_id, body, self.limit, self._ttl_ms, channel, "", rank, self._base,
+                    self.tenant_limit], client=pipe)
             return [bool(result) for result in pipe.execute()]
 
     @contextmanager
@@ -116,7 +157,8 @@ class ChannelTurns:
 
     def hand_on(self, channel: str, message_id: str = "") -> list[Handed]:
         """End *message_id*'s turn (or its unused handed turn; '' for none) and hand the
-        channel's free turns to its oldest parked messages, which the caller sends."""
+        channel's free turns to its oldest parked messages, which the caller sends (for a
+        channel of a tenant: the tenant's free turns, round robin across its channels)."""
         return self.hand_on_ahead(channel, message_id, ahead=0)[0]
 
     def hand_on_ahead(self, channel: str, message_id: str = "", *, ahead: int
@@ -124,9 +166,10 @@ class ChannelTurns:
         """:meth:`hand_on`, and what :meth:`upcoming` would say right after it (at most
         *ahead* messages), in the same round trip."""
         sent, upcoming = self._hand_on(keys=self._channel_keys(channel), args=[
-            message_id, self.limit, RESEND_AFTER_MS, FORGET_HANDED_MS, channel, ahead])
-        handed = [Handed(channel, as_str(sent[i]), as_str(sent[i + 1]), as_bytes(sent[i + 2]))
-                  for i in range(0, len(sent), 3)]
+            message_id, self.limit, RESEND_AFTER_MS, FORGET_HANDED_MS, channel, self._base,
+            self.tenant_limit, ahead])
+        handed = [Handed(as_str(sent[i]), as_str(sent[i + 1]), as_str(sent[i + 2]),
+                         as_bytes(sent[i + 3])) for i in range(0, len(sent), 4)]
         return handed, [as_bytes(body) for body in upcoming]
 
     def upcoming(self, channel: str, count: int) -> list[bytes]:
