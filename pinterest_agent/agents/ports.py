@@ -116,11 +116,6 @@ class TwinCreatingError(TransientError):
 
     default_code = "twin_creating"
 
-    @property
-    def retry_in_s(self) -> float:
-        value = self.details.get("retry_in_s")
-        return float(value) if isinstance(value, int | float) else 0.0
-
 
 class PinClaimedError(TransientError):
     """The Pin being recorded for a post is already recorded for another post
